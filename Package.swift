@@ -1,0 +1,45 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "sledger",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sledger", targets: ["sledger"]),
+        .library(name: "SessionLedger", targets: ["SessionLedger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // The C library, found through pkg-config; nothing but a modulemap and a shim header.
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        // The Swift wrapper: the only module that imports CLMDB.
+        .target(name: "LMDB", dependencies: ["CLMDB"]),
+        // The domain: events, records, the store, the policy and the derivation engine.
+        .target(
+            name: "SessionLedger",
+            dependencies: [
+                "LMDB",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The command line: one file per command.
+        .executableTarget(
+            name: "sledger",
+            dependencies: [
+                "SessionLedger",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(name: "SessionLedgerTests", dependencies: ["SessionLedger"]),
+        .testTarget(name: "sledgerTests", dependencies: ["SessionLedger"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,4 @@
+#ifndef SLEDGER_CLMDB_SHIM_H
+#define SLEDGER_CLMDB_SHIM_H
+#include <lmdb.h>
+#endif
