@@ -1,0 +1,56 @@
+import CLMDB
+
+/// A position in one database, valid only inside `Transaction.withCursor`.
+///
+/// Every move returns the entry it lands on, or `nil` when there is none; the bytes are
+/// borrowed from the map and valid until the transaction ends.
+public struct Cursor {
+    public typealias Entry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+
+    let handle: OpaquePointer
+    let database: Database
+
+    @inline(__always)
+    private func move(_ op: MDB_cursor_op, key: UnsafeRawBufferPointer? = nil,
+                      value: UnsafeRawBufferPointer? = nil) throws -> Entry? {
+        var k = MDB_val(mv_size: key?.count ?? 0, mv_data: UnsafeMutableRawPointer(mutating: key?.baseAddress))
+        var v = MDB_val(mv_size: value?.count ?? 0, mv_data: UnsafeMutableRawPointer(mutating: value?.baseAddress))
+        let rc = mdb_cursor_get(handle, &k, &v, op)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "mdb_cursor_get(\(database.name))")
+        return (k.buffer, v.buffer)
+    }
+
+    public func first() throws -> Entry? { try move(MDB_FIRST) }
+    public func last() throws -> Entry? { try move(MDB_LAST) }
+    public func next() throws -> Entry? { try move(MDB_NEXT) }
+    public func previous() throws -> Entry? { try move(MDB_PREV) }
+    public func current() throws -> Entry? { try move(MDB_GET_CURRENT) }
+    /// The next key, skipping the remaining values of the current one.
+    public func nextKey() throws -> Entry? { try move(MDB_NEXT_NODUP) }
+    /// The next value of the current key only.
+    public func nextValue() throws -> Entry? { try move(MDB_NEXT_DUP) }
+
+    /// The first entry whose key is `>= key`.
+    public func seek(atLeast key: UnsafeRawBufferPointer) throws -> Entry? { try move(MDB_SET_RANGE, key: key) }
+    public func seek(atLeast key: [UInt8]) throws -> Entry? { try key.withUnsafeBytes { try seek(atLeast: $0) } }
+
+    /// The entry with exactly `key` (its first value), or `nil`.
+    public func seek(exactly key: [UInt8]) throws -> Entry? {
+        try key.withUnsafeBytes { try move(MDB_SET_KEY, key: $0) }
+    }
+
+    /// In a duplicate-sorted database: the first value `>= value` of exactly `key`.
+    public func seek(key: [UInt8], valueAtLeast value: [UInt8]) throws -> Entry? {
+        try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try move(MDB_GET_BOTH_RANGE, key: k, value: v) } }
+    }
+
+    /// Visits entries from the cursor's position onward while `body` returns true.
+    public func forEach(from start: Entry?, _ body: (Entry) throws -> Bool) throws {
+        var entry = start
+        while let current = entry {
+            guard try body(current) else { return }
+            entry = try next()
+        }
+    }
+}

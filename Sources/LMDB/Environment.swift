@@ -1,0 +1,157 @@
+import CLMDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An LMDB environment: one directory holding `data.mdb` and `lock.mdb`.
+///
+/// The environment owns its `MDB_env` and closes it in `deinit`. Every transaction and
+/// cursor is scoped to a closure, so none can outlive it.
+public final class Environment: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// The initial map size in bytes; `write(growingMap:)` doubles it when LMDB reports MDB_MAP_FULL.
+        public var mapSize: Int = 64 << 20
+        public var maxDatabases: UInt32 = 16
+        public var maxReaders: UInt32 = 126
+        /// Open with MDB_RDONLY: no write transaction can begin.
+        public var readOnly = false
+        /// MDB_WRITEMAP: dirty pages live in the file mapping instead of malloc'd memory,
+        /// which keeps anonymous memory small during large imports.
+        public var writeMap = true
+        /// The mode of `data.mdb` and `lock.mdb` when LMDB creates them.
+        public var fileMode: mode_t = 0o600
+
+        public init() {}
+    }
+
+    let handle: OpaquePointer
+    public let path: String
+    public let isReadOnly: Bool
+
+    /// Opens (creating the files if needed) the environment in the existing directory `path`.
+    public init(path: String, options: Options = Options()) throws {
+        var env: OpaquePointer?
+        try check(mdb_env_create(&env), "mdb_env_create")
+        guard let env else { throw LMDBError(code: .invalid, operation: "mdb_env_create") }
+        do {
+            try check(mdb_env_set_maxdbs(env, options.maxDatabases), "mdb_env_set_maxdbs")
+            try check(mdb_env_set_maxreaders(env, options.maxReaders), "mdb_env_set_maxreaders")
+            try check(mdb_env_set_mapsize(env, options.mapSize), "mdb_env_set_mapsize")
+            // MDB_NOTLS: a read transaction is not tied to the thread that began it, so a
+            // parallel reader can hand one to a worker. MDB_NORDAHEAD: the log is read in
+            // order, the indexes are not; the kernel's read-ahead wastes cache on them.
+            var flags = UInt32(MDB_NOTLS)
+            if options.readOnly { flags |= UInt32(MDB_RDONLY) }
+            if options.writeMap && !options.readOnly { flags |= UInt32(MDB_WRITEMAP) }
+            try check(mdb_env_open(env, path, flags, options.fileMode), "mdb_env_open(\(path))")
+        } catch {
+            // "If this function fails, mdb_env_close() must be called to discard the MDB_env handle."
+            mdb_env_close(env)
+            throw error
+        }
+        self.handle = env
+        self.path = path
+        self.isReadOnly = options.readOnly
+    }
+
+    deinit { mdb_env_close(handle) }
+
+    /// What LMDB knows about the map right now.
+    public struct Info: Sendable {
+        public var mapSize: Int
+        public var lastPage: Int
+        public var pageSize: Int
+        public var maxReaders: Int
+        public var readersInUse: Int
+        /// Bytes the data in use occupies: pages up to the last one written.
+        public var usedBytes: Int { (lastPage + 1) * pageSize }
+    }
+
+    public func info() throws -> Info {
+        var info = MDB_envinfo()
+        try check(mdb_env_info(handle, &info), "mdb_env_info")
+        var stat = MDB_stat()
+        try check(mdb_env_stat(handle, &stat), "mdb_env_stat")
+        return Info(
+            mapSize: info.me_mapsize, lastPage: info.me_last_pgno, pageSize: Int(stat.ms_psize),
+            maxReaders: Int(info.me_maxreaders), readersInUse: Int(info.me_numreaders))
+    }
+
+    /// Sets the map size. Only valid while this process has no transaction open;
+    /// `0` adopts the size another process has set.
+    public func setMapSize(_ bytes: Int) throws {
+        try check(mdb_env_set_mapsize(handle, bytes), "mdb_env_set_mapsize(\(bytes))")
+    }
+
+    /// Clears reader slots left behind by dead processes; returns how many were cleared.
+    ///
+    /// A reader killed while holding a transaction pins old pages, so the file grows
+    /// instead of reusing them until its slot is cleared.
+    @discardableResult
+    public func clearStaleReaders() throws -> Int {
+        var dead: Int32 = 0
+        try check(mdb_reader_check(handle, &dead), "mdb_reader_check")
+        return Int(dead)
+    }
+
+    /// Flushes the map to disk (only needed with MDB_NOSYNC-style flags; commits already sync).
+    public func sync() throws {
+        try check(mdb_env_sync(handle, 1), "mdb_env_sync")
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a read-only transaction, which sees one snapshot of the whole environment.
+    ///
+    /// Bytes read inside are borrowed from the map and valid only until `body` returns.
+    public func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {
+        let txn = try beginTransaction(flags: UInt32(MDB_RDONLY))
+        let transaction = ReadTransaction(handle: txn)
+        defer { mdb_txn_abort(txn) }  // a read transaction has nothing to commit
+        return try body(transaction)
+    }
+
+    /// Runs `body` in a write transaction: committed (and synced) when it returns, aborted when it throws.
+    ///
+    /// Writers in several processes take turns: this blocks until LMDB's writer lock is free.
+    public func write<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
+        let txn = try beginTransaction(flags: 0)
+        let transaction = WriteTransaction(handle: txn)
+        let result: T
+        do {
+            result = try body(transaction)
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+        try check(mdb_txn_commit(txn), "mdb_txn_commit")
+        return result
+    }
+
+    /// `write`, growing the map and running `body` again from the start whenever LMDB reports
+    /// MDB_MAP_FULL. `body` may therefore run more than once and must not depend on what an
+    /// earlier, aborted run did.
+    public func writeGrowingMap<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
+        while true {
+            do {
+                return try write(body)
+            } catch LMDBError.Code.mapFull {
+                let current = try info().mapSize
+                try setMapSize(current * 2)
+            }
+        }
+    }
+
+    private func beginTransaction(flags: UInt32) throws -> OpaquePointer {
+        var txn: OpaquePointer?
+        var rc = mdb_txn_begin(handle, nil, flags, &txn)
+        if rc == MDB_MAP_RESIZED {
+            // "If the mapsize is increased by another process ... mdb_txn_begin() will return
+            // MDB_MAP_RESIZED. This function may be called with a size of zero to adopt the new size."
+            try setMapSize(0)
+            rc = mdb_txn_begin(handle, nil, flags, &txn)
+        }
+        try check(rc, flags == 0 ? "mdb_txn_begin(write)" : "mdb_txn_begin(read)")
+        return txn!
+    }
+}
