@@ -104,11 +104,20 @@ public final class Environment: @unchecked Sendable {
     /// Runs `body` in a read-only transaction, which sees one snapshot of the whole environment.
     ///
     /// Bytes read inside are borrowed from the map and valid only until `body` returns.
+    /// The transaction is committed rather than aborted on return, because "if the transaction
+    /// is aborted the [database] handle will be closed automatically" (mdb_dbi_open).
     public func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {
         let txn = try beginTransaction(flags: UInt32(MDB_RDONLY))
         let transaction = ReadTransaction(handle: txn)
-        defer { mdb_txn_abort(txn) }  // a read transaction has nothing to commit
-        return try body(transaction)
+        let result: T
+        do {
+            result = try body(transaction)
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+        try check(mdb_txn_commit(txn), "mdb_txn_commit(read)")
+        return result
     }
 
     /// Runs `body` in a write transaction: committed (and synced) when it returns, aborted when it throws.

@@ -1,0 +1,203 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where an `import` or `append` reads NDJSON from: a named file or standard input.
+///
+/// A source can be read again from the start (`rewind`), because a write that runs out of
+/// map space is retried from the beginning after the map grows. A named file or redirected
+/// regular file is simply re-read; a pipe is copied to an unlinked temporary file as it is
+/// read, so the second pass reads the copy and then whatever the pipe still holds.
+public final class InputSource {
+    /// The name shown in errors (nil for standard input).
+    public let name: String?
+    private let fd: Int32
+    private let ownsDescriptor: Bool
+    private let seekable: Bool
+    /// Size in bytes when known (regular files).
+    public let size: Int?
+    private var spool: Int32 = -1
+    private var spoolLength = 0
+    private var spoolReadOffset = 0
+    private var replaying = false
+
+    /// Opens a named file; `-` means standard input.
+    public init(path: String) throws {
+        if path == "-" {
+            self.name = nil
+            self.fd = 0
+            self.ownsDescriptor = false
+        } else {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SourceError(message: "\(path): \(String(cString: strerror(errno)))") }
+            self.name = path
+            self.fd = fd
+            self.ownsDescriptor = true
+        }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
+            self.seekable = lseek(fd, 0, SEEK_CUR) >= 0
+            self.size = Int(st.st_size)
+        } else {
+            self.seekable = false
+            self.size = nil
+        }
+    }
+
+    public static func standardInput() throws -> InputSource { try InputSource(path: "-") }
+
+    deinit {
+        if ownsDescriptor { close(fd) }
+        if spool >= 0 { close(spool) }
+    }
+
+    /// Starts again from the first byte.
+    public func rewind() throws {
+        if seekable {
+            guard lseek(fd, 0, SEEK_SET) == 0 else { throw SourceError(message: "cannot rewind input") }
+            return
+        }
+        replaying = true
+        spoolReadOffset = 0
+    }
+
+    /// Reads up to `count` bytes into `buffer`; 0 at the end.
+    func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        if replaying {
+            if spoolReadOffset < spoolLength {
+                let n = pread(spool, buffer, min(count, spoolLength - spoolReadOffset), off_t(spoolReadOffset))
+                guard n >= 0 else { throw SourceError(message: "reading the input copy: \(String(cString: strerror(errno)))") }
+                spoolReadOffset += n
+                return n
+            }
+            replaying = false
+        }
+        var n: Int
+        repeat { n = Glibc.read(fd, buffer, count) } while n < 0 && errno == EINTR
+        guard n >= 0 else { throw SourceError(message: "\(name ?? "standard input"): \(String(cString: strerror(errno)))") }
+        if !seekable && n > 0 { try keepCopy(buffer, n) }
+        return n
+    }
+
+    private func keepCopy(_ buffer: UnsafeMutableRawPointer, _ n: Int) throws {
+        if spool < 0 {
+            var template = Array("\(ProcessInfoLite.temporaryDirectory)/sledger-input-XXXXXX".utf8CString)
+            spool = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard spool >= 0 else { throw SourceError(message: "cannot create a temporary copy of the input") }
+            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        }
+        var written = 0
+        while written < n {
+            let w = pwrite(spool, buffer + written, n - written, off_t(spoolLength + written))
+            guard w > 0 else { throw SourceError(message: "cannot write the temporary copy of the input") }
+            written += w
+        }
+        spoolLength += n
+    }
+
+    public struct SourceError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+}
+
+enum ProcessInfoLite {
+    static var temporaryDirectory: String {
+        if let t = getenv("TMPDIR"), t.pointee != 0 { return String(cString: t) }
+        return "/tmp"
+    }
+}
+
+/// Splits a source into lines without holding more than one buffer and one line.
+///
+/// A line longer than `EventParser.maxLineBytes` is not kept: it is reported by length only,
+/// and its bytes are skipped up to the next newline.
+struct LineReader {
+    private let source: InputSource
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+    private var eof = false
+    private(set) var lineNumber = 0
+    /// Bytes consumed so far (for progress).
+    private(set) var bytesRead = 0
+
+    init(source: InputSource, capacity: Int = 1 << 20) {
+        self.source = source
+        self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(capacity, EventParser.maxLineBytes * 2 + 2), alignment: 8)
+    }
+
+    func deallocate() { buffer.deallocate() }
+
+    enum Line {
+        case text(UnsafeRawBufferPointer)
+        case tooLong
+    }
+
+    /// The next line (valid until the next call), or nil at the end.
+    mutating func next() throws -> Line? {
+        var overlong = false
+        while true {
+            if let nl = findNewline() {
+                let line = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<nl])
+                start = nl + 1
+                lineNumber += 1
+                return overlong ? .tooLong : .text(line)
+            }
+            if eof {
+                guard start < end || overlong else { return nil }
+                let line = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<end])
+                start = end
+                lineNumber += 1
+                return overlong ? .tooLong : .text(line)
+            }
+            if end - start > EventParser.maxLineBytes {
+                overlong = true
+                start = end  // drop what we have of it; keep scanning for its end
+            }
+            try fill()
+        }
+    }
+
+    private func findNewline() -> Int? {
+        guard start < end else { return nil }
+        let base = buffer.baseAddress!
+        guard let p = memchr(base + start, 0x0A, end - start) else { return nil }
+        return base.distance(to: p)
+    }
+
+    private mutating func fill() throws {
+        if start > 0 {
+            let remaining = end - start
+            if remaining > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + start, remaining) }
+            start = 0
+            end = remaining
+        }
+        let n = try source.read(into: buffer.baseAddress! + end, count: buffer.count - end)
+        if n == 0 { eof = true }
+        end += n
+        bytesRead += n
+    }
+}
+
+extension InputSource {
+    /// A source over bytes in memory (library use and tests), through an unlinked temporary file.
+    public convenience init(bytes: [UInt8]) throws {
+        var template = Array("\(ProcessInfoLite.temporaryDirectory)/sledger-bytes-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw SourceError(message: "cannot create a temporary file") }
+        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        defer { unlink(path); close(fd) }
+        var written = 0
+        try bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = write(fd, raw.baseAddress! + written, raw.count - written)
+                guard n > 0 else { throw SourceError(message: "cannot write a temporary file") }
+                written += n
+            }
+        }
+        try self.init(path: path)
+    }
+}

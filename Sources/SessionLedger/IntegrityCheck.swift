@@ -1,0 +1,177 @@
+import LMDB
+
+/// What `sledger check` found.
+public struct CheckReport: Sendable {
+    public struct Problem: Sendable, CustomStringConvertible {
+        /// The damaged `seq`, when one can be named.
+        public var seq: UInt64?
+        public var what: String
+        public var description: String { seq.map { "seq \($0): \(what)" } ?? what }
+    }
+
+    public var events: UInt64 = 0
+    public var head = HashChain()
+    public var problems: [Problem] = []
+    /// True when `--digest` was given and the ledger still holds exactly that prefix.
+    public var digestMatched: Bool?
+
+    public var isIntact: Bool { problems.isEmpty }
+
+    /// The smallest `seq` any problem names.
+    public var firstDamagedSeq: UInt64? { problems.compactMap(\.seq).min() }
+}
+
+extension Ledger {
+    /// Verifies every record, `seq` contiguity, the hash chain and every index against the log;
+    /// with `digest`, that the ledger still holds exactly that prefix (docs/FORMAT.md).
+    public func check(digest: (seq: UInt64, value: [UInt8])? = nil) throws -> CheckReport {
+        try read { snapshot in
+            var check = IntegrityCheck(snapshot: snapshot)
+            return try check.run(digest: digest)
+        }
+    }
+}
+
+struct IntegrityCheck {
+    let snapshot: LedgerSnapshot
+    var txn: Transaction { snapshot.txn }
+    var db: Ledger.Databases { snapshot.db }
+    var report = CheckReport()
+
+    init(snapshot: LedgerSnapshot) { self.snapshot = snapshot }
+
+    mutating func run(digest: (seq: UInt64, value: [UInt8])?) throws -> CheckReport {
+        let head: HashChain
+        do {
+            head = try snapshot.head()
+        } catch let error as LedgerError {
+            report.problems.append(.init(seq: nil, what: error.description))
+            head = HashChain()
+        }
+        report.head = head
+        var chain = HashChain()
+        var digestValue: [UInt8]? = digest?.seq == 0 ? HashChain().value : nil
+        var withSession = 0, withID = 0
+        var maxUser: UInt32 = 0, maxSession: UInt32 = 0
+        var logEnded = false
+
+        try txn.withCursor(db.log) { cursor in
+            var entry = try cursor.first()
+            while let current = entry {
+                let seq = readBE(current.key, 0, 8)
+                let expected = chain.seq + 1
+                guard current.key.count == 8, seq == expected else {
+                    problem(expected, seq > expected ? "missing from the log (the next stored is seq \(seq))" : "log key out of order")
+                    return
+                }
+                let record = current.value
+                let decoded: (header: Record.Header, event: Event)
+                do {
+                    decoded = try Record.decode(record)
+                } catch let damage as Record.Damage {
+                    problem(seq, "record damaged: \(damage.problem)")
+                    return
+                }
+                let (header, event) = decoded
+                chain.append(record)
+                if seq == digest?.seq { digestValue = chain.value }
+                if seq % HashChain.storedEvery == 0 {
+                    let stored = try txn.get(db.chain, Key.seq(seq)).map { Array($0) }
+                    if stored != chain.value { problem(seq, "the stored chain value differs from the recomputed one") }
+                }
+                // Interned numbers: assigned 1, 2, 3 ... in order of first appearance.
+                if try snapshot.userNumber(event.user) != header.userNumber || header.userNumber == 0
+                    || header.userNumber > maxUser + 1 {
+                    problem(seq, "the user number does not match the users index")
+                }
+                maxUser = max(maxUser, header.userNumber)
+                if let session = event.session {
+                    withSession += 1
+                    if try snapshot.sessionNumber(session) != header.sessionNumber || header.sessionNumber == 0
+                        || header.sessionNumber > maxSession + 1 {
+                        problem(seq, "the session number does not match the sessions index")
+                    }
+                    maxSession = max(maxSession, header.sessionNumber)
+                    if !(try hasDuplicate(db.bySession, key: Key.number(header.sessionNumber), value: Key.seq(seq))) {
+                        problem(seq, "missing from the by_session index")
+                    }
+                } else if header.sessionNumber != 0 {
+                    problem(seq, "a session number on an event without a session")
+                }
+                if let id = event.id {
+                    withID += 1
+                    let stored = try txn.get(db.ids, Array(id.utf8)).map { readBE($0, 0, 8) }
+                    if stored != seq { problem(seq, "the id index does not point at this event") }
+                }
+                if try txn.get(db.byTime, Key.time(header.at, seq: seq)) == nil {
+                    problem(seq, "missing from the by_time index")
+                }
+                if !(try hasDuplicate(db.byUser, key: Key.number(header.userNumber), value: Key.time(header.at, seq: seq))) {
+                    problem(seq, "missing from the by_user index")
+                }
+                entry = try cursor.next()
+            }
+            logEnded = true
+        }
+
+        if logEnded {
+            if chain.seq != head.seq {
+                problem(min(chain.seq, head.seq) + 1, "the head says \(head.seq) events, the log holds \(chain.seq)")
+            } else if chain.value != head.value {
+                problem(head.seq, "the head's chain value differs from the recomputed one")
+            }
+            let events = Int(chain.seq)
+            try expectCount(db.byTime, events, "by_time") { key, _ in (readBE(key, 8, 8), true) }
+            try expectCount(db.byUser, events, "by_user") { _, value in (readBE(value, 8, 8), true) }
+            try expectCount(db.bySession, withSession, "by_session") { _, value in (readBE(value, 0, 8), true) }
+            try expectCount(db.ids, withID, "ids") { _, value in (readBE(value, 0, 8), true) }
+            try expectCount(db.users, Int(maxUser), "users", seqOf: nil)
+            try expectCount(db.sessions, Int(maxSession), "sessions", seqOf: nil)
+            try expectCount(db.chain, events / Int(HashChain.storedEvery), "chain", seqOf: nil)
+        }
+        report.events = chain.seq
+
+        if let digest {
+            if digest.seq > chain.seq {
+                report.problems.append(.init(seq: nil, what: "the digest names seq \(digest.seq), but the ledger holds \(chain.seq) readable events"))
+                report.digestMatched = false
+            } else if digestValue != digest.value {
+                report.problems.append(.init(seq: nil, what: "the events up to seq \(digest.seq) do not hash to the digest: history was rewritten or damaged"))
+                report.digestMatched = false
+            } else {
+                report.digestMatched = true
+            }
+        }
+        return report
+    }
+
+    private mutating func problem(_ seq: UInt64, _ what: String) {
+        report.problems.append(.init(seq: seq, what: what))
+    }
+
+    private func hasDuplicate(_ database: Database, key: [UInt8], value: [UInt8]) throws -> Bool {
+        try txn.withCursor(database) { cursor in
+            guard let found = try cursor.seek(key: key, valueAtLeast: value) else { return false }
+            return found.value.elementsEqual(value)
+        }
+    }
+
+    /// An index holding more entries than the log implies: name the first entry whose `seq`
+    /// is out of place (past the head) when there is one.
+    private mutating func expectCount(_ database: Database, _ expected: Int, _ name: String,
+                                      seqOf: ((UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> (UInt64, Bool))?) throws {
+        let actual = try txn.count(database)
+        guard actual != expected else { return }
+        var culprit: UInt64?
+        if let seqOf, actual > expected {
+            try txn.withCursor(database) { cursor in
+                try cursor.forEach(from: cursor.first()) { entry in
+                    let (seq, _) = seqOf(entry.key, entry.value)
+                    if seq == 0 || seq > report.head.seq { culprit = seq; return false }
+                    return true
+                }
+            }
+        }
+        report.problems.append(.init(seq: culprit, what: "the \(name) index holds \(actual) entries, the log implies \(expected)"))
+    }
+}

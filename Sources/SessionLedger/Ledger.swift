@@ -1,0 +1,186 @@
+import LMDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A ledger: the append-only event log and its indexes in one LMDB environment (docs/FORMAT.md).
+///
+/// The only type that talks to LMDB. Open it `.readOnly` to query (no write can begin) or
+/// `.readWrite` to append; any number of processes may hold it open, readers never block,
+/// and writers take turns on LMDB's writer lock.
+public final class Ledger {
+    public enum Access: Sendable { case readOnly, readWrite }
+
+    /// The format name stored under `meta/format`.
+    public static let formatName = "sledger-1"
+
+    public let path: String
+    public let access: Access
+    let env: Environment
+    let db: Databases
+
+    struct Databases {
+        var log: Database
+        var chain: Database
+        var meta: Database
+        var ids: Database
+        var users: Database
+        var sessions: Database
+        var byUser: Database
+        var bySession: Database
+        var byTime: Database
+
+        static let layout: [(String, Database.Flags)] = [
+            ("log", []), ("chain", []), ("meta", []), ("ids", []), ("users", []), ("sessions", []),
+            ("by_user", [.duplicateSort, .duplicateFixed]), ("by_session", [.duplicateSort, .duplicateFixed]),
+            ("by_time", []),
+        ]
+
+        init(_ handles: [Database]) {
+            (log, chain, meta, ids, users, sessions, byUser, bySession, byTime) =
+                (handles[0], handles[1], handles[2], handles[3], handles[4], handles[5], handles[6], handles[7], handles[8])
+        }
+    }
+
+    /// The ledger directory from `--ledger`, else `SLEDGER_LEDGER`, else `./ledger`.
+    public static func resolvePath(_ option: String?) -> String {
+        if let option, !option.isEmpty { return option }
+        if let value = getenv("SLEDGER_LEDGER"), value.pointee != 0 { return String(cString: value) }
+        return "./ledger"
+    }
+
+    /// Opens the ledger at `path`. A read-write open creates the directory (0700) and files (0600)
+    /// when missing; a read-only open of a missing ledger throws `LedgerError.notFound`.
+    public init(path: String, access: Access) throws {
+        self.path = path
+        self.access = access
+        var options = Environment.Options()
+        options.readOnly = access == .readOnly
+        var created = false
+        if access == .readWrite {
+            created = try Ledger.makeDirectory(path)
+        } else {
+            var st = stat()
+            guard stat(path + "/data.mdb", &st) == 0 else { throw LedgerError.notFound(path: path) }
+        }
+        do {
+            env = try Environment(path: path, options: options)
+        } catch let error as LMDBError {
+            throw LedgerError.storage(error, path: path)
+        }
+        do {
+            db = try Ledger.openDatabases(env, create: access == .readWrite)
+        } catch let error as LMDBError {
+            throw LedgerError.storage(error, path: path)
+        }
+        if created { Ledger.syncDirectory(path) }
+    }
+
+    private static func openDatabases(_ env: Environment, create: Bool) throws -> Databases {
+        let existing: [Database]? = try env.read { txn in
+            var handles: [Database] = []
+            for (name, flags) in Databases.layout {
+                guard let handle = try txn.openDatabase(name, flags: flags) else { return nil }
+                handles.append(handle)
+            }
+            return handles
+        }
+        if let existing { return Databases(existing) }
+        guard create else { throw LedgerError.notFound(path: env.path) }
+        return Databases(try env.write { txn in
+            var handles: [Database] = []
+            for (name, flags) in Databases.layout {
+                handles.append(try txn.openDatabase(name, flags: flags.union(.create))!)
+            }
+            try txn.put(handles[2], Array("format".utf8), Array(formatName.utf8))
+            return handles
+        })
+    }
+
+    /// Creates the directory with mode 0700 if it does not exist; true when it was created.
+    private static func makeDirectory(_ path: String) throws -> Bool {
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw LedgerError.notADirectory(path: path) }
+            return false
+        }
+        let old = umask(0o077)
+        defer { umask(old) }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+            throw LedgerError.cannotCreate(path: path, reason: String(cString: strerror(errno)))
+        }
+        return true
+    }
+
+    /// Makes the directory entries of newly created files durable.
+    private static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+
+    // MARK: - Reading
+
+    /// Runs `body` on one consistent snapshot of the ledger.
+    public func read<T>(_ body: (LedgerSnapshot) throws -> T) throws -> T {
+        do {
+            return try env.read { txn in try body(LedgerSnapshot(txn: txn, db: db)) }
+        } catch let error as LMDBError {
+            throw LedgerError.storage(error, path: path)
+        }
+    }
+
+    /// The head of the chain: the last `seq` and its chain value.
+    public func head() throws -> HashChain { try read { try $0.head() } }
+
+    /// Sizes of the ledger on disk.
+    public struct DiskUsage: Sendable {
+        /// Bytes of the pages LMDB has written (what the data occupies).
+        public var usedBytes: Int
+        /// The apparent size of `data.mdb` (the map size with MDB_WRITEMAP).
+        public var fileBytes: Int
+        /// Bytes the file system has allocated for `data.mdb`.
+        public var allocatedBytes: Int
+    }
+
+    public func diskUsage() throws -> DiskUsage {
+        let info = try env.info()
+        var st = stat()
+        _ = stat(path + "/data.mdb", &st)
+        return DiskUsage(usedBytes: info.usedBytes, fileBytes: Int(st.st_size), allocatedBytes: Int(st.st_blocks) * 512)
+    }
+
+    /// Clears reader slots of dead processes (see `Environment.clearStaleReaders`).
+    @discardableResult
+    public func clearStaleReaders() throws -> Int { try env.clearStaleReaders() }
+}
+
+/// What can go wrong with the ledger itself (as opposed to bad input).
+public enum LedgerError: Error, CustomStringConvertible {
+    case notFound(path: String)
+    case notADirectory(path: String)
+    case cannotCreate(path: String, reason: String)
+    case storage(LMDBError, path: String)
+    case damaged(seq: UInt64?, problem: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let path):
+            return "no ledger at \(path) (create one with `sledger import FILE` or `sledger append`)"
+        case .notADirectory(let path):
+            return "\(path) is not a directory"
+        case .cannotCreate(let path, let reason):
+            return "cannot create the ledger directory \(path): \(reason)"
+        case .storage(let error, let path):
+            switch error.code {
+            case .noSpace: return "the disk holding \(path) is full (\(error.operation)); nothing of this call was stored"
+            case .permissionDenied: return "permission denied on \(path) (\(error.operation))"
+            case .corrupted, .panic, .invalid, .versionMismatch:
+                return "the ledger at \(path) is damaged or not a ledger: \(error); run `sledger check`"
+            default: return "storage error in \(path): \(error)"
+            }
+        case .damaged(let seq, let problem):
+            let place = seq.map { "at seq \($0)" } ?? "in the ledger"
+            return "damage \(place): \(problem); run `sledger check` for details"
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import LMDB
+
+/// One consistent view of a ledger, valid inside `Ledger.read` (or a write) only.
+///
+/// Every record read is checked (version, layout, checksum); a record that fails throws
+/// `LedgerError.damaged` naming its `seq`, so no query answers silently from a damaged log.
+public struct LedgerSnapshot {
+    let txn: Transaction
+    let db: Ledger.Databases
+
+    /// The head of the chain (`seq` 0 and zeros for an empty ledger).
+    public func head() throws -> HashChain {
+        guard let bytes = try txn.get(db.meta, Key.head) else { return HashChain() }
+        guard bytes.count == 40 else { throw LedgerError.damaged(seq: nil, problem: "the head record has \(bytes.count) bytes, not 40") }
+        return HashChain(seq: readLE(bytes, 0, 8), value: Array(bytes[8..<40]))
+    }
+
+    /// The number of events stored (the head's `seq`).
+    public func eventCount() throws -> UInt64 { try head().seq }
+    public func userCount() throws -> Int { try txn.count(db.users) }
+    public func sessionCount() throws -> Int { try txn.count(db.sessions) }
+
+    /// The stored event at `seq`, or nil past the head.
+    public func event(seq: UInt64) throws -> StoredEvent? {
+        guard let bytes = try txn.get(db.log, Key.seq(seq)) else { return nil }
+        return try decode(seq: seq, bytes)
+    }
+
+    /// Visits events with `seq > after` in `seq` order while `body` returns true.
+    public func forEachEvent(after: UInt64 = 0, _ body: (StoredEvent) throws -> Bool) throws {
+        try txn.withCursor(db.log) { cursor in
+            try cursor.forEach(from: cursor.seek(atLeast: Key.seq(after + 1))) { entry in
+                try body(decode(seq: readBE(entry.key, 0, 8), entry.value))
+            }
+        }
+    }
+
+    /// Visits events in (`at`, `seq`) order with `from <= at < to` while `body` returns true.
+    public func forEachEventInTimeOrder(from: Instant? = nil, to: Instant? = nil,
+                                        _ body: (StoredEvent) throws -> Bool) throws {
+        try txn.withCursor(db.byTime) { cursor in
+            let start = from.map { Key.time($0, seq: 0) } ?? []
+            let first = start.isEmpty ? try cursor.first() : try cursor.seek(atLeast: start)
+            try cursor.forEach(from: first) { entry in
+                let at = Instant(biased: readBE(entry.key, 0, 8))
+                if let to, at >= to { return false }
+                let seq = readBE(entry.key, 8, 8)
+                guard let record = try txn.get(db.log, Key.seq(seq)) else {
+                    throw LedgerError.damaged(seq: seq, problem: "by_time names seq \(seq), which the log does not hold")
+                }
+                return try body(decode(seq: seq, record))
+            }
+        }
+    }
+
+    /// The earliest and latest `at` stored.
+    public func timeRange() throws -> (first: Instant, last: Instant)? {
+        try txn.withCursor(db.byTime) { cursor in
+            guard let first = try cursor.first(), let last = try cursor.last() else { return nil }
+            return (Instant(biased: readBE(first.key, 0, 8)), Instant(biased: readBE(last.key, 0, 8)))
+        }
+    }
+
+    /// The interned number of a user, or nil when the ledger has never seen them.
+    public func userNumber(_ user: String) throws -> UInt32? {
+        try txn.get(db.users, Array(user.utf8)).map { UInt32(readLE($0, 0, 4)) }
+    }
+
+    /// The interned number of a session, or nil when no event has named it.
+    public func sessionNumber(_ session: String) throws -> UInt32? {
+        try txn.get(db.sessions, Array(session.utf8)).map { UInt32(readLE($0, 0, 4)) }
+    }
+
+    /// The `seq`s of one user's events, in (`at`, `seq`) order.
+    public func seqs(ofUser number: UInt32) throws -> [UInt64] {
+        try duplicates(db.byUser, key: Key.number(number)) { readBE($0, 8, 8) }
+    }
+
+    /// The `seq`s of every event naming one session, in `seq` order.
+    public func seqs(ofSession number: UInt32) throws -> [UInt64] {
+        try duplicates(db.bySession, key: Key.number(number)) { readBE($0, 0, 8) }
+    }
+
+    private func duplicates(_ database: Database, key: [UInt8], _ read: (UnsafeRawBufferPointer) -> UInt64) throws -> [UInt64] {
+        try txn.withCursor(database) { cursor in
+            var out: [UInt64] = []
+            var entry = try cursor.seek(exactly: key)
+            while let current = entry {
+                out.append(read(current.value))
+                entry = try cursor.nextValue()
+            }
+            return out
+        }
+    }
+
+    func decode(seq: UInt64, _ bytes: UnsafeRawBufferPointer) throws -> StoredEvent {
+        do {
+            let (header, event) = try Record.decode(bytes)
+            return StoredEvent(seq: seq, recorded: header.recorded, event: event)
+        } catch let damage as Record.Damage {
+            throw LedgerError.damaged(seq: seq, problem: damage.problem)
+        }
+    }
+}
+
+/// Key encodings (docs/FORMAT.md): big-endian so that LMDB's byte order is numeric order.
+enum Key {
+    static let head = Array("head".utf8)
+    static let format = Array("format".utf8)
+
+    @inline(__always) static func seq(_ seq: UInt64) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(8)
+        appendBE(seq, 8, &out)
+        return out
+    }
+
+    @inline(__always) static func number(_ n: UInt32) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(4)
+        appendBE(UInt64(n), 4, &out)
+        return out
+    }
+
+    @inline(__always) static func time(_ at: Instant, seq: UInt64) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        appendBE(at.biased, 8, &out)
+        appendBE(seq, 8, &out)
+        return out
+    }
+}

@@ -1,0 +1,170 @@
+/// The binary record of one stored event, version 1 (docs/FORMAT.md, field by field).
+public enum Record {
+    public static let version: UInt8 = 1
+    /// Bytes before the strings.
+    static let headerSize = 28
+
+    enum Flag {
+        static let session: UInt8 = 1 << 0
+        static let client: UInt8 = 1 << 1
+        static let method: UInt8 = 1 << 2
+        static let id: UInt8 = 1 << 3
+        static let ip: UInt8 = 1 << 4
+        static let agent: UInt8 = 1 << 5
+        static let meta: UInt8 = 1 << 6
+        static let all: UInt8 = 0x7F
+    }
+
+    /// The fixed-size front of a record: enough for ordering and for the fold's fast paths.
+    public struct Header: Equatable, Sendable {
+        public var kind: Event.Kind
+        public var at: Instant
+        public var recorded: Instant
+        public var userNumber: UInt32
+        public var sessionNumber: UInt32
+    }
+
+    /// A record that does not decode.
+    public struct Damage: Error, CustomStringConvertible {
+        public var problem: String
+        public var description: String { problem }
+    }
+
+    /// Encodes `event` into `out` (replacing its contents).
+    public static func encode(_ event: Event, recorded: Instant, userNumber: UInt32, sessionNumber: UInt32,
+                              into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        var flags: UInt8 = 0
+        if event.session != nil { flags |= Flag.session }
+        if event.client != nil { flags |= Flag.client }
+        if event.method != nil { flags |= Flag.method }
+        if event.id != nil { flags |= Flag.id }
+        if event.ip != nil { flags |= Flag.ip }
+        if event.agent != nil { flags |= Flag.agent }
+        if event.hasMeta { flags |= Flag.meta }
+        out.append(version)
+        out.append(event.kind.rawValue)
+        out.append(flags)
+        out.append(0)
+        appendLE(UInt64(bitPattern: event.at.nanoseconds), 8, &out)
+        appendLE(UInt64(bitPattern: recorded.nanoseconds), 8, &out)
+        appendLE(UInt64(userNumber), 4, &out)
+        appendLE(UInt64(sessionNumber), 4, &out)
+        appendString(event.user, &out)
+        for value in [event.session, event.client, event.method, event.id, event.ip, event.agent] {
+            if let value { appendString(value, &out) }
+        }
+        if event.hasMeta {
+            out.append(UInt8(event.meta.count))
+            for pair in event.meta {
+                appendString(pair.key, &out)
+                appendString(pair.value, &out)
+            }
+        }
+        let crc = out.withUnsafeBytes { CRC32.checksum($0) }
+        appendLE(UInt64(crc), 4, &out)
+    }
+
+    /// Reads the fixed header after checking version, type and length; does not verify the checksum.
+    @inline(__always)
+    public static func header(_ bytes: UnsafeRawBufferPointer) throws -> Header {
+        guard bytes.count >= headerSize + 2 + 4 else { throw Damage(problem: "record too short (\(bytes.count) bytes)") }
+        guard bytes[0] == version else { throw Damage(problem: "unknown record version \(bytes[0])") }
+        guard let kind = Event.Kind(rawValue: bytes[1]) else { throw Damage(problem: "unknown event type \(bytes[1])") }
+        return Header(
+            kind: kind,
+            at: Instant(nanoseconds: Int64(bitPattern: readLE(bytes, 4, 8))),
+            recorded: Instant(nanoseconds: Int64(bitPattern: readLE(bytes, 12, 8))),
+            userNumber: UInt32(readLE(bytes, 20, 4)),
+            sessionNumber: UInt32(readLE(bytes, 24, 4)))
+    }
+
+    /// True when the stored checksum matches the bytes before it.
+    public static func checksumMatches(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count >= 4 else { return false }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 4)])
+        return CRC32.checksum(body) == UInt32(readLE(bytes, bytes.count - 4, 4))
+    }
+
+    /// Decodes the whole record, verifying its checksum and layout.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws -> (header: Header, event: Event) {
+        let header = try header(bytes)
+        guard checksumMatches(bytes) else { throw Damage(problem: "checksum mismatch") }
+        let flags = bytes[2]
+        guard flags & ~Flag.all == 0, bytes[3] == 0 else { throw Damage(problem: "unknown flags") }
+        let end = bytes.count - 4
+        var i = headerSize
+        func string() throws -> String {
+            guard i + 2 <= end else { throw Damage(problem: "string runs past the record") }
+            let n = Int(readLE(bytes, i, 2))
+            i += 2
+            guard i + n <= end else { throw Damage(problem: "string runs past the record") }
+            defer { i += n }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + n)]), as: UTF8.self)
+        }
+        func optional(_ flag: UInt8) throws -> String? { flags & flag != 0 ? try string() : nil }
+        let user = try string()
+        let session = try optional(Flag.session)
+        let client = try optional(Flag.client)
+        let method = try optional(Flag.method)
+        let id = try optional(Flag.id)
+        let ip = try optional(Flag.ip)
+        let agent = try optional(Flag.agent)
+        var meta: [Event.MetaPair] = []
+        if flags & Flag.meta != 0 {
+            guard i < end else { throw Damage(problem: "meta runs past the record") }
+            let count = Int(bytes[i])
+            i += 1
+            for _ in 0..<count {
+                let key = try string()
+                meta.append(Event.MetaPair(key: key, value: try string()))
+            }
+        }
+        guard i == end else { throw Damage(problem: "\(end - i) unexpected bytes before the checksum") }
+        let event = Event(kind: header.kind, at: header.at, user: user, session: session, client: client,
+                          method: method, id: id, ip: ip, agent: agent, meta: meta, hasMeta: flags & Flag.meta != 0)
+        return (header, event)
+    }
+
+    @inline(__always)
+    static func appendString(_ s: String, _ out: inout [UInt8]) {
+        let count = s.utf8.count
+        appendLE(UInt64(count), 2, &out)
+        out.append(contentsOf: s.utf8)
+    }
+}
+
+// MARK: - Integer byte orders
+
+@inline(__always)
+func appendLE(_ value: UInt64, _ width: Int, _ out: inout [UInt8]) {
+    for k in 0..<width { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(k)))) }
+}
+
+@inline(__always)
+func readLE(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ width: Int) -> UInt64 {
+    var v: UInt64 = 0
+    for k in (0..<width).reversed() { v = v << 8 | UInt64(bytes[offset + k]) }
+    return v
+}
+
+@inline(__always)
+func appendBE(_ value: UInt64, _ width: Int, _ out: inout [UInt8]) {
+    for k in (0..<width).reversed() { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(k)))) }
+}
+
+@inline(__always)
+func readBE(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ width: Int) -> UInt64 {
+    var v: UInt64 = 0
+    for k in 0..<width { v = v << 8 | UInt64(bytes[offset + k]) }
+    return v
+}
+
+extension Instant {
+    /// The instant as 8 big-endian bytes whose byte order is time order (sign bit flipped).
+    @inline(__always)
+    var biased: UInt64 { UInt64(bitPattern: nanoseconds) ^ 0x8000_0000_0000_0000 }
+
+    @inline(__always)
+    init(biased: UInt64) { self.init(nanoseconds: Int64(bitPattern: biased ^ 0x8000_0000_0000_0000)) }
+}

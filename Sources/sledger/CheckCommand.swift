@@ -1,0 +1,40 @@
+import ArgumentParser
+import SessionLedger
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Verify every record, the seq order, the hash chain and every index; name the first damaged seq.",
+        discussion: """
+            Exit status 0 when intact, 1 when damaged. Keep the output of `sledger digest` somewhere the \
+            ledger's writers cannot reach; `sledger check --digest SEQ:HEX` then proves the ledger still \
+            holds exactly that history, so a rewritten one is detected.
+            """)
+
+    @OptionGroup var ledger: LedgerOptions
+    @Option(help: ArgumentHelp("Also prove the ledger still holds exactly the prefix this digest names.", valueName: "SEQ:HEX"))
+    var digest: String?
+
+    func run() throws {
+        let expected = try digest.map { text -> (seq: UInt64, value: [UInt8]) in
+            guard let parsed = HashChain.parseDigest(text) else { throw UsageError("--digest: expected SEQ:HEX (64 hex digits)") }
+            return parsed
+        }
+        let ledger = try ledger.openForReading()
+        let report = try ledger.check(digest: expected)
+        if report.isIntact {
+            var line = "ok: \(report.events) events, seq 1 to \(report.events) contiguous, chain and indexes verified, head \(report.head.digest)"
+            if report.digestMatched == true { line += "; digest \(digest!) matches" }
+            Output.line(line)
+            return
+        }
+        if let seq = report.firstDamagedSeq {
+            Output.line("damaged: first damaged seq \(seq)")
+        } else {
+            Output.line("damaged")
+        }
+        for problem in report.problems { Output.line("  \(problem)") }
+        Output.flush()
+        throw ExitCode(1)
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import SessionLedger
+
+/// `--ledger DIR`, shared by every command.
+struct LedgerOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The ledger directory (default: $SLEDGER_LEDGER, else ./ledger).", valueName: "DIR"))
+    var ledger: String?
+
+    var path: String { Ledger.resolvePath(ledger) }
+
+    /// Opens the ledger for queries: read-only, so a query can never write.
+    func openForReading() throws -> Ledger { try Ledger(path: path, access: .readOnly) }
+
+    /// Opens (creating if needed) the ledger for appending.
+    func openForWriting() throws -> Ledger { try Ledger(path: path, access: .readWrite) }
+}
+
+/// `--format`, shared by every command that prints records.
+struct FormatOptions: ParsableArguments {
+    @Option(help: "Output format: table (for people), json (one document), ndjson (one object a line) or csv.")
+    var format: OutputFormat = .table
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, ndjson, csv
+}
+
+/// Parses an RFC 3339 instant given on the command line.
+func parseInstant(_ text: String, option: String) throws -> Instant {
+    guard let instant = Instant(rfc3339: text) else {
+        throw UsageError("\(option): not an RFC 3339 instant: \(text)")
+    }
+    return instant
+}

@@ -1,0 +1,124 @@
+import SessionLedger
+
+/// One cell of a printed record.
+enum Cell {
+    case string(String)
+    case integer(Int64)
+    case null
+    /// Not there at all: left out of JSON objects, an empty cell elsewhere.
+    case absent
+    /// Already-encoded JSON (an object such as `meta`); CSV and tables show it as text.
+    case json(String)
+
+    var text: String {
+        switch self {
+        case .string(let s): s
+        case .integer(let n): String(n)
+        case .null, .absent: ""
+        case .json(let j): j
+        }
+    }
+}
+
+/// Prints records with fixed field names in one of the four formats of SPEC.md section 6.
+///
+/// `ndjson` and `csv` stream; `json` streams one array; `table` holds rows to align them.
+struct RecordPrinter {
+    let format: OutputFormat
+    let fields: [String]
+    /// Column titles for tables (defaults to the field names).
+    let titles: [String]
+    private var rows: [[Cell]] = []
+    private var count = 0
+
+    init(format: OutputFormat, fields: [String], titles: [String]? = nil) {
+        self.format = format
+        self.fields = fields
+        self.titles = titles ?? fields
+        if format == .csv { Output.line(fields.map(RecordPrinter.csvCell).joined(separator: ",")) }
+        if format == .json { Output.write("[") }
+    }
+
+    mutating func add(_ cells: [Cell]) {
+        switch format {
+        case .table: rows.append(cells)
+        case .ndjson: Output.line(object(cells))
+        case .json: Output.write((count == 0 ? "\n" : ",\n") + object(cells))
+        case .csv: Output.line(cells.map { RecordPrinter.csvCell($0.text) }.joined(separator: ","))
+        }
+        count += 1
+    }
+
+    /// Ends the output (closes the JSON array, prints the table).
+    mutating func finish() {
+        switch format {
+        case .json: Output.line(count == 0 ? "]" : "\n]")
+        case .table: printTable()
+        case .ndjson, .csv: break
+        }
+        Output.flush()
+    }
+
+    /// Writes what is pending (for `--follow`).
+    func flush() { Output.flush() }
+
+    private func object(_ cells: [Cell]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        var first = true
+        for (name, cell) in zip(fields, cells) {
+            if case .absent = cell { continue }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            CanonicalWriter.appendString(name, &out)
+            out.append(UInt8(ascii: ":"))
+            switch cell {
+            case .string(let s): CanonicalWriter.appendString(s, &out)
+            case .integer(let n): out.append(contentsOf: String(n).utf8)
+            case .null: out.append(contentsOf: "null".utf8)
+            case .absent: break
+            case .json(let j): out.append(contentsOf: j.utf8)
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func printTable() {
+        guard !rows.isEmpty else {
+            Output.line("(none)")
+            return
+        }
+        var widths = titles.map { $0.count }
+        for row in rows {
+            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.text.count) }
+        }
+        func line(_ texts: [String]) -> String {
+            var parts: [String] = []
+            for (i, text) in texts.enumerated() {
+                parts.append(i == texts.count - 1 ? text : text + String(repeating: " ", count: widths[i] - text.count))
+            }
+            return parts.joined(separator: "  ")
+        }
+        Output.line(line(titles))
+        for row in rows { Output.line(line(row.map { $0.text })) }
+    }
+
+    /// A CSV cell (RFC 4180 quoting), with cells that a spreadsheet would run as a formula
+    /// (starting with `=`, `+`, `-`, `@`, tab or carriage return) prefixed with `'`.
+    static func csvCell(_ text: String) -> String {
+        var value = text
+        if let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) {
+            value = "'" + value
+        }
+        if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return value
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
