@@ -48,6 +48,21 @@ public final class InputSource {
 
     public static func standardInput() throws -> InputSource { try InputSource(path: "-") }
 
+    /// A source over an open descriptor (a pipe, say); the source closes it.
+    public init(fileDescriptor: Int32, name: String?) {
+        self.name = name
+        self.fd = fileDescriptor
+        self.ownsDescriptor = true
+        var st = stat()
+        if fstat(fileDescriptor, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
+            self.seekable = lseek(fileDescriptor, 0, SEEK_CUR) >= 0
+            self.size = Int(st.st_size)
+        } else {
+            self.seekable = false
+            self.size = nil
+        }
+    }
+
     deinit {
         if ownsDescriptor { close(fd) }
         if spool >= 0 { close(spool) }
@@ -189,15 +204,16 @@ extension InputSource {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw SourceError(message: "cannot create a temporary file") }
         let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        defer { unlink(path); close(fd) }
+        defer { unlink(path) }
         var written = 0
         try bytes.withUnsafeBytes { raw in
             while written < raw.count {
                 let n = write(fd, raw.baseAddress! + written, raw.count - written)
-                guard n > 0 else { throw SourceError(message: "cannot write a temporary file") }
+                guard n > 0 else { close(fd); throw SourceError(message: "cannot write a temporary file") }
                 written += n
             }
         }
-        try self.init(path: path)
+        lseek(fd, 0, SEEK_SET)
+        self.init(fileDescriptor: fd, name: nil)
     }
 }

@@ -51,11 +51,13 @@ public final class Ledger {
 
     /// Opens the ledger at `path`. A read-write open creates the directory (0700) and files (0600)
     /// when missing; a read-only open of a missing ledger throws `LedgerError.notFound`.
-    public init(path: String, access: Access) throws {
+    /// `initialMapSize` is the map size a new environment starts with (the map grows by doubling).
+    public init(path: String, access: Access, initialMapSize: Int? = nil) throws {
         self.path = path
         self.access = access
         var options = Environment.Options()
         options.readOnly = access == .readOnly
+        if let initialMapSize { options.mapSize = initialMapSize }
         var created = false
         if access == .readWrite {
             created = try Ledger.makeDirectory(path)

@@ -1,0 +1,51 @@
+import XCTest
+@testable import SessionLedger
+
+final class InstantTests: XCTestCase {
+    // Expected nanosecond counts below were computed with Python's datetime (an independent path):
+    // int(datetime(2026,3,1,9,tzinfo=timezone.utc).timestamp()) == 1772355600.
+
+    func testParsesUTCAndOffsetsToTheSameInstant() {
+        XCTAssertEqual(Instant(rfc3339: "2026-03-01T09:00:00Z")?.nanoseconds, 1_772_355_600_000_000_000)
+        XCTAssertEqual(Instant(rfc3339: "2026-03-01T10:00:00+01:00")?.nanoseconds, 1_772_355_600_000_000_000)
+        XCTAssertEqual(Instant(rfc3339: "2026-03-01T03:30:00-05:30")?.nanoseconds, 1_772_355_600_000_000_000)
+        XCTAssertEqual(Instant(rfc3339: "2026-03-01t09:00:00z")?.nanoseconds, 1_772_355_600_000_000_000)
+        XCTAssertEqual(Instant(rfc3339: "2026-03-01T09:00:00-00:00")?.nanoseconds, 1_772_355_600_000_000_000)
+    }
+
+    func testReadsZeroToNineFractionalDigits() {
+        XCTAssertEqual(Instant(rfc3339: "1970-01-01T00:00:00.5Z")?.nanoseconds, 500_000_000)
+        XCTAssertEqual(Instant(rfc3339: "1970-01-01T00:00:00.000000001Z")?.nanoseconds, 1)
+        XCTAssertEqual(Instant(rfc3339: "1970-01-01T00:00:00.250Z")?.nanoseconds, 250_000_000)
+        XCTAssertNil(Instant(rfc3339: "1970-01-01T00:00:00.0000000001Z"), "10 fractional digits")
+        XCTAssertNil(Instant(rfc3339: "1970-01-01T00:00:00.Z"), "a dot with no digit")
+    }
+
+    func testRefusesWhatIsNotAnInstant() {
+        for text in ["2026-03-01T09:00:00", "2026-13-01T09:00:00Z", "2026-02-29T09:00:00Z", "2026-03-01T24:00:00Z",
+                     "2026-03-01T09:60:00Z", "2026-03-01T09:00:60Z", "2026-03-01 09:00:00Z", "1677-12-31T23:59:59Z",
+                     "2262-01-01T00:00:00Z", "2026-03-01T09:00:00+24:00", "2026-03-01T09:00:00+0100", "",
+                     "2026-03-01T09:00:00Zjunk", "+2026-03-01T09:00:00Z"] {
+            XCTAssertNil(Instant(rfc3339: text), text)
+        }
+        XCTAssertNotNil(Instant(rfc3339: "2024-02-29T09:00:00Z"), "a leap day")
+        XCTAssertNil(Instant(rfc3339: "2100-02-29T09:00:00Z"), "2100 is not a leap year")
+    }
+
+    func testTheRangeLimitsRoundTrip() throws {
+        // -9_214_560_000 s is 1678-01-01T00:00:00Z; 9_214_646_399 s is 2261-12-31T23:59:59Z (Python datetime).
+        let low = try XCTUnwrap(Instant(rfc3339: "1678-01-01T00:00:00Z"))
+        XCTAssertEqual(low.nanoseconds, -9_214_560_000 * 1_000_000_000)
+        XCTAssertEqual(low.description, "1678-01-01T00:00:00Z")
+        let high = try XCTUnwrap(Instant(rfc3339: "2261-12-31T23:59:59.999999999Z"))
+        XCTAssertEqual(high.nanoseconds, 9_214_646_399 * 1_000_000_000 + 999_999_999)
+        XCTAssertEqual(high.description, "2261-12-31T23:59:59.999999999Z")
+    }
+
+    func testCanonicalTextDropsTrailingZerosAndZeroFractions() {
+        XCTAssertEqual(Instant(nanoseconds: 1_772_355_600_000_000_000).description, "2026-03-01T09:00:00Z")
+        XCTAssertEqual(Instant(nanoseconds: 1_772_355_600_250_000_000).description, "2026-03-01T09:00:00.25Z")
+        XCTAssertEqual(Instant(nanoseconds: -1).description, "1969-12-31T23:59:59.999999999Z")
+        XCTAssertEqual(Instant(nanoseconds: 0).description, "1970-01-01T00:00:00Z")
+    }
+}

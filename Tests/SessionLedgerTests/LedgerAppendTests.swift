@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+@testable import SessionLedger
+
+final class LedgerAppendTests: XCTestCase {
+    func line(_ text: String) -> [UInt8] { Array((text + "\n").utf8) }
+
+    func testAnAppendWithOneBadLineStoresNothing() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 100))])
+        let before = try ledger.head()
+
+        var input = generatedLines(count: 50, seed: 9, idPrefix: "second-")
+        input += line(#"{"type":"refresh","at":"2026-03-01T09:00:00Z","user":"u","session":"s","colour":"red"}"#)
+        XCTAssertThrowsError(try ledger.append([InputSource(bytes: input)])) { error in
+            XCTAssertEqual("\(error)", "line 51: colour: unknown key")
+        }
+        XCTAssertEqual(try ledger.head(), before)
+        XCTAssertTrue(try ledger.check().isIntact)
+    }
+
+    func testAllErrorsReportsEveryBadLine() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.allErrors = true
+        let input = line(#"{"type":"nope","at":"2026-03-01T09:00:00Z","user":"u","session":"s"}"#) + line("")
+            + line(#"{"type":"logout","at":"2026-03-01T09:00:00Z","user":"u","session":"s"}"#)
+            + line(#"{"type":"logout","at":"2026-03-01T09:00:00Z","user":"u"}"#)
+        XCTAssertThrowsError(try ledger.append([InputSource(bytes: input)], options: options)) { error in
+            XCTAssertEqual("\(error)", "line 1: type: unknown event type\nline 4: session: missing required key")
+        }
+        XCTAssertEqual(try ledger.head().seq, 0)
+    }
+
+    func testReimportingCountsDuplicatesAndAddsNothing() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        let input = generatedLines(count: 500)
+        let first = try ledger.append([InputSource(bytes: input)])
+        XCTAssertEqual(first.imported, 500)
+        XCTAssertEqual(first.duplicates, 0)
+        let second = try ledger.append([InputSource(bytes: input)])
+        XCTAssertEqual(second.imported, 0)
+        XCTAssertEqual(second.duplicates, 500)
+        XCTAssertEqual(second.head, first.head)
+    }
+
+    func testAnIdReusedWithOtherContentIsAConflict() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append([InputSource(bytes:
+            line(#"{"type":"logout","at":"2026-03-01T09:00:00Z","user":"u","session":"s","id":"a"}"#)
+            + line(#"{"type":"logout","at":"2026-03-01T09:00:01Z","user":"u","session":"s","id":"b"}"#))])
+        let before = try ledger.head()
+        // Same content written differently (an offset, an escape) is the same canonical event: a duplicate.
+        let same = try ledger.append([InputSource(bytes:
+            line(#"{"id":"b","type":"logout","at":"2026-03-01T10:00:01+01:00","user":"\u0075","session":"s"}"#))])
+        XCTAssertEqual(same.duplicates, 1)
+        XCTAssertThrowsError(try ledger.append([InputSource(bytes: line("")
+            + line(#"{"type":"logout","at":"2026-03-01T09:00:02Z","user":"u","session":"s","id":"b"}"#))])) { error in
+            XCTAssertEqual("\(error)", "line 2: id: id conflict with seq 2")
+        }
+        XCTAssertThrowsError(try ledger.append([InputSource(bytes: line("")
+            + line(#"{"type":"logout","at":"2026-03-01T09:00:02Z","user":"u","session":"s","id":"c"}"#) + line("")
+            + line(#"{"type":"logout","at":"2026-03-01T09:00:03Z","user":"u","session":"s","id":"c"}"#))])) { error in
+            XCTAssertEqual("\(error)", "line 4: id: id conflict with line 2")
+        }
+        XCTAssertEqual(try ledger.head(), before)
+    }
+
+    func testTheMapGrowsWhenAnImportFromAPipeOutgrowsIt() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite, initialMapSize: 1 << 20)
+        let input = generatedLines(count: 150_000)
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        let writer = Thread {
+            input.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = write(fds[1], raw.baseAddress! + offset, raw.count - offset)
+                    if n <= 0 { break }
+                    offset += n
+                }
+            }
+            close(fds[1])
+        }
+        writer.start()
+        let summary = try ledger.append([InputSource(fileDescriptor: fds[0], name: nil)])
+        XCTAssertEqual(summary.imported, 150_000)
+        XCTAssertGreaterThan(try ledger.diskUsage().fileBytes, 16 << 20, "the map had to grow past the up-front margin")
+        let report = try ledger.check()
+        XCTAssertTrue(report.isIntact, "\(report.problems)")
+        XCTAssertEqual(report.events, 150_000)
+    }
+
+    func testADigestProvesAPrefixAndRefusesAnother() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 2000))])
+        let early = try ledger.head()
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 700, seed: 4, idPrefix: "later-"))])
+        XCTAssertEqual(try ledger.check(digest: (early.seq, early.value)).digestMatched, true)
+        var wrong = early.value
+        wrong[0] ^= 1
+        let report = try ledger.check(digest: (early.seq, wrong))
+        XCTAssertEqual(report.digestMatched, false)
+        XCTAssertFalse(report.isIntact)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+@testable import SessionLedger
+
+final class LedgerDamageTests: XCTestCase {
+    /// Given a ledger whose event `seq` carries a unique agent string, returns the path and that marker.
+    func ledgerWithMarker(at markedSeq: Int, count: Int) throws -> (path: String, marker: [UInt8]) {
+        let path = try temporaryDirectory(self) + "/l"
+        let ledger = try Ledger(path: path, access: .readWrite)
+        var lines = generatedLines(count: count)
+        // Put an agent on the chosen line: it is stored only in the record, nowhere in an index.
+        var newlines = 0
+        var index = 0
+        while newlines < markedSeq { if lines[index] == 0x0A { newlines += 1 }; index += 1 }
+        let closing = index - 2  // the '}' of line markedSeq
+        lines.insert(contentsOf: Array(#","agent":"MARKER-abcdefgh""#.utf8), at: closing)
+        _ = try ledger.append([InputSource(bytes: lines)])
+        return (path, Array("MARKER-abcdefgh".utf8))
+    }
+
+    func flip(in path: String, marker: [UInt8]) throws {
+        let file = path + "/data.mdb"
+        var data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+        var found: [Int] = []
+        var i = 0
+        while i + marker.count <= data.count {
+            if data[i] == marker[0] && Array(data[i..<(i + marker.count)]) == marker { found.append(i) }
+            i += 1
+        }
+        XCTAssertEqual(found.count, 1, "the marker is stored once")
+        data[found[0] + 7] ^= 0x01
+        try Data(data).write(to: URL(fileURLWithPath: file))
+    }
+
+    func testCheckNamesTheRecordWithAFlippedByte() throws {
+        let (path, marker) = try ledgerWithMarker(at: 1234, count: 3000)
+        try flip(in: path, marker: marker)
+        let report = try Ledger(path: path, access: .readOnly).check()
+        XCTAssertFalse(report.isIntact)
+        XCTAssertEqual(report.firstDamagedSeq, 1234)
+    }
+
+    func testQueriesRefuseADamagedRecordInsteadOfAnsweringFromIt() throws {
+        let (path, marker) = try ledgerWithMarker(at: 10, count: 20)
+        try flip(in: path, marker: marker)
+        let ledger = try Ledger(path: path, access: .readOnly)
+        XCTAssertThrowsError(try ledger.read { try $0.forEachEvent { _ in true } }) { error in
+            guard case LedgerError.damaged(let seq, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(seq, 10)
+        }
+    }
+
+    func testCheckNamesTheEventWhoseIndexEntryWasRemoved() throws {
+        let path = try temporaryDirectory(self) + "/l"
+        let ledger = try Ledger(path: path, access: .readWrite)
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 300))])
+        let at = try XCTUnwrap(ledger.read { try $0.event(seq: 77) }).event.at
+        try ledger.env.write { txn in
+            XCTAssertTrue(try txn.delete(ledger.db.byTime, Key.time(at, seq: 77)))
+        }
+        XCTAssertEqual(try ledger.check().firstDamagedSeq, 77)
+    }
+
+    func testCheckNamesTwoSwappedRecords() throws {
+        let path = try temporaryDirectory(self) + "/l"
+        let ledger = try Ledger(path: path, access: .readWrite)
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 300))])
+        try ledger.env.write { txn in
+            let a = Array(try XCTUnwrap(txn.get(ledger.db.log, Key.seq(100))))
+            let b = Array(try XCTUnwrap(txn.get(ledger.db.log, Key.seq(200))))
+            try txn.put(ledger.db.log, Key.seq(100), b)
+            try txn.put(ledger.db.log, Key.seq(200), a)
+        }
+        XCTAssertEqual(try ledger.check().firstDamagedSeq, 100)
+    }
+}
