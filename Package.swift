@@ -39,7 +39,7 @@ let package = Package(
         ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "SessionLedgerTests", dependencies: ["SessionLedger"]),
-        .testTarget(name: "sledgerTests", dependencies: ["SessionLedger"]),
+        .testTarget(name: "sledgerTests", dependencies: ["sledger", "SessionLedger"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,77 @@
+import Foundation
+import XCTest
+
+final class CommandLineTests: XCTestCase {
+    let login = #"{"type":"login","at":"2026-03-01T09:00:00Z","user":"alice","session":"s1","client":"web","method":"google","id":"e1"}"# + "\n"
+
+    func testTheLedgerIsTheOwnersAloneWhateverTheUmask() throws {
+        let ledger = try temporaryDirectory(self) + "/ledger"
+        let old = umask(0)
+        defer { umask(old) }
+        XCTAssertEqual(try Sledger.run(["append", "--ledger", ledger], stdin: Data(login.utf8)).status, 0)
+        for (path, mode) in [(ledger, 0o700), (ledger + "/data.mdb", 0o600), (ledger + "/lock.mdb", 0o600)] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            XCTAssertEqual((attributes[.posixPermissions] as! NSNumber).intValue, mode, path)
+        }
+    }
+
+    func testSledgerLedgerNamesTheDefaultLedger() throws {
+        let ledger = try temporaryDirectory(self) + "/from-env"
+        let result = try Sledger.run(["append"], stdin: Data(login.utf8), environment: ["SLEDGER_LEDGER": ledger])
+        XCTAssertEqual(result.stdout, "imported 1, duplicates 0\n")
+        XCTAssertEqual(try Sledger.eventCount(ledger), 1)
+    }
+
+    func testBadArgumentsGetOneLineAndStatusTwo() throws {
+        let ledger = try temporaryDirectory(self) + "/ledger"
+        XCTAssertEqual(try Sledger.run(["append", "--ledger", ledger], stdin: Data(login.utf8)).status, 0)
+        for arguments in [["export", "--ledger", ledger, "--from", "yesterday"], ["log", "--ledger", ledger, "--format", "xml"],
+                          ["check", "--ledger", ledger, "--digest", "12"], ["frobnicate"]] {
+            let result = try Sledger.run(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "")
+        }
+    }
+
+    func testAQueryOnAMissingLedgerSaysSoAndCreatesNothing() throws {
+        let ledger = try temporaryDirectory(self) + "/missing"
+        let result = try Sledger.run(["export", "--ledger", ledger])
+        XCTAssertEqual(result.status, 3)
+        XCTAssertTrue(result.stderr.hasPrefix("no ledger at \(ledger)"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ledger))
+    }
+
+    func testCheckAndQueriesReportADamagedRecord() throws {
+        let dir = try temporaryDirectory(self)
+        let ledger = dir + "/ledger"
+        let input = (0..<50).map { i in
+            #"{"type":"logout","at":"2026-03-01T09:00:\#(String(format: "%02d", i))Z","user":"u","session":"s","agent":"agent-\#(i)-zzzzzz"}"#
+        }.joined(separator: "\n")
+        XCTAssertEqual(try Sledger.run(["append", "--ledger", ledger], stdin: Data(input.utf8)).status, 0)
+        let file = URL(fileURLWithPath: ledger + "/data.mdb")
+        var bytes = [UInt8](try Data(contentsOf: file))
+        let marker = Array("agent-31-zzzzzz".utf8)
+        let at = (0...(bytes.count - marker.count)).first { Array(bytes[$0..<($0 + marker.count)]) == marker }!
+        bytes[at + 9] = UInt8(ascii: "Z")
+        try Data(bytes).write(to: file)
+
+        let check = try Sledger.run(["check", "--ledger", ledger])
+        XCTAssertEqual(check.status, 1)
+        XCTAssertTrue(check.stdout.hasPrefix("damaged: first damaged seq 32\n"), check.stdout)
+        let export = try Sledger.run(["export", "--ledger", ledger])
+        XCTAssertEqual(export.status, 3)
+        XCTAssertTrue(export.stderr.contains("seq 32") && export.stderr.contains("sledger check"), export.stderr)
+    }
+
+    func testCSVCellsCannotStartAFormula() throws {
+        let ledger = try temporaryDirectory(self) + "/ledger"
+        let event = #"{"type":"logout","at":"2026-03-01T09:00:00Z","user":"=HYPERLINK(\"x\")","session":"@s","agent":"+1, -2"}"#
+        XCTAssertEqual(try Sledger.run(["append", "--ledger", ledger], stdin: Data(event.utf8)).status, 0)
+        let csv = try Sledger.run(["log", "--ledger", ledger, "--format", "csv"]).stdout
+        let row = csv.split(separator: "\n")[1]
+        XCTAssertTrue(row.contains(#""'=HYPERLINK(""x"")""#), String(row))
+        XCTAssertTrue(row.contains(",'@s,"), String(row))
+        XCTAssertTrue(row.contains(#""'+1, -2""#), String(row))
+    }
+}
