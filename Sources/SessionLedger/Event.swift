@@ -31,6 +31,15 @@ public struct Event: Hashable, Sendable {
         }
 
         public var description: String { name }
+
+        /// The kind named by UTF-8 `bytes`, or nil.
+        init?(bytes: UnsafeRawBufferPointer) {
+            for kind in Kind.allCases where kind.name.utf8.elementsEqual(bytes) {
+                self = kind
+                return
+            }
+            return nil
+        }
     }
 
     /// One `meta` pair.

@@ -37,7 +37,9 @@ public struct EventParser {
     private mutating func parseObject(_ s: inout Scanner) throws -> Event {
         guard s.peek() == UInt8(ascii: "{") else { throw s.syntax("expected '{' at the start of the line") }
         s.advance()
-        var strings = [String?](repeating: nil, count: 10)
+        var strings = StringSlots()
+        var kind: Event.Kind??  // nil: no `type`; .some(nil): an unknown type
+        var at: AtValue?
         var seen: UInt16 = 0
         var meta: [Event.MetaPair] = []
         var hasMeta = false
@@ -59,6 +61,15 @@ public struct EventParser {
                 if slot == 9 {
                     meta = try readMeta(&s)
                     hasMeta = true
+                } else if slot == 0 {
+                    kind = .some(try readBytes(&s, key: name) { Event.Kind(bytes: $0) })
+                } else if slot == 1 {
+                    at = try readBytes(&s, key: name) { bytes in
+                        if let instant = Instant(rfc3339: bytes) { return .valid(instant) }
+                        if bytes.count >= 19, bytes[16] == UInt8(ascii: ":"), bytes[17] == UInt8(ascii: "6"),
+                           bytes[18] == UInt8(ascii: "0") { return .leapSecond }
+                        return .invalid
+                    }
                 } else {
                     strings[slot] = try readString(&s, key: name)
                 }
@@ -71,7 +82,26 @@ public struct EventParser {
         }
         s.skipWhitespace()
         guard s.atEnd else { throw s.syntax("unexpected characters after the object") }
-        return try validate(strings, meta: meta, hasMeta: hasMeta, line: s.lineNumber)
+        return try validate(kind: kind, at: at, strings, meta: meta, hasMeta: hasMeta, line: s.lineNumber)
+    }
+
+    /// What the `at` text turned out to be.
+    enum AtValue {
+        case valid(Instant)
+        case leapSecond
+        case invalid
+    }
+
+    /// Reads a string value and hands its decoded bytes to `body` without making a `String`.
+    private mutating func readBytes<T>(_ s: inout Scanner, key: String, _ body: (UnsafeRawBufferPointer) -> T) throws -> T {
+        guard s.peek() == UInt8(ascii: "\"") else { throw s.error(key, "expected a string, found \(s.describeValue())") }
+        if let end = s.plainStringEnd() {
+            let raw = UnsafeRawBufferPointer(rebasing: s.bytes[(s.index + 1)..<end])
+            s.index = end + 1
+            return body(raw)
+        }
+        try decodeString(&s, key: key)
+        return scratch.withUnsafeBytes { body($0) }
     }
 
     /// Reads a key and returns its slot; unknown keys are refused here, as they are met.
@@ -211,25 +241,54 @@ public struct EventParser {
 
     // MARK: - Per-key rules, in the table order of SPEC.md section 2
 
-    private func validate(_ strings: [String?], meta: [Event.MetaPair], hasMeta: Bool, line: Int) throws -> Event {
+    /// The string-valued keys of one line, by slot, without a heap-allocated array per line.
+    struct StringSlots {
+        var user, session, client, method, id, ip, agent: String?
+        subscript(slot: Int) -> String? {
+            get {
+                switch slot {
+                case 2: user
+                case 3: session
+                case 4: client
+                case 5: method
+                case 6: id
+                case 7: ip
+                default: agent
+                }
+            }
+            set {
+                switch slot {
+                case 2: user = newValue
+                case 3: session = newValue
+                case 4: client = newValue
+                case 5: method = newValue
+                case 6: id = newValue
+                case 7: ip = newValue
+                default: agent = newValue
+                }
+            }
+        }
+    }
+
+    private func validate(kind: Event.Kind??, at atValue: AtValue?, _ strings: StringSlots, meta: [Event.MetaPair], hasMeta: Bool,
+                          line: Int) throws -> Event {
         func error(_ key: String, _ problem: String) -> InputError { InputError(line: line, key: key, problem: problem) }
 
-        guard let typeName = strings[0] else { throw error("type", "missing required key") }
-        guard let kind = Event.Kind(name: typeName) else { throw error("type", "unknown event type") }
+        guard let kind else { throw error("type", "missing required key") }
+        guard let kind else { throw error("type", "unknown event type") }
 
-        guard let atText = strings[1] else { throw error("at", "missing required key") }
-        guard let at = Instant(rfc3339: Array(atText.utf8)) else {
-            let b = Array(atText.utf8)
-            if b.count >= 19, b[17] == UInt8(ascii: "6"), b[18] == UInt8(ascii: "0"), b[16] == UInt8(ascii: ":") {
-                throw error("at", "leap second (:60) is not accepted")
-            }
-            throw error("at", "not an RFC 3339 instant (years 1678-2261, 0-9 fractional digits, Z or +HH:MM)")
+        let at: Instant
+        switch atValue {
+        case nil: throw error("at", "missing required key")
+        case .leapSecond: throw error("at", "leap second (:60) is not accepted")
+        case .invalid: throw error("at", "not an RFC 3339 instant (years 1678-2261, 0-9 fractional digits, Z or +HH:MM)")
+        case .valid(let instant): at = instant
         }
 
-        guard let user = strings[2] else { throw error("user", "missing required key") }
+        guard let user = strings.user else { throw error("user", "missing required key") }
         guard (1...256).contains(user.utf8.count) else { throw error("user", "must be 1 to 256 bytes") }
 
-        let session = strings[3]
+        let session = strings.session
         if let session {
             guard (1...256).contains(session.utf8.count) else { throw error("session", "must be 1 to 256 bytes") }
         } else if kind != .logoutAll {
@@ -245,9 +304,9 @@ public struct EventParser {
             }
         }
 
-        if let id = strings[6], !(1...128).contains(id.utf8.count) { throw error("id", "must be 1 to 128 bytes") }
-        if let ip = strings[7], !EventParser.isIPAddress(ip) { throw error("ip", "not a textual IPv4 or IPv6 address") }
-        if let agent = strings[8], agent.utf8.count > 1024 { throw error("agent", "longer than 1024 bytes") }
+        if let id = strings.id, !(1...128).contains(id.utf8.count) { throw error("id", "must be 1 to 128 bytes") }
+        if let ip = strings.ip, !EventParser.isIPAddress(ip) { throw error("ip", "not a textual IPv4 or IPv6 address") }
+        if let agent = strings.agent, agent.utf8.count > 1024 { throw error("agent", "longer than 1024 bytes") }
 
         if meta.count > 32 { throw error("meta", "more than 32 pairs") }
         var metaKeys = Set<String>()
@@ -257,8 +316,8 @@ public struct EventParser {
             if pair.value.utf8.count > 1024 { throw error("meta.\(pair.key)", "longer than 1024 bytes") }
         }
 
-        return Event(kind: kind, at: at, user: user, session: session, client: strings[4], method: strings[5],
-                     id: strings[6], ip: strings[7], agent: strings[8], meta: meta, hasMeta: hasMeta)
+        return Event(kind: kind, at: at, user: user, session: session, client: strings.client, method: strings.method,
+                     id: strings.id, ip: strings.ip, agent: strings.agent, meta: meta, hasMeta: hasMeta)
     }
 
     /// `[a-z0-9_-]{1,32}`

@@ -47,12 +47,10 @@ extension Ledger {
             // rather than discover it through MDB_MAP_FULL.
             try ensureRoom(bytes: 2 * (totalBytes ?? 0) + (16 << 20))
             return try env.writeGrowingMap { txn in
-                var batch = try AppendBatch(txn: txn, db: db, options: options, totalBytes: totalBytes)
-                for source in sources {
-                    try source.rewind()
-                    try batch.consume(source)
-                    if !batch.errors.isEmpty && !options.allErrors { break }
-                }
+                var batch = try AppendBatch(txn: txn, db: db, options: options)
+                let pipeline = ParsePipeline(sources: sources, options: options, totalBytes: totalBytes)
+                defer { pipeline.stop() }
+                try batch.consume(pipeline)
                 return try batch.finish()
             }
         } catch let error as LMDBError {
@@ -85,7 +83,6 @@ struct AppendBatch {
     let txn: WriteTransaction
     let db: Ledger.Databases
     let options: AppendOptions
-    let totalBytes: Int?
     let recorded: Instant
     let firstSeq: UInt64
     var chain: HashChain
@@ -93,24 +90,20 @@ struct AppendBatch {
     var sessionCount: UInt32
     var userCache: [String: UInt32] = [:]
     var sessionCache: [String: UInt32] = [:]
-    var parser = EventParser()
     var record: [UInt8] = []
     var pending = PendingIndexes()
     var lines = CallLines()
     var errors: [InputError] = []
     var imported = 0
     var duplicates = 0
-    var linesRead = 0
-    var bytesBefore = 0
 
     /// Interning caches are dropped past this many entries, to bound memory on huge imports.
     static let cacheLimit = 1 << 20
 
-    init(txn: WriteTransaction, db: Ledger.Databases, options: AppendOptions, totalBytes: Int?) throws {
+    init(txn: WriteTransaction, db: Ledger.Databases, options: AppendOptions) throws {
         self.txn = txn
         self.db = db
         self.options = options
-        self.totalBytes = totalBytes
         self.recorded = Instant.now()
         let snapshot = LedgerSnapshot(txn: txn, db: db)
         self.chain = try snapshot.head()
@@ -120,39 +113,39 @@ struct AppendBatch {
         record.reserveCapacity(512)
     }
 
-    mutating func consume(_ source: InputSource) throws {
-        var reader = LineReader(source: source)
-        defer { reader.deallocate() }
-        lines.begin(source: source.name, firstSeq: chain.seq + 1)
-        while let line = try reader.next() {
-            let number = reader.lineNumber
-            linesRead += 1
-            if linesRead & 0xFFFF == 0, let progress = options.progress {
-                progress(AppendProgress(lines: linesRead, bytesRead: bytesBefore + reader.bytesRead, totalBytes: totalBytes))
-            }
-            do {
-                switch line {
-                case .tooLong:
-                    throw InputError(line: number, key: nil, problem: "longer than \(EventParser.maxLineBytes) bytes")
-                case .text(let bytes):
-                    guard let event = try parser.parse(bytes, lineNumber: number) else {
-                        lines.skip(number)
-                        continue
+    /// Stores what the pipeline parsed, in input order, until it ends or the first error
+    /// (every parse error with `allErrors`; nothing more is stored after the first one).
+    mutating func consume(_ pipeline: ParsePipeline) throws {
+        var source: String?
+        while let items = pipeline.next() {
+            for item in items {
+                switch item {
+                case .beginSource(let name):
+                    source = name
+                    lines.begin(source: name, firstSeq: chain.seq + 1)
+                case .skip(let line):
+                    lines.skip(line)
+                case .event(let event, let line):
+                    guard errors.isEmpty else { continue }
+                    do {
+                        try store(event, line: line)
+                    } catch var error as InputError {
+                        error.file = source
+                        errors.append(error)
+                        if !options.allErrors { return }
                     }
-                    if errors.isEmpty { try store(event, line: number) }
+                case .error(let error):
+                    errors.append(error)
+                    if !options.allErrors { return }
+                case .failure(let error):
+                    throw error
                 }
-            } catch var error as InputError {
-                error.file = source.name
-                errors.append(error)
-                if !options.allErrors { return }
             }
         }
-        bytesBefore += reader.bytesRead
     }
 
     private mutating func store(_ event: Event, line: Int) throws {
-        if let id = event.id, let stored = try txn.get(db.ids, Array(id.utf8)) {
-            let seq = readBE(stored, 0, 8)
+        if var id = event.id, let seq = try id.withUTF8({ try txn.get(db.ids, UnsafeRawBufferPointer($0)) }).map({ readBE($0, 0, 8) }) {
             guard let earlier = try LedgerSnapshot(txn: txn, db: db).event(seq: seq) else {
                 throw LedgerError.damaged(seq: seq, problem: "the id index names seq \(seq), which the log does not hold")
             }
@@ -166,17 +159,24 @@ struct AppendBatch {
         }
         let seq = chain.seq + 1
         let userNumber = try AppendBatch.intern(event.user, txn: txn, database: db.users, cache: &userCache, count: &userCount)
-        let sessionNumber = try event.session.map { try AppendBatch.intern($0, txn: txn, database: db.sessions, cache: &sessionCache, count: &sessionCount) } ?? 0
+        var sessionNumber: UInt32 = 0
+        if let session = event.session {
+            sessionNumber = try AppendBatch.intern(session, txn: txn, database: db.sessions, cache: &sessionCache, count: &sessionCount)
+        }
         Record.encode(event, recorded: recorded, userNumber: userNumber, sessionNumber: sessionNumber, into: &record)
+        let seqKey = seq.bigEndian
         try record.withUnsafeBytes { value in
-            try Key.seq(seq).withUnsafeBytes { key in try txn.put(db.log, key, value, flags: .append) }
+            try withUnsafeBytes(of: seqKey) { key in
+                try txn.put(db.log, key, value, flags: .append)
+                if let id = event.id {
+                    var id = id
+                    try id.withUTF8 { try txn.put(db.ids, UnsafeRawBufferPointer($0), key, flags: .noOverwrite) }
+                }
+            }
             chain.append(value)
         }
         if seq % HashChain.storedEvery == 0 {
             try txn.put(db.chain, Key.seq(seq), chain.value, flags: .append)
-        }
-        if let id = event.id {
-            try txn.put(db.ids, Array(id.utf8), Key.seq(seq), flags: .noOverwrite)
         }
         pending.add(seq: seq, at: event.at, user: userNumber, session: sessionNumber)
         if pending.count >= PendingIndexes.flushAt { try pending.flush(txn, db) }
@@ -184,18 +184,16 @@ struct AppendBatch {
     }
 
     private static func intern(_ name: String, txn: WriteTransaction, database: Database, cache: inout [String: UInt32],
-                                 count: inout UInt32) throws -> UInt32 {
+                               count: inout UInt32) throws -> UInt32 {
         if let number = cache[name] { return number }
-        let key = Array(name.utf8)
-        let number: UInt32
-        if let stored = try txn.get(database, key) {
-            number = UInt32(readLE(stored, 0, 4))
-        } else {
+        var name = name
+        let number: UInt32 = try name.withUTF8 { utf8 in
+            let key = UnsafeRawBufferPointer(utf8)
+            if let stored = try txn.get(database, key) { return UInt32(readLE(stored, 0, 4)) }
             count += 1
-            number = count
-            var value: [UInt8] = []
-            appendLE(UInt64(number), 4, &value)
-            try txn.put(database, key, value, flags: .noOverwrite)
+            let number = count
+            try withUnsafeBytes(of: number.littleEndian) { try txn.put(database, key, $0, flags: .noOverwrite) }
+            return number
         }
         if cache.count >= AppendBatch.cacheLimit { cache.removeAll(keepingCapacity: true) }
         cache[name] = number

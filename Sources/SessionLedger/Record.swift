@@ -51,9 +51,12 @@ public enum Record {
         appendLE(UInt64(userNumber), 4, &out)
         appendLE(UInt64(sessionNumber), 4, &out)
         appendString(event.user, &out)
-        for value in [event.session, event.client, event.method, event.id, event.ip, event.agent] {
-            if let value { appendString(value, &out) }
-        }
+        if let value = event.session { appendString(value, &out) }
+        if let value = event.client { appendString(value, &out) }
+        if let value = event.method { appendString(value, &out) }
+        if let value = event.id { appendString(value, &out) }
+        if let value = event.ip { appendString(value, &out) }
+        if let value = event.agent { appendString(value, &out) }
         if event.hasMeta {
             out.append(UInt8(event.meta.count))
             for pair in event.meta {
@@ -128,9 +131,11 @@ public enum Record {
 
     @inline(__always)
     static func appendString(_ s: String, _ out: inout [UInt8]) {
-        let count = s.utf8.count
-        appendLE(UInt64(count), 2, &out)
-        out.append(contentsOf: s.utf8)
+        var s = s
+        s.withUTF8 { bytes in
+            appendLE(UInt64(bytes.count), 2, &out)
+            out.append(contentsOf: bytes)
+        }
     }
 }
 
@@ -138,7 +143,7 @@ public enum Record {
 
 @inline(__always)
 func appendLE(_ value: UInt64, _ width: Int, _ out: inout [UInt8]) {
-    for k in 0..<width { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(k)))) }
+    withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0[0..<width]) }
 }
 
 @inline(__always)
@@ -150,7 +155,7 @@ func readLE(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ width: Int) -> UIn
 
 @inline(__always)
 func appendBE(_ value: UInt64, _ width: Int, _ out: inout [UInt8]) {
-    for k in (0..<width).reversed() { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(k)))) }
+    withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0[(8 - width)..<8]) }
 }
 
 @inline(__always)
