@@ -19,4 +19,15 @@ public struct LatenessTracker: Hashable, Sendable {
         // latest - at > maxSkew, without the subtraction that can overflow.
         return at.saturatingAdding(maxSkew) < latest
     }
+
+    /// The `seq` of every late event of a log read in `seq` order: one pass, memory in
+    /// proportion to the late events only. A store can run it over its log before folding
+    /// its (`at`, `seq`) index, passing `late: lateSeqs.contains(seq)`.
+    public static func lateSeqs<S: Sequence>(_ log: S, maxSkew: Duration?) -> Set<UInt64>
+    where S.Element == (seq: UInt64, at: Instant) {
+        var tracker = LatenessTracker(maxSkew: maxSkew)
+        var late = Set<UInt64>()
+        for (seq, at) in log where tracker.isLate(at) { late.insert(seq) }
+        return late
+    }
 }

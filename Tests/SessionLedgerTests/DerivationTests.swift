@@ -107,6 +107,11 @@ final class DerivationTests: XCTestCase {
         XCTAssertFalse(extremes.isLate(Self.t("2261-12-31T23:59:59.999999999Z")))
         XCTAssertTrue(extremes.isLate(Self.t("1678-01-01T00:00:00Z")))
         XCTAssertFalse(extremes.isLate(Self.t("2261-12-31T23:59:59.999999999Z")))
+        // Over a whole log read in seq order, the late seqs are collected in one pass.
+        let log: [(seq: UInt64, at: Instant)] = [(1, Self.t("2026-03-01T10:00:00Z")), (2, Self.t("2026-03-01T09:00:00Z")),
+                                                 (3, Self.t("2026-03-01T09:59:00Z")), (4, Self.t("2026-03-01T09:55:00Z"))]
+        XCTAssertEqual(LatenessTracker.lateSeqs(log, maxSkew: .seconds(300)), [2])
+        XCTAssertEqual(LatenessTracker.lateSeqs(log, maxSkew: nil), [])
         // Without max_skew nothing is late.
         var none = LatenessTracker(maxSkew: nil)
         XCTAssertFalse(none.isLate(Self.t("2261-01-01T00:00:00Z")))
