@@ -1,0 +1,289 @@
+/// The derivation engine: one fold over the log that yields session state and findings
+/// (SPEC.md section 5). Pure: no I/O, no clock, no storage.
+///
+/// Feed it every event of the log in (`at`, `seq`) ascending order (it traps on anything
+/// else) with two facts it cannot know from one event: whether the event is `late` (its
+/// `at` is earlier, by more than `max_skew`, than the largest `at` of the events with a
+/// smaller `seq`; `LatenessTracker` computes it in `seq` order), and whether to check it
+/// against its `recorded` instant (`checkFuture`; false for `--input` files, which have none).
+///
+/// Filters (`--user`, `--session`, `--from`, `--to`) narrow the findings a caller reports,
+/// never the events it applies: state always comes from the whole log.
+///
+/// Memory is proportional to the number of sessions (their states, a list of session ids
+/// in login order, and per-user indexes), never to the number of events. Events must be
+/// valid per SPEC.md section 2; a required `session`, `client` or `method` that is
+/// nevertheless missing is treated as naming nothing the log knows.
+public struct Derivation: Sendable {
+    public let policy: Policy
+
+    private var states: [String: SessionState] = [:]
+    /// Session ids in the order their logins were applied.
+    private var order: [String] = []
+    /// Every session of each user, in login order.
+    private var byUser: [String: [String]] = [:]
+    /// The sessions of each user that may still be active: `logout_all` walks these and
+    /// drops the ones it finds inactive, which never become active again.
+    private var openByUser: [String: [String]] = [:]
+    private var lastAt: Instant?
+    private var lastSeq: UInt64?
+
+    /// How many events have been applied.
+    public private(set) var eventCount = 0
+    /// The sessions the last applied event changed (created, extended or ended), in the
+    /// order it changed them: for `replay --trace`.
+    public private(set) var changedSessions: [String] = []
+
+    public init(policy: Policy) {
+        self.policy = policy
+    }
+
+    // MARK: - State
+
+    /// The state of session `id`, nil if no login of it has been applied.
+    public func session(_ id: String) -> SessionState? { states[id] }
+
+    /// The status of session `id` at `t`: `not_started` when no login of it has been applied.
+    public func status(of id: String, at t: Instant) -> SessionState.Status {
+        states[id]?.status(at: t) ?? .notStarted
+    }
+
+    /// Every session, in the order the logins were applied. O(sessions).
+    public var sessions: [SessionState] { order.map { states[$0]! } }
+
+    /// How many sessions exist.
+    public var sessionCount: Int { order.count }
+
+    /// Every session of `user`, in login order.
+    public func sessions(ofUser user: String) -> [SessionState] {
+        (byUser[user] ?? []).map { states[$0]! }
+    }
+
+    /// Every user with at least one session, sorted by the bytes of their UTF-8 text.
+    public var users: [String] {
+        byUser.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    // MARK: - The fold
+
+    /// Applies one event and returns its findings (table order, then `late-event` and
+    /// `future-event`).
+    public mutating func apply(_ stored: StoredEvent, late: Bool, checkFuture: Bool) -> [Finding] {
+        var findings: [Finding] = []
+        apply(stored, late: late, checkFuture: checkFuture, into: &findings)
+        return findings
+    }
+
+    /// Applies one event and appends its findings to `findings`.
+    public mutating func apply(_ stored: StoredEvent, late: Bool, checkFuture: Bool, into findings: inout [Finding]) {
+        let e = stored.event
+        if let lastAt, let lastSeq {
+            precondition(lastAt < e.at || (lastAt == e.at && lastSeq < stored.seq),
+                         "Derivation.apply: events must come in (at, seq) ascending order")
+        }
+        lastAt = e.at
+        lastSeq = stored.seq
+        eventCount += 1
+        changedSessions.removeAll(keepingCapacity: true)
+
+        let report = Reporter(seq: stored.seq, event: e)
+        switch e.kind {
+        case .login: login(e, report, &findings)
+        case .refresh: refresh(e, report, &findings)
+        case .logout: logout(e, report, &findings)
+        case .logoutAll: logoutAll(e, report, &findings)
+        case .tokenDeleted: tokenDeleted(e, report, &findings)
+        }
+
+        if late {
+            let skew = policy.maxSkew.map { " (\($0.policyText))" } ?? ""
+            findings.append(report(.lateEvent, "\(report.subject) was logged after an event more than max_skew\(skew) later; it was applied at its own instant."))
+        }
+        if checkFuture, let skew = policy.maxSkew, e.at > stored.recorded.saturatingAdding(skew) {
+            findings.append(report(.futureEvent, "\(report.subject) is more than max_skew (\(skew.policyText)) later than the ledger's clock when it was recorded, \(stored.recorded)."))
+        }
+    }
+
+    /// `login`: creates the session unless its id was logged in before.
+    private mutating func login(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
+        guard let id = e.session else {
+            findings.append(report(.unknownSession, "login at \(e.at) for user \(q(e.user)) names no session; it had no effect."))
+            return
+        }
+        if let existing = states[id] {
+            findings.append(report(.duplicateSession, "login at \(e.at) reuses session \(q(id)), already logged in at \(existing.loginAt) for user \(q(existing.user)); this login was ignored."))
+            return
+        }
+        let client = e.client ?? ""
+        let method = e.method ?? ""
+        let rules = policy.client(client)
+        if !policy.isListed(client: client) {
+            findings.append(report(.unknownClient, "login at \(e.at) of session \(q(id)) for user \(q(e.user)) uses client \(q(client)), which the policy does not list; the session was created with default_client's lifetime (\(text(rules.lifetime))) and refresh interval (\(text(rules.refreshInterval)))."))
+        }
+        if !policy.allowsLogin(method: method) {
+            findings.append(report(.loginMethod, "login at \(e.at) of session \(q(id)) for user \(q(e.user)) uses method \(q(method)), which the policy does not accept (accepted: \(list(policy.loginMethods))); the session was created all the same."))
+        }
+        states[id] = SessionState(session: id, user: e.user, client: client, method: method, loginAt: e.at,
+                                  loginSeq: report.seq, rules: rules)
+        order.append(id)
+        byUser[e.user, default: []].append(id)
+        openByUser[e.user, default: []].append(id)
+        changedSessions.append(id)
+    }
+
+    /// `refresh`: extends the session if it exists, has the same user and is active.
+    private mutating func refresh(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
+        guard let id = e.session, var s = states[id] else {
+            findings.append(report(.unknownSession, "refresh at \(e.at) by user \(q(e.user)) names session \(q(e.session ?? "")), which no login at or before that instant created; it had no effect."))
+            return
+        }
+        let sameUser = s.user == e.user
+        if !sameUser {
+            findings.append(report(.userMismatch, "refresh at \(e.at) by user \(q(e.user)) names session \(q(id)) of user \(q(s.user)); the refresh was not applied."))
+        }
+        let status = s.status(at: e.at)
+        switch status {
+        case .logout, .logoutAll, .tokenDeleted:
+            findings.append(report(.refreshAfterEnd, "refresh at \(e.at) of session \(q(id)) (user \(q(s.user))) came after the session \(inactivity(s, e.at)); it was not applied."))
+        case .expired:
+            findings.append(report(.refreshAfterExpiry, "refresh at \(e.at) of session \(q(id)) (user \(q(s.user))) came after the session \(inactivity(s, e.at)); it was not applied."))
+        case .active:
+            if !s.isToken, let interval = s.rules.refreshInterval, e.at < s.lastExtendedAt.saturatingAdding(interval) {
+                let gap = Duration(nanoseconds: e.at.nanoseconds &- s.lastExtendedAt.nanoseconds)
+                findings.append(report(.earlyRefresh, "refresh at \(e.at) of session \(q(id)) (user \(q(s.user))) came \(gap.policyText) after its last extension at \(s.lastExtendedAt), sooner than the refresh interval of \(interval.policyText)" + (sameUser ? "; it was applied all the same." : ".")))
+            }
+        case .notStarted:
+            break // Cannot happen: the session's login was applied, so `loginAt <= at`.
+        }
+        guard sameUser, status == .active else { return }
+        s.lastExtendedAt = e.at
+        s.expiresAt = s.rules.lifetime.map { e.at.saturatingAdding($0) }
+        s.refreshCount += 1
+        states[id] = s
+        changedSessions.append(id)
+    }
+
+    /// `logout`: ends the session if it exists and is active, whoever the event names as user.
+    private mutating func logout(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
+        guard let id = e.session, let s = states[id] else {
+            findings.append(report(.unknownSession, "logout at \(e.at) by user \(q(e.user)) names session \(q(e.session ?? "")), which no login at or before that instant created; it had no effect."))
+            return
+        }
+        let active = s.isActive(at: e.at)
+        if s.user != e.user {
+            findings.append(report(.userMismatch, "logout at \(e.at) by user \(q(e.user)) names session \(q(id)) of user \(q(s.user)); " + (active ? "the session was ended all the same." : "the session was not active, so nothing changed.")))
+        }
+        if active {
+            end(id, at: e.at, reason: .logout)
+        } else {
+            findings.append(report(.logoutInactive, "logout at \(e.at) of session \(q(id)) (user \(q(s.user))) found the session already \(inactivity(s, e.at)); it had no effect."))
+        }
+    }
+
+    /// `logout_all`: ends every active session of the event's user (tokens only if the policy
+    /// says so); the session it was made from is only checked.
+    private mutating func logoutAll(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
+        let still = "the sessions of user \(q(e.user)) were logged out all the same."
+        if let id = e.session {
+            if let s = states[id] {
+                if s.user != e.user {
+                    findings.append(report(.userMismatch, "logout_all at \(e.at) by user \(q(e.user)) was made from session \(q(id)) of user \(q(s.user)); \(still)"))
+                }
+                if !s.isActive(at: e.at) {
+                    findings.append(report(.logoutAllFromInactive, "logout_all at \(e.at) by user \(q(e.user)) was made from session \(q(id)), which was not active (\(inactivity(s, e.at))); \(still)"))
+                }
+                if !policy.allowsLogoutAll(from: s.client) {
+                    findings.append(report(.logoutAllClient, "logout_all at \(e.at) by user \(q(e.user)) was made from session \(q(id)) on client \(q(s.client)), which the policy does not allow it from (allowed: \(list(policy.logoutAllFrom))); \(still)"))
+                }
+            } else {
+                findings.append(report(.unknownSession, "logout_all at \(e.at) by user \(q(e.user)) names session \(q(id)), which no login at or before that instant created; \(still)"))
+            }
+        }
+        guard let open = openByUser[e.user] else { return }
+        var stillOpen: [String] = []
+        for sid in open {
+            let s = states[sid]!
+            guard s.isActive(at: e.at) else { continue }
+            if s.isToken && !policy.logoutAllRevokesTokens {
+                stillOpen.append(sid)
+            } else {
+                end(sid, at: e.at, reason: .logoutAll)
+            }
+        }
+        openByUser[e.user] = stillOpen
+    }
+
+    /// `token_deleted`: ends the session if it exists and is active, token or not.
+    private mutating func tokenDeleted(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
+        guard let id = e.session, let s = states[id] else {
+            findings.append(report(.unknownSession, "token_deleted at \(e.at) by user \(q(e.user)) names session \(q(e.session ?? "")), which no login at or before that instant created; it had no effect."))
+            return
+        }
+        let active = s.isActive(at: e.at)
+        let outcome = active ? "the session was ended all the same." : "the session was not active, so nothing changed."
+        if s.user != e.user {
+            findings.append(report(.userMismatch, "token_deleted at \(e.at) by user \(q(e.user)) names session \(q(id)) of user \(q(s.user)); \(outcome)"))
+        }
+        if !s.isToken {
+            findings.append(report(.notAToken, "token_deleted at \(e.at) names session \(q(id)) (user \(q(s.user))) of client \(q(s.client)), which is not a token; \(outcome)"))
+        }
+        if active {
+            end(id, at: e.at, reason: .tokenDeleted)
+        } else {
+            findings.append(report(.deleteInactive, "token_deleted at \(e.at) of session \(q(id)) (user \(q(s.user))) found the session already \(inactivity(s, e.at)); it had no effect."))
+        }
+    }
+
+    private mutating func end(_ id: String, at t: Instant, reason: SessionState.EndReason) {
+        states[id]!.endedAt = t
+        states[id]!.endReason = reason
+        changedSessions.append(id)
+    }
+
+    // MARK: - Messages
+
+    /// Makes the findings of one event.
+    private struct Reporter {
+        let seq: UInt64
+        let event: Event
+
+        func callAsFunction(_ rule: Finding.Rule, _ message: String) -> Finding {
+            Finding(rule: rule, seq: seq, at: event.at, user: event.user, session: event.session, message: message)
+        }
+
+        /// "refresh at T of session "s1" (user "alice")", for the timing findings.
+        var subject: String {
+            let session = event.session.map { "session \(q($0)), " } ?? ""
+            return "\(event.kind.name) at \(event.at) (\(session)user \(q(event.user)))"
+        }
+    }
+
+    /// Why a session is not active at `t`: "ended by logout at T" or "expired at T".
+    private func inactivity(_ s: SessionState, _ t: Instant) -> String {
+        if let endedAt = s.endedAt, let reason = s.endReason, endedAt <= t {
+            return "ended by \(reason.name) at \(endedAt)"
+        }
+        if let expiresAt = s.expiresAt, expiresAt <= t {
+            return "expired at \(expiresAt)"
+        }
+        return "not started at \(t)"
+    }
+}
+
+/// An identifier in a message: in double quotes, with `"` and `\` escaped.
+private func q(_ s: String) -> String {
+    var out = "\""
+    for c in s.unicodeScalars {
+        if c == "\"" || c == "\\" { out += "\\" }
+        out.unicodeScalars.append(c)
+    }
+    return out + "\""
+}
+
+private func list(_ items: [String]) -> String {
+    items.isEmpty ? "none" : items.joined(separator: ", ")
+}
+
+private func text(_ d: Duration?) -> String {
+    d?.policyText ?? "none"
+}

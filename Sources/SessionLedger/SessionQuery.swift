@@ -1,0 +1,64 @@
+/// The session queries of `sledger sessions` and `sledger who` (SPEC.md section 6), over
+/// events in (`at`, `seq`) order. Pure: the caller supplies the events (from the store's
+/// time index, or a file) and stops nothing; these read only as far as they need.
+public enum SessionQuery {
+    /// A `who` record: a user and how many of their sessions matched.
+    public struct UserCount: Hashable, Sendable {
+        public var user: String
+        public var sessions: Int
+
+        public init(user: String, sessions: Int) {
+            self.user = user
+            self.sessions = sessions
+        }
+    }
+
+    /// The state as of `t`: every event with `at <= t` applied (reading stops at the first
+    /// later one). Findings are not computed.
+    public static func state<S: Sequence>(asOf t: Instant, events: S, policy: Policy) -> Derivation
+    where S.Element == StoredEvent {
+        var derivation = Derivation(policy: policy)
+        var ignored: [Finding] = []
+        for e in events {
+            guard e.event.at <= t else { break }
+            derivation.apply(e, late: false, checkFuture: false, into: &ignored)
+            ignored.removeAll(keepingCapacity: true)
+        }
+        return derivation
+    }
+
+    /// The state for a range ending at `to`: every event with `at < to` applied.
+    public static func state<S: Sequence>(before to: Instant, events: S, policy: Policy) -> Derivation
+    where S.Element == StoredEvent {
+        var derivation = Derivation(policy: policy)
+        var ignored: [Finding] = []
+        for e in events {
+            guard e.event.at < to else { break }
+            derivation.apply(e, late: false, checkFuture: false, into: &ignored)
+            ignored.removeAll(keepingCapacity: true)
+        }
+        return derivation
+    }
+
+    /// The sessions active at `t`, in login order, as of `t`.
+    public static func active<S: Sequence>(at t: Instant, events: S, policy: Policy) -> [SessionState]
+    where S.Element == StoredEvent {
+        state(asOf: t, events: events, policy: policy).sessions.filter { $0.isActive(at: t) }
+    }
+
+    /// The sessions active at any instant of `[from, to)`, in login order, as of the range's
+    /// end (the events with `at < to`). Empty when `from >= to`.
+    public static func active<S: Sequence>(from: Instant, to: Instant, events: S, policy: Policy) -> [SessionState]
+    where S.Element == StoredEvent {
+        guard from < to else { return [] }
+        return state(before: to, events: events, policy: policy).sessions.filter { $0.wasActive(from: from, to: to) }
+    }
+
+    /// `who`: the users of `sessions` with how many each has, sorted by user.
+    public static func who(_ sessions: [SessionState]) -> [UserCount] {
+        var counts: [String: Int] = [:]
+        for s in sessions { counts[s.user, default: 0] += 1 }
+        return counts.map { UserCount(user: $0.key, sessions: $0.value) }
+            .sorted { $0.user.utf8.lexicographicallyPrecedes($1.user.utf8) }
+    }
+}
