@@ -62,7 +62,10 @@ struct RecordPrinter {
     /// Writes what is pending (for `--follow`).
     func flush() { Output.flush() }
 
-    private func object(_ cells: [Cell]) -> String {
+    private func object(_ cells: [Cell]) -> String { RecordPrinter.object(fields: fields, cells: cells) }
+
+    /// One JSON object with these field names (absent cells left out).
+    static func object(fields: [String], cells: [Cell]) -> String {
         var out: [UInt8] = [UInt8(ascii: "{")]
         var first = true
         for (name, cell) in zip(fields, cells) {

@@ -13,6 +13,8 @@ struct Sledger: ParsableCommand {
         subcommands: [
             AppendCommand.self, ImportCommand.self, ExportCommand.self, LogCommand.self,
             StatsCommand.self, CheckCommand.self, DigestCommand.self,
+            ReplayCommand.self, SessionsCommand.self, WhoCommand.self, SessionCommand.self, UserCommand.self,
+            PolicyCommand.self, DiffPolicyCommand.self,
         ]
     )
 }

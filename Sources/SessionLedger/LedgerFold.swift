@@ -1,0 +1,203 @@
+/// Where a fold reads events from: a ledger snapshot, or an NDJSON file held in memory.
+public protocol FoldSource {
+    /// The `seq` of every late event (SPEC.md section 5).
+    func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64>
+    /// Visits events in (`at`, `seq`) order with `at < to` while `body` returns true.
+    func forEachEventInTimeOrder(from: Instant?, to: Instant?, _ body: (StoredEvent) throws -> Bool) throws
+    /// Whether events carry a real `recorded` instant to check `future-event` against.
+    var hasRecorded: Bool { get }
+}
+
+/// Folds a log through the one `Derivation` in (`at`, `seq`) order: what every
+/// state-deriving command runs (`replay`, `sessions`, `who`, `session`, `user`, `diff-policy`).
+///
+/// Memory grows with the number of sessions (the fold's state) and the number of late
+/// events (a set of their `seq`s), never with the number of events.
+public struct LedgerFold {
+    /// How far along the time line to fold.
+    public enum Horizon: Sendable {
+        /// Every event.
+        case all
+        /// Events with `at <= T`: the state "as of T" (SPEC.md section 5).
+        case through(Instant)
+        /// Events with `at < T`: the state for a range ending at T (SPEC.md section 6).
+        case before(Instant)
+
+        var end: Instant? {
+            switch self {
+            case .all: nil
+            case .through(let t): t.nanoseconds == Int64.max ? nil : Instant(nanoseconds: t.nanoseconds + 1)
+            case .before(let t): t
+            }
+        }
+    }
+
+    public let policy: Policy
+    public var horizon: Horizon
+    /// When set, findings are computed (with `late-event` and `future-event`) and those the
+    /// filter lets through are kept. When nil only state is derived, which skips the extra
+    /// pass over the log that lateness needs.
+    public var findings: FindingFilter?
+
+    public init(policy: Policy, horizon: Horizon = .all, findings: FindingFilter? = nil) {
+        self.policy = policy
+        self.horizon = horizon
+        self.findings = findings
+    }
+
+    public struct Result: Sendable {
+        public var derivation: Derivation
+        /// The findings the filter let through, in the order their events applied.
+        public var findings: [Finding]
+        /// How many events were applied.
+        public var events: Int
+    }
+
+    /// One applied event for `replay --trace`: what it raised and how it changed each session.
+    public struct Step: Sendable {
+        public struct Change: Sendable {
+            public var before: SessionState?
+            public var after: SessionState
+        }
+        public var event: StoredEvent
+        /// Every finding the event raised (not only the filtered ones).
+        public var findings: [Finding]
+        public var changes: [Change]
+    }
+
+    /// Runs the fold. `trace`, when given, is called for each event `traceWhen` selects (by
+    /// default: the events the findings filter selects), with the state of each session the
+    /// event changed, before and after.
+    public func run(_ source: some FoldSource, traceWhen: ((Event) -> Bool)? = nil,
+                    progress: ((Int) -> Void)? = nil, trace: ((Step) throws -> Void)? = nil) throws -> Result {
+        let late = findings == nil ? [] : try source.lateSeqs(maxSkew: policy.maxSkew)
+        let checkFuture = findings != nil && source.hasRecorded
+        var derivation = Derivation(policy: policy)
+        var kept: [Finding] = []
+        var scratch: [Finding] = []
+        var events = 0
+        let selectedFilter = findings ?? .all
+        let selected = traceWhen ?? { selectedFilter.includes(event: $0) }
+        try source.forEachEventInTimeOrder(from: nil, to: horizon.end) { stored in
+            scratch.removeAll(keepingCapacity: true)
+            var before: [String: SessionState] = [:]
+            let tracing = trace != nil && selected(stored.event)
+            if tracing { before = Self.statesItMayChange(stored.event, derivation) }
+            derivation.apply(stored, late: late.contains(stored.seq), checkFuture: checkFuture, into: &scratch)
+            if let filter = findings {
+                for finding in scratch where filter.includes(finding) { kept.append(finding) }
+            }
+            if tracing, let trace {
+                let changes = derivation.changedSessions.compactMap { id in
+                    derivation.session(id).map { Step.Change(before: before[id], after: $0) }
+                }
+                try trace(Step(event: stored, findings: scratch, changes: changes))
+            }
+            events += 1
+            if events & 0xFFFFF == 0 { progress?(events) }
+            return true
+        }
+        return Result(derivation: derivation, findings: kept, events: events)
+    }
+
+    private static func statesItMayChange(_ event: Event, _ derivation: Derivation) -> [String: SessionState] {
+        var states: [String: SessionState] = [:]
+        if let id = event.session, let state = derivation.session(id) { states[id] = state }
+        if event.kind == .logoutAll {
+            for state in derivation.sessions(ofUser: event.user) { states[state.session] = state }
+        }
+        return states
+    }
+}
+
+extension FindingFilter {
+    /// Whether the filter selects an event (for tracing): the same tests as for its findings.
+    public func includes(event: Event) -> Bool {
+        if let user, event.user != user { return false }
+        if let session, event.session != session { return false }
+        if let from, event.at < from { return false }
+        if let to, event.at >= to { return false }
+        return true
+    }
+}
+
+extension LedgerSnapshot: FoldSource {
+    public var hasRecorded: Bool { true }
+
+    /// The `seq` of every late event (SPEC.md section 5), from one pass over the log's record
+    /// headers in `seq` order.
+    public func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> {
+        guard maxSkew != nil else { return [] }
+        var tracker = LatenessTracker(maxSkew: maxSkew)
+        var late = Set<UInt64>()
+        try txn.withCursor(db.log) { cursor in
+            try cursor.forEach(from: cursor.first()) { entry in
+                let seq = readBE(entry.key, 0, 8)
+                let header: Record.Header
+                do {
+                    header = try Record.header(entry.value)
+                } catch let damage as Record.Damage {
+                    throw LedgerError.damaged(seq: seq, problem: damage.problem)
+                }
+                if tracker.isLate(header.at) { late.insert(seq) }
+                return true
+            }
+        }
+        return late
+    }
+}
+
+/// An NDJSON file's events held in memory, for `replay --input`: `seq` is the event's
+/// position in the file (1, 2, 3 ...), and there is no `recorded` to check `future-event`.
+public struct InputLog: FoldSource {
+    private let events: [StoredEvent]
+    private let order: [Int]
+
+    public init(events: [Event]) {
+        let stored = events.enumerated().map {
+            StoredEvent(seq: UInt64($0.offset + 1), recorded: $0.element.at, event: $0.element)
+        }
+        self.events = stored
+        self.order = stored.indices.sorted { (stored[$0].event.at, stored[$0].seq) < (stored[$1].event.at, stored[$1].seq) }
+    }
+
+    /// Reads every event of an NDJSON source with the strict reader; throws `InputErrors`.
+    public init(source: InputSource, allErrors: Bool = false) throws {
+        var parser = EventParser()
+        var reader = LineReader(source: source)
+        defer { reader.deallocate() }
+        var events: [Event] = []
+        var errors: [InputError] = []
+        while let line = try reader.next() {
+            do {
+                switch line {
+                case .tooLong:
+                    throw InputError(line: reader.lineNumber, key: nil, problem: "longer than \(EventParser.maxLineBytes) bytes")
+                case .text(let bytes):
+                    if let event = try parser.parse(bytes, lineNumber: reader.lineNumber) { events.append(event) }
+                }
+            } catch var error as InputError {
+                error.file = source.name
+                errors.append(error)
+                if !allErrors { break }
+            }
+        }
+        if !errors.isEmpty { throw InputErrors(errors: errors) }
+        self.init(events: events)
+    }
+
+    public var hasRecorded: Bool { false }
+
+    public func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> {
+        LatenessTracker.lateSeqs(events.lazy.map { ($0.seq, $0.event.at) }, maxSkew: maxSkew)
+    }
+
+    public func forEachEventInTimeOrder(from: Instant?, to: Instant?, _ body: (StoredEvent) throws -> Bool) throws {
+        for i in order {
+            let stored = events[i]
+            if let from, stored.event.at < from { continue }
+            if let to, stored.event.at >= to { return }
+            guard try body(stored) else { return }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import SessionLedger
+
+struct SessionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sessions",
+        abstract: "Sessions active at an instant (--at T) or at any instant of a range (--from T1 --to T2).",
+        discussion: """
+            Records are as of T; for a range, as of its end (the events with at < T2), with the \
+            status at the range's last instant (T2 minus one nanosecond).
+            """)
+
+    @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var policy: PolicyOptions
+    @OptionGroup var when: InstantOrRange
+    @OptionGroup var output: FormatOptions
+    @Option(help: "Only this user's sessions.") var user: String?
+    @Option(help: "Only sessions of this client.") var client: String?
+
+    func run() throws {
+        let (states, asOf) = try ActiveSessions.find(ledger: ledger, policy: policy.load(), when: when.choice())
+        var printer = SessionRecord.printer(output.format)
+        for state in states {
+            if let user, state.user != user { continue }
+            if let client, state.client != client { continue }
+            printer.add(SessionRecord.cells(state, at: asOf))
+        }
+        printer.finish()
+    }
+}
+
+/// What `sessions` and `who` share: the active sessions for an instant or a range.
+enum ActiveSessions {
+    static func find(ledger options: LedgerOptions, policy: Policy,
+                     when: InstantOrRange.Choice) throws -> (sessions: [SessionState], asOf: Instant) {
+        let ledger = try options.openForReading()
+        return try ledger.read { snapshot in
+            switch when {
+            case .at(let t):
+                let fold = try LedgerFold(policy: policy, horizon: .through(t)).run(snapshot)
+                return (fold.derivation.sessions.filter { $0.isActive(at: t) }, t)
+            case .range(let from, let to):
+                let fold = try LedgerFold(policy: policy, horizon: .before(to)).run(snapshot)
+                return (fold.derivation.sessions.filter { $0.wasActive(from: from, to: to) }, lastInstant(before: to))
+            }
+        }
+    }
+}
