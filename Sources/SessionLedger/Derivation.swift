@@ -133,10 +133,11 @@ public struct Derivation: Sendable {
 
     /// `refresh`: extends the session if it exists, has the same user and is active.
     private mutating func refresh(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
-        guard let id = e.session, var s = states[id] else {
+        guard let id = e.session, let index = states.index(forKey: id) else {
             findings.append(report(.unknownSession, "refresh at \(e.at) by user \(q(e.user)) names session \(q(e.session ?? "")), which no login at or before that instant created; it had no effect."))
             return
         }
+        let s = states.values[index]
         let sameUser = s.user == e.user
         if !sameUser {
             findings.append(report(.userMismatch, "refresh at \(e.at) by user \(q(e.user)) names session \(q(id)) of user \(q(s.user)); the refresh was not applied."))
@@ -156,10 +157,11 @@ public struct Derivation: Sendable {
             break // Cannot happen: the session's login was applied, so `loginAt <= at`.
         }
         guard sameUser, status == .active else { return }
-        s.lastExtendedAt = e.at
-        s.expiresAt = s.rules.lifetime.map { e.at.saturatingAdding($0) }
-        s.refreshCount += 1
-        states[id] = s
+        let lifetime = s.rules.lifetime
+        // Mutate in place through the dictionary's storage: no second hash, no copy of the state.
+        states.values[index].lastExtendedAt = e.at
+        states.values[index].expiresAt = lifetime.map { e.at.saturatingAdding($0) }
+        states.values[index].refreshCount += 1
         changedSessions.append(id)
     }
 

@@ -2,8 +2,9 @@
 public protocol FoldSource {
     /// The `seq` of every late event (SPEC.md section 5).
     func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64>
-    /// Visits events in (`at`, `seq`) order with `at < to` while `body` returns true.
-    func forEachEventInTimeOrder(from: Instant?, to: Instant?, _ body: (StoredEvent) throws -> Bool) throws
+    /// Visits events in (`at`, `seq`) order with `at < to` while `body` returns true; with
+    /// `foldOnly`, events may lack `id`, `ip`, `agent` and `meta`, which no rule reads.
+    func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool, _ body: (StoredEvent) throws -> Bool) throws
     /// Whether events carry a real `recorded` instant to check `future-event` against.
     var hasRecorded: Bool { get }
 }
@@ -78,7 +79,7 @@ public struct LedgerFold {
         var events = 0
         let selectedFilter = findings ?? .all
         let selected = traceWhen ?? { selectedFilter.includes(event: $0) }
-        try source.forEachEventInTimeOrder(from: nil, to: horizon.end) { stored in
+        try source.forEachEventInTimeOrder(from: nil, to: horizon.end, foldOnly: trace == nil) { stored in
             scratch.removeAll(keepingCapacity: true)
             var before: [String: SessionState] = [:]
             let tracing = trace != nil && selected(stored.event)
@@ -192,7 +193,8 @@ public struct InputLog: FoldSource {
         LatenessTracker.lateSeqs(events.lazy.map { ($0.seq, $0.event.at) }, maxSkew: maxSkew)
     }
 
-    public func forEachEventInTimeOrder(from: Instant?, to: Instant?, _ body: (StoredEvent) throws -> Bool) throws {
+    public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
+                                        _ body: (StoredEvent) throws -> Bool) throws {
         for i in order {
             let stored = events[i]
             if let from, stored.event.at < from { continue }

@@ -89,8 +89,10 @@ public enum Record {
         return CRC32.checksum(body) == UInt32(readLE(bytes, bytes.count - 4, 4))
     }
 
-    /// Decodes the whole record, verifying its checksum and layout.
-    public static func decode(_ bytes: UnsafeRawBufferPointer) throws -> (header: Header, event: Event) {
+    /// Decodes the whole record, verifying its checksum and layout. With `foldOnly`, the
+    /// strings the derivation never reads (`id`, `ip`, `agent`, `meta`) are checked for
+    /// layout but not made into `String`s.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, foldOnly: Bool = false) throws -> (header: Header, event: Event) {
         let header = try header(bytes)
         guard checksumMatches(bytes) else { throw Damage(problem: "checksum mismatch") }
         let flags = bytes[2]
@@ -105,22 +107,37 @@ public enum Record {
             defer { i += n }
             return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + n)]), as: UTF8.self)
         }
-        func optional(_ flag: UInt8) throws -> String? { flags & flag != 0 ? try string() : nil }
+        func skip() throws {
+            guard i + 2 <= end else { throw Damage(problem: "string runs past the record") }
+            i += 2 + Int(readLE(bytes, i, 2))
+            guard i <= end else { throw Damage(problem: "string runs past the record") }
+        }
+        func optional(_ flag: UInt8, needed: Bool = true) throws -> String? {
+            guard flags & flag != 0 else { return nil }
+            if needed { return try string() }
+            try skip()
+            return nil
+        }
         let user = try string()
         let session = try optional(Flag.session)
         let client = try optional(Flag.client)
         let method = try optional(Flag.method)
-        let id = try optional(Flag.id)
-        let ip = try optional(Flag.ip)
-        let agent = try optional(Flag.agent)
+        let id = try optional(Flag.id, needed: !foldOnly)
+        let ip = try optional(Flag.ip, needed: !foldOnly)
+        let agent = try optional(Flag.agent, needed: !foldOnly)
         var meta: [Event.MetaPair] = []
         if flags & Flag.meta != 0 {
             guard i < end else { throw Damage(problem: "meta runs past the record") }
             let count = Int(bytes[i])
             i += 1
             for _ in 0..<count {
-                let key = try string()
-                meta.append(Event.MetaPair(key: key, value: try string()))
+                if foldOnly {
+                    try skip()
+                    try skip()
+                } else {
+                    let key = try string()
+                    meta.append(Event.MetaPair(key: key, value: try string()))
+                }
             }
         }
         guard i == end else { throw Damage(problem: "\(end - i) unexpected bytes before the checksum") }
