@@ -44,8 +44,16 @@ DAY = 24 * HOUR
 LIFETIME = 28 * DAY
 
 MASK64 = (1 << 64) - 1
-ID_MULTIPLIER = 0x9E3779B97F4A7C15  # odd, so i -> i * M + c is a bijection mod 2**64
-SESSION_MULTIPLIER = 0xD1B54A32D192ED03
+MIX1, MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+
+
+def scramble(counter, key):
+    """A bijection of 64-bit integers (splitmix64's finalizer after adding a key): distinct
+    counters give distinct, random-looking numbers, so ids never repeat."""
+    z = (counter + key) & MASK64
+    z = ((z ^ (z >> 30)) * MIX1) & MASK64
+    z = ((z ^ (z >> 27)) * MIX2) & MASK64
+    return z ^ (z >> 31)
 
 REFRESH_LINE = '{"type":"refresh","at":"%sZ","user":"%s","session":"%s","id":"e_%016x"}\n'
 
@@ -133,11 +141,12 @@ def simulate(seed, users, start, profile, end=None):
     heap = []
     push = heapq.heappush
     tick = 0  # tie-breaker, so the heap never compares slots
-    session_counter = [seed * 0x100000001 & MASK64]
+    session_counter = [0]
+    session_key = scramble(seed, 0x5E55)
 
     def new_session_id():
         session_counter[0] += 1
-        return "s_%016x" % ((session_counter[0] * SESSION_MULTIPLIER + 0x5EED) & MASK64)
+        return "s_%016x" % scramble(session_counter[0], session_key)
 
     # A user: [name, tz_offset_ms, ip4, ip6_or_None, slots]
     # A slot: [user, client, session, expires, generation, steps_left, end_kind, agent,
@@ -331,9 +340,8 @@ def main(argv=None):
     limit = args.events if args.events is not None or end is not None else 1000
 
     out = sys.stdout.buffer
-    # Event ids: a bijection of a counter (an odd multiplier mod 2**64), so they look random
-    # and never repeat.
-    id_base = (args.seed * 0x2545F4914F6CDD1D + 1) & MASK64
+    # Event ids: scramble(id_counter, id_key), inlined for speed.
+    id_key = scramble(args.seed, 0x1D5)
     id_counter = 0
     last_second = last_minute = None
     second_text = minute_prefix = ""
@@ -344,7 +352,10 @@ def main(argv=None):
         if id_counter == limit:
             break
         id_counter += 1
-        event_id = (id_counter * ID_MULTIPLIER + id_base) & MASK64
+        z = (id_counter + id_key) & MASK64
+        z = ((z ^ (z >> 30)) * MIX1) & MASK64
+        z = ((z ^ (z >> 27)) * MIX2) & MASK64
+        event_id = z ^ (z >> 31)
         second = t // 1000
         if second != last_second:
             minute = second // 60
