@@ -60,7 +60,7 @@ class BadInput(Exception):
 
 
 def invalid_json(expected):
-    return BadInput(None, f"invalid JSON: {expected}")
+    return BadInput(None, f"invalid JSON: expected {expected}")
 
 
 def key_for_message(key):
