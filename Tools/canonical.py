@@ -41,6 +41,7 @@ PLAIN = re.compile(rb'[^"\\\x00-\x1f\x7f-\xff]+')
 NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 HEX4 = re.compile(rb"[0-9A-Fa-f]{4}")
 WHITESPACE = b" \t\r"
+SIMPLE_ESCAPES = {0x22: '"', 0x5C: "\\", 0x2F: "/", 0x62: "\b", 0x66: "\f", 0x6E: "\n", 0x72: "\r", 0x74: "\t"}
 EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
 NS = 1_000_000_000
 
@@ -123,10 +124,8 @@ class Parser:
                 if i + 1 >= n:
                     raise invalid_json("end of string")
                 e = b[i + 1]
-                simple = {0x22: '"', 0x5C: "\\", 0x2F: "/", 0x62: "\b", 0x66: "\f",
-                          0x6E: "\n", 0x72: "\r", 0x74: "\t"}
-                if e in simple:
-                    parts.append(simple[e])
+                if e in SIMPLE_ESCAPES:
+                    parts.append(SIMPLE_ESCAPES[e])
                     i += 2
                 elif e == 0x75:
                     if not HEX4.fullmatch(b, i + 2, i + 6):
