@@ -34,6 +34,7 @@ OUT=${BENCH_DIR:-$ROOT/bench-out}
 PY=/usr/bin/python3
 mkdir -p "$OUT/bin" "$OUT/results"
 rm -f "$OUT/results/"*.json
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -153,6 +154,7 @@ FS=$(df -T "$OUT" | awk 'NR == 2 {print $2 " on " $1}')
 cat <<EOF
 
 - machine: $(nproc) cores, ${CPU:-unknown CPU}, $MEM RAM, $(uname -sr), file system $FS
+- load average (1, 5, 15 min) before the build: $LOAD_BEFORE; after the runs: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure)
 - date: $(date -u +%Y-%m-%dT%H:%M:%SZ); sledger at $COMMIT${DIRTY:+ (with uncommitted changes)}; $(swift --version 2>/dev/null | head -1)
 - input: $LINES events, $(stat -c %s "$INPUT") bytes, from $ORIGIN
 - each figure: wall clock of one process from start to exit (durable commit included), best of $RUNS run(s); page cache dropped between runs: $DROPPED (input re-read into the cache before each run either way)
