@@ -157,6 +157,8 @@ def print_user(env, user, time_order):
     by_user = open_db(env, b"by_user", dupsort=True, dupfixed=True)
     log = open_db(env, b"log")
     out = sys.stdout.buffer
+    if not 1 <= len(user) <= env.max_key_size():
+        return 0  # never stored: users must be 1 to 256 bytes
     with env.begin(buffers=False) as txn:
         number = txn.get(user, db=users)
         if number is None:
