@@ -1,0 +1,66 @@
+#!/usr/bin/python3
+"""Run one command and report its wall time and peak memory as one JSON line.
+
+    _measure.py [--stdout FILE] -- COMMAND [ARG ...]
+
+Samples /proc/PID/status every 50 ms for the peak RssAnon (anonymous memory: what the
+process allocated itself; LMDB's file-backed map and the page cache do not count) and
+VmRSS, and takes the exact wall time and ru_maxrss from wait4. The command's standard
+output goes to FILE (default: discarded), its standard error passes through. Exits with
+the command's status. The JSON line goes to standard output:
+
+    {"status":0,"wall_s":1.234,"peak_rss_anon_kb":5120,"peak_vm_rss_kb":90000,"max_rss_kb":91000}
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+
+def sample(pid, peaks, done):
+    path = f"/proc/{pid}/status"
+    while not done.is_set():
+        try:
+            with open(path) as status:
+                for line in status:
+                    if line.startswith(("RssAnon:", "VmRSS:")):
+                        name, value = line.split(":", 1)
+                        kb = int(value.split()[0])
+                        if kb > peaks[name]:
+                            peaks[name] = kb
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            pass
+        done.wait(0.05)
+
+
+def main():
+    args = sys.argv[1:]
+    out_path = os.devnull
+    if args[:1] == ["--stdout"]:
+        out_path, args = args[1], args[2:]
+    if args[:1] == ["--"]:
+        args = args[1:]
+    if not args:
+        sys.exit("usage: _measure.py [--stdout FILE] -- COMMAND [ARG ...]")
+    peaks = {"RssAnon": 0, "VmRSS": 0}
+    done = threading.Event()
+    with open(out_path, "wb") as out:
+        start = time.monotonic()
+        proc = subprocess.Popen(args, stdout=out)
+        sampler = threading.Thread(target=sample, args=(proc.pid, peaks, done), daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        sampler.join()
+    print(json.dumps({"status": proc.returncode, "wall_s": round(wall, 3), "peak_rss_anon_kb": peaks["RssAnon"],
+                      "peak_vm_rss_kb": peaks["VmRSS"], "max_rss_kb": usage.ru_maxrss}, separators=(",", ":")))
+    sys.exit(proc.returncode if proc.returncode >= 0 else 128 - proc.returncode)
+
+
+if __name__ == "__main__":
+    main()
