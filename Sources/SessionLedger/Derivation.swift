@@ -17,14 +17,14 @@
 public struct Derivation: Sendable {
     public let policy: Policy
 
-    private var states: [String: SessionState] = [:]
+    private var states: [ByteIdentity: SessionState] = [:]
     /// Session ids in the order their logins were applied.
     private var order: [String] = []
     /// Every session of each user, in login order.
-    private var byUser: [String: [String]] = [:]
+    private var byUser: [ByteIdentity: [String]] = [:]
     /// The sessions of each user that may still be active: `logout_all` walks these and
     /// drops the ones it finds inactive, which never become active again.
-    private var openByUser: [String: [String]] = [:]
+    private var openByUser: [ByteIdentity: [String]] = [:]
     private var lastAt: Instant?
     private var lastSeq: UInt64?
 
@@ -41,27 +41,27 @@ public struct Derivation: Sendable {
     // MARK: - State
 
     /// The state of session `id`, nil if no login of it has been applied.
-    public func session(_ id: String) -> SessionState? { states[id] }
+    public func session(_ id: String) -> SessionState? { states[ByteIdentity(id)] }
 
     /// The status of session `id` at `t`: `not_started` when no login of it has been applied.
     public func status(of id: String, at t: Instant) -> SessionState.Status {
-        states[id]?.status(at: t) ?? .notStarted
+        states[ByteIdentity(id)]?.status(at: t) ?? .notStarted
     }
 
     /// Every session, in the order the logins were applied. O(sessions).
-    public var sessions: [SessionState] { order.map { states[$0]! } }
+    public var sessions: [SessionState] { order.map { states[ByteIdentity($0)]! } }
 
     /// How many sessions exist.
     public var sessionCount: Int { order.count }
 
     /// Every session of `user`, in login order.
     public func sessions(ofUser user: String) -> [SessionState] {
-        (byUser[user] ?? []).map { states[$0]! }
+        (byUser[ByteIdentity(user)] ?? []).map { states[ByteIdentity($0)]! }
     }
 
     /// Every user with at least one session, sorted by the bytes of their UTF-8 text.
     public var users: [String] {
-        byUser.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        byUser.keys.map(\.text).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     // MARK: - The fold
@@ -110,7 +110,7 @@ public struct Derivation: Sendable {
             findings.append(report(.unknownSession, "login at \(e.at) for user \(q(e.user)) names no session; it had no effect."))
             return
         }
-        if let existing = states[id] {
+        if let existing = states[ByteIdentity(id)] {
             findings.append(report(.duplicateSession, "login at \(e.at) reuses session \(q(id)), already logged in at \(existing.loginAt) for user \(q(existing.user)); this login was ignored."))
             return
         }
@@ -123,22 +123,22 @@ public struct Derivation: Sendable {
         if !policy.allowsLogin(method: method) {
             findings.append(report(.loginMethod, "login at \(e.at) of session \(q(id)) for user \(q(e.user)) uses method \(q(method)), which the policy does not accept (accepted: \(list(policy.loginMethods))); the session was created all the same."))
         }
-        states[id] = SessionState(session: id, user: e.user, client: client, method: method, loginAt: e.at,
+        states[ByteIdentity(id)] = SessionState(session: id, user: e.user, client: client, method: method, loginAt: e.at,
                                   loginSeq: report.seq, rules: rules)
         order.append(id)
-        byUser[e.user, default: []].append(id)
-        openByUser[e.user, default: []].append(id)
+        byUser[ByteIdentity(e.user), default: []].append(id)
+        openByUser[ByteIdentity(e.user), default: []].append(id)
         changedSessions.append(id)
     }
 
     /// `refresh`: extends the session if it exists, has the same user and is active.
     private mutating func refresh(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
-        guard let id = e.session, let index = states.index(forKey: id) else {
+        guard let id = e.session, let index = states.index(forKey: ByteIdentity(id)) else {
             findings.append(report(.unknownSession, "refresh at \(e.at) by user \(q(e.user)) names session \(q(e.session ?? "")), which no login at or before that instant created; it had no effect."))
             return
         }
         let s = states.values[index]
-        let sameUser = s.user == e.user
+        let sameUser = s.user.isSameID(as: e.user)
         if !sameUser {
             findings.append(report(.userMismatch, "refresh at \(e.at) by user \(q(e.user)) names session \(q(id)) of user \(q(s.user)); the refresh was not applied."))
         }
@@ -167,12 +167,12 @@ public struct Derivation: Sendable {
 
     /// `logout`: ends the session if it exists and is active, whoever the event names as user.
     private mutating func logout(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
-        guard let id = e.session, let s = states[id] else {
+        guard let id = e.session, let s = states[ByteIdentity(id)] else {
             findings.append(report(.unknownSession, "logout at \(e.at) by user \(q(e.user)) names session \(q(e.session ?? "")), which no login at or before that instant created; it had no effect."))
             return
         }
         let active = s.isActive(at: e.at)
-        if s.user != e.user {
+        if !s.user.isSameID(as: e.user) {
             findings.append(report(.userMismatch, "logout at \(e.at) by user \(q(e.user)) names session \(q(id)) of user \(q(s.user)); " + (active ? "the session was ended all the same." : "the session was not active, so nothing changed.")))
         }
         if active {
@@ -187,8 +187,8 @@ public struct Derivation: Sendable {
     private mutating func logoutAll(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
         let still = "the sessions of user \(q(e.user)) were logged out all the same."
         if let id = e.session {
-            if let s = states[id] {
-                if s.user != e.user {
+            if let s = states[ByteIdentity(id)] {
+                if !s.user.isSameID(as: e.user) {
                     findings.append(report(.userMismatch, "logout_all at \(e.at) by user \(q(e.user)) was made from session \(q(id)) of user \(q(s.user)); \(still)"))
                 }
                 if !s.isActive(at: e.at) {
@@ -201,10 +201,10 @@ public struct Derivation: Sendable {
                 findings.append(report(.unknownSession, "logout_all at \(e.at) by user \(q(e.user)) names session \(q(id)), which no login at or before that instant created; \(still)"))
             }
         }
-        guard let open = openByUser[e.user] else { return }
+        guard let open = openByUser[ByteIdentity(e.user)] else { return }
         var stillOpen: [String] = []
         for sid in open {
-            let s = states[sid]!
+            let s = states[ByteIdentity(sid)]!
             guard s.isActive(at: e.at) else { continue }
             if s.isToken && !policy.logoutAllRevokesTokens {
                 stillOpen.append(sid)
@@ -212,18 +212,18 @@ public struct Derivation: Sendable {
                 end(sid, at: e.at, reason: .logoutAll)
             }
         }
-        openByUser[e.user] = stillOpen
+        openByUser[ByteIdentity(e.user)] = stillOpen
     }
 
     /// `token_deleted`: ends the session if it exists and is active, token or not.
     private mutating func tokenDeleted(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
-        guard let id = e.session, let s = states[id] else {
+        guard let id = e.session, let s = states[ByteIdentity(id)] else {
             findings.append(report(.unknownSession, "token_deleted at \(e.at) by user \(q(e.user)) names session \(q(e.session ?? "")), which no login at or before that instant created; it had no effect."))
             return
         }
         let active = s.isActive(at: e.at)
         let outcome = active ? "the session was ended all the same." : "the session was not active, so nothing changed."
-        if s.user != e.user {
+        if !s.user.isSameID(as: e.user) {
             findings.append(report(.userMismatch, "token_deleted at \(e.at) by user \(q(e.user)) names session \(q(id)) of user \(q(s.user)); \(outcome)"))
         }
         if !s.isToken {
@@ -237,8 +237,8 @@ public struct Derivation: Sendable {
     }
 
     private mutating func end(_ id: String, at t: Instant, reason: SessionState.EndReason) {
-        states[id]!.endedAt = t
-        states[id]!.endReason = reason
+        states[ByteIdentity(id)]!.endedAt = t
+        states[ByteIdentity(id)]!.endReason = reason
         changedSessions.append(id)
     }
 

@@ -22,8 +22,8 @@ public struct FindingFilter: Hashable, Sendable {
     public static let all = FindingFilter()
 
     public func includes(_ finding: Finding) -> Bool {
-        if let user, finding.user != user { return false }
-        if let session, finding.session != session { return false }
+        if let user, !finding.user.isSameID(as: user) { return false }
+        if let session, !(finding.session?.isSameID(as: session) ?? false) { return false }
         if let from, finding.at < from { return false }
         if let to, finding.at >= to { return false }
         return true

@@ -81,7 +81,7 @@ public struct LedgerFold {
         let selected = traceWhen ?? { selectedFilter.includes(event: $0) }
         try source.forEachEventInTimeOrder(from: nil, to: horizon.end, foldOnly: trace == nil) { stored in
             scratch.removeAll(keepingCapacity: true)
-            var before: [String: SessionState] = [:]
+            var before: [ByteIdentity: SessionState] = [:]
             let tracing = trace != nil && selected(stored.event)
             if tracing { before = Self.statesItMayChange(stored.event, derivation) }
             derivation.apply(stored, late: late.contains(stored.seq), checkFuture: checkFuture, into: &scratch)
@@ -90,7 +90,7 @@ public struct LedgerFold {
             }
             if tracing, let trace {
                 let changes = derivation.changedSessions.compactMap { id in
-                    derivation.session(id).map { Step.Change(before: before[id], after: $0) }
+                    derivation.session(id).map { Step.Change(before: before[ByteIdentity(id)], after: $0) }
                 }
                 try trace(Step(event: stored, findings: scratch, changes: changes))
             }
@@ -101,11 +101,11 @@ public struct LedgerFold {
         return Result(derivation: derivation, findings: kept, events: events)
     }
 
-    private static func statesItMayChange(_ event: Event, _ derivation: Derivation) -> [String: SessionState] {
-        var states: [String: SessionState] = [:]
-        if let id = event.session, let state = derivation.session(id) { states[id] = state }
+    private static func statesItMayChange(_ event: Event, _ derivation: Derivation) -> [ByteIdentity: SessionState] {
+        var states: [ByteIdentity: SessionState] = [:]
+        if let id = event.session, let state = derivation.session(id) { states[ByteIdentity(id)] = state }
         if event.kind == .logoutAll {
-            for state in derivation.sessions(ofUser: event.user) { states[state.session] = state }
+            for state in derivation.sessions(ofUser: event.user) { states[ByteIdentity(state.session)] = state }
         }
         return states
     }
@@ -114,8 +114,8 @@ public struct LedgerFold {
 extension FindingFilter {
     /// Whether the filter selects an event (for tracing): the same tests as for its findings.
     public func includes(event: Event) -> Bool {
-        if let user, event.user != user { return false }
-        if let session, event.session != session { return false }
+        if let user, !event.user.isSameID(as: user) { return false }
+        if let session, !(event.session?.isSameID(as: session) ?? false) { return false }
         if let from, event.at < from { return false }
         if let to, event.at >= to { return false }
         return true

@@ -88,8 +88,8 @@ struct AppendBatch {
     var chain: HashChain
     var userCount: UInt32
     var sessionCount: UInt32
-    var userCache: [String: UInt32] = [:]
-    var sessionCache: [String: UInt32] = [:]
+    var userCache: [ByteIdentity: UInt32] = [:]
+    var sessionCache: [ByteIdentity: UInt32] = [:]
     var record: [UInt8] = []
     var pending = PendingIndexes()
     var lines = CallLines()
@@ -183,9 +183,10 @@ struct AppendBatch {
         imported += 1
     }
 
-    private static func intern(_ name: String, txn: WriteTransaction, database: Database, cache: inout [String: UInt32],
+    private static func intern(_ name: String, txn: WriteTransaction, database: Database, cache: inout [ByteIdentity: UInt32],
                                count: inout UInt32) throws -> UInt32 {
-        if let number = cache[name] { return number }
+        let key = ByteIdentity(name)
+        if let number = cache[key] { return number }
         var name = name
         let number: UInt32 = try name.withUTF8 { utf8 in
             let key = UnsafeRawBufferPointer(utf8)
@@ -196,7 +197,7 @@ struct AppendBatch {
             return number
         }
         if cache.count >= AppendBatch.cacheLimit { cache.removeAll(keepingCapacity: true) }
-        cache[name] = number
+        cache[key] = number
         return number
     }
 

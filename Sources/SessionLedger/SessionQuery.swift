@@ -56,9 +56,9 @@ public enum SessionQuery {
 
     /// `who`: the users of `sessions` with how many each has, sorted by user.
     public static func who(_ sessions: [SessionState]) -> [UserCount] {
-        var counts: [String: Int] = [:]
-        for s in sessions { counts[s.user, default: 0] += 1 }
-        return counts.map { UserCount(user: $0.key, sessions: $0.value) }
+        var counts: [ByteIdentity: Int] = [:]
+        for s in sessions { counts[ByteIdentity(s.user), default: 0] += 1 }
+        return counts.map { UserCount(user: $0.key.text, sessions: $0.value) }
             .sorted { $0.user.utf8.lexicographicallyPrecedes($1.user.utf8) }
     }
 }

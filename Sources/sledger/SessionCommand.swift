@@ -20,10 +20,10 @@ struct SessionCommand: ParsableCommand {
         let fold = LedgerFold(policy: try policy.load(), horizon: .through(t), findings: .all)
         var rows: [(at: Instant, cells: [Cell], findings: [Finding])] = []
         let result = try ledger.read { snapshot in
-            try fold.run(snapshot, traceWhen: { $0.session == id || $0.kind == .logoutAll }) { step in
+            try fold.run(snapshot, traceWhen: { ($0.session?.isSameID(as: id) ?? false) || $0.kind == .logoutAll }) { step in
                 let e = step.event.event
-                let changed = step.changes.first { $0.after.session == id }
-                guard e.session == id || changed != nil else { return }
+                let changed = step.changes.first { $0.after.session.isSameID(as: id) }
+                guard (e.session?.isSameID(as: id) ?? false) || changed != nil else { return }
                 let status = changed?.after.status(at: e.at).name ?? "-"
                 rows.append((e.at, [.integer(Int64(step.event.seq)), .string(e.at.description), .string(e.kind.name),
                                     .string(e.user), .string(status), .string("no")], step.findings))

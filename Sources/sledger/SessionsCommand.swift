@@ -21,7 +21,7 @@ struct SessionsCommand: ParsableCommand {
         let (states, asOf) = try ActiveSessions.find(ledger: ledger, policy: policy.load(), when: when.choice())
         var printer = SessionRecord.printer(output.format)
         for state in states {
-            if let user, state.user != user { continue }
+            if let user, !state.user.isSameID(as: user) { continue }
             if let client, state.client != client { continue }
             printer.add(SessionRecord.cells(state, at: asOf))
         }

@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A user or session id as a dictionary key, equal only to the same UTF-8 bytes.
+///
+/// Swift's `String ==` and hashing follow Unicode canonical equivalence, so `"é"` (U+00E9)
+/// and `"e"` + U+0301 would be one key. SPEC.md's ids are byte strings: those are two users.
+/// Every dictionary or set of users or sessions is keyed by this, and every comparison of
+/// two ids uses `String.isSameID(as:)`.
+public struct ByteIdentity: Hashable, Sendable {
+    public let text: String
+
+    @inline(__always)
+    public init(_ text: String) { self.text = text }
+
+    public static func == (a: ByteIdentity, b: ByteIdentity) -> Bool { a.text.isSameID(as: b.text) }
+
+    public func hash(into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}
+
+extension String {
+    /// True when both strings have exactly the same UTF-8 bytes (not merely canonically equivalent).
+    @inline(__always)
+    public func isSameID(as other: String) -> Bool {
+        var a = self, b = other
+        return a.withUTF8 { x in
+            b.withUTF8 { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
+        }
+    }
+}
