@@ -35,7 +35,7 @@ public struct EventParser {
     // MARK: - The object
 
     private mutating func parseObject(_ s: inout Scanner) throws -> Event {
-        guard s.peek() == UInt8(ascii: "{") else { throw s.syntax("expected '{' at the start of the line") }
+        guard s.peek() == UInt8(ascii: "{") else { throw s.syntax("expected an object") }
         s.advance()
         var strings = StringSlots()
         var kind: Event.Kind??  // nil: no `type`; .some(nil): an unknown type
@@ -81,7 +81,7 @@ public struct EventParser {
             }
         }
         s.skipWhitespace()
-        guard s.atEnd else { throw s.syntax("unexpected characters after the object") }
+        guard s.atEnd else { throw s.syntax("expected end of line after the object") }
         return try validate(kind: kind, at: at, strings, meta: meta, hasMeta: hasMeta, line: s.lineNumber)
     }
 

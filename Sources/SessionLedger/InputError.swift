@@ -30,7 +30,7 @@ public struct InputError: Error, Equatable, CustomStringConvertible, Sendable {
                 ? "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
                 : String(scalar)
             count += piece.utf8.count
-            if count > 64 { out += "..."; break }
+            if count > 64 { break }
             out += piece
         }
         return out

@@ -16,6 +16,8 @@ public final class Ledger {
 
     public let path: String
     public let access: Access
+    /// True when this open created the ledger (its directory did not exist).
+    public let wasCreated: Bool
     let env: Environment
     let db: Databases
 
@@ -76,6 +78,14 @@ public final class Ledger {
             throw LedgerError.storage(error, path: path)
         }
         if created { Ledger.syncDirectory(path) }
+        wasCreated = created
+    }
+
+    /// Removes a ledger that `open` has just created and that holds nothing, so that a refused
+    /// first call leaves no trace. Call it only after the `Ledger` is released.
+    public static func removeEmpty(at path: String) {
+        for file in ["data.mdb", "lock.mdb"] { unlink(path + "/" + file) }
+        rmdir(path)
     }
 
     private static func openDatabases(_ env: Environment, create: Bool) throws -> Databases {

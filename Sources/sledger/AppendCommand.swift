@@ -30,7 +30,18 @@ enum Ingest {
             }
         }
         defer { if showProgress { Output.errorPartial("\r\u{1B}[K") } }
-        let ledger = try options.openForWriting()
-        return try ledger.append(sources, options: appendOptions)
+        var created = false
+        do {
+            // Scoped so the ledger is closed before a refused first call removes it.
+            return try {
+                let ledger = try options.openForWriting()
+                created = ledger.wasCreated
+                return try ledger.append(sources, options: appendOptions)
+            }()
+        } catch {
+            // A refused call leaves things as they were: if there was no ledger, there is none.
+            if created { Ledger.removeEmpty(at: options.path) }
+            throw error
+        }
     }
 }

@@ -83,9 +83,9 @@ final class EventParserTests: XCTestCase {
             (#"{"type":"refresh",\#(base),"agent":"\u007f"}"#, "line 7: agent: contains a control character"),
             (#"{"type":"refresh",\#(base),"meta":{"bad key":"v"}}"#, "line 7: meta: key must match [A-Za-z0-9_.-]{1,64}"),
             (#"{"type":"refresh",\#(base),"meta":{"k":"1","k":"2"}}"#, "line 7: meta.k: duplicated key"),
-            (#"[1,2]"#, "line 7: invalid JSON: expected '{' at the start of the line"),
+            (#"[1,2]"#, "line 7: invalid JSON: expected an object"),
             (#"{"type":"refresh",\#(base)"#, "line 7: invalid JSON: expected ',' or '}'"),
-            (#"{"type":"refresh",\#(base)} x"#, "line 7: invalid JSON: unexpected characters after the object"),
+            (#"{"type":"refresh",\#(base)} x"#, "line 7: invalid JSON: expected end of line after the object"),
         ]
         for (line, expected) in cases {
             XCTAssertEqual(error(line), expected, line)
