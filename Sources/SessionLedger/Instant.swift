@@ -80,8 +80,11 @@ func daysInMonth(year: Int64, month: Int64) -> Int64 {
 }
 
 extension Instant {
-    /// The earliest and latest years an instant may be written with.
+    /// The years an instant may fall in, in UTC: what an `Int64` of nanoseconds holds, in whole years.
     public static let yearRange: ClosedRange<Int64> = 1678...2261
+    /// 1678-01-01T00:00:00Z and 2262-01-01T00:00:00Z, in nanoseconds.
+    static let rangeStart: Int64 = -9_214_560_000 * 1_000_000_000
+    static let rangeEnd: Int64 = 9_214_646_400 * 1_000_000_000 - 1
 
     /// Parses RFC 3339 (`2026-03-01T09:00:00.25+01:00`); nil when the text is not a valid instant
     /// in range. `T` and `Z` may also be written in lower case, as RFC 3339 allows; `:60` leap
@@ -109,7 +112,10 @@ extension Instant {
               expect(0x54, or: 0x74), let hour = digits(2), expect(0x3A), let minute = digits(2), expect(0x3A),
               let second = digits(2)
         else { return nil }
-        guard Instant.yearRange.contains(year), (1...12).contains(month),
+        // The written year may be one off the range when the offset carries the UTC instant
+        // back inside it; the range itself is checked on the UTC instant below, so that
+        // every accepted instant is written back (in UTC) as one that is accepted again.
+        guard year >= Instant.yearRange.lowerBound - 1, year <= Instant.yearRange.upperBound + 1, (1...12).contains(month),
               day >= 1, day <= daysInMonth(year: year, month: month),
               hour <= 23, minute <= 59, second <= 59
         else { return nil }
@@ -143,7 +149,7 @@ extension Instant {
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         let (scaled, o1) = seconds.multipliedReportingOverflow(by: Instant.nanosecondsPerSecond)
         let (total, o2) = scaled.addingReportingOverflow(fraction)
-        guard !o1, !o2 else { return nil }
+        guard !o1, !o2, total >= Instant.rangeStart, total <= Instant.rangeEnd else { return nil }
         self.nanoseconds = total
     }
 

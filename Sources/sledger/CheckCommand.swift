@@ -23,7 +23,9 @@ struct CheckCommand: ParsableCommand {
         let ledger = try ledger.openForReading()
         let report = try ledger.check(digest: expected)
         if report.isIntact {
-            var line = "ok: \(report.events) events, seq 1 to \(report.events) contiguous, chain and indexes verified, head \(report.head.digest)"
+            var line = report.events == 0
+                ? "ok: the ledger is empty, head \(report.head.digest)"
+                : "ok: \(report.events) events, seq 1 to \(report.events) contiguous, chain and indexes verified, head \(report.head.digest)"
             if report.digestMatched == true { line += "; digest \(digest!) matches" }
             Output.line(line)
             return

@@ -42,6 +42,14 @@ final class InstantTests: XCTestCase {
         XCTAssertEqual(high.description, "2261-12-31T23:59:59.999999999Z")
     }
 
+    func testTheRangeIsCheckedOnTheUTCInstantSoEveryAcceptedInstantExportsAsAnAcceptedOne() {
+        XCTAssertNil(Instant(rfc3339: "1678-01-01T00:30:00+01:00"), "1677-12-31T23:30:00Z")
+        XCTAssertEqual(Instant(rfc3339: "1677-12-31T23:30:00-01:00")?.description, "1678-01-01T00:30:00Z")
+        XCTAssertNil(Instant(rfc3339: "2261-12-31T23:30:00-01:00"), "2262-01-01T00:30:00Z")
+        XCTAssertEqual(Instant(rfc3339: "2262-01-01T00:30:00+01:00")?.description, "2261-12-31T23:30:00Z")
+        XCTAssertNil(Instant(rfc3339: "1676-12-31T23:30:00-01:00"))
+    }
+
     func testCanonicalTextDropsTrailingZerosAndZeroFractions() {
         XCTAssertEqual(Instant(nanoseconds: 1_772_355_600_000_000_000).description, "2026-03-01T09:00:00Z")
         XCTAssertEqual(Instant(nanoseconds: 1_772_355_600_250_000_000).description, "2026-03-01T09:00:00.25Z")
