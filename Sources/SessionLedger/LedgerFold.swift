@@ -64,6 +64,8 @@ public struct LedgerFold {
         /// Every finding the event raised (not only the filtered ones).
         public var findings: [Finding]
         public var changes: [Change]
+        /// The state, after the event, of the session the event names (if it exists).
+        public var named: SessionState?
     }
 
     /// Runs the fold. `trace`, when given, is called for each event `traceWhen` selects (by
@@ -92,7 +94,8 @@ public struct LedgerFold {
                 let changes = derivation.changedSessions.compactMap { id in
                     derivation.session(id).map { Step.Change(before: before[ByteIdentity(id)], after: $0) }
                 }
-                try trace(Step(event: stored, findings: scratch, changes: changes))
+                let named = stored.event.session.flatMap { derivation.session($0) }
+                try trace(Step(event: stored, findings: scratch, changes: changes, named: named))
             }
             events += 1
             if events & 0xFFFFF == 0 { progress?(events) }

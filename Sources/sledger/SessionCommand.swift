@@ -24,7 +24,7 @@ struct SessionCommand: ParsableCommand {
                 let e = step.event.event
                 let changed = step.changes.first { $0.after.session.isSameID(as: id) }
                 guard (e.session?.isSameID(as: id) ?? false) || changed != nil else { return }
-                let status = changed?.after.status(at: e.at).name ?? "-"
+                let status = (changed?.after ?? step.named)?.status(at: e.at).name ?? "-"
                 rows.append((e.at, [.integer(Int64(step.event.seq)), .string(e.at.description), .string(e.kind.name),
                                     .string(e.user), .string(status), .string("no")], step.findings))
             }

@@ -1,0 +1,67 @@
+import Foundation
+import XCTest
+
+/// Fixtures/incident-april: every expected value worked out by hand in its README.md.
+final class IncidentFixtureTests: XCTestCase {
+    let folder = fixturesDirectory + "/incident-april"
+
+    func load(_ name: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(name)")))
+    }
+
+    func testReplayWhoAndUserGiveTheHandWorkedAnswers() throws {
+        let ledger = try temporaryDirectory(self) + "/ledger"
+        XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, folder + "/events.ndjson"]).status, 0)
+
+        let replay = try Sledger.run(["replay", "--ledger", ledger, "--format", "json"])
+        XCTAssertEqual(replay.status, 1, "error findings make replay exit 1")
+        let report = try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as! [String: Any]
+        let expected = try load("expected-replay.json") as! [String: Any]
+        XCTAssertEqual(report["events"] as? Int, expected["events"] as? Int)
+        let keys = ["rule", "severity", "seq", "at", "user", "session"]
+        func strip(_ list: [[String: Any]]) -> [NSDictionary] {
+            list.map { f in NSDictionary(dictionary: f.filter { keys.contains($0.key) }) }
+        }
+        XCTAssertEqual(strip(report["findings"] as! [[String: Any]]), strip(expected["findings"] as! [[String: Any]]))
+        let summary = report["summary"] as! [String: Int]
+        XCTAssertEqual(summary["refresh-after-end"], 2)
+        XCTAssertEqual(summary.values.reduce(0, +), 8)
+
+        for (t, users) in try load("expected-who.json") as! [String: [[String: Any]]] {
+            let who = try Sledger.run(["who", "--ledger", ledger, "--at", t, "--format", "json"])
+            let got = try JSONSerialization.jsonObject(with: Data(who.stdout.utf8)) as! [[String: Any]]
+            XCTAssertEqual(got.map { $0 as NSDictionary }, users.map { $0 as NSDictionary }, t)
+        }
+
+        let sessions = try load("expected-sessions.json") as! [String: Any]
+        let user = try Sledger.run(["user", "--ledger", ledger, sessions["user"] as! String, "--at", sessions["T"] as! String, "--format", "json"])
+        let got = try JSONSerialization.jsonObject(with: Data(user.stdout.utf8)) as! [[String: Any]]
+        XCTAssertEqual(got.map { $0 as NSDictionary }, (sessions["sessions"] as! [[String: Any]]).map { $0 as NSDictionary })
+    }
+
+    func testNarrowingByUserReportsThatUsersFindingsOfTheFullReplay() throws {
+        let ledger = try temporaryDirectory(self) + "/ledger"
+        XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, folder + "/events.ndjson"]).status, 0)
+        let lee = try Sledger.run(["replay", "--ledger", ledger, "--user", "lee.contractor@acme.example", "--format", "ndjson"])
+        let rules = lee.stdout.split(separator: "\n").map { $0.components(separatedBy: "\"rule\":\"")[1].components(separatedBy: "\"")[0] }
+        XCTAssertEqual(rules, ["login-method", "logout-all-client"])
+        let quiet = try Sledger.run(["replay", "--ledger", ledger, "--user", "nobody", "--format", "ndjson"])
+        XCTAssertEqual(quiet.status, 0)
+        XCTAssertEqual(quiet.stdout, "")
+    }
+
+    func testTheSessionTimelineShowsTheUseAfterLogoutAllAndTheDerivedExpiry() throws {
+        let ledger = try temporaryDirectory(self) + "/ledger"
+        XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, folder + "/events.ndjson"]).status, 0)
+        let result = try Sledger.run(["session", "--ledger", ledger, "s_dana_web", "--format", "ndjson"])
+        let rows = try result.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(rows.map { $0["seq"] as? Int }, [1, 2, 4, 5, 6])
+        XCTAssertEqual(rows.map { $0["status"] as? String }, ["active", "active", "logout_all", "logout_all", "logout_all"])
+        // The kiosk session (28 days from 2026-04-08T09:00Z) expired at 2026-05-06T09:00Z: a derived row.
+        let kiosk = try Sledger.run(["session", "--ledger", ledger, "s_kiosk_1", "--at", "2026-06-01T00:00:00Z", "--format", "ndjson"])
+        let last = try JSONSerialization.jsonObject(with: Data(kiosk.stdout.split(separator: "\n").last!.utf8)) as! [String: Any]
+        XCTAssertEqual(last["type"] as? String, "expired")
+        XCTAssertEqual(last["at"] as? String, "2026-05-06T09:00:00Z")
+        XCTAssertEqual(last["derived"] as? Bool, true)
+    }
+}
