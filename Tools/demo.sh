@@ -20,4 +20,6 @@ run stats
 run replay || true
 # Who was signed in just after Dana logged out of all sessions, while her old session was being used?
 run who --at 2026-04-06T12:45:00Z
+run sessions --at 2026-04-06T12:45:00Z --user dana.okafor@acme.example
+run sessions --at 2026-04-06T10:00:00Z --user dana.okafor@acme.example
 run session s_dana_web
