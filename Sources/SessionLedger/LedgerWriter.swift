@@ -145,19 +145,25 @@ struct AppendBatch {
     }
 
     private mutating func store(_ event: Event, line: Int) throws {
-        if var id = event.id, let seq = try id.withUTF8({ try txn.get(db.ids, UnsafeRawBufferPointer($0)) }).map({ readBE($0, 0, 8) }) {
-            guard let earlier = try LedgerSnapshot(txn: txn, db: db).event(seq: seq) else {
-                throw LedgerError.damaged(seq: seq, problem: "the id index names seq \(seq), which the log does not hold")
-            }
-            if CanonicalWriter.bytes(of: earlier.event) == CanonicalWriter.bytes(of: event) {
-                duplicates += 1
-                lines.skip(line)
-                return
-            }
-            let place = seq >= firstSeq ? lines.place(of: seq) : "seq \(seq)"
-            throw InputError(line: line, key: "id", problem: "id conflict with \(place)")
-        }
         let seq = chain.seq + 1
+        if var id = event.id {
+            // Claims the id for this seq, or finds the seq that holds it: one search either way.
+            let held = try withUnsafeBytes(of: seq.bigEndian) { seqKey in
+                try id.withUTF8 { try txn.insertOrGet(db.ids, UnsafeRawBufferPointer($0), seqKey) }
+            }.map { readBE($0, 0, 8) }
+            if let held {
+                guard let earlier = try LedgerSnapshot(txn: txn, db: db).event(seq: held) else {
+                    throw LedgerError.damaged(seq: held, problem: "the id index names seq \(held), which the log does not hold")
+                }
+                if CanonicalWriter.bytes(of: earlier.event) == CanonicalWriter.bytes(of: event) {
+                    duplicates += 1
+                    lines.skip(line)
+                    return
+                }
+                let place = held >= firstSeq ? lines.place(of: held) : "seq \(held)"
+                throw InputError(line: line, key: "id", problem: "id conflict with \(place)")
+            }
+        }
         let userNumber = try AppendBatch.intern(event.user, txn: txn, database: db.users, cache: &userCache, count: &userCount)
         var sessionNumber: UInt32 = 0
         if let session = event.session {
@@ -168,10 +174,6 @@ struct AppendBatch {
         try record.withUnsafeBytes { value in
             try withUnsafeBytes(of: seqKey) { key in
                 try txn.put(db.log, key, value, flags: .append)
-                if let id = event.id {
-                    var id = id
-                    try id.withUTF8 { try txn.put(db.ids, UnsafeRawBufferPointer($0), key, flags: .noOverwrite) }
-                }
             }
             chain.append(value)
         }
@@ -232,32 +234,45 @@ struct PendingIndexes {
     }
 
     mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases) throws {
-        byTime.sort { ($0.at, $0.seq) < ($1.at, $1.seq) }
         var key = [UInt8](repeating: 0, count: 16)
         var value = [UInt8](repeating: 0, count: 16)
         let empty = [UInt8]()
-        for entry in byTime {
-            key.removeAll(keepingCapacity: true)
-            appendBE(entry.at, 8, &key)
-            appendBE(entry.seq, 8, &key)
-            try txn.put(db.byTime, key, empty)
+        byTime.sort { ($0.at, $0.seq) < ($1.at, $1.seq) }
+        try txn.withCursor(db.byTime) { cursor in
+            // Entries past the last stored key (the usual case: events come roughly in time
+            // order) are appended without a search; the rest are inserted where they belong.
+            var last = try cursor.last().map { (readBE($0.key, 0, 8), readBE($0.key, 8, 8)) }
+            for entry in byTime {
+                key.removeAll(keepingCapacity: true)
+                appendBE(entry.at, 8, &key)
+                appendBE(entry.seq, 8, &key)
+                let appending = last.map { (entry.at, entry.seq) > $0 } ?? true
+                try key.withUnsafeBytes { k in
+                    try empty.withUnsafeBytes { v in try cursor.put(k, v, flags: appending ? .append : []) }
+                }
+                if appending { last = (entry.at, entry.seq) }
+            }
         }
         byUser.sort { ($0.user, $0.at, $0.seq) < ($1.user, $1.at, $1.seq) }
-        for entry in byUser {
-            key.removeAll(keepingCapacity: true)
-            appendBE(UInt64(entry.user), 4, &key)
-            value.removeAll(keepingCapacity: true)
-            appendBE(entry.at, 8, &value)
-            appendBE(entry.seq, 8, &value)
-            try txn.put(db.byUser, key, value)
+        try txn.withCursor(db.byUser) { cursor in
+            for entry in byUser {
+                key.removeAll(keepingCapacity: true)
+                appendBE(UInt64(entry.user), 4, &key)
+                value.removeAll(keepingCapacity: true)
+                appendBE(entry.at, 8, &value)
+                appendBE(entry.seq, 8, &value)
+                try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v) } }
+            }
         }
         bySession.sort { ($0.session, $0.seq) < ($1.session, $1.seq) }
-        for entry in bySession {
-            key.removeAll(keepingCapacity: true)
-            appendBE(UInt64(entry.session), 4, &key)
-            value.removeAll(keepingCapacity: true)
-            appendBE(entry.seq, 8, &value)
-            try txn.put(db.bySession, key, value)
+        try txn.withCursor(db.bySession) { cursor in
+            for entry in bySession {
+                key.removeAll(keepingCapacity: true)
+                appendBE(UInt64(entry.session), 4, &key)
+                value.removeAll(keepingCapacity: true)
+                appendBE(entry.seq, 8, &value)
+                try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v) } }
+            }
         }
         byTime.removeAll(keepingCapacity: true)
         byUser.removeAll(keepingCapacity: true)
