@@ -17,18 +17,22 @@ public struct ByteIdentity: Hashable, Sendable {
     public static func == (a: ByteIdentity, b: ByteIdentity) -> Bool { a.text.isSameID(as: b.text) }
 
     public func hash(into hasher: inout Hasher) {
-        var text = text
-        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if done == nil { for byte in text.utf8 { hasher.combine(byte) } }
     }
 }
 
 extension String {
     /// True when both strings have exactly the same UTF-8 bytes (not merely canonically equivalent).
+    /// Native strings are compared with one `memcmp` of their storage, without copying them.
     @inline(__always)
     public func isSameID(as other: String) -> Bool {
-        var a = self, b = other
-        return a.withUTF8 { x in
-            b.withUTF8 { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
+        let a = utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        let fast: Bool?? = a.withContiguousStorageIfAvailable { x in
+            b.withContiguousStorageIfAvailable { y in x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
         }
+        if let fast = fast ?? nil { return fast }
+        return a.elementsEqual(b)
     }
 }
