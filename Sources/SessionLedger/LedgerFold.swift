@@ -7,6 +7,8 @@ public protocol FoldSource {
     func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool, _ body: (StoredEvent) throws -> Bool) throws
     /// Whether events carry a real `recorded` instant to check `future-event` against.
     var hasRecorded: Bool { get }
+    /// How many events there are in all.
+    func totalEvents() throws -> Int
 }
 
 /// Folds a log through the one `Derivation` in (`at`, `seq`) order: what every
@@ -48,7 +50,8 @@ public struct LedgerFold {
 
     public struct Result: Sendable {
         public var derivation: Derivation
-        /// The findings the filter let through, in the order their events applied.
+        /// The findings the filter let through, in the order their events applied; empty
+        /// when they were handed to `onFinding` instead.
         public var findings: [Finding]
         /// How many events were applied.
         public var events: Int
@@ -71,8 +74,13 @@ public struct LedgerFold {
     /// Runs the fold. `trace`, when given, is called for each event `traceWhen` selects (by
     /// default: the events the findings filter selects), with the state of each session the
     /// event changed, before and after.
+    ///
+    /// With `onFinding`, each finding the filter lets through is handed over as it is found
+    /// and none is kept, so memory stays bounded by the sessions however many findings a log
+    /// has; without it they are collected in `Result.findings`.
     public func run(_ source: some FoldSource, traceWhen: ((Event) -> Bool)? = nil,
-                    progress: ((Int) -> Void)? = nil, trace: ((Step) throws -> Void)? = nil) throws -> Result {
+                    progress: ((Int) -> Void)? = nil, onFinding: ((Finding) throws -> Void)? = nil,
+                    trace: ((Step) throws -> Void)? = nil) throws -> Result {
         let late = findings == nil ? [] : try source.lateSeqs(maxSkew: policy.maxSkew)
         let checkFuture = findings != nil && source.hasRecorded
         var derivation = Derivation(policy: policy)
@@ -88,7 +96,9 @@ public struct LedgerFold {
             if tracing { before = Self.statesItMayChange(stored.event, derivation) }
             derivation.apply(stored, late: late.contains(stored.seq), checkFuture: checkFuture, into: &scratch)
             if let filter = findings {
-                for finding in scratch where filter.includes(finding) { kept.append(finding) }
+                for finding in scratch where filter.includes(finding) {
+                    if let onFinding { try onFinding(finding) } else { kept.append(finding) }
+                }
             }
             if tracing, let trace {
                 let changes = derivation.changedSessions.compactMap { id in
@@ -127,6 +137,8 @@ extension FindingFilter {
 
 extension LedgerSnapshot: FoldSource {
     public var hasRecorded: Bool { true }
+
+    public func totalEvents() throws -> Int { Int(try eventCount()) }
 
     /// The `seq` of every late event (SPEC.md section 5), from one pass over the log's record
     /// headers in `seq` order.
@@ -191,6 +203,8 @@ public struct InputLog: FoldSource {
     }
 
     public var hasRecorded: Bool { false }
+
+    public func totalEvents() throws -> Int { events.count }
 
     public func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> {
         LatenessTracker.lateSeqs(events.lazy.map { ($0.seq, $0.event.at) }, maxSkew: maxSkew)

@@ -22,14 +22,17 @@ enum Cell {
 
 /// Prints records with fixed field names in one of the four formats of SPEC.md section 6.
 ///
-/// `ndjson` and `csv` stream; `json` streams one array; `table` holds rows to align them.
+/// Every format streams: `json` writes one array as it goes; `table` holds only its first
+/// `tableSample` rows to size the columns, then prints every later row at those widths.
 struct RecordPrinter {
     let format: OutputFormat
     let fields: [String]
     /// Column titles for tables (defaults to the field names).
     let titles: [String]
     private var rows: [[Cell]] = []
+    private var widths: [Int]?
     private var count = 0
+    static let tableSample = 1000
 
     init(format: OutputFormat, fields: [String], titles: [String]? = nil) {
         self.format = format
@@ -41,7 +44,13 @@ struct RecordPrinter {
 
     mutating func add(_ cells: [Cell]) {
         switch format {
-        case .table: rows.append(cells)
+        case .table:
+            if let widths {
+                Output.line(RecordPrinter.tableLine(cells.map(\.text), widths))
+            } else {
+                rows.append(cells)
+                if rows.count == RecordPrinter.tableSample { printTable() }
+            }
         case .ndjson: Output.line(object(cells))
         case .json: Output.write((count == 0 ? "\n" : ",\n") + object(cells))
         case .csv: Output.line(cells.map { RecordPrinter.csvCell($0.text) }.joined(separator: ","))
@@ -53,7 +62,7 @@ struct RecordPrinter {
     mutating func finish() {
         switch format {
         case .json: Output.line(count == 0 ? "]" : "\n]")
-        case .table: printTable()
+        case .table: if widths == nil { printTable() }
         case .ndjson, .csv: break
         }
         Output.flush()
@@ -86,7 +95,7 @@ struct RecordPrinter {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private func printTable() {
+    private mutating func printTable() {
         guard !rows.isEmpty else {
             Output.line("(none)")
             return
@@ -95,15 +104,19 @@ struct RecordPrinter {
         for row in rows {
             for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.text.count) }
         }
-        func line(_ texts: [String]) -> String {
-            var parts: [String] = []
-            for (i, text) in texts.enumerated() {
-                parts.append(i == texts.count - 1 ? text : text + String(repeating: " ", count: widths[i] - text.count))
-            }
-            return parts.joined(separator: "  ")
+        Output.line(RecordPrinter.tableLine(titles, widths))
+        for row in rows { Output.line(RecordPrinter.tableLine(row.map { $0.text }, widths)) }
+        rows.removeAll()
+        self.widths = widths
+    }
+
+    private static func tableLine(_ texts: [String], _ widths: [Int]) -> String {
+        var parts: [String] = []
+        for (i, text) in texts.enumerated() {
+            let pad = i == texts.count - 1 ? 0 : max(0, widths[i] - text.count)
+            parts.append(text + String(repeating: " ", count: pad))
         }
-        Output.line(line(titles))
-        for row in rows { Output.line(line(row.map { $0.text })) }
+        return parts.joined(separator: "  ")
     }
 
     /// A CSV cell (RFC 4180 quoting), with cells that a spreadsheet would run as a formula

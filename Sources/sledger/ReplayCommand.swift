@@ -8,7 +8,8 @@ struct ReplayCommand: ParsableCommand {
         discussion: """
             --user, --session, --from and --to narrow what is reported, never what is applied: state \
             always comes from the whole log. Exit status 1 when a reported finding is an error \
-            (or any finding, with --strict), 0 otherwise.
+            (or any finding, with --strict), 0 otherwise. Findings are printed as they are found, \
+            so memory does not grow with their number (except with --trace --format json).
             """)
 
     @OptionGroup var ledger: LedgerOptions
@@ -29,54 +30,101 @@ struct ReplayCommand: ParsableCommand {
                                    from: try from.map { try parseInstant($0, option: "--from") },
                                    to: try to.map { try parseInstant($0, option: "--to") })
         let fold = LedgerFold(policy: try policy.load(), findings: filter)
-        var tracer = TracePrinter(format: output.format)
-        let onStep: ((LedgerFold.Step) throws -> Void)? = trace ? { tracer.print($0) } : nil
         let showProgress = Output.standardErrorIsTerminal
         let progress: ((Int) -> Void)? = showProgress ? { Output.errorPartial("\rreplaying: \($0) events") } : nil
         defer { if showProgress { Output.errorPartial("\r\u{1B}[K") } }
+        let report = FindingReport(format: output.format, tracing: trace)
+        var tracer = TracePrinter(format: output.format)
+        let onStep: ((LedgerFold.Step) throws -> Void)? = trace ? { tracer.print($0) } : nil
         let result: LedgerFold.Result
         if let input {
-            result = try fold.run(InputLog(source: InputSource(path: input)), progress: progress, trace: onStep)
+            let log = try InputLog(source: InputSource(path: input))
+            report.begin(events: try log.totalEvents())
+            result = try fold.run(log, progress: progress, onFinding: report.add, trace: onStep)
         } else {
             let ledger = try ledger.openForReading()
-            result = try ledger.read { try fold.run($0, progress: progress, trace: onStep) }
+            result = try ledger.read { snapshot in
+                report.begin(events: try snapshot.totalEvents())
+                return try fold.run(snapshot, progress: progress, onFinding: report.add, trace: onStep)
+            }
         }
-        report(result, traced: tracer.steps)
-        let failing = result.findings.contains { strict || $0.severity == .error }
-        if failing { throw ExitCode(1) }
+        report.finish(result, traced: tracer.steps)
+        if report.errors > 0 || (strict && report.warnings > 0) { throw ExitCode(1) }
+    }
+}
+
+/// Prints `replay`'s findings as they come, then the summary.
+///
+/// `json` writes `{"events":N,"findings":[...],"summary":{...}}` with the findings streamed
+/// into the array; `ndjson` and `csv` a finding a line (with `--trace`, `ndjson` prints the
+/// trace steps instead, each with its findings); `table` aligned rows, then the summary.
+final class FindingReport {
+    let format: OutputFormat
+    let tracing: Bool
+    private var printer: RecordPrinter?
+    private var counts: [Finding.Rule: Int] = [:]
+    private var collected: [Finding] = []
+    private(set) var errors = 0
+    private(set) var warnings = 0
+
+    init(format: OutputFormat, tracing: Bool) {
+        self.format = format
+        self.tracing = tracing
     }
 
-    private func report(_ result: LedgerFold.Result, traced: [String]) {
-        var counts: [Finding.Rule: Int] = [:]
-        for finding in result.findings { counts[finding.rule, default: 0] += 1 }
-        switch output.format {
+    func begin(events: Int) {
+        switch format {
         case .json:
-            var text = "{\"events\":\(result.events),\"findings\":["
-            text += result.findings.map(FindingRecord.json).joined(separator: ",")
-            text += "],\"summary\":{"
+            Output.write("{\"events\":\(events),\"findings\":[")
+        case .ndjson where tracing:
+            break
+        case .table where tracing:
+            break
+        case .table:
+            printer = RecordPrinter(format: .table, fields: FindingRecord.fields,
+                                    titles: ["RULE", "SEVERITY", "SEQ", "AT", "USER", "SESSION", "MESSAGE"])
+        case .ndjson, .csv:
+            printer = RecordPrinter(format: format, fields: FindingRecord.fields)
+        }
+    }
+
+    func add(_ finding: Finding) {
+        counts[finding.rule, default: 0] += 1
+        if finding.severity == .error { errors += 1 } else { warnings += 1 }
+        switch format {
+        case .json:
+            Output.write((errors + warnings == 1 ? "" : ",") + FindingRecord.json(finding))
+        case .table where tracing:
+            collected.append(finding)  // a trace is for a narrowed replay; its findings print after it
+        default:
+            printer?.add(FindingRecord.cells(finding))
+        }
+    }
+
+    func finish(_ result: LedgerFold.Result, traced: [String]) {
+        switch format {
+        case .json:
+            var text = "],\"summary\":{"
             text += Finding.Rule.allCases.map { "\"\($0.name)\":\(counts[$0] ?? 0)" }.joined(separator: ",")
             text += "}"
-            if trace { text += ",\"trace\":[" + traced.joined(separator: ",") + "]" }
+            if tracing { text += ",\"trace\":[" + traced.joined(separator: ",") + "]" }
             Output.line(text + "}")
         case .ndjson, .csv:
-            if trace {
-                for line in traced { Output.line(line) }
-                return
-            }
-            var printer = RecordPrinter(format: output.format, fields: FindingRecord.fields)
-            for finding in result.findings { printer.add(FindingRecord.cells(finding)) }
-            printer.finish()
+            printer?.finish()
         case .table:
-            if !result.findings.isEmpty {
-                var printer = RecordPrinter(format: .table, fields: FindingRecord.fields,
-                                            titles: ["RULE", "SEVERITY", "SEQ", "AT", "USER", "SESSION", "MESSAGE"])
-                for finding in result.findings { printer.add(FindingRecord.cells(finding)) }
-                printer.finish()
+            if tracing {
+                var rows = RecordPrinter(format: .table, fields: FindingRecord.fields,
+                                         titles: ["RULE", "SEVERITY", "SEQ", "AT", "USER", "SESSION", "MESSAGE"])
+                for finding in collected { rows.add(FindingRecord.cells(finding)) }
+                printer = rows
+            }
+            if errors + warnings > 0 {
+                if tracing { Output.line("") }
+                printer?.finish()
                 Output.line("")
             }
-            let errors = result.findings.filter { $0.severity == .error }.count
             Output.line("replayed \(result.events) events: \(result.derivation.sessionCount) sessions, "
-                        + "\(result.derivation.users.count) users; \(errors) errors, \(result.findings.count - errors) warnings")
+                        + "\(result.derivation.users.count) users; \(errors) errors, \(warnings) warnings")
             for rule in Finding.Rule.allCases where counts[rule] != nil {
                 Output.line("  \(rule.name) (\(rule.severity.name)): \(counts[rule]!)")
             }
@@ -85,10 +133,11 @@ struct ReplayCommand: ParsableCommand {
     }
 }
 
-/// Prints `replay --trace` steps: for people as they happen, for scripts as JSON objects.
+/// Prints `replay --trace` steps: for people and `ndjson` as they happen, for `json` kept
+/// for the report's `trace` array.
 struct TracePrinter {
     let format: OutputFormat
-    /// JSON objects (json and ndjson formats), printed with the report.
+    /// JSON objects for the `json` format, printed with the report.
     private(set) var steps: [String] = []
 
     init(format: OutputFormat) { self.format = format }
@@ -102,7 +151,7 @@ struct TracePrinter {
             if let session = e.session { line += "  session=\(session)" }
             Output.line(line)
             if step.changes.isEmpty {
-                Output.line("    no session changed" + (step.findings.isEmpty ? "" : ": see below"))
+                Output.line("    no session changed")
             }
             for change in step.changes {
                 Output.line("    " + TracePrinter.describe(change, at: at))
@@ -123,18 +172,12 @@ struct TracePrinter {
                     .string(TracePrinter.why(change)),
                 ])
             }
-            var object = "{\"seq\":\(step.event.seq),\"at\":\"\(at)\",\"type\":\"\(e.kind.name)\","
-            var user: [UInt8] = []
-            CanonicalWriter.appendString(e.user, &user)
-            object += "\"user\":" + String(decoding: user, as: UTF8.self)
-            if let session = e.session {
-                var s: [UInt8] = []
-                CanonicalWriter.appendString(session, &s)
-                object += ",\"session\":" + String(decoding: s, as: UTF8.self)
-            }
-            object += ",\"changes\":[" + changes.joined(separator: ",") + "]"
-            object += ",\"findings\":[" + step.findings.map(FindingRecord.json).joined(separator: ",") + "]}"
-            steps.append(object)
+            let object = RecordPrinter.object(
+                fields: ["seq", "at", "type", "user", "session", "changes", "findings"],
+                cells: [.integer(Int64(step.event.seq)), .string(at.description), .string(e.kind.name), .string(e.user),
+                        e.session.map(Cell.string) ?? .absent, .json("[" + changes.joined(separator: ",") + "]"),
+                        .json("[" + step.findings.map(FindingRecord.json).joined(separator: ",") + "]")])
+            if format == .ndjson { Output.line(object) } else { steps.append(object) }
         }
     }
 
