@@ -164,3 +164,48 @@ public final class Environment: @unchecked Sendable {
         return txn!
     }
 }
+
+extension Environment {
+    /// Faults in, read-only, the pages of the map from `offset` for `length` bytes (clamped to
+    /// the map), so that a writer's first touch of a new page finds it in the page cache
+    /// instead of zero-filling it on the spot. Advice only: returns false where the kernel
+    /// does not support MADV_POPULATE_READ (Linux 5.14+). Call with no resize under way.
+    @discardableResult
+    public func prefault(offset: Int, length: Int) -> Bool {
+        var info = MDB_envinfo()
+        guard mdb_env_info(handle, &info) == 0, let base = mapAddress() else { return false }
+        let start = max(0, min(offset, info.me_mapsize)) & ~4095
+        let end = min(info.me_mapsize, offset + length)
+        guard end > start else { return true }
+        let populateRead: Int32 = 22  // MADV_POPULATE_READ
+        return madvise(base + start, end - start, populateRead) == 0
+    }
+
+    /// Where `data.mdb` is mapped in this process. LMDB keeps it private (`me_mapaddr` is set
+    /// only with MDB_FIXEDMAP), so read it from /proc/self/maps: the mapping at file offset 0
+    /// of this environment's data file.
+    private func mapAddress() -> UnsafeMutableRawPointer? {
+        guard let resolved = realpath(path + "/data.mdb", nil) else { return nil }
+        defer { free(resolved) }
+        let file = String(cString: resolved)
+        guard let maps = fopen("/proc/self/maps", "r") else { return nil }
+        defer { fclose(maps) }
+        var line = [CChar](repeating: 0, count: 4096)
+        while fgets(&line, Int32(line.count), maps) != nil {
+            let text = String(cString: line).trimmingSuffix("\n")
+            guard text.hasSuffix(" " + file) else { continue }
+            let fields = text.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 6, fields[2] == "00000000",
+                  let dash = fields[0].firstIndex(of: "-"),
+                  let address = UInt(fields[0][..<dash], radix: 16) else { continue }
+            return UnsafeMutableRawPointer(bitPattern: address)
+        }
+        return nil
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

@@ -1,3 +1,4 @@
+import Dispatch
 import LMDB
 
 /// Options of one `append`/`import` call.
@@ -46,6 +47,15 @@ extension Ledger {
             // Records and indexes take about as much room as the NDJSON; grow once up front
             // rather than discover it through MDB_MAP_FULL.
             try ensureRoom(bytes: 2 * (totalBytes ?? 0) + (16 << 20))
+            // Zero-fill the pages this call will write on another core while it parses and
+            // writes (measured: about a tenth of an import's time otherwise).
+            let prefault = DispatchGroup()
+            if let totalBytes, totalBytes > 1 << 20 {
+                let env = self.env
+                let used = try env.info().usedBytes
+                DispatchQueue.global().async(group: prefault) { env.prefault(offset: used, length: 2 * totalBytes) }
+            }
+            defer { prefault.wait() }
             return try env.writeGrowingMap { txn in
                 var batch = try AppendBatch(txn: txn, db: db, options: options)
                 let pipeline = ParsePipeline(sources: sources, options: options, totalBytes: totalBytes)
