@@ -63,6 +63,18 @@ public final class Ledger {
         var created = false
         if access == .readWrite {
             created = try Ledger.makeDirectory(path)
+            var st = stat()
+            if !created, stat(path + "/data.mdb", &st) == 0 {
+                // A writer maps with MDB_WRITEMAP, and LMDB then extends the file to the map
+                // size, which would hide a truncation under zeros: look first, read-only.
+                var look = Environment.Options()
+                look.readOnly = true
+                do {
+                    try Ledger.refuseTruncated(try Environment(path: path, options: look), path: path)
+                } catch let error as LMDBError {
+                    throw LedgerError.storage(error, path: path)
+                }
+            }
         } else {
             var st = stat()
             guard stat(path + "/data.mdb", &st) == 0 else { throw LedgerError.notFound(path: path) }
@@ -72,6 +84,7 @@ public final class Ledger {
         } catch let error as LMDBError {
             throw LedgerError.storage(error, path: path)
         }
+        try Ledger.refuseTruncated(env, path: path)
         do {
             db = try Ledger.openDatabases(env, create: access == .readWrite)
         } catch let error as LMDBError {
@@ -79,6 +92,17 @@ public final class Ledger {
         }
         if created { Ledger.syncDirectory(path) }
         wasCreated = created
+    }
+
+    /// A data file shorter than the pages LMDB says are in use would fault (SIGBUS) as soon as
+    /// a reader touched a missing page: refuse it before any page beyond the meta pages is read.
+    private static func refuseTruncated(_ env: Environment, path: String) throws {
+        let info = try env.info()
+        var st = stat()
+        guard stat(path + "/data.mdb", &st) == 0 else { return }
+        if Int(st.st_size) < info.usedBytes {
+            throw LedgerError.damaged(seq: nil, problem: "data.mdb is \(st.st_size) bytes, shorter than the \(info.usedBytes) bytes in use: the file was truncated")
+        }
     }
 
     /// Removes a ledger that `open` has just created and that holds nothing, so that a refused

@@ -9,6 +9,8 @@ public protocol FoldSource {
     var hasRecorded: Bool { get }
     /// How many events there are in all.
     func totalEvents() throws -> Int
+    /// Throws when the source cannot be trusted to give every event exactly once.
+    func verify() throws
 }
 
 /// Folds a log through the one `Derivation` in (`at`, `seq`) order: what every
@@ -81,6 +83,7 @@ public struct LedgerFold {
     public func run(_ source: some FoldSource, traceWhen: ((Event) -> Bool)? = nil,
                     progress: ((Int) -> Void)? = nil, onFinding: ((Finding) throws -> Void)? = nil,
                     trace: ((Step) throws -> Void)? = nil) throws -> Result {
+        try source.verify()
         let late = findings == nil ? [] : try source.lateSeqs(maxSkew: policy.maxSkew)
         let checkFuture = findings != nil && source.hasRecorded
         var derivation = Derivation(policy: policy)
@@ -139,6 +142,8 @@ extension LedgerSnapshot: FoldSource {
     public var hasRecorded: Bool { true }
 
     public func totalEvents() throws -> Int { Int(try eventCount()) }
+
+    public func verify() throws { try verifyTimeIndexCount() }
 
     /// The `seq` of every late event (SPEC.md section 5), from one pass over the log's record
     /// headers in `seq` order.
@@ -205,6 +210,8 @@ public struct InputLog: FoldSource {
     public var hasRecorded: Bool { false }
 
     public func totalEvents() throws -> Int { events.count }
+
+    public func verify() throws {}
 
     public func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> {
         LatenessTracker.lateSeqs(events.lazy.map { ($0.seq, $0.event.at) }, maxSkew: maxSkew)

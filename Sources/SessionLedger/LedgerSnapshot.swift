@@ -27,11 +27,35 @@ public struct LedgerSnapshot {
     }
 
     /// Visits events with `seq > after` in `seq` order while `body` returns true.
+    ///
+    /// Throws `LedgerError.damaged` at a gap in `seq` or past the head, so a scan never
+    /// skips or invents an event silently.
     public func forEachEvent(after: UInt64 = 0, _ body: (StoredEvent) throws -> Bool) throws {
+        let head = try eventCount()
         try txn.withCursor(db.log) { cursor in
+            var expected = after + 1
             try cursor.forEach(from: cursor.seek(atLeast: Key.seq(after + 1))) { entry in
-                try body(decode(seq: readBE(entry.key, 0, 8), entry.value))
+                let seq = readBE(entry.key, 0, 8)
+                guard seq == expected, seq <= head else {
+                    throw LedgerError.damaged(seq: min(seq, expected), problem: "the log's seq runs are broken (expected seq \(expected), found \(seq))")
+                }
+                expected += 1
+                return try body(decode(seq: seq, entry.value))
             }
+            if expected <= head, after < head {
+                throw LedgerError.damaged(seq: expected, problem: "the log ends at seq \(expected - 1) but the head says \(head)")
+            }
+        }
+    }
+
+    /// Throws `LedgerError.damaged` unless the time index holds one entry per event: what a
+    /// fold checks before trusting `by_time` (O(1): LMDB keeps the counts).
+    public func verifyTimeIndexCount() throws {
+        let events = try eventCount()
+        let entries = try txn.count(db.byTime)
+        let records = try txn.count(db.log)
+        guard entries == events, records == events else {
+            throw LedgerError.damaged(seq: nil, problem: "the head says \(events) events, the log holds \(records) and the by_time index \(entries)")
         }
     }
 
@@ -55,7 +79,12 @@ public struct LedgerSnapshot {
                 guard let record = try txn.get(db.log, Key.seq(seq)) else {
                     throw LedgerError.damaged(seq: seq, problem: "by_time names seq \(seq), which the log does not hold")
                 }
-                return try body(decode(seq: seq, record, foldOnly: foldOnly))
+                let stored = try decode(seq: seq, record, foldOnly: foldOnly)
+                // An index entry and its record must agree: a swapped or misfiled record is damage.
+                guard stored.event.at == at else {
+                    throw LedgerError.damaged(seq: seq, problem: "the record at seq \(seq) is not the event by_time files there")
+                }
+                return try body(stored)
             }
         }
     }

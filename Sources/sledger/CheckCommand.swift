@@ -20,8 +20,20 @@ struct CheckCommand: ParsableCommand {
             guard let parsed = HashChain.parseDigest(text) else { throw UsageError("--digest: expected SEQ:HEX (64 hex digits)") }
             return parsed
         }
-        let ledger = try ledger.openForReading()
-        let report = try ledger.check(digest: expected)
+        let report: CheckReport
+        do {
+            report = try ledger.openForReading().check(digest: expected)
+        } catch LedgerError.damaged(let seq, let problem) {
+            Output.line(seq.map { "damaged: first damaged seq \($0)" } ?? "damaged")
+            Output.line("  \(problem)")
+            Output.flush()
+            throw ExitCode(1)
+        } catch LedgerError.storage(let error, _) where [.corrupted, .invalid, .panic, .versionMismatch].contains(error.code) {
+            Output.line("damaged")
+            Output.line("  LMDB cannot read the environment: \(error)")
+            Output.flush()
+            throw ExitCode(1)
+        }
         if report.isIntact {
             var line = report.events == 0
                 ? "ok: the ledger is empty, head \(report.head.digest)"

@@ -74,3 +74,79 @@ final class LedgerDamageTests: XCTestCase {
         XCTAssertEqual(try ledger.check().firstDamagedSeq, 100)
     }
 }
+
+/// SPEC.md section 3 and issue 5: no query answers silently from a damaged ledger.
+final class QueryDamageTests: XCTestCase {
+    func ledger(events: Int = 300) throws -> Ledger {
+        let path = try temporaryDirectory(self) + "/l"
+        let ledger = try Ledger(path: path, access: .readWrite)
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: events))])
+        return ledger
+    }
+
+    func assertFoldRefuses(_ ledger: Ledger, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try ledger.read { try LedgerFold(policy: .default).run($0) }, file: file, line: line) { error in
+            guard case LedgerError.damaged = error else { return XCTFail("\(error)", file: file, line: line) }
+        }
+        XCTAssertThrowsError(try ledger.read { try LedgerFold(policy: .default, findings: .all).run($0) }, file: file, line: line)
+    }
+
+    func testAFoldRefusesATimeIndexWithAnEntryMissing() throws {
+        let ledger = try ledger()
+        let at = try XCTUnwrap(ledger.read { try $0.event(seq: 150) }).event.at
+        try ledger.env.write { txn in _ = try txn.delete(ledger.db.byTime, Key.time(at, seq: 150)) }
+        assertFoldRefuses(ledger)
+    }
+
+    func testAFoldRefusesTwoSwappedRecords() throws {
+        let ledger = try ledger()
+        try ledger.env.write { txn in
+            let a = Array(try XCTUnwrap(txn.get(ledger.db.log, Key.seq(100))))
+            let b = Array(try XCTUnwrap(txn.get(ledger.db.log, Key.seq(200))))
+            try txn.put(ledger.db.log, Key.seq(100), b)
+            try txn.put(ledger.db.log, Key.seq(200), a)
+        }
+        assertFoldRefuses(ledger)
+    }
+
+    func testALogScanRefusesAMissingRecord() throws {
+        let ledger = try ledger()
+        try ledger.env.write { txn in _ = try txn.delete(ledger.db.log, Key.seq(42)) }
+        XCTAssertThrowsError(try ledger.read { try $0.forEachEvent { _ in true } }) { error in
+            guard case LedgerError.damaged(let seq, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(seq, 42)
+        }
+    }
+
+    func testATruncatedDataFileIsRefusedAtOpen() throws {
+        let path = try temporaryDirectory(self) + "/l"
+        do {
+            let ledger = try Ledger(path: path, access: .readWrite)
+            _ = try ledger.append([InputSource(bytes: generatedLines(count: 20_000))])
+        }
+        let used = try Ledger(path: path, access: .readOnly).diskUsage().usedBytes
+        XCTAssertEqual(truncate(path + "/data.mdb", off_t(used / 2)), 0)
+        XCTAssertThrowsError(try Ledger(path: path, access: .readOnly)) { error in
+            guard case LedgerError.damaged = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("sledger check"))
+        }
+    }
+}
+
+extension QueryDamageTests {
+    func testAWriterRefusesATruncatedLedgerInsteadOfExtendingItWithZeros() throws {
+        let path = try temporaryDirectory(self) + "/l"
+        do {
+            let ledger = try Ledger(path: path, access: .readWrite)
+            _ = try ledger.append([InputSource(bytes: generatedLines(count: 20_000))])
+        }
+        let used = try Ledger(path: path, access: .readOnly).diskUsage().usedBytes
+        XCTAssertEqual(truncate(path + "/data.mdb", off_t(used / 2)), 0)
+        XCTAssertThrowsError(try Ledger(path: path, access: .readWrite)) { error in
+            guard case LedgerError.damaged = error else { return XCTFail("\(error)") }
+        }
+        var st = stat()
+        XCTAssertEqual(stat(path + "/data.mdb", &st), 0)
+        XCTAssertEqual(Int(st.st_size), used / 2, "the file is left as it was found")
+    }
+}

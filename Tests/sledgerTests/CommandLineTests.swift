@@ -75,3 +75,25 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(row.contains(#""'+1, -2""#), String(row))
     }
 }
+
+final class DamagedLedgerCommandTests: XCTestCase {
+    func testEveryQueryOnATruncatedLedgerFailsWithAPointerToCheck() throws {
+        let dir = try temporaryDirectory(self)
+        let ledger = dir + "/ledger", log = dir + "/log.ndjson"
+        try writeGeneratedLog(to: log, count: 20_000)
+        XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, log]).status, 0)
+        let stats = try JSONSerialization.jsonObject(with: Data(try Sledger.run(["stats", "--ledger", ledger, "--format", "json"]).stdout.utf8)) as! [[String: Any]]
+        let used = stats[0]["used_bytes"] as! Int
+        XCTAssertEqual(truncate(ledger + "/data.mdb", off_t(used / 2)), 0)
+        for arguments in [["export"], ["log"], ["stats"], ["replay"], ["sessions", "--at", "2026-01-02T00:00:00Z"],
+                          ["who", "--at", "2026-01-02T00:00:00Z"], ["digest"]] {
+            let result = try Sledger.run(arguments + ["--ledger", ledger])
+            XCTAssertEqual(result.status, 3, "\(arguments): \(result.stdout)")
+            XCTAssertTrue(result.stderr.contains("sledger check"), "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "", "\(arguments)")
+        }
+        let check = try Sledger.run(["check", "--ledger", ledger])
+        XCTAssertEqual(check.status, 1)
+        XCTAssertTrue(check.stdout.hasPrefix("damaged"), check.stdout)
+    }
+}
