@@ -65,3 +65,39 @@ final class IncidentFixtureTests: XCTestCase {
         XCTAssertEqual(last["derived"] as? Bool, true)
     }
 }
+
+extension IncidentFixtureTests {
+    func testDiffPolicyListsTheSessionsA14DayLifetimeWouldHaveExpired() throws {
+        let ledger = try temporaryDirectory(self) + "/ledger"
+        XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, folder + "/events.ndjson"]).status, 0)
+        let policy = fixturesDirectory + "/policies/14-days.json"
+        let diff = try Sledger.run(["diff-policy", "--ledger", ledger, "default", policy, "--at", "2026-04-25T00:00:00Z", "--format", "json"])
+        XCTAssertEqual(diff.status, 0, diff.stderr)
+        let rows = try JSONSerialization.jsonObject(with: Data(diff.stdout.utf8)) as! [[String: Any]]
+        XCTAssertEqual(rows.map { $0["session"] as? String }, ["s_dana_web2", "s_kiosk_1"])
+        XCTAssertEqual(rows.map { $0["status_a"] as? String }, ["active", "active"])
+        XCTAssertEqual(rows.map { $0["status_b"] as? String }, ["expired", "expired"])
+        XCTAssertEqual(rows.map { $0["expires_at_b"] as? String }, ["2026-04-20T14:20:00Z", "2026-04-22T09:00:00Z"])
+
+        // The same question through replay --policy and sessions --policy.
+        let sessions = try Sledger.run(["sessions", "--ledger", ledger, "--policy", policy, "--at", "2026-04-25T00:00:00Z", "--format", "json"])
+        XCTAssertEqual(try JSONSerialization.jsonObject(with: Data(sessions.stdout.utf8)) as! [[String: Any]] as NSArray, [] as NSArray)
+        let replay = try Sledger.run(["replay", "--ledger", ledger, "--policy", policy, "--format", "json"])
+        let findings = (try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as! [String: Any])["findings"] as! [[String: Any]]
+        XCTAssertEqual(findings.count, 8)
+    }
+
+    func testPolicyPrintsTheDefaultAndABadPolicyFileNamesTheKey() throws {
+        let printed = try Sledger.run(["policy"])
+        XCTAssertEqual(printed.status, 0)
+        let policy = try JSONSerialization.jsonObject(with: Data(printed.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(policy["name"] as? String, "web-28d")
+        XCTAssertEqual(policy["max_skew"] as? String, "5m")
+        let bad = try temporaryDirectory(self) + "/bad.json"
+        try printed.stdout.replacingOccurrences(of: "\"5m\"", with: "\"5 minutes\"").write(toFile: bad, atomically: false, encoding: .utf8)
+        let refused = try Sledger.run(["policy", "--policy", bad])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1)
+        XCTAssertTrue(refused.stderr.contains("max_skew"), refused.stderr)
+    }
+}
