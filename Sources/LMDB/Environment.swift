@@ -107,33 +107,28 @@ public final class Environment: @unchecked Sendable {
     /// The transaction is committed rather than aborted on return, because "if the transaction
     /// is aborted the [database] handle will be closed automatically" (mdb_dbi_open).
     public func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {
-        let txn = try beginTransaction(flags: UInt32(MDB_RDONLY))
-        let transaction = ReadTransaction(handle: txn)
-        let result: T
-        do {
-            result = try body(transaction)
-        } catch {
-            mdb_txn_abort(txn)
-            throw error
-        }
-        try check(mdb_txn_commit(txn), "mdb_txn_commit(read)")
-        return result
+        try run(flags: UInt32(MDB_RDONLY), ReadTransaction.init, body)
     }
 
     /// Runs `body` in a write transaction: committed (and synced) when it returns, aborted when it throws.
     ///
     /// Writers in several processes take turns: this blocks until LMDB's writer lock is free.
     public func write<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
-        let txn = try beginTransaction(flags: 0)
-        let transaction = WriteTransaction(handle: txn)
+        try run(flags: 0, WriteTransaction.init, body)
+    }
+
+    /// One transaction scoped to `body`: committed when it returns, aborted when it throws.
+    private func run<Txn: Transaction, T>(flags: UInt32, _ make: (OpaquePointer) -> Txn,
+                                          _ body: (Txn) throws -> T) throws -> T {
+        let txn = try beginTransaction(flags: flags)
         let result: T
         do {
-            result = try body(transaction)
+            result = try body(make(txn))
         } catch {
             mdb_txn_abort(txn)
             throw error
         }
-        try check(mdb_txn_commit(txn), "mdb_txn_commit")
+        try check(mdb_txn_commit(txn), flags == 0 ? "mdb_txn_commit" : "mdb_txn_commit(read)")
         return result
     }
 

@@ -16,7 +16,9 @@ public final class InputSource {
     private let fd: Int32
     private let ownsDescriptor: Bool
     private let seekable: Bool
-    /// Size in bytes when known (regular files).
+    /// Where reading began: standard input may be a file already partly read by someone else.
+    private let startOffset: off_t
+    /// Size in bytes when known (regular files): what is left to read from `startOffset`.
     public let size: Int?
     private var spool: Int32 = -1
     private var spoolLength = 0
@@ -24,41 +26,33 @@ public final class InputSource {
     private var replaying = false
 
     /// Opens a named file; `-` means standard input.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
         if path == "-" {
-            self.name = nil
-            self.fd = 0
-            self.ownsDescriptor = false
-        } else {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw SourceError(message: "\(path): \(String(cString: strerror(errno)))") }
-            self.name = path
-            self.fd = fd
-            self.ownsDescriptor = true
+            self.init(fileDescriptor: 0, name: nil, closesIt: false)
+            return
         }
-        var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
-            self.seekable = lseek(fd, 0, SEEK_CUR) >= 0
-            self.size = Int(st.st_size)
-        } else {
-            self.seekable = false
-            self.size = nil
-        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SourceError(message: "\(path): \(String(cString: strerror(errno)))") }
+        self.init(fileDescriptor: fd, name: path)
     }
 
     public static func standardInput() throws -> InputSource { try InputSource(path: "-") }
 
-    /// A source over an open descriptor (a pipe, say); the source closes it.
-    public init(fileDescriptor: Int32, name: String?) {
+    /// A source over an open descriptor (a pipe, say), read from where it stands; the source
+    /// closes it unless `closesIt` is false.
+    public init(fileDescriptor: Int32, name: String?, closesIt: Bool = true) {
         self.name = name
         self.fd = fileDescriptor
-        self.ownsDescriptor = true
+        self.ownsDescriptor = closesIt
         var st = stat()
-        if fstat(fileDescriptor, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
-            self.seekable = lseek(fileDescriptor, 0, SEEK_CUR) >= 0
-            self.size = Int(st.st_size)
+        let offset = lseek(fileDescriptor, 0, SEEK_CUR)
+        if fstat(fileDescriptor, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, offset >= 0 {
+            self.seekable = true
+            self.startOffset = offset
+            self.size = max(0, Int(st.st_size) - Int(offset))
         } else {
             self.seekable = false
+            self.startOffset = 0
             self.size = nil
         }
     }
@@ -71,7 +65,7 @@ public final class InputSource {
     /// Starts again from the first byte.
     public func rewind() throws {
         if seekable {
-            guard lseek(fd, 0, SEEK_SET) == 0 else { throw SourceError(message: "cannot rewind input") }
+            guard lseek(fd, startOffset, SEEK_SET) == startOffset else { throw SourceError(message: "cannot rewind input") }
             return
         }
         replaying = true

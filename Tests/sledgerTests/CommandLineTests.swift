@@ -97,3 +97,24 @@ final class DamagedLedgerCommandTests: XCTestCase {
         XCTAssertTrue(check.stdout.hasPrefix("damaged"), check.stdout)
     }
 }
+
+final class StandardInputTests: XCTestCase {
+    func testAppendReadsStandardInputFromWhereItStandsNotFromTheStartOfTheFile() throws {
+        let dir = try temporaryDirectory(self)
+        let first = #"{"type":"logout_all","at":"2026-03-01T09:00:00Z","user":"read-by-someone-else"}"# + "\n"
+        let second = #"{"type":"logout_all","at":"2026-03-01T09:00:01Z","user":"ours"}"# + "\n"
+        let file = dir + "/two.ndjson"
+        try (first + second).write(toFile: file, atomically: false, encoding: .utf8)
+        let handle = try XCTUnwrap(FileHandle(forReadingAtPath: file))
+        try handle.seek(toOffset: UInt64(first.utf8.count))
+        let process = Process()
+        process.executableURL = Sledger.executable
+        process.arguments = ["append", "--ledger", dir + "/ledger"]
+        process.standardInput = handle
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(try Sledger.run(["export", "--ledger", dir + "/ledger"]).stdout, second)
+    }
+}
