@@ -18,7 +18,7 @@ struct SessionsCommand: ParsableCommand {
     @Option(help: "Only sessions of this client.") var client: String?
 
     func run() throws {
-        let (states, asOf) = try ActiveSessions.find(ledger: ledger, policy: policy.load(), when: when.choice())
+        let (states, asOf) = try ActiveSessions.find(ledger: ledger, policy: policy.load(), when: when.choice(), user: user)
         var printer = SessionRecord.printer(output.format)
         for state in states {
             if let user, !state.user.isSameID(as: user) { continue }
@@ -31,17 +31,25 @@ struct SessionsCommand: ParsableCommand {
 
 /// What `sessions` and `who` share: the active sessions for an instant or a range.
 enum ActiveSessions {
-    static func find(ledger options: LedgerOptions, policy: Policy,
-                     when: InstantOrRange.Choice) throws -> (sessions: [SessionState], asOf: Instant) {
+    /// With `user`, only that user's events are read (through the indexes), and only that
+    /// user's sessions are returned.
+    static func find(ledger options: LedgerOptions, policy: Policy, when: InstantOrRange.Choice,
+                     user: String? = nil) throws -> (sessions: [SessionState], asOf: Instant) {
         let ledger = try options.openForReading()
         return try ledger.read { snapshot in
+            let horizon: LedgerFold.Horizon
+            switch when {
+            case .at(let t): horizon = .through(t)
+            case .range(_, let to): horizon = .before(to)
+            }
+            let fold = LedgerFold(policy: policy, horizon: horizon)
+            let sessions = try user.map { try fold.run(UserLog(snapshot: snapshot, user: $0)).derivation.sessions(ofUser: $0) }
+                ?? fold.run(snapshot).derivation.sessions
             switch when {
             case .at(let t):
-                let fold = try LedgerFold(policy: policy, horizon: .through(t)).run(snapshot)
-                return (fold.derivation.sessions.filter { $0.isActive(at: t) }, t)
+                return (sessions.filter { $0.isActive(at: t) }, t)
             case .range(let from, let to):
-                let fold = try LedgerFold(policy: policy, horizon: .before(to)).run(snapshot)
-                return (fold.derivation.sessions.filter { $0.wasActive(from: from, to: to) }, lastInstant(before: to))
+                return (sessions.filter { $0.wasActive(from: from, to: to) }, lastInstant(before: to))
             }
         }
     }

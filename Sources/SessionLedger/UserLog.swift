@@ -1,0 +1,89 @@
+/// One user's slice of a ledger, read through the indexes instead of the whole log: every
+/// event by the user (`by_user`) and every event naming a session the user logged in
+/// (`by_session`), in (`at`, `seq`) order. Issue 4: `user U` and `sessions --user U` read
+/// only what they need.
+///
+/// Folding this slice gives exactly the full fold's state for the sessions the user logged in:
+/// a session's state changes only through events that name it (its login, refreshes, logouts,
+/// token deletions, all in `by_session`) or through the user's own `logout_all` (in `by_user`);
+/// an earlier login of the same id by someone else, which makes the user's login a
+/// `duplicate-session`, names the session too. Other sessions in the slice are partial and
+/// must not be reported. Only state is derived: `late-event` needs the whole log.
+public struct UserLog: FoldSource {
+    public let user: String
+    private let snapshot: LedgerSnapshot
+    /// (`at`, `seq`) of every event of the slice, sorted.
+    private let entries: [(at: Instant, seq: UInt64)]
+
+    public init(snapshot: LedgerSnapshot, user: String) throws {
+        self.user = user
+        self.snapshot = snapshot
+        guard let number = try snapshot.userNumber(user) else {
+            entries = []
+            return
+        }
+        var seqs = Set<UInt64>()
+        var loggedIn = Set<UInt32>()
+        var slice: [(at: Instant, seq: UInt64)] = []
+        for seq in try snapshot.seqs(ofUser: number) {
+            let header = try snapshot.header(seq: seq)
+            guard header.userNumber == number else {
+                throw LedgerError.damaged(seq: seq, problem: "by_user files seq \(seq) under another user")
+            }
+            if seqs.insert(seq).inserted { slice.append((header.at, seq)) }
+            if header.kind == .login, header.sessionNumber != 0 { loggedIn.insert(header.sessionNumber) }
+        }
+        for session in loggedIn {
+            for seq in try snapshot.seqs(ofSession: session) where !seqs.contains(seq) {
+                let header = try snapshot.header(seq: seq)
+                guard header.sessionNumber == session else {
+                    throw LedgerError.damaged(seq: seq, problem: "by_session files seq \(seq) under another session")
+                }
+                seqs.insert(seq)
+                slice.append((header.at, seq))
+            }
+        }
+        entries = slice.sorted { ($0.at, $0.seq) < ($1.at, $1.seq) }
+    }
+
+    public var hasRecorded: Bool { true }
+    public func totalEvents() throws -> Int { entries.count }
+
+    /// `by_user` must hold one entry per event (O(1) to check).
+    public func verify() throws {
+        let events = try snapshot.eventCount()
+        let entries = try snapshot.txn.count(snapshot.db.byUser)
+        guard entries == events else {
+            throw LedgerError.damaged(seq: nil, problem: "the head says \(events) events, the by_user index holds \(entries)")
+        }
+    }
+
+    /// Always empty: lateness is a property of the whole log, and a slice derives state only.
+    public func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> { [] }
+
+    public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
+                                        _ body: (StoredEvent) throws -> Bool) throws {
+        for entry in entries {
+            if let from, entry.at < from { continue }
+            if let to, entry.at >= to { return }
+            guard let stored = try snapshot.event(seq: entry.seq), stored.event.at == entry.at else {
+                throw LedgerError.damaged(seq: entry.seq, problem: "the record at seq \(entry.seq) is not the event the indexes name")
+            }
+            guard try body(stored) else { return }
+        }
+    }
+}
+
+extension LedgerSnapshot {
+    /// The fixed header of the record at `seq`.
+    func header(seq: UInt64) throws -> Record.Header {
+        guard let bytes = try txn.get(db.log, Key.seq(seq)) else {
+            throw LedgerError.damaged(seq: seq, problem: "an index names seq \(seq), which the log does not hold")
+        }
+        do {
+            return try Record.header(bytes)
+        } catch let damage as Record.Damage {
+            throw LedgerError.damaged(seq: seq, problem: damage.problem)
+        }
+    }
+}
