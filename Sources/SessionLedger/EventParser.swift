@@ -201,7 +201,7 @@ public struct EventParser {
                     if (scalar < 0x20 || scalar == 0x7F) && key != nil { throw fail("contains a control character") }
                     appendUTF8(scalar)
                 default:
-                    throw s.syntax("invalid escape '\\\(Character(Unicode.Scalar(e)))'")
+                    throw s.syntax("invalid escape in a string")
                 }
                 continue
             }

@@ -173,12 +173,19 @@ extension LedgerSnapshot: FoldSource {
 public struct InputLog: FoldSource {
     private let events: [StoredEvent]
     private let order: [Int]
+    public let hasRecorded: Bool
 
     public init(events: [Event]) {
-        let stored = events.enumerated().map {
+        self.init(stored: events.enumerated().map {
             StoredEvent(seq: UInt64($0.offset + 1), recorded: $0.element.at, event: $0.element)
-        }
+        }, hasRecorded: false)
+    }
+
+    /// Stored events held in memory, in `seq` order; `hasRecorded` says whether their
+    /// `recorded` instants are real (then `future-event` is checked).
+    public init(stored: [StoredEvent], hasRecorded: Bool) {
         self.events = stored
+        self.hasRecorded = hasRecorded
         self.order = stored.indices.sorted { (stored[$0].event.at, stored[$0].seq) < (stored[$1].event.at, stored[$1].seq) }
     }
 
@@ -206,8 +213,6 @@ public struct InputLog: FoldSource {
         if !errors.isEmpty { throw InputErrors(errors: errors) }
         self.init(events: events)
     }
-
-    public var hasRecorded: Bool { false }
 
     public func totalEvents() throws -> Int { events.count }
 

@@ -32,6 +32,7 @@ public struct LedgerSnapshot {
     /// skips or invents an event silently.
     public func forEachEvent(after: UInt64 = 0, _ body: (StoredEvent) throws -> Bool) throws {
         let head = try eventCount()
+        guard after < head else { return }
         try txn.withCursor(db.log) { cursor in
             var expected = after + 1
             try cursor.forEach(from: cursor.seek(atLeast: Key.seq(after + 1))) { entry in

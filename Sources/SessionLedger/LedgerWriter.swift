@@ -291,12 +291,14 @@ struct PendingIndexes {
 }
 
 /// Maps a `seq` assigned during this call back to the input line that produced it,
-/// for "id conflict with line M". Keeps only the lines that produced no event.
+/// for "id conflict with line M". Keeps only the lines that produced no event, as runs of
+/// consecutive lines, so re-importing a file (every line a duplicate) costs one run.
 struct CallLines {
     private struct Source {
         var name: String?
         var firstSeq: UInt64
-        var skipped: [Int] = []
+        /// Runs of skipped lines, ascending: (first line, count).
+        var skipped: [(first: Int, count: Int)] = []
     }
 
     private var sources: [Source] = []
@@ -306,14 +308,21 @@ struct CallLines {
     }
 
     /// Line `line` of the current source stored no event (blank, or a duplicate).
-    mutating func skip(_ line: Int) { sources[sources.count - 1].skipped.append(line) }
+    mutating func skip(_ line: Int) {
+        let last = sources.count - 1
+        if let run = sources[last].skipped.last, run.first + run.count == line {
+            sources[last].skipped[sources[last].skipped.count - 1].count += 1
+        } else {
+            sources[last].skipped.append((line, 1))
+        }
+    }
 
     /// "line M" (or "FILE line M") for a `seq` assigned in this call.
     func place(of seq: UInt64) -> String {
         guard let source = sources.last(where: { $0.firstSeq <= seq }) else { return "seq \(seq)" }
         var line = Int(seq - source.firstSeq) + 1
-        for skipped in source.skipped {
-            if skipped <= line { line += 1 } else { break }
+        for run in source.skipped {
+            if run.first <= line { line += run.count } else { break }
         }
         return source.name.map { "\($0) line \(line)" } ?? "line \(line)"
     }

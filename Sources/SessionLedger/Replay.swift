@@ -1,9 +1,5 @@
-/// The verifier over a whole log held in memory: `sledger replay --input FILE` and the tests.
-///
-/// Takes the events in `seq` order, decides `late-event` in that order, sorts them by
-/// (`at`, `seq`), folds them through one `Derivation`, and keeps the findings a filter lets
-/// through. Holds every event in memory: the store feeds a `Derivation` itself from its
-/// (`at`, `seq`) index instead.
+/// The verifier over a whole log held in memory, for tests and library users: the same
+/// `LedgerFold` that `sledger replay` runs, over an `InputLog`.
 public struct Replay: Sendable {
     /// The final state of every session, from the whole log.
     public var derivation: Derivation
@@ -19,29 +15,16 @@ public struct Replay: Sendable {
     ///     for input that has no `recorded`.
     ///   - filter: which findings to keep; every event is applied regardless.
     public init(_ events: [StoredEvent], policy: Policy, checkFuture: Bool, filter: FindingFilter = .all) {
-        var lateness = LatenessTracker(maxSkew: policy.maxSkew)
-        var late = [Bool]()
-        late.reserveCapacity(events.count)
         var previous: UInt64?
         for e in events {
             precondition(previous.map { $0 < e.seq } ?? true, "Replay: events must be in ascending seq order")
             previous = e.seq
-            late.append(lateness.isLate(e.event.at))
         }
-        let order = events.indices.sorted {
-            (events[$0].event.at, events[$0].seq) < (events[$1].event.at, events[$1].seq)
-        }
-        var derivation = Derivation(policy: policy)
-        var findings: [Finding] = []
-        var scratch: [Finding] = []
-        for i in order {
-            scratch.removeAll(keepingCapacity: true)
-            derivation.apply(events[i], late: late[i], checkFuture: checkFuture, into: &scratch)
-            findings.append(contentsOf: scratch.lazy.filter(filter.includes))
-        }
-        self.derivation = derivation
-        self.findings = findings
-        self.events = events.count
+        // An in-memory source cannot fail, so neither can the fold.
+        let result = try! LedgerFold(policy: policy, findings: filter).run(InputLog(stored: events, hasRecorded: checkFuture))
+        self.derivation = result.derivation
+        self.findings = result.findings
+        self.events = result.events
     }
 
     /// Replays events read from an NDJSON file (`--input`): `seq` is the position in the file

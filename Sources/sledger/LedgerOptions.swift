@@ -28,7 +28,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 /// Parses an RFC 3339 instant given on the command line.
 func parseInstant(_ text: String, option: String) throws -> Instant {
     guard let instant = Instant(rfc3339: text) else {
-        throw UsageError("\(option): not an RFC 3339 instant: \(text)")
+        throw UsageError("\(option): not an RFC 3339 instant (for example 2026-03-01T09:00:00Z)")
     }
     return instant
 }

@@ -68,8 +68,11 @@ struct RecordPrinter {
         Output.flush()
     }
 
-    /// Writes what is pending (for `--follow`).
-    func flush() { Output.flush() }
+    /// Writes what is pending (for `--follow`): a table sizes its columns on the rows it has.
+    mutating func flush() {
+        if format == .table, widths == nil, !rows.isEmpty { printTable() }
+        Output.flush()
+    }
 
     private func object(_ cells: [Cell]) -> String { RecordPrinter.object(fields: fields, cells: cells) }
 

@@ -76,7 +76,7 @@ final class FindingReport {
         switch format {
         case .json:
             Output.write("{\"events\":\(events),\"findings\":[")
-        case .ndjson where tracing:
+        case .ndjson where tracing, .csv where tracing:
             break
         case .table where tracing:
             break
@@ -139,19 +139,52 @@ struct TracePrinter {
     let format: OutputFormat
     /// JSON objects for the `json` format, printed with the report.
     private(set) var steps: [String] = []
+    private var csv: RecordPrinter?
 
-    init(format: OutputFormat) { self.format = format }
+    static let csvFields = ["seq", "at", "type", "user", "session", "changed_session", "status_before", "status_after",
+                            "expires_before", "expires_after", "why", "findings"]
+
+    init(format: OutputFormat) {
+        self.format = format
+        if format == .csv { csv = RecordPrinter(format: .csv, fields: TracePrinter.csvFields) }
+    }
 
     mutating func print(_ step: LedgerFold.Step) {
         let e = step.event.event
         let at = e.at
         switch format {
-        case .table, .csv:
+        case .csv:
+            let findings = Cell.string(step.findings.map(\.rule.name).joined(separator: ";"))
+            let front: [Cell] = [.integer(Int64(step.event.seq)), .string(at.description), .string(e.kind.name),
+                                 .string(e.user), e.session.map(Cell.string) ?? .null]
+            if step.changes.isEmpty {
+                let named = step.named
+                csv?.add(front + [named.map { .string($0.session) } ?? .null,
+                                  named.map { .string($0.status(at: at).name) } ?? .null,
+                                  named.map { .string($0.status(at: at).name) } ?? .null,
+                                  named.map { $0.expiresAt.map { .string($0.description) } ?? .null } ?? .null,
+                                  named.map { $0.expiresAt.map { .string($0.description) } ?? .null } ?? .null,
+                                  .string("no change"), findings])
+            }
+            for change in step.changes {
+                csv?.add(front + [.string(change.after.session),
+                                  .string(change.before?.status(at: at).name ?? SessionState.Status.notStarted.name),
+                                  .string(change.after.status(at: at).name),
+                                  change.before.map { $0.expiresAt.map { .string($0.description) } ?? .null } ?? .null,
+                                  change.after.expiresAt.map { .string($0.description) } ?? .null,
+                                  .string(TracePrinter.why(change)), findings])
+            }
+        case .table:
             var line = "#\(step.event.seq)  \(at)  \(e.kind.name)  user=\(e.user)"
             if let session = e.session { line += "  session=\(session)" }
             Output.line(line)
             if step.changes.isEmpty {
-                Output.line("    no session changed")
+                if let named = step.named {
+                    let expires = named.expiresAt?.description ?? "never"
+                    Output.line("    \(named.session): \(named.status(at: at).name), expires \(expires) (no change)")
+                } else {
+                    Output.line("    no session changed")
+                }
             }
             for change in step.changes {
                 Output.line("    " + TracePrinter.describe(change, at: at))

@@ -69,6 +69,11 @@ struct SessionCommand: ParsableCommand {
             Output.line("{\"session\":" + RecordPrinter.object(fields: SessionRecord.fields, cells: SessionRecord.cells(state, at: t))
                         + ",\"events\":[" + timeline.joined(separator: ",") + "]}")
         case .ndjson, .csv:
+            // ndjson: the session record first (as `sessions` prints it), then its timeline.
+            // csv has one header row, so it carries the timeline only: the state is in the others.
+            if output.format == .ndjson {
+                Output.line(RecordPrinter.object(fields: SessionRecord.fields, cells: SessionRecord.cells(state, at: t)))
+            }
             var printer = RecordPrinter(format: output.format, fields: SessionCommand.timelineFields)
             for row in rows {
                 var cells = row.cells

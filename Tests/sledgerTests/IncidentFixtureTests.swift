@@ -54,7 +54,12 @@ final class IncidentFixtureTests: XCTestCase {
         let ledger = try temporaryDirectory(self) + "/ledger"
         XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, folder + "/events.ndjson"]).status, 0)
         let result = try Sledger.run(["session", "--ledger", ledger, "s_dana_web", "--format", "ndjson"])
-        let rows = try result.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        var rows = try result.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        // First the session's record, then its timeline.
+        let record = rows.removeFirst()
+        XCTAssertEqual(record["status"] as? String, "logout_all")
+        XCTAssertEqual(record["ended_at"] as? String, "2026-04-06T12:00:00Z")
+        XCTAssertEqual(record["refresh_count"] as? Int, 1)
         XCTAssertEqual(rows.map { $0["seq"] as? Int }, [1, 2, 4, 5, 6])
         XCTAssertEqual(rows.map { $0["status"] as? String }, ["active", "active", "logout_all", "logout_all", "logout_all"])
         // The kiosk session (28 days from 2026-04-08T09:00Z) expired at 2026-05-06T09:00Z: a derived row.

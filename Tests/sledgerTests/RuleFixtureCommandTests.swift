@@ -65,8 +65,23 @@ final class RuleFixtureCommandTests: XCTestCase {
                 let listed = try Sledger.run(["sessions", "--ledger", ledger, "--at", t, "--format", "json"] + policyArguments(name))
                 XCTAssertEqual(listed.status, 0, listed.stderr)
                 let sessions = try json(listed.stdout) as! [[String: Any]]
-                let active = (checkpoint["sessions"] as! [[String: Any]]).filter { ($0["status"] as? String) == "active" }
+                let all = checkpoint["sessions"] as! [[String: Any]]
+                let active = all.filter { ($0["status"] as? String) == "active" }
                 XCTAssertEqual(sessions.map { $0 as NSDictionary }, active.map { $0 as NSDictionary }, "\(name) at \(t)")
+                // Every session of each user, whatever its status: full records with ended_at and end_reason.
+                for user in Set(all.map { $0["user"] as! String }) {
+                    let records = try Sledger.run(["user", "--ledger", ledger, user, "--at", t, "--format", "json"] + policyArguments(name))
+                    let got = try json(records.stdout) as! [[String: Any]]
+                    XCTAssertEqual(got.map { $0 as NSDictionary }, all.filter { ($0["user"] as! String) == user }.map { $0 as NSDictionary },
+                                   "\(name): user \(user) at \(t)")
+                }
+            }
+            for range in try expected(name)["active_during"] as? [[String: Any]] ?? [] {
+                let listed = try Sledger.run(["sessions", "--ledger", ledger, "--from", range["from"] as! String, "--to", range["to"] as! String,
+                                              "--format", "json"] + policyArguments(name))
+                XCTAssertEqual(listed.status, 0, listed.stderr)
+                let ids = (try json(listed.stdout) as! [[String: Any]]).map { $0["session"] as! String }
+                XCTAssertEqual(ids, range["sessions"] as! [String], "\(name) during [\(range["from"]!), \(range["to"]!))")
             }
         }
     }
