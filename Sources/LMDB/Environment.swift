@@ -36,7 +36,12 @@ public final class Environment: @unchecked Sendable {
         do {
             try check(mdb_env_set_maxdbs(env, options.maxDatabases), "mdb_env_set_maxdbs")
             try check(mdb_env_set_maxreaders(env, options.maxReaders), "mdb_env_set_maxreaders")
-            try check(mdb_env_set_mapsize(env, options.mapSize), "mdb_env_set_mapsize")
+            // Never ask for a map smaller than the data file: with MDB_WRITEMAP, LMDB sets the
+            // file to the map's size at open, and a smaller map would cut the file under
+            // another process that has grown it (its pages past the cut would vanish).
+            var st = stat()
+            let fileSize = stat(path + "/data.mdb", &st) == 0 ? Int(st.st_size) : 0
+            try check(mdb_env_set_mapsize(env, max(options.mapSize, fileSize)), "mdb_env_set_mapsize")
             // MDB_NOTLS: a read transaction is not tied to the thread that began it, so a
             // parallel reader can hand one to a worker. MDB_NORDAHEAD: the log is read in
             // order, the indexes are not; the kernel's read-ahead wastes cache on them.

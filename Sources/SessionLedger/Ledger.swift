@@ -19,6 +19,8 @@ public final class Ledger {
     /// True when this open created the ledger (its directory did not exist).
     public let wasCreated: Bool
     let env: Environment
+    /// A writer's exclusive lock on `writer.lock`, held from open to close (see `lockWriters`).
+    private let writerLock: Int32
     let db: Databases
 
     struct Databases {
@@ -61,37 +63,56 @@ public final class Ledger {
         options.readOnly = access == .readOnly
         if let initialMapSize { options.mapSize = initialMapSize }
         var created = false
+        var lock: Int32 = -1
         if access == .readWrite {
             created = try Ledger.makeDirectory(path)
-            var st = stat()
-            if !created, stat(path + "/data.mdb", &st) == 0 {
-                // A writer maps with MDB_WRITEMAP, and LMDB then extends the file to the map
-                // size, which would hide a truncation under zeros: look first, read-only.
-                var look = Environment.Options()
-                look.readOnly = true
-                do {
-                    try Ledger.refuseTruncated(try Environment(path: path, options: look), path: path)
-                } catch let error as LMDBError {
-                    throw LedgerError.storage(error, path: path)
-                }
-            }
+            lock = try Ledger.lockWriters(path)
         } else {
             var st = stat()
             guard stat(path + "/data.mdb", &st) == 0 else { throw LedgerError.notFound(path: path) }
         }
+        writerLock = lock
         do {
+            var st = stat()
+            if access == .readWrite, !created, stat(path + "/data.mdb", &st) == 0 {
+                // A writer maps with MDB_WRITEMAP, and LMDB then extends the file to the map
+                // size, which would hide a truncation under zeros: look first, read-only.
+                var look = Environment.Options()
+                look.readOnly = true
+                try Ledger.refuseTruncated(try Environment(path: path, options: look), path: path)
+            }
             env = try Environment(path: path, options: options)
-        } catch let error as LMDBError {
-            throw LedgerError.storage(error, path: path)
-        }
-        try Ledger.refuseTruncated(env, path: path)
-        do {
+            try Ledger.refuseTruncated(env, path: path)
             db = try Ledger.openDatabases(env, create: access == .readWrite)
-        } catch let error as LMDBError {
-            throw LedgerError.storage(error, path: path)
+        } catch {
+            if lock >= 0 { close(lock) }  // a failed open holds no lock
+            if let error = error as? LMDBError { throw LedgerError.storage(error, path: path) }
+            throw error
         }
         if created { Ledger.syncDirectory(path) }
         wasCreated = created
+    }
+
+    deinit {
+        if writerLock >= 0 { close(writerLock) }  // releases the flock
+    }
+
+    /// Writer processes take turns for the whole time they hold the ledger open, not only for
+    /// each LMDB write transaction: a writer maps with MDB_WRITEMAP, and LMDB resizes the data
+    /// file to a writer's map size when it opens or grows the map. Two writers open at once
+    /// could therefore cut the file under each other. Readers are not affected (they never
+    /// resize the file) and never wait. Blocks until the lock is free.
+    private static func lockWriters(_ path: String) throws -> Int32 {
+        let fd = open(path + "/writer.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw LedgerError.cannotCreate(path: path + "/writer.lock", reason: String(cString: strerror(errno))) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                throw LedgerError.cannotCreate(path: path + "/writer.lock", reason: reason)
+            }
+        }
+        return fd
     }
 
     /// A data file shorter than the pages LMDB says are in use would fault (SIGBUS) as soon as
@@ -108,7 +129,7 @@ public final class Ledger {
     /// Removes a ledger that `open` has just created and that holds nothing, so that a refused
     /// first call leaves no trace. Call it only after the `Ledger` is released.
     public static func removeEmpty(at path: String) {
-        for file in ["data.mdb", "lock.mdb"] { unlink(path + "/" + file) }
+        for file in ["data.mdb", "lock.mdb", "writer.lock"] { unlink(path + "/" + file) }
         rmdir(path)
     }
 
