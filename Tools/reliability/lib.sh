@@ -23,3 +23,5 @@ unset SLEDGER_LEDGER
 # A random integer in [lo, hi], from bash's RANDOM (seeded by SEED for a repeatable campaign).
 RANDOM=${SEED:-$$}
 rand() { echo $(( $1 + ( (RANDOM << 15 | RANDOM) % ($2 - $1 + 1) ) )); }
+# Runs a command so that the shell does not announce its death by a signal (the status shows it).
+quiet() { "$@" < /dev/null & wait $! 2>/dev/null; }
