@@ -16,9 +16,15 @@ WRITERS=${WRITERS:-4}
 READERS=${READERS:-2}
 ledger="$WORK/ledger"
 
-$GEN --events 600000 --seed 11 > "$WORK/all.ndjson"
+# EVENTS (default 600,000, about 110 MB of ledger) is what the writers have to append; past
+# about 47 MB the map grows beyond its first 64 MiB while other writers open the ledger.
+EVENTS=${EVENTS:-600000}
+$GEN --events "$EVENTS" --seed 11 > "$WORK/all.ndjson"
+started=$(date +%s.%N)
 # each writer gets its own slice of the realistic log, so ids never collide between writers
 split -n l/"$WRITERS" -d "$WORK/all.ndjson" "$WORK/slice."
+
+elapsed() { printf '%.1f' "$(echo "$(date +%s.%N) - $started" | bc)"; }
 
 writer() {  # writer W: batches of 1..3000 lines from its slice, by append or import
     local w=$1 slice; slice=$(ls "$WORK"/slice.* | sed -n "$((w + 1))p")
@@ -38,7 +44,7 @@ writer() {  # writer W: batches of 1..3000 lines from its slice, by append or im
             echo "acked $f" >> "$WORK/manifest.$w"
         else
             echo "unacked $f" >> "$WORK/manifest.$w"
-            echo "writer $w batch $batch: exit $status: $out" >> "$WORK/violations"
+            echo "writer $w batch $batch: exit $status after $(elapsed) s: $out" >> "$WORK/violations"
         fi
         if [ $((batch % 7)) -eq 0 ]; then  # re-send the previous batch: all duplicates
             local prev="$WORK/w$w.b$((batch - 1)).ndjson" m
@@ -74,7 +80,7 @@ reader() {  # reader R: queries until the writers stop; counts must never go dow
     echo $queries > "$WORK/queries.$r"
 }
 
-: > "$WORK/violations"
+: > "$WORK/violations"; readers=(); writers=()
 for r in $(seq 1 "$READERS"); do reader "$r" & readers+=($!); done
 for w in $(seq 0 $((WRITERS - 1))); do RANDOM=$((${SEED:-$$} + w)); writer "$w" & writers+=($!); done
 for p in "${writers[@]}"; do wait "$p"; done
@@ -84,12 +90,14 @@ for p in "${readers[@]}"; do wait "$p"; done
 cat "$WORK"/manifest.* > "$WORK/manifest"
 "$SLEDGER" log --ledger "$ledger" --format ndjson > "$WORK/log.ndjson"
 audit=$($AUDIT verify "$WORK/log.ndjson" "$WORK/manifest") || echo "audit: $audit" >> "$WORK/violations"
-"$SLEDGER" check --ledger "$ledger" > "$WORK/check" || echo "check: $(head -3 "$WORK/check")" >> "$WORK/violations"
+"$SLEDGER" check --ledger "$ledger" > "$WORK/check" 2>&1; check_status=$?
+[ $check_status -eq 0 ] || echo "check: exit $check_status: $(head -3 "$WORK/check")" >> "$WORK/violations"
+took=$(elapsed)
 field() { echo "$audit" | sed "s/.*\"$1\": \([0-9]*\).*/\1/"; }
 calls=$(grep -c . "$WORK/manifest"); acked=$(grep -c '^acked' "$WORK/manifest")
 resends=$(cat "$WORK"/resends.* 2>/dev/null | wc -l)
-queries=$(cat "$WORK"/queries.* | paste -sd+ | bc)
+queries=$(cat "$WORK"/queries.* 2>/dev/null | paste -sd+ | bc); queries=${queries:-0}
 problems=$(grep -c . "$WORK/violations")
-head -5 "$WORK/violations"
-echo "$WRITERS writers, $READERS readers, ${SECONDS_TO_RUN} s: $acked of $calls calls acknowledged, $resends re-sends all duplicates, $(field events) events, $(field lost) lost, $(field duplicated) duplicated, $(field gaps) seq gaps, $(field unordered) calls not contiguous, $(field strays) strays; $queries reader queries; check $(cut -d: -f1 "$WORK/check"); $problems violations"
+sort -t' ' -k6,6n "$WORK/violations" | head -5
+echo "$WRITERS writers, $READERS readers, ${took} s (limit ${SECONDS_TO_RUN} s): $acked of $calls calls acknowledged, $resends re-sends all duplicates, $(field events) events, $(field lost) lost, $(field duplicated) duplicated, $(field gaps) seq gaps, $(field unordered) calls not contiguous, $(field strays) strays; $queries reader queries; check exit $check_status; $problems violations"
 [ "$problems" -eq 0 ]
