@@ -70,7 +70,7 @@ for c in "${cases[@]}"; do
         else
             wrong=$((wrong + 1)); per_kind[$kind]=$(( ${per_kind[$kind]:-0} + 1 ))
             if [ $status -ge 128 ]; then crashed=$((crashed + 1)); line+=" $name CRASHED(signal $((status - 128)))"
-            elif [ $status -eq 0 ]; then silent=$((silent + 1)); line+=" $name WRONG-ANSWER(exit 0)"
+            elif [ $status -le 1 ]; then silent=$((silent + 1)); line+=" $name WRONG-ANSWER(exit $status)"
             else line+=" $name BAD-EXIT($status)"; fi
         fi
     done
@@ -78,5 +78,5 @@ for c in "${cases[@]}"; do
 done
 summary=""
 for k in "${!per_kind[@]}"; do summary+=" $k:${per_kind[$k]}"; done
-echo "${#cases[@]} damages: check named the first damaged seq (or reported the damage) in $named of $checked; queries: $refused refused pointing to check, $correct correct, $wrong wrong ($silent silently wrong with exit 0, $crashed crashed)${summary:+ (by damage:$summary)}"
+echo "${#cases[@]} damages: check named the first damaged seq (or reported the damage) in $named of $checked; queries: $refused refused pointing to check, $correct correct, $wrong wrong ($silent silently wrong, with exit 0 or 1 (replay's "findings"), $crashed crashed)${summary:+ (by damage:$summary)}"
 [ $named -eq $checked ] && [ $wrong -eq 0 ]
