@@ -1,5 +1,5 @@
 #!/bin/bash
-# Concurrency campaign (issue 5, item 2): for SECONDS, WRITERS processes append and import
+# Concurrency campaign (issue 5, item 2): for SECONDS (or until their EVENTS run out), WRITERS processes append and import
 # batches at once (now and then re-sending a batch already acknowledged, which must come back
 # as all duplicates) while READERS processes query (`stats`, `log`, `who`, `check`). At the end
 # every acknowledged event must be present exactly once, seq gapless, each call contiguous,
