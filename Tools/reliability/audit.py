@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""Helpers for the reliability campaigns (Tools/reliability/*.sh); Python's standard library
+and `lmdb` (Debian's python3-lmdb) only. Run with /usr/bin/python3.
+
+    audit.py verify LOG MANIFEST     check a ledger's `sledger log --format ndjson` against the calls made
+    audit.py damage LEDGER KIND ...  damage a ledger on purpose (flip, unindex, swap, truncate)
+    audit.py readers LEDGER          print the number of reader slots held by dead processes
+
+verify: MANIFEST has one line per call, `acked FILE` (the call exited 0) or `unacked FILE`
+(killed, or failed). Every id of an acked call must be in the log exactly once; an unacked call
+must be there entirely or not at all (never partly); ids are unique; seq runs 1..N with no gap;
+each call's events are contiguous and in input order; no event comes from outside the
+manifest. Prints one JSON object and exits 1 on any violation.
+"""
+import json
+import os
+import struct
+import sys
+
+
+def ids_of(path):
+    out = []
+    with open(path, 'rb') as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                out.append(json.loads(line)['id'])
+    return out
+
+
+def verify(log_path, manifest_path):
+    seqs, ids = [], []
+    with open(log_path, 'rb') as f:
+        for line in f:
+            o = json.loads(line)
+            seqs.append(o['seq'])
+            ids.append(o.get('id'))
+    result = {'events': len(ids), 'calls': 0, 'acked': 0, 'present': 0, 'absent': 0,
+              'lost': 0, 'partial': 0, 'duplicated': 0, 'gaps': 0, 'unordered': 0, 'strays': 0}
+    result['gaps'] = sum(1 for i, s in enumerate(seqs) if s != i + 1)
+    position = {}
+    for i, e in enumerate(ids):
+        if e in position:
+            result['duplicated'] += 1
+        position.setdefault(e, i)
+    known = set()
+    with open(manifest_path) as f:
+        calls = [line.split(None, 1) for line in f if line.strip()]
+    seen_files = {}
+    for status, path in calls:
+        path = path.strip()
+        result['calls'] += 1
+        if path not in seen_files:
+            seen_files[path] = ids_of(path)
+        call_ids = seen_files[path]
+        known.update(call_ids)
+        here = [position[e] for e in call_ids if e in position]
+        if status == 'acked':
+            result['acked'] += 1
+            result['lost'] += len(call_ids) - len(here)
+        elif 0 < len(here) < len(call_ids):
+            result['partial'] += 1
+        if len(here) == len(call_ids):
+            result['present'] += 1
+        elif not here:
+            result['absent'] += 1
+        # a call is one transaction: its new events are contiguous and in input order
+        if here and here != list(range(here[0], here[0] + len(here))):
+            result['unordered'] += 1
+    result['strays'] = sum(1 for e in ids if e not in known)
+    bad = any(result[k] for k in ('lost', 'partial', 'duplicated', 'gaps', 'unordered', 'strays'))
+    result['ok'] = not bad
+    print(json.dumps(result, sort_keys=True))
+    return 1 if bad else 0
+
+
+def open_env(path, readonly=False):
+    import lmdb
+    return lmdb.open(path, max_dbs=16, readonly=readonly, lock=True, subdir=True, create=False)
+
+
+def seq_key(seq):
+    return struct.pack('>Q', seq)
+
+
+def damage(path, kind, args):
+    """Damages LEDGER; prints the seq `check` should name (or `-` when it cannot be known)."""
+    if kind == 'truncate':
+        # keep the first `fraction` of the pages in use (at least the two meta pages)
+        env = open_env(path, readonly=True)
+        used = (env.info()['last_pgno'] + 1) * env.stat()['psize']
+        env.close()
+        keep = max(2 * 4096, int(used * float(args[0])) // 4096 * 4096)
+        os.truncate(os.path.join(path, 'data.mdb'), keep)
+        print('-')
+        return 0
+    env = open_env(path)
+    log = env.open_db(b'log', create=False)
+    if kind == 'flip':
+        # flip one bit of the record's stored bytes in data.mdb itself (not through LMDB)
+        seq, offset = int(args[0]), int(args[1])
+        with env.begin() as txn:
+            record = bytes(txn.get(seq_key(seq), db=log))
+        env.close()
+        file = os.path.join(path, 'data.mdb')
+        with open(file, 'r+b') as f:
+            data = f.read()
+            where = data.find(record)
+            assert where >= 0 and data.find(record, where + 1) < 0, 'the record is stored once'
+            at = where + offset % len(record)
+            f.seek(at)
+            f.write(bytes([data[at] ^ 0x10]))
+        print(seq)
+    elif kind == 'unindex':
+        # remove one event's by_time (or by_session / ids) entry
+        seq, index = int(args[0]), args[1]
+        db = env.open_db(index.encode(), create=False, dupsort=index in ('by_user', 'by_session'))
+        with env.begin(write=True) as txn:
+            record = bytes(txn.get(seq_key(seq), db=log))
+            if index == 'by_time':
+                at = struct.unpack_from('<q', record, 4)[0]
+                ok = txn.delete(struct.pack('>QQ', (at ^ (1 << 63)) & ((1 << 64) - 1), seq), db=db)
+            elif index == 'by_session':
+                number = struct.unpack_from('<I', record, 24)[0]
+                ok = txn.delete(struct.pack('>I', number), seq_key(seq), db=db)
+            elif index == 'ids':
+                ok = False
+                for key, value in txn.cursor(db=db):
+                    if value == seq_key(seq):
+                        ok = txn.delete(key, db=db)
+                        break
+            else:
+                raise SystemExit('unknown index ' + index)
+            assert ok, 'the entry existed'
+        print(seq)
+    elif kind == 'swap':
+        a, b = sorted((int(args[0]), int(args[1])))
+        with env.begin(write=True) as txn:
+            ra, rb = bytes(txn.get(seq_key(a), db=log)), bytes(txn.get(seq_key(b), db=log))
+            txn.put(seq_key(a), rb, db=log)
+            txn.put(seq_key(b), ra, db=log)
+        print(a)
+    else:
+        raise SystemExit('unknown damage ' + kind)
+    env.close()
+    return 0
+
+
+def stale_readers(path):
+    """Reader slots whose process is gone (LMDB's reader table, without clearing them)."""
+    env = open_env(path, readonly=True)
+    table = env.readers()
+    env.close()
+    dead = 0
+    for line in table.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) >= 3 and fields[2] != '-':
+            try:
+                os.kill(int(fields[0]), 0)
+            except ProcessLookupError:
+                dead += 1
+            except PermissionError:
+                pass
+    print(dead)
+    return 0
+
+
+if __name__ == '__main__':
+    command = sys.argv[1]
+    if command == 'verify':
+        sys.exit(verify(sys.argv[2], sys.argv[3]))
+    if command == 'damage':
+        sys.exit(damage(sys.argv[2], sys.argv[3], sys.argv[4:]))
+    if command == 'readers':
+        sys.exit(stale_readers(sys.argv[2]))
+    raise SystemExit(__doc__)

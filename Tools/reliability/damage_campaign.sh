@@ -1,0 +1,82 @@
+#!/bin/bash
+# Damage campaign (issue 5, item 4): a copy of a 20,000-event ledger is damaged one way at a
+# time (a bit flipped in a record inside data.mdb, an index entry removed from by_time,
+# by_session or ids, two records swapped, data.mdb truncated); then `check` must exit 1 and
+# name the first damaged seq, and each query (`sessions --at T`, `who --at T`, `export`,
+# `log --format ndjson`, `replay`) must either refuse (exit 3, pointing to `sledger check`) or
+# print exactly what it prints on the intact ledger. Anything else (a different answer with
+# exit 0, a crash) is a silent wrong answer.
+#
+#   Tools/reliability/damage_campaign.sh     (SLEDGER=path, SEED=n, KEEP=1)
+#
+# Prints `N damages: check named the first damaged seq in X of Y; queries: R refused, C
+# correct, W wrong` and exits 1 when check misses or any query answers wrongly.
+. "$(dirname "$0")/lib.sh"
+EVENTS=20000
+$GEN --events $EVENTS --seed 3 > "$WORK/events.ndjson"
+intact="$WORK/intact"
+"$SLEDGER" import --ledger "$intact" "$WORK/events.ndjson" > /dev/null || exit 1
+# T: one second after the last event, so the fold reads the whole log and many sessions are open
+T=$($PY -c "
+import json, sys, datetime
+at = json.loads(open(sys.argv[1]).readlines()[-1])['at']
+t = datetime.datetime.fromisoformat(at.replace('Z', '+00:00')) + datetime.timedelta(seconds=1)
+print(t.strftime('%Y-%m-%dT%H:%M:%SZ'))" "$WORK/events.ndjson")
+QUERIES=("sessions --at $T --format ndjson" "who --at $T --format ndjson" "export" "log --format ndjson" "replay")
+mkdir -p "$WORK/expected"
+for i in "${!QUERIES[@]}"; do
+    "$SLEDGER" ${QUERIES[$i]} --ledger "$intact" > "$WORK/expected/$i" 2>&1 || { echo "intact ledger: ${QUERIES[$i]} failed"; exit 1; }
+done
+
+cases=() # "kind args..."
+for k in $(seq 1 10); do cases+=("flip $(rand 1 $EVENTS) $(rand 0 400)"); done
+for k in $(seq 1 6); do cases+=("unindex $(rand 1 $EVENTS) by_time"); done
+for k in $(seq 1 3); do cases+=("unindex $(rand 1 $EVENTS) by_session"); done
+for k in $(seq 1 3); do cases+=("unindex $(rand 1 $EVENTS) ids"); done
+for k in $(seq 1 6); do a=$(rand 1 $((EVENTS - 1))); cases+=("swap $a $(rand $((a + 1)) $EVENTS)"); done
+for f in 0.95 0.6 0.3 0.0; do cases+=("truncate $f"); done
+
+named=0 checked=0 refused=0 correct=0 wrong=0 silent=0 crashed=0
+declare -A per_kind
+for c in "${cases[@]}"; do
+    set -- $c; kind=$1; shift
+    ledger="$WORK/case"; rm -rf "$ledger"; cp -a "$intact" "$ledger"
+    seq=$($AUDIT damage "$ledger" "$kind" "$@") || { echo "$c: could not damage"; exit 1; }
+    quiet "$SLEDGER" check --ledger "$ledger" > "$WORK/out" 2> "$WORK/err"; status=$?
+    checked=$((checked + 1))
+    if [ "$seq" = "-" ]; then   # truncated: no seq can be predicted; damage must be reported, not crash
+        if [ $status -ge 128 ]; then
+            verdict="CHECK CRASHED (signal $((status - 128)))"
+        elif { [ $status -eq 1 ] && grep -q "^damaged" "$WORK/out"; } || { [ $status -eq 3 ] && grep -q "sledger check" "$WORK/err"; }; then
+            named=$((named + 1)); verdict="check exit $status"
+        else
+            verdict="CHECK MISSED (exit $status)"
+        fi
+    elif [ $status -eq 1 ] && grep -q "^damaged: first damaged seq $seq\$" "$WORK/out"; then
+        named=$((named + 1)); verdict="check named seq $seq"
+    elif [ $status -ge 128 ]; then
+        verdict="CHECK CRASHED (signal $((status - 128)))"
+    else
+        verdict="CHECK MISSED (exit $status: $(head -1 "$WORK/out" "$WORK/err" | tr '\n' ' '))"
+    fi
+    line="$c: $verdict;"
+    for i in "${!QUERIES[@]}"; do
+        quiet "$SLEDGER" ${QUERIES[$i]} --ledger "$ledger" > "$WORK/out" 2> "$WORK/err"; status=$?
+        name=${QUERIES[$i]%% *}
+        if [ $status -eq 3 ] && grep -q "sledger check" "$WORK/err"; then
+            refused=$((refused + 1)); line+=" $name refused"
+        elif [ $status -eq 0 ] && cmp -s "$WORK/out" "$WORK/expected/$i"; then
+            correct=$((correct + 1)); line+=" $name correct"
+        else
+            wrong=$((wrong + 1)); per_kind[$kind]=$(( ${per_kind[$kind]:-0} + 1 ))
+            if [ $status -ge 128 ]; then crashed=$((crashed + 1)); line+=" $name CRASHED(signal $((status - 128)))"
+            elif [ $status -le 1 ]; then silent=$((silent + 1)); line+=" $name WRONG-ANSWER(exit $status)"
+            else line+=" $name BAD-EXIT($status)"; fi
+        fi
+    done
+    echo "$line"
+done
+summary=""
+for k in "${!per_kind[@]}"; do summary+=" $k:${per_kind[$k]}"; done
+echo "${#cases[@]} damages: check named the first damaged seq (or reported the damage) in $named of $checked; queries: $refused refused pointing to check, $correct correct, $wrong wrong ($silent silently wrong, with exit 0 or 1 (replay's "findings"), $crashed crashed)${summary:+ (by damage:$summary)}"
+[ $named -eq $checked ] && [ $wrong -eq 0 ]
