@@ -140,9 +140,12 @@ public final class Environment: @unchecked Sendable {
     /// `write`, growing the map and running `body` again from the start whenever LMDB reports
     /// MDB_MAP_FULL. `body` may therefore run more than once and must not depend on what an
     /// earlier, aborted run did.
-    public func writeGrowingMap<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
+    ///
+    /// `prepare` runs before each attempt, outside any transaction (after the map has grown).
+    public func writeGrowingMap<T>(prepare: () throws -> Void = {}, _ body: (WriteTransaction) throws -> T) throws -> T {
         while true {
             do {
+                try prepare()
                 return try write(body)
             } catch LMDBError.Code.mapFull {
                 let current = try info().mapSize
@@ -209,3 +212,34 @@ extension String {
         hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
     }
 }
+
+extension Environment {
+    /// Allocates disk blocks for the data file from `offset` to the end of the map, so that
+    /// writing through MDB_WRITEMAP cannot meet a full disk halfway (a page of a sparse file
+    /// that cannot get a block faults with SIGBUS). Returns the errno of `posix_fallocate`
+    /// (ENOSPC when the disk is full), or 0.
+    public func reserveDisk(from offset: Int) throws -> Int32 {
+        var fd: Int32 = -1
+        try check(mdb_env_get_fd(handle, &fd), "mdb_env_get_fd")
+        let size = try info().mapSize
+        guard size > offset else { return 0 }
+        return posix_fallocate(fd, off_t(offset), off_t(size - offset))
+    }
+
+    /// Gives back the blocks of the data file past `offset` (the pages in use end there), so
+    /// the file stays sparse beyond what the ledger holds.
+    public func releaseDisk(from offset: Int) throws {
+        var fd: Int32 = -1
+        try check(mdb_env_get_fd(handle, &fd), "mdb_env_get_fd")
+        let size = try info().mapSize
+        let start = (offset + 4095) & ~4095
+        guard size > start else { return }
+        let punchHoleKeepSize: Int32 = 0x02 | 0x01  // FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+        _ = linuxFallocate(fd, punchHoleKeepSize, off_t(start), off_t(size - start))
+    }
+}
+
+/// glibc's `fallocate(2)` wrapper, which the Glibc module does not import (it is declared only
+/// under _GNU_SOURCE): `int fallocate(int fd, int mode, off_t offset, off_t len)`.
+@_silgen_name("fallocate")
+private func linuxFallocate(_ fd: Int32, _ mode: Int32, _ offset: off_t, _ length: off_t) -> Int32

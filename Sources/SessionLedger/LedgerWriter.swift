@@ -1,5 +1,8 @@
 import Dispatch
 import LMDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options of one `append`/`import` call.
 public struct AppendOptions {
@@ -42,21 +45,26 @@ extension Ledger {
         precondition(access == .readWrite, "append needs a ledger opened .readWrite")
         let knownSizes = sources.compactMap(\.size)
         let totalBytes = knownSizes.count == sources.count ? knownSizes.reduce(0, +) : nil
+        let prefault = DispatchGroup()
+        var attempt = 0
         do {
             try clearStaleReaders()
-            // Records and indexes take about as much room as the NDJSON; grow once up front
-            // rather than discover it through MDB_MAP_FULL.
-            try ensureRoom(bytes: 2 * (totalBytes ?? 0) + (16 << 20))
-            // Zero-fill the pages this call will write on another core while it parses and
-            // writes (measured: about a tenth of an import's time otherwise).
-            let prefault = DispatchGroup()
-            if let totalBytes, totalBytes > 1 << 20 {
-                let env = self.env
-                let used = try env.info().usedBytes
-                DispatchQueue.global().async(group: prefault) { env.prefault(offset: used, length: 2 * totalBytes) }
+            defer {
+                prefault.wait()
+                try? env.releaseDisk(from: (try? env.info().usedBytes) ?? Int.max)
             }
-            defer { prefault.wait() }
-            return try env.writeGrowingMap { txn in
+            return try env.writeGrowingMap(prepare: {
+                prefault.wait()  // no resize while the pre-fault thread walks the map
+                attempt += 1
+                try prepareRoom(attempt: attempt, inputBytes: totalBytes)
+                if attempt == 1, let totalBytes, totalBytes > 1 << 20 {
+                    // Zero-fill the pages this call will write on another core while it parses
+                    // and writes (measured: about a tenth of an import's time otherwise).
+                    let env = self.env
+                    let used = try env.info().usedBytes
+                    DispatchQueue.global().async(group: prefault) { env.prefault(offset: used, length: 2 * totalBytes) }
+                }
+            }) { txn in
                 var batch = try AppendBatch(txn: txn, db: db, options: options)
                 let pipeline = ParsePipeline(sources: sources, options: options, totalBytes: totalBytes)
                 defer { pipeline.stop() }
@@ -78,13 +86,28 @@ extension Ledger {
         return try append([InputSource(bytes: text)])
     }
 
-    private func ensureRoom(bytes: Int) throws {
+    /// Sizes the map for one attempt and claims its disk blocks before anything is written.
+    ///
+    /// Writing through MDB_WRITEMAP into a sparse file, a page that cannot get a block on a
+    /// full disk faults (SIGBUS) instead of failing a call. So the map ends where the reserved
+    /// blocks end: a call that needs more meets MDB_MAP_FULL (aborted, retried larger), and a
+    /// reservation the disk cannot give is a clean "disk full" before the call writes anything.
+    /// The first attempt reserves twice the input plus 16 MiB (records and indexes take about
+    /// 1.7 times the NDJSON), each retry twice as much, never more than the disk has free.
+    private func prepareRoom(attempt: Int, inputBytes: Int?) throws {
         let info = try env.info()
-        let free = info.mapSize - info.usedBytes
-        guard free < bytes else { return }
-        var size = info.mapSize
-        while size - info.usedBytes < bytes { size *= 2 }
+        let want = (2 * (inputBytes ?? 0) + (16 << 20)) << min(attempt - 1, 20)
+        var fs = statvfs()
+        let free = statvfs(path, &fs) == 0 ? Int(fs.f_bavail) * Int(fs.f_frsize) : want
+        let room = min(want, free - free / 64)  // leave the file system a little air
+        guard room > 1 << 20 else { throw LMDBError(code: .noSpace, operation: "statvfs(\(path))") }
+        // This process holds the writer lock, so no other writer maps past the used pages, and
+        // readers never touch pages past them: the map (and so the file) may shrink to this.
+        let size = (info.usedBytes + room + 0xFFFFF) & ~0xFFFFF
         try env.setMapSize(size)
+        if try env.reserveDisk(from: info.usedBytes) == ENOSPC {
+            throw LMDBError(code: .noSpace, operation: "posix_fallocate(data.mdb)")
+        }
     }
 }
 
