@@ -28,24 +28,60 @@ public struct LedgerSnapshot {
 
     /// Visits events with `seq > after` in `seq` order while `body` returns true.
     ///
-    /// Throws `LedgerError.damaged` at a gap in `seq` or past the head, so a scan never
-    /// skips or invents an event silently.
+    /// The scan steps the hash chain from the nearest stored chain value at or before `after`
+    /// and hands out each block of events only once it hashes to the next stored value (or to
+    /// the head): a swapped, rewritten or missing record throws `LedgerError.damaged` before
+    /// any event of its block is given out. At most `HashChain.storedEvery` events are held.
     public func forEachEvent(after: UInt64 = 0, _ body: (StoredEvent) throws -> Bool) throws {
-        let head = try eventCount()
-        guard after < head else { return }
-        try txn.withCursor(db.log) { cursor in
-            var expected = after + 1
-            try cursor.forEach(from: cursor.seek(atLeast: Key.seq(after + 1))) { entry in
-                let seq = readBE(entry.key, 0, 8)
-                guard seq == expected, seq <= head else {
-                    throw LedgerError.damaged(seq: min(seq, expected), problem: "the log's seq runs are broken (expected seq \(expected), found \(seq))")
+        let head = try head()
+        guard after < head.seq else { return }
+        let base = after / HashChain.storedEvery * HashChain.storedEvery
+        var chain = HashChain()
+        if base > 0 {
+            guard let value = try txn.get(db.chain, Key.seq(base)), value.count == 32 else {
+                throw LedgerError.damaged(seq: base, problem: "the chain value stored for seq \(base) is missing")
+            }
+            chain = HashChain(seq: base, value: Array(value))
+        }
+        var pending: [StoredEvent] = []
+        var blockStart = base + 1
+        var stopped = false
+        func release(upTo seq: UInt64, expected: [UInt8]) throws -> Bool {
+            guard chain.value == expected else {
+                throw LedgerError.damaged(seq: blockStart, problem: "the events from seq \(blockStart) to \(seq) do not hash to the stored chain value")
+            }
+            defer { pending.removeAll(keepingCapacity: true); blockStart = seq + 1 }
+            for stored in pending {
+                guard try body(stored) else {
+                    stopped = true
+                    return false
                 }
-                expected += 1
-                return try body(decode(seq: seq, entry.value))
             }
-            if expected <= head, after < head {
-                throw LedgerError.damaged(seq: expected, problem: "the log ends at seq \(expected - 1) but the head says \(head)")
+            return true
+        }
+        try txn.withCursor(db.log) { cursor in
+            try cursor.forEach(from: cursor.seek(atLeast: Key.seq(base + 1))) { entry in
+                let seq = readBE(entry.key, 0, 8)
+                guard seq == chain.seq + 1, seq <= head.seq else {
+                    throw LedgerError.damaged(seq: min(seq, chain.seq + 1), problem: "the log's seq runs are broken (expected seq \(chain.seq + 1), found \(seq))")
+                }
+                chain.append(entry.value)
+                if seq > after { pending.append(try decode(seq: seq, entry.value)) }
+                if seq == head.seq {
+                    _ = try release(upTo: seq, expected: head.value)
+                    return false
+                }
+                if seq % HashChain.storedEvery == 0 {
+                    guard let stored = try txn.get(db.chain, Key.seq(seq)) else {
+                        throw LedgerError.damaged(seq: seq, problem: "the chain value stored for seq \(seq) is missing")
+                    }
+                    return try release(upTo: seq, expected: Array(stored))
+                }
+                return true
             }
+        }
+        if !stopped, chain.seq < head.seq {
+            throw LedgerError.damaged(seq: chain.seq + 1, problem: "the log ends at seq \(chain.seq) but the head says \(head.seq)")
         }
     }
 

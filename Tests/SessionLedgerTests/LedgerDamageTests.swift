@@ -150,3 +150,25 @@ extension QueryDamageTests {
         XCTAssertEqual(Int(st.st_size), used / 2, "the file is left as it was found")
     }
 }
+
+extension QueryDamageTests {
+    func testALogScanCanStopEarlyAndStartMidBlockAndStillVerifiesWhatItHandsOut() throws {
+        let ledger = try ledger(events: 3000)
+        var seen: [UInt64] = []
+        try ledger.read { try $0.forEachEvent(after: 1500) { seen.append($0.seq); return seen.count < 10 } }
+        XCTAssertEqual(seen, Array(1501...1510))
+        // A record rewritten in the second block: the scan refuses before handing out that block.
+        try ledger.env.write { txn in
+            let a = Array(try XCTUnwrap(txn.get(ledger.db.log, Key.seq(1100))))
+            let b = Array(try XCTUnwrap(txn.get(ledger.db.log, Key.seq(1101))))
+            try txn.put(ledger.db.log, Key.seq(1100), b)
+            try txn.put(ledger.db.log, Key.seq(1101), a)
+        }
+        var handed: [UInt64] = []
+        XCTAssertThrowsError(try ledger.read { try $0.forEachEvent { handed.append($0.seq); return true } }) { error in
+            guard case LedgerError.damaged(let seq, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(seq, 1025, "the block that holds the swap")
+        }
+        XCTAssertEqual(handed.last, 1024, "nothing of the damaged block was handed out")
+    }
+}
