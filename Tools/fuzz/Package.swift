@@ -18,6 +18,8 @@ let package = Package(
         .target(name: "FuzzChecks", dependencies: [.product(name: "SessionLedger", package: root.lastPathComponent)]),
         .executableTarget(name: "FuzzEventParser", dependencies: ["FuzzChecks"]),
         .executableTarget(name: "FuzzPolicy", dependencies: ["FuzzChecks"]),
+        // Not a fuzz target: the Swift half of differential.py (EventParser against Tools/canonical.py).
+        .executableTarget(name: "ParseLines", dependencies: [.product(name: "SessionLedger", package: root.lastPathComponent)]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -9,6 +9,8 @@
 # printed once (FINDING ...), counted, and its shortest input saved under
 # Tools/fuzz/.work/findings/TARGET/. A crash (a trap in the code) stops libFuzzer, whose
 # input is saved under .work/artifacts/TARGET/; the run then goes on for the time left.
+# Then differential.py compares EventParser with Tools/canonical.py on the whole event corpus
+# (its differences in .work/differential/differences.txt).
 # Environment: FUZZ_WORK (default Tools/fuzz/.work), FUZZ_JOBS unused (one process a target).
 set -euo pipefail
 seconds=${1:-60}
@@ -61,4 +63,8 @@ for target in FuzzEventParser FuzzPolicy; do
     echo "$target: $seconds s, $execs executions, $crashes crashes, $kinds finding kinds ($(grep -a '^FINDINGS' "$log" | tail -1 | sed 's/^FINDINGS [A-Za-z]*: //')), coverage $cov, corpus $(find "$corpus" -type f | wc -l)"
     total_execs=$((total_execs + execs)) total_crashes=$((total_crashes + crashes)) total_findings=$((total_findings + kinds))
 done
+# The event corpus, new units and seeds, against Tools/canonical.py.
+python3 "$here/differential.py" "$bin/ParseLines" "$work/differential" "$work/corpus/FuzzEventParser" \
+    "$work/seeds/FuzzEventParser" >"$work/differential.log" 2>&1 || true
+head -1 "$work/differential.log"
 echo "fuzz: $seconds s a target, $total_execs executions, $total_crashes crashes, $total_findings finding kinds (inputs in ${work#$root/}/findings, crashes in ${work#$root/}/artifacts)"
