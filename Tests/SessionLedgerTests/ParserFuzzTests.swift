@@ -36,14 +36,15 @@ final class ParserFuzzTests: XCTestCase {
         let seeds = try Self.eventSeeds()
         XCTAssertGreaterThan(seeds.count, 300)
         var rng = FuzzRandom(seed: 0x5EED_0001)
-        var found: [String: (count: Int, example: [UInt8])] = [:]
+        var found: [String: (count: Int, example: [UInt8], detail: String)] = [:]
         var accepted = 0, refused = 0
         func run(_ line: [UInt8]) {
             switch FuzzProperties.checkLine(line) {
             case .ok(let wasAccepted): if wasAccepted { accepted += 1 } else { refused += 1 }
             case .violation(let v):
                 let old = found[v.kind]
-                found[v.kind] = (old.map { $0.count + 1 } ?? 1, old.map { $0.example.count <= line.count ? $0.example : line } ?? line)
+                let keep = old.map { $0.example.count <= line.count } ?? false
+                found[v.kind] = (old.map { $0.count + 1 } ?? 1, keep ? old!.example : line, keep ? old!.detail : v.detail)
             }
         }
         for seed in seeds { run(seed) }
@@ -60,14 +61,15 @@ final class ParserFuzzTests: XCTestCase {
     func testMutatedPoliciesKeepEveryPropertyOfThePolicyReader() throws {
         let seeds = try Self.policySeeds()
         var rng = FuzzRandom(seed: 0x5EED_0002)
-        var found: [String: (count: Int, example: [UInt8])] = [:]
+        var found: [String: (count: Int, example: [UInt8], detail: String)] = [:]
         var accepted = 0, refused = 0
         func run(_ json: [UInt8]) {
             switch FuzzProperties.checkPolicy(json) {
             case .ok(let wasAccepted): if wasAccepted { accepted += 1 } else { refused += 1 }
             case .violation(let v):
                 let old = found[v.kind]
-                found[v.kind] = (old.map { $0.count + 1 } ?? 1, old.map { $0.example.count <= json.count ? $0.example : json } ?? json)
+                let keep = old.map { $0.example.count <= json.count } ?? false
+                found[v.kind] = (old.map { $0.count + 1 } ?? 1, keep ? old!.example : json, keep ? old!.detail : v.detail)
             }
         }
         for seed in seeds { run(seed) }
@@ -101,14 +103,14 @@ final class ParserFuzzTests: XCTestCase {
         }
     }
 
-    func report(_ what: String, _ found: [String: (count: Int, example: [UInt8])], accepted: Int, refused: Int, seconds: Double) {
+    func report(_ what: String, _ found: [String: (count: Int, example: [UInt8], detail: String)], accepted: Int, refused: Int, seconds: Double) {
         print("fuzz \(what): \(accepted) accepted, \(refused) refused, \(found.values.map(\.count).reduce(0, +)) violations, \(String(format: "%.2f", seconds)) s")
         for (kind, f) in found.sorted(by: { $0.key < $1.key }) {
             let example = String(decoding: f.example, as: UTF8.self).debugDescription
             if Self.openFindings.contains(kind) {
-                print("  open finding \(kind) x\(f.count), e.g. \(example)")
+                print("  open finding \(kind) x\(f.count), e.g. \(example): \(f.detail)")
             } else {
-                XCTFail("\(what): new finding \(kind) x\(f.count), e.g. \(example) (save it in Fixtures/fuzz-regressions)")
+                XCTFail("\(what): new finding \(kind) x\(f.count), e.g. \(example): \(f.detail) (save it in Fixtures/fuzz-regressions)")
             }
         }
     }
