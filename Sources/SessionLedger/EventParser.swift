@@ -94,7 +94,7 @@ public struct EventParser {
 
     /// Reads a string value and hands its decoded bytes to `body` without making a `String`.
     private mutating func readBytes<T>(_ s: inout Scanner, key: String, _ body: (UnsafeRawBufferPointer) -> T) throws -> T {
-        guard s.peek() == UInt8(ascii: "\"") else { throw s.error(key, "expected a string, found \(s.describeValue())") }
+        guard s.peek() == UInt8(ascii: "\"") else { throw s.wrongType(key, expected: "a string") }
         if let end = s.plainStringEnd() {
             let raw = UnsafeRawBufferPointer(rebasing: s.bytes[(s.index + 1)..<end])
             s.index = end + 1
@@ -124,7 +124,7 @@ public struct EventParser {
     }
 
     private mutating func readString(_ s: inout Scanner, key: String) throws -> String {
-        guard s.peek() == UInt8(ascii: "\"") else { throw s.error(key, "expected a string, found \(s.describeValue())") }
+        guard s.peek() == UInt8(ascii: "\"") else { throw s.wrongType(key, expected: "a string") }
         if let end = s.plainStringEnd() {
             let raw = UnsafeRawBufferPointer(rebasing: s.bytes[(s.index + 1)..<end])
             s.index = end + 1
@@ -135,9 +135,10 @@ public struct EventParser {
     }
 
     private mutating func readMeta(_ s: inout Scanner) throws -> [Event.MetaPair] {
-        guard s.peek() == UInt8(ascii: "{") else { throw s.error("meta", "expected an object, found \(s.describeValue())") }
+        guard s.peek() == UInt8(ascii: "{") else { throw s.wrongType("meta", expected: "an object") }
         s.advance()
         var pairs: [Event.MetaPair] = []
+        var seen = Set<[UInt8]>()
         s.skipWhitespace()
         if s.peek() == UInt8(ascii: "}") { s.advance(); return pairs }
         while true {
@@ -146,6 +147,8 @@ public struct EventParser {
             try decodeString(&s, key: "meta")
             let keyBytes = scratch
             let keyName = "meta." + InputError.printable(key: keyBytes)
+            // A key given twice is a fault of the JSON text: reported where it is met.
+            guard seen.insert(keyBytes).inserted else { throw s.error(keyName, "duplicated key") }
             s.skipWhitespace()
             guard s.peek() == UInt8(ascii: ":") else { throw s.syntax("expected ':' after a key") }
             s.advance()
@@ -184,7 +187,9 @@ public struct EventParser {
                 case UInt8(ascii: "/"): scratch.append(0x2F)
                 case UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     if key != nil { throw fail("contains a control character") }
-                    scratch.append(0x20)  // keys go on to be refused as unknown
+                    // In a key: keep the character, so "unknown key" shows it escaped as written.
+                    let controls: [UInt8: UInt8] = [0x62: 0x08, 0x66: 0x0C, 0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09]
+                    scratch.append(controls[e]!)
                 case UInt8(ascii: "u"):
                     guard var scalar = s.hex4() else { throw s.syntax("invalid \\u escape") }
                     if scalar >= 0xD800 && scalar <= 0xDBFF {
@@ -309,10 +314,8 @@ public struct EventParser {
         if let agent = strings.agent, agent.utf8.count > 1024 { throw error("agent", "longer than 1024 bytes") }
 
         if meta.count > 32 { throw error("meta", "more than 32 pairs") }
-        var metaKeys = Set<String>()
         for pair in meta {
             guard EventParser.isMetaKey(pair.key) else { throw error("meta", "key must match [A-Za-z0-9_.-]{1,64}") }
-            guard metaKeys.insert(pair.key).inserted else { throw error("meta.\(pair.key)", "duplicated key") }
             if pair.value.utf8.count > 1024 { throw error("meta.\(pair.key)", "longer than 1024 bytes") }
         }
 
@@ -419,19 +422,35 @@ struct Scanner {
         }
     }
 
-    /// What kind of JSON value starts here, for "expected a string, found ...".
-    func describeValue() -> String {
-        guard let c = peek() else { return "the end of the line" }
-        return switch c {
-        case UInt8(ascii: "{"): "an object"
-        case UInt8(ascii: "["): "an array"
-        case UInt8(ascii: "\""): "a string"
-        case UInt8(ascii: "t"): "true"
-        case UInt8(ascii: "f"): "false"
-        case UInt8(ascii: "n"): "null"
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): "a number"
-        default: "an invalid JSON value"
+    /// What kind of JSON value starts here, for "expected a string, found ...", or nil when
+    /// the text is not the start of a JSON value at all (then it is a syntax error).
+    func valueKind() -> String? {
+        guard let c = peek() else { return nil }
+        func literal(_ word: String) -> Bool {
+            let w = Array(word.utf8)
+            guard index + w.count <= bytes.count else { return false }
+            for (k, b) in w.enumerated() where bytes[index + k] != b { return false }
+            let next = index + w.count < bytes.count ? bytes[index + w.count] : 0x20
+            return next == 0x20 || next == 0x09 || next == 0x0D || next == 0x0A || next == 0x2C || next == 0x7D
         }
+        switch c {
+        case UInt8(ascii: "{"): return "an object"
+        case UInt8(ascii: "["): return "an array"
+        case UInt8(ascii: "\""): return "a string"
+        case UInt8(ascii: "t"): return literal("true") ? "true" : nil
+        case UInt8(ascii: "f"): return literal("false") ? "false" : nil
+        case UInt8(ascii: "n"): return literal("null") ? "null" : nil
+        case UInt8(ascii: "-"):
+            return index + 1 < bytes.count && (0x30...0x39).contains(bytes[index + 1]) ? "a number" : nil
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return "a number"
+        default: return nil
+        }
+    }
+
+    /// The error for a value of the wrong type under `key`, or for no JSON value at all.
+    func wrongType(_ key: String, expected: String) -> InputError {
+        guard let kind = valueKind() else { return syntax("expected a value") }
+        return error(key, "expected \(expected), found \(kind)")
     }
 
     func error(_ key: String, _ problem: String) -> InputError {

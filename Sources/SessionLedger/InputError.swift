@@ -21,19 +21,9 @@ public struct InputError: Error, Equatable, CustomStringConvertible, Sendable {
         return "\(place): \(problem)"
     }
 
-    /// A key name fit to print: control characters escaped, cut to 64 bytes.
+    /// A key name fit to print (see `MessageText`), cut to 64 bytes.
     static func printable(key bytes: some Collection<UInt8>) -> String {
-        var out = ""
-        var count = 0
-        for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
-            let piece = scalar.value < 0x20 || scalar.value == 0x7F
-                ? "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
-                : String(scalar)
-            count += piece.utf8.count
-            if count > 64 { break }
-            out += piece
-        }
-        return out
+        MessageText.escape(String(decoding: bytes, as: UTF8.self))
     }
 }
 

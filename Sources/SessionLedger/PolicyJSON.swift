@@ -98,6 +98,7 @@ enum PolicyJSON: Hashable {
             case UInt8(ascii: "{"):
                 i += 1
                 var members: [(key: String, value: PolicyJSON)] = []
+                var seen = Set<ByteIdentity>()
                 skipSpace()
                 if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
                 while true {
@@ -105,7 +106,7 @@ enum PolicyJSON: Hashable {
                     guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a key in double quotes") }
                     let key = try string()
                     let keyPath = path.isEmpty ? key : path + "." + key
-                    if members.contains(where: { $0.key == key }) {
+                    if !seen.insert(ByteIdentity(key)).inserted {
                         throw PolicyError(key: PolicyReader.printable(keyPath), message: "duplicated key")
                     }
                     skipSpace()

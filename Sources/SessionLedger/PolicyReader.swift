@@ -116,11 +116,12 @@ enum PolicyReader {
     static func identifiers(_ value: PolicyJSON, path: String) throws(PolicyError) -> [String] {
         guard case .array(let items) = value else { throw wrongType(path, expected: "an array of strings", found: value) }
         var out: [String] = []
+        var seen = Set<ByteIdentity>()
         for (i, item) in items.enumerated() {
             let itemPath = "\(path)[\(i)]"
             guard case .string(let s) = item else { throw wrongType(itemPath, expected: "a string", found: item) }
             guard isIdentifier(s) else { throw PolicyError(key: itemPath, message: "must match [a-z0-9_-]{1,32}") }
-            guard !out.contains(s) else {
+            guard seen.insert(ByteIdentity(s)).inserted else {
                 throw PolicyError(key: itemPath, message: "\"\(s)\" is listed twice")
             }
             out.append(s)
@@ -142,26 +143,7 @@ enum PolicyReader {
 
     /// `s` made safe for a one-line message: `"`, `\` and control characters escaped, cut to 64 bytes.
     static func printable(_ s: String) -> String {
-        var out = ""
-        var bytes = 0
-        for scalar in s.unicodeScalars {
-            let piece: String
-            switch scalar {
-            case "\"": piece = "\\\""
-            case "\\": piece = "\\\\"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    piece = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    piece = String(scalar)
-                }
-            }
-            if bytes + piece.utf8.count > 64 { return out + "..." }
-            bytes += piece.utf8.count
-            out += piece
-        }
-        return out
+        MessageText.escape(s, quotes: true, ellipsis: true)
     }
 }
 

@@ -22,13 +22,7 @@ import XCTest
 final class ParserFuzzTests: XCTestCase {
     /// Findings kinds (see `FuzzProperties`) that the code still has: README of
     /// Fixtures/fuzz-regressions. Remove a kind when its fault is fixed.
-    static let openFindings: Set<String> = [
-        "message-control-character.message",  // 001: `invalid escape '\X'` echoes the byte X
-        "message-c1-or-line-separator.message",  // 002: the same with a byte 0x80-0xFF (shown as U+0080-U+00FF)
-        "message-c1-or-line-separator.key-name",  // 003, 004: key names keep U+0080-U+009F, U+2028, U+2029
-        "policy-message-c1-or-line-separator.key-name",  // 005: the same in the policy reader
-        "policy-message-c1-or-line-separator.message",  // 006: a duration's text is quoted with them too
-    ]
+    static let openFindings: Set<String> = []
 
     // MARK: - The campaigns
 
