@@ -118,7 +118,8 @@ final class QueryDamageTests: XCTestCase {
         }
     }
 
-    func testATruncatedDataFileIsRefusedAtOpen() throws {
+    /// A closed ledger of 20,000 events whose data file has been cut to half its pages in use.
+    func truncatedLedger() throws -> (path: String, used: Int) {
         let path = try temporaryDirectory(self) + "/l"
         do {
             let ledger = try Ledger(path: path, access: .readWrite)
@@ -126,6 +127,11 @@ final class QueryDamageTests: XCTestCase {
         }
         let used = try Ledger(path: path, access: .readOnly).diskUsage().usedBytes
         XCTAssertEqual(truncate(path + "/data.mdb", off_t(used / 2)), 0)
+        return (path, used)
+    }
+
+    func testATruncatedDataFileIsRefusedAtOpen() throws {
+        let (path, _) = try truncatedLedger()
         XCTAssertThrowsError(try Ledger(path: path, access: .readOnly)) { error in
             guard case LedgerError.damaged = error else { return XCTFail("\(error)") }
             XCTAssertTrue("\(error)".contains("sledger check"))
@@ -135,13 +141,7 @@ final class QueryDamageTests: XCTestCase {
 
 extension QueryDamageTests {
     func testAWriterRefusesATruncatedLedgerInsteadOfExtendingItWithZeros() throws {
-        let path = try temporaryDirectory(self) + "/l"
-        do {
-            let ledger = try Ledger(path: path, access: .readWrite)
-            _ = try ledger.append([InputSource(bytes: generatedLines(count: 20_000))])
-        }
-        let used = try Ledger(path: path, access: .readOnly).diskUsage().usedBytes
-        XCTAssertEqual(truncate(path + "/data.mdb", off_t(used / 2)), 0)
+        let (path, used) = try truncatedLedger()
         XCTAssertThrowsError(try Ledger(path: path, access: .readWrite)) { error in
             guard case LedgerError.damaged = error else { return XCTFail("\(error)") }
         }

@@ -240,19 +240,8 @@ enum FuzzProperties {
 
 // MARK: - The mutator
 
-/// A small deterministic generator (SplitMix64), so that a failure is reproduced by the seed.
-struct FuzzRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-}
+/// The tests' seeded generator (TestLogGenerator.swift), so that a failure is reproduced by the seed.
+typealias FuzzRandom = SplitMix64
 
 enum Mutator {
     static let eventTokens: [[UInt8]] = ([

@@ -15,8 +15,8 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 
-    /// A number in `0..<n`.
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    /// A number in `0..<n` (0 when `n` is 0).
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
 
     /// True with probability `percent` / 100.
     mutating func percent(_ percent: Int) -> Bool { below(100) < percent }
