@@ -47,6 +47,7 @@ extension Ledger {
         let totalBytes = knownSizes.count == sources.count ? knownSizes.reduce(0, +) : nil
         let prefault = DispatchGroup()
         var attempt = 0
+        var previousSize = 0
         do {
             try clearStaleReaders()
             defer {
@@ -56,7 +57,7 @@ extension Ledger {
             return try env.writeGrowingMap(prepare: {
                 prefault.wait()  // no resize while the pre-fault thread walks the map
                 attempt += 1
-                try prepareRoom(attempt: attempt, inputBytes: totalBytes)
+                try prepareRoom(attempt: attempt, inputBytes: totalBytes, previousSize: &previousSize)
                 if attempt == 1, let totalBytes, totalBytes > 1 << 20 {
                     // Zero-fill the pages this call will write on another core while it parses
                     // and writes (measured: about a tenth of an import's time otherwise).
@@ -94,19 +95,26 @@ extension Ledger {
     /// reservation the disk cannot give is a clean "disk full" before the call writes anything.
     /// The first attempt reserves twice the input plus 16 MiB (records and indexes take about
     /// 1.7 times the NDJSON), each retry twice as much, never more than the disk has free.
-    private func prepareRoom(attempt: Int, inputBytes: Int?) throws {
-        let info = try env.info()
+    private func prepareRoom(attempt: Int, inputBytes: Int?, previousSize: inout Int) throws {
+        let used = try env.info().usedBytes
         let want = (2 * (inputBytes ?? 0) + (16 << 20)) << min(attempt - 1, 20)
         var fs = statvfs()
         let free = statvfs(path, &fs) == 0 ? Int(fs.f_bavail) * Int(fs.f_frsize) : want
-        let room = min(want, free - free / 64)  // leave the file system a little air
-        guard room > 1 << 20 else { throw LMDBError(code: .noSpace, operation: "statvfs(\(path))") }
+        var room = min(want, free - free / 64)  // leave the file system a little air
         // This process holds the writer lock, so no other writer maps past the used pages, and
         // readers never touch pages past them: the map (and so the file) may shrink to this.
-        let size = (info.usedBytes + room + 0xFFFFF) & ~0xFFFFF
-        try env.setMapSize(size)
-        if try env.reserveDisk(from: info.usedBytes) == ENOSPC {
-            throw LMDBError(code: .noSpace, operation: "posix_fallocate(data.mdb)")
+        while true {
+            let size = (used + room) & ~4095
+            // A retry that cannot be given more room than the last attempt had would fail the same way.
+            guard room >= 1 << 20, size > previousSize else {
+                throw LMDBError(code: .noSpace, operation: "posix_fallocate(data.mdb)")
+            }
+            try env.setMapSize(size)
+            if try env.reserveDisk(from: used) != ENOSPC {
+                previousSize = size
+                return
+            }
+            room /= 2  // the file system promised more than it can give: ask for less
         }
     }
 }
