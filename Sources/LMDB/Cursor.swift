@@ -24,10 +24,6 @@ public struct Cursor {
     public func first() throws -> Entry? { try move(MDB_FIRST) }
     public func last() throws -> Entry? { try move(MDB_LAST) }
     public func next() throws -> Entry? { try move(MDB_NEXT) }
-    public func previous() throws -> Entry? { try move(MDB_PREV) }
-    public func current() throws -> Entry? { try move(MDB_GET_CURRENT) }
-    /// The next key, skipping the remaining values of the current one.
-    public func nextKey() throws -> Entry? { try move(MDB_NEXT_NODUP) }
     /// The next value of the current key only.
     public func nextValue() throws -> Entry? { try move(MDB_NEXT_DUP) }
 

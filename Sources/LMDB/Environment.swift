@@ -99,11 +99,6 @@ public final class Environment: @unchecked Sendable {
         return Int(dead)
     }
 
-    /// Flushes the map to disk (only needed with MDB_NOSYNC-style flags; commits already sync).
-    public func sync() throws {
-        try check(mdb_env_sync(handle, 1), "mdb_env_sync")
-    }
-
     // MARK: Transactions
 
     /// Runs `body` in a read-only transaction, which sees one snapshot of the whole environment.

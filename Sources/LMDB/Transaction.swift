@@ -90,11 +90,6 @@ public final class WriteTransaction: Transaction {
         try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try put(database, k, v, flags: flags) } }
     }
 
-    /// Removes every entry of `database` (the database itself stays).
-    public func empty(_ database: Database) throws {
-        try check(mdb_drop(handle, database.dbi, 0), "mdb_drop(\(database.name))")
-    }
-
     /// Removes `key` (and, given `value`, only that value of a duplicate-sorted key).
     /// Returns false when nothing was stored there.
     @discardableResult

@@ -149,7 +149,7 @@ public final class Ledger {
             for (name, flags) in Databases.layout {
                 handles.append(try txn.openDatabase(name, flags: flags.union(.create))!)
             }
-            try txn.put(handles[2], Array("format".utf8), Array(formatName.utf8))
+            try txn.put(handles[2], Key.format, Array(formatName.utf8))
             return handles
         })
     }
@@ -195,15 +195,13 @@ public final class Ledger {
         public var usedBytes: Int
         /// The apparent size of `data.mdb` (the map size with MDB_WRITEMAP).
         public var fileBytes: Int
-        /// Bytes the file system has allocated for `data.mdb`.
-        public var allocatedBytes: Int
     }
 
     public func diskUsage() throws -> DiskUsage {
         let info = try env.info()
         var st = stat()
         _ = stat(path + "/data.mdb", &st)
-        return DiskUsage(usedBytes: info.usedBytes, fileBytes: Int(st.st_size), allocatedBytes: Int(st.st_blocks) * 512)
+        return DiskUsage(usedBytes: info.usedBytes, fileBytes: Int(st.st_size))
     }
 
     /// Clears reader slots of dead processes (see `Environment.clearStaleReaders`).

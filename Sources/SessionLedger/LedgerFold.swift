@@ -189,25 +189,23 @@ public struct InputLog: FoldSource {
         self.order = stored.indices.sorted { (stored[$0].event.at, stored[$0].seq) < (stored[$1].event.at, stored[$1].seq) }
     }
 
-    /// Reads every event of an NDJSON source with the strict reader; throws `InputErrors`.
+    /// Reads every event of an NDJSON source with the strict reader (the same pipeline as
+    /// `append`); throws `InputErrors`.
     public init(source: InputSource, allErrors: Bool = false) throws {
-        var parser = EventParser()
-        var reader = LineReader(source: source)
-        defer { reader.deallocate() }
+        var options = AppendOptions()
+        options.allErrors = allErrors
+        let pipeline = ParsePipeline(sources: [source], options: options, totalBytes: source.size)
+        defer { pipeline.stop() }
         var events: [Event] = []
         var errors: [InputError] = []
-        while let line = try reader.next() {
-            do {
-                switch line {
-                case .tooLong:
-                    throw InputError(line: reader.lineNumber, key: nil, problem: "longer than \(EventParser.maxLineBytes) bytes")
-                case .text(let bytes):
-                    if let event = try parser.parse(bytes, lineNumber: reader.lineNumber) { events.append(event) }
+        while let items = pipeline.next() {
+            for item in items {
+                switch item {
+                case .event(let event, _): events.append(event)
+                case .error(let error): errors.append(error)
+                case .failure(let error): throw error
+                case .beginSource, .skip: break
                 }
-            } catch var error as InputError {
-                error.file = source.name
-                errors.append(error)
-                if !allErrors { break }
             }
         }
         if !errors.isEmpty { throw InputErrors(errors: errors) }
