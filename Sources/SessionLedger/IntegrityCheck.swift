@@ -54,6 +54,8 @@ struct IntegrityCheck {
         var withSession = 0, withID = 0
         var maxUser: UInt32 = 0, maxSession: UInt32 = 0
         var logEnded = false
+        var lateness = LatenessTracker(maxSkew: nil)
+        var lagged = 0
 
         try txn.withCursor(db.log) { cursor in
             var entry = try cursor.first()
@@ -103,6 +105,12 @@ struct IntegrityCheck {
                     let stored = try txn.get(db.ids, Array(id.utf8)).map { readBE($0, 0, 8) }
                     if stored != seq { problem(seq, "the id index does not point at this event") }
                 }
+                let lag = lateness.lag(header.at)
+                let storedLag = try txn.get(db.lags, Key.seq(seq)).map { $0.count == 8 ? readLE($0, 0, 8) : 0 }
+                if lag > 0 { lagged += 1 }
+                if storedLag != (lag > 0 ? lag : nil) {
+                    problem(seq, lag > 0 ? "the lags index does not hold this event's lag of \(lag) ns" : "the lags index names an event that was not logged late")
+                }
                 if try txn.get(db.byTime, Key.time(header.at, seq: seq)) == nil {
                     problem(seq, "missing from the by_time index")
                 }
@@ -125,6 +133,7 @@ struct IntegrityCheck {
             try expectCount(db.byUser, events, "by_user") { _, value in (readBE(value, 8, 8), true) }
             try expectCount(db.bySession, withSession, "by_session") { _, value in (readBE(value, 0, 8), true) }
             try expectCount(db.ids, withID, "ids") { _, value in (readBE(value, 0, 8), true) }
+            try expectCount(db.lags, lagged, "lags") { key, _ in (readBE(key, 0, 8), true) }
             try expectCount(db.users, Int(maxUser), "users", seqOf: nil)
             try expectCount(db.sessions, Int(maxSession), "sessions", seqOf: nil)
             try expectCount(db.chain, events / Int(HashChain.storedEvery), "chain", seqOf: nil)

@@ -8,8 +8,10 @@ public struct LatenessTracker: Hashable, Sendable {
     /// The largest `at` seen so far; nil before the first event.
     public private(set) var latest: Instant?
 
-    public init(maxSkew: Duration?) {
+    /// `latest`: the largest `at` of the events before the first one to be fed, if any.
+    public init(maxSkew: Duration?, latest: Instant? = nil) {
         self.maxSkew = maxSkew
+        self.latest = latest
     }
 
     /// Whether an event at `at`, next in `seq` order, is late; then counts it.
@@ -18,6 +20,20 @@ public struct LatenessTracker: Hashable, Sendable {
         guard let latest, let maxSkew else { return false }
         // latest - at > maxSkew, without the subtraction that can overflow.
         return at.saturatingAdding(maxSkew) < latest
+    }
+
+    /// Whether an event logged `lag` nanoseconds before the largest earlier `at` is late.
+    public static func isLate(lag: UInt64, maxSkew: Duration?) -> Bool {
+        guard let maxSkew else { return false }
+        return lag > UInt64(max(maxSkew.nanoseconds, 0))
+    }
+
+    /// How far before the largest earlier `at` an event at `at` lies (0 when it does not),
+    /// next in `seq` order; then counts it. What the `lags` index stores.
+    public mutating func lag(_ at: Instant) -> UInt64 {
+        defer { if latest.map({ at > $0 }) ?? true { latest = at } }
+        guard let latest, at < latest else { return 0 }
+        return UInt64(bitPattern: latest.nanoseconds &- at.nanoseconds)
     }
 
     /// The `seq` of every late event of a log read in `seq` order: one pass, memory in

@@ -12,7 +12,7 @@ public final class Ledger {
     public enum Access: Sendable { case readOnly, readWrite }
 
     /// The format name stored under `meta/format`.
-    public static let formatName = "sledger-1"
+    public static let formatName = "sledger-2"
 
     public let path: String
     public let access: Access
@@ -33,16 +33,22 @@ public final class Ledger {
         var byUser: Database
         var bySession: Database
         var byTime: Database
+        /// How far back in time each out-of-order event was logged (`seq` -> lag): what
+        /// `late-event` is decided from for any `max_skew`.
+        var lags: Database
+        /// Derived state as of an instant, a cache beside the log (docs/FORMAT.md).
+        var checkpoints: Database
 
         static let layout: [(String, Database.Flags)] = [
             ("log", []), ("chain", []), ("meta", []), ("ids", []), ("users", []), ("sessions", []),
             ("by_user", [.duplicateSort, .duplicateFixed]), ("by_session", [.duplicateSort, .duplicateFixed]),
-            ("by_time", []),
+            ("by_time", []), ("lags", []), ("checkpoints", []),
         ]
 
         init(_ handles: [Database]) {
-            (log, chain, meta, ids, users, sessions, byUser, bySession, byTime) =
-                (handles[0], handles[1], handles[2], handles[3], handles[4], handles[5], handles[6], handles[7], handles[8])
+            (log, chain, meta, ids, users, sessions, byUser, bySession, byTime, lags, checkpoints) =
+                (handles[0], handles[1], handles[2], handles[3], handles[4], handles[5], handles[6], handles[7], handles[8],
+                 handles[9], handles[10])
         }
     }
 
@@ -135,6 +141,11 @@ public final class Ledger {
 
     private static func openDatabases(_ env: Environment, create: Bool) throws -> Databases {
         let existing: [Database]? = try env.read { txn in
+            // A ledger of another format is named as such, not taken for a missing one.
+            if let meta = try txn.openDatabase("meta", flags: []), let format = try txn.get(meta, Key.format),
+               !format.elementsEqual(formatName.utf8) {
+                throw LedgerError.unsupportedFormat(path: env.path, found: String(decoding: format, as: UTF8.self))
+            }
             var handles: [Database] = []
             for (name, flags) in Databases.layout {
                 guard let handle = try txn.openDatabase(name, flags: flags) else { return nil }
@@ -216,6 +227,7 @@ public enum LedgerError: Error, CustomStringConvertible {
     case cannotCreate(path: String, reason: String)
     case storage(LMDBError, path: String)
     case damaged(seq: UInt64?, problem: String)
+    case unsupportedFormat(path: String, found: String)
 
     public var description: String {
         switch self {
@@ -233,6 +245,8 @@ public enum LedgerError: Error, CustomStringConvertible {
                 return "the ledger at \(path) is damaged or not a ledger: \(error); run `sledger check`"
             default: return "storage error in \(path): \(error)"
             }
+        case .unsupportedFormat(let path, let found):
+            return "the ledger at \(path) has format \"\(MessageText.escape(found, quotes: true))\", this sledger reads \"\(Ledger.formatName)\": export it with the sledger that wrote it and import the export"
         case .damaged(let seq, let problem):
             let place = seq.map { "at seq \($0)" } ?? "in the ledger"
             return "damage \(place): \(problem); run `sledger check` for details"

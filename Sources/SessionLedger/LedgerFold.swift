@@ -145,23 +145,27 @@ extension LedgerSnapshot: FoldSource {
 
     public func verify() throws { try verifyTimeIndexCount() }
 
-    /// The `seq` of every late event (SPEC.md section 5), from one pass over the log's record
-    /// headers in `seq` order.
+    /// The `seq` of every late event (SPEC.md section 5), read from the `lags` index: one
+    /// entry per event logged after a later one (`sledger check` verifies it against the log).
     public func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> {
-        guard maxSkew != nil else { return [] }
-        var tracker = LatenessTracker(maxSkew: maxSkew)
+        guard let maxSkew else { return [] }
         var late = Set<UInt64>()
-        try txn.withCursor(db.log) { cursor in
+        try txn.withCursor(db.lags) { cursor in
             try cursor.forEach(from: cursor.first()) { entry in
-                let seq = readBE(entry.key, 0, 8)
-                let header: Record.Header
-                do {
-                    header = try Record.header(entry.value)
-                } catch let damage as Record.Damage {
-                    throw LedgerError.damaged(seq: seq, problem: damage.problem)
-                }
-                if tracker.isLate(header.at) { late.insert(seq) }
+                if LatenessTracker.isLate(lag: readLE(entry.value, 0, 8), maxSkew: maxSkew) { late.insert(readBE(entry.key, 0, 8)) }
                 return true
+            }
+        }
+        return late
+    }
+
+    /// The late events among `seqs` (for a slice of the log: one lookup each).
+    func lateSeqs<S: Sequence>(among seqs: S, maxSkew: Duration?) throws -> Set<UInt64> where S.Element == UInt64 {
+        guard let maxSkew else { return [] }
+        var late = Set<UInt64>()
+        for seq in seqs {
+            if let lag = try txn.get(db.lags, Key.seq(seq)), LatenessTracker.isLate(lag: readLE(lag, 0, 8), maxSkew: maxSkew) {
+                late.insert(seq)
             }
         }
         return late

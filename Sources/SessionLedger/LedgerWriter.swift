@@ -129,6 +129,8 @@ struct AppendBatch {
     var chain: HashChain
     var userCount: UInt32
     var sessionCount: UInt32
+    /// The largest `at` stored so far, for the `lags` index.
+    var lateness: LatenessTracker
     var userCache: [ByteIdentity: UInt32] = [:]
     var sessionCache: [ByteIdentity: UInt32] = [:]
     var record: [UInt8] = []
@@ -151,6 +153,7 @@ struct AppendBatch {
         self.firstSeq = chain.seq + 1
         self.userCount = UInt32(try txn.count(db.users))
         self.sessionCount = UInt32(try txn.count(db.sessions))
+        self.lateness = LatenessTracker(maxSkew: nil, latest: try snapshot.timeRange()?.last)
         record.reserveCapacity(512)
     }
 
@@ -220,6 +223,14 @@ struct AppendBatch {
         }
         if seq % HashChain.storedEvery == 0 {
             try txn.put(db.chain, Key.seq(seq), chain.value, flags: .append)
+        }
+        let lag = lateness.lag(event.at)
+        if lag > 0 {
+            // Logged after a later event: keep by how much, so `late-event` can be decided for
+            // any `max_skew` without a pass over the log.
+            try withUnsafeBytes(of: seqKey) { key in
+                try withUnsafeBytes(of: lag.littleEndian) { try txn.put(db.lags, key, $0, flags: .append) }
+            }
         }
         pending.add(seq: seq, at: event.at, user: userNumber, session: sessionNumber)
         if pending.count >= PendingIndexes.flushAt { try pending.flush(txn, db) }

@@ -8,7 +8,7 @@
 /// token deletions, all in `by_session`) or through the user's own `logout_all` (in `by_user`);
 /// an earlier login of the same id by someone else, which makes the user's login a
 /// `duplicate-session`, names the session too. Other sessions in the slice are partial and
-/// must not be reported. Only state is derived: `late-event` needs the whole log.
+/// must not be reported. `late-event` comes from the `lags` index, which the writer keeps.
 public struct UserLog: FoldSource {
     public let user: String
     private let snapshot: LedgerSnapshot
@@ -18,32 +18,58 @@ public struct UserLog: FoldSource {
     public init(snapshot: LedgerSnapshot, user: String) throws {
         self.user = user
         self.snapshot = snapshot
-        guard let number = try snapshot.userNumber(user) else {
+        entries = try UserLog.slice(snapshot, user: try snapshot.userNumber(user), session: nil)
+    }
+
+    /// The slice for `session S`: the events of the user whose login created it (the first in
+    /// (`at`, `seq`) order, as the fold applies them) with every event naming their sessions;
+    /// when no login created it, only the events naming it. Folding it gives the session's
+    /// exact state, and its events' findings.
+    public init(snapshot: LedgerSnapshot, ownerOf session: String) throws {
+        self.snapshot = snapshot
+        guard let number = try snapshot.sessionNumber(session) else {
+            user = ""
             entries = []
             return
         }
-        var seqs = Set<UInt64>()
-        var loggedIn = Set<UInt32>()
-        var slice: [(at: Instant, seq: UInt64)] = []
-        for seq in try snapshot.seqs(ofUser: number) {
-            let header = try snapshot.header(seq: seq)
-            guard header.userNumber == number else {
-                throw LedgerError.damaged(seq: seq, problem: "by_user files seq \(seq) under another user")
+        var owner: (at: Instant, seq: UInt64, user: UInt32)?
+        for seq in try snapshot.seqs(ofSession: number) {
+            let header = try snapshot.header(seq: seq, session: number)
+            if header.kind == .login, owner.map({ (header.at, seq) < ($0.at, $0.seq) }) ?? true {
+                owner = (header.at, seq, header.userNumber)
             }
-            if seqs.insert(seq).inserted { slice.append((header.at, seq)) }
-            if header.kind == .login, header.sessionNumber != 0 { loggedIn.insert(header.sessionNumber) }
         }
-        for session in loggedIn {
-            for seq in try snapshot.seqs(ofSession: session) where !seqs.contains(seq) {
+        if let owner, let stored = try snapshot.event(seq: owner.seq) {
+            user = stored.event.user
+        } else {
+            user = ""
+        }
+        entries = try UserLog.slice(snapshot, user: owner?.user, session: number)
+    }
+
+    private static func slice(_ snapshot: LedgerSnapshot, user number: UInt32?, session: UInt32?) throws -> [(at: Instant, seq: UInt64)] {
+        var seqs = Set<UInt64>()
+        var sessions = Set<UInt32>()
+        var slice: [(at: Instant, seq: UInt64)] = []
+        if let session { sessions.insert(session) }
+        if let number {
+            for seq in try snapshot.seqs(ofUser: number) {
                 let header = try snapshot.header(seq: seq)
-                guard header.sessionNumber == session else {
-                    throw LedgerError.damaged(seq: seq, problem: "by_session files seq \(seq) under another session")
+                guard header.userNumber == number else {
+                    throw LedgerError.damaged(seq: seq, problem: "by_user files seq \(seq) under another user")
                 }
+                if seqs.insert(seq).inserted { slice.append((header.at, seq)) }
+                if header.kind == .login, header.sessionNumber != 0 { sessions.insert(header.sessionNumber) }
+            }
+        }
+        for session in sessions {
+            for seq in try snapshot.seqs(ofSession: session) where !seqs.contains(seq) {
+                let header = try snapshot.header(seq: seq, session: session)
                 seqs.insert(seq)
                 slice.append((header.at, seq))
             }
         }
-        entries = slice.sorted { ($0.at, $0.seq) < ($1.at, $1.seq) }
+        return slice.sorted { ($0.at, $0.seq) < ($1.at, $1.seq) }
     }
 
     public var hasRecorded: Bool { true }
@@ -58,8 +84,10 @@ public struct UserLog: FoldSource {
         }
     }
 
-    /// Always empty: lateness is a property of the whole log, and a slice derives state only.
-    public func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> { [] }
+    /// From the `lags` index, which the writer keeps for the whole log: one lookup per event.
+    public func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> {
+        try snapshot.lateSeqs(among: entries.lazy.map(\.seq), maxSkew: maxSkew)
+    }
 
     public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                         _ body: (StoredEvent) throws -> Bool) throws {
@@ -85,5 +113,14 @@ extension LedgerSnapshot {
         } catch let damage as Record.Damage {
             throw LedgerError.damaged(seq: seq, problem: damage.problem)
         }
+    }
+
+    /// The header at `seq`, which `by_session` files under `session`.
+    func header(seq: UInt64, session: UInt32) throws -> Record.Header {
+        let header = try header(seq: seq)
+        guard header.sessionNumber == session else {
+            throw LedgerError.damaged(seq: seq, problem: "by_session files seq \(seq) under another session")
+        }
+        return header
     }
 }

@@ -20,7 +20,8 @@ struct SessionCommand: ParsableCommand {
         let fold = LedgerFold(policy: try policy.load(), horizon: .through(t), findings: .all)
         var rows: [(at: Instant, cells: [Cell], findings: [Finding])] = []
         let result = try ledger.read { snapshot in
-            try fold.run(snapshot, traceWhen: { ($0.session?.isSameID(as: id) ?? false) || $0.kind == .logoutAll }) { step in
+            // Only the owner's slice of the log, through the indexes (UserLog explains why it suffices).
+            try fold.run(try UserLog(snapshot: snapshot, ownerOf: id), traceWhen: { ($0.session?.isSameID(as: id) ?? false) || $0.kind == .logoutAll }) { step in
                 let e = step.event.event
                 let changed = step.changes.first { $0.after.session.isSameID(as: id) }
                 guard (e.session?.isSameID(as: id) ?? false) || changed != nil else { return }

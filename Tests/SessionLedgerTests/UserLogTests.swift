@@ -26,6 +26,58 @@ final class UserLogTests: XCTestCase {
         }
     }
 
+    /// `session S` folds the slice of the user whose login created S: the same state, and the
+    /// same findings on the events naming S (`late-event` included, from the lags index), as
+    /// the whole log.
+    func testASessionsSliceGivesTheSameStateAndFindingsAsTheWholeLog() throws {
+        for seed in UInt64(1)...8 {
+            var generator = TestLogGenerator(seed: seed)
+            let policy = generator.policy()
+            let events = generator.events()
+            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
+            _ = try ledger.append(events: events)
+            let sessions = Set(events.compactMap(\.session)).sorted()
+            let instants = events.map(\.at).sorted()
+            try ledger.read { snapshot in
+                for horizon in [LedgerFold.Horizon.all, .through(instants[instants.count / 2])] {
+                    for session in sessions {
+                        let fold = LedgerFold(policy: policy, horizon: horizon, findings: FindingFilter(session: session))
+                        let whole = try fold.run(snapshot)
+                        let slice = try fold.run(UserLog(snapshot: snapshot, ownerOf: session))
+                        XCTAssertEqual(slice.derivation.session(session), whole.derivation.session(session), "seed \(seed), session \(session)")
+                        XCTAssertEqual(slice.findings, whole.findings, "seed \(seed), session \(session), \(horizon)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The lags index gives the late events that a pass over the log in `seq` order finds.
+    func testTheLagsIndexGivesTheLateEventsOfASeqOrderPass() throws {
+        var lateSeen = 0
+        for seed in UInt64(1)...6 {
+            var generator = TestLogGenerator(seed: seed)
+            let events = generator.events()
+            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
+            // In three calls: the writer must carry the largest `at` over from the stored log.
+            let thirds = [0, events.count / 3, 2 * events.count / 3, events.count]
+            for i in 0..<3 { _ = try ledger.append(events: Array(events[thirds[i]..<thirds[i + 1]])) }
+            for skew in [nil, Duration.seconds(0), .seconds(300), .seconds(3_599)] {
+                var latest: Instant?
+                var expected = Set<UInt64>()
+                for (i, event) in events.enumerated() {
+                    if let l = latest, l.nanoseconds - event.at.nanoseconds > (skew?.nanoseconds ?? .max) { expected.insert(UInt64(i + 1)) }
+                    latest = max(latest ?? event.at, event.at)
+                }
+                let late = try ledger.read { try $0.lateSeqs(maxSkew: skew) }
+                XCTAssertEqual(late, expected, "seed \(seed), max_skew \(String(describing: skew))")
+                lateSeen += expected.count
+            }
+            XCTAssertTrue(try ledger.check().isIntact)
+        }
+        XCTAssertGreaterThan(lateSeen, 0, "the generated logs have late events")
+    }
+
     func testAUserTheLedgerHasNeverSeenHasNoSessions() throws {
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 50))])
