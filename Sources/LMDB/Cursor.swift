@@ -24,6 +24,7 @@ public struct Cursor {
     public func first() throws -> Entry? { try move(MDB_FIRST) }
     public func last() throws -> Entry? { try move(MDB_LAST) }
     public func next() throws -> Entry? { try move(MDB_NEXT) }
+    public func previous() throws -> Entry? { try move(MDB_PREV) }
     /// The next value of the current key only.
     public func nextValue() throws -> Entry? { try move(MDB_NEXT_DUP) }
 

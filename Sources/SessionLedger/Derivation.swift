@@ -38,6 +38,20 @@ public struct Derivation: Sendable {
         self.policy = policy
     }
 
+    /// Resumes from a checkpoint: `sessions` (in login order) as they stood after every event
+    /// with `at <= after`, all active then. The events to apply next must come after `after`.
+    public init(policy: Policy, resuming sessions: [SessionState], after: Instant) {
+        self.policy = policy
+        for state in sessions {
+            states[ByteIdentity(state.session)] = state
+            order.append(state.session)
+            byUser[ByteIdentity(state.user), default: []].append(state.session)
+            openByUser[ByteIdentity(state.user), default: []].append(state.session)
+        }
+        lastAt = after
+        lastSeq = .max
+    }
+
     // MARK: - State
 
     /// The state of session `id`, nil if no login of it has been applied.

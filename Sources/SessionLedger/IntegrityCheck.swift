@@ -12,6 +12,8 @@ public struct CheckReport: Sendable {
     public var events: UInt64 = 0
     public var head = HashChain()
     public var problems: [Problem] = []
+    /// How many checkpoints there are (verified when the log is intact).
+    public var checkpoints = 0
     /// True when `--digest` was given and the ledger still holds exactly that prefix.
     public var digestMatched: Bool?
 
@@ -23,12 +25,18 @@ public struct CheckReport: Sendable {
 
 extension Ledger {
     /// Verifies every record, `seq` contiguity, the hash chain and every index against the log;
-    /// with `digest`, that the ledger still holds exactly that prefix (docs/FORMAT.md).
+    /// with `digest`, that the ledger still holds exactly that prefix; and, when all that holds,
+    /// every checkpoint against a refold of the log (docs/FORMAT.md).
     public func check(digest: (seq: UInt64, value: [UInt8])? = nil) throws -> CheckReport {
-        try read { snapshot in
+        var report = try read { snapshot in
             var check = IntegrityCheck(snapshot: snapshot)
             return try check.run(digest: digest)
         }
+        if report.isIntact {
+            report.checkpoints = try read { try $0.txn.count($0.db.checkpoints) }
+            report.problems += try checkpointProblems()
+        }
+        return report
     }
 }
 

@@ -80,13 +80,17 @@ public struct LedgerFold {
     /// With `onFinding`, each finding the filter lets through is handed over as it is found
     /// and none is kept, so memory stays bounded by the sessions however many findings a log
     /// has; without it they are collected in `Result.findings`.
-    public func run(_ source: some FoldSource, traceWhen: ((Event) -> Bool)? = nil,
+    ///
+    /// `resuming` starts from a derivation resumed from a checkpoint instead of an empty one
+    /// (state only: `findings` must be nil); the source then holds the events after it.
+    public func run(_ source: some FoldSource, resuming: Derivation? = nil, traceWhen: ((Event) -> Bool)? = nil,
                     progress: ((Int) -> Void)? = nil, onFinding: ((Finding) throws -> Void)? = nil,
                     trace: ((Step) throws -> Void)? = nil) throws -> Result {
+        precondition(resuming == nil || findings == nil, "a fold resumed from a checkpoint derives state only")
         try source.verify()
         let late = findings == nil ? [] : try source.lateSeqs(maxSkew: policy.maxSkew)
         let checkFuture = findings != nil && source.hasRecorded
-        var derivation = Derivation(policy: policy)
+        var derivation = resuming ?? Derivation(policy: policy)
         var kept: [Finding] = []
         var scratch: [Finding] = []
         var events = 0

@@ -106,6 +106,12 @@ public struct LedgerSnapshot {
     /// (`id`, `ip`, `agent`, `meta`), which saves making them into strings.
     public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                         _ body: (StoredEvent) throws -> Bool) throws {
+        try forEachRecordInTimeOrder(from: from, to: to, foldOnly: foldOnly) { try body($1) }
+    }
+
+    /// The same, with each record's header (its user and session numbers).
+    func forEachRecordInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
+                                  _ body: (Record.Header, StoredEvent) throws -> Bool) throws {
         try txn.withCursor(db.byTime) { cursor in
             let start = from.map { Key.time($0, seq: 0) } ?? []
             let first = start.isEmpty ? try cursor.first() : try cursor.seek(atLeast: start)
@@ -116,12 +122,12 @@ public struct LedgerSnapshot {
                 guard let record = try txn.get(db.log, Key.seq(seq)) else {
                     throw LedgerError.damaged(seq: seq, problem: "by_time names seq \(seq), which the log does not hold")
                 }
-                let stored = try decode(seq: seq, record, foldOnly: foldOnly)
+                let (header, stored) = try decodeWithHeader(seq: seq, record, foldOnly: foldOnly)
                 // An index entry and its record must agree: a swapped or misfiled record is damage.
                 guard stored.event.at == at else {
                     throw LedgerError.damaged(seq: seq, problem: "the record at seq \(seq) is not the event by_time files there")
                 }
-                return try body(stored)
+                return try body(header, stored)
             }
         }
     }
@@ -167,9 +173,13 @@ public struct LedgerSnapshot {
     }
 
     func decode(seq: UInt64, _ bytes: UnsafeRawBufferPointer, foldOnly: Bool = false) throws -> StoredEvent {
+        try decodeWithHeader(seq: seq, bytes, foldOnly: foldOnly).stored
+    }
+
+    func decodeWithHeader(seq: UInt64, _ bytes: UnsafeRawBufferPointer, foldOnly: Bool) throws -> (header: Record.Header, stored: StoredEvent) {
         do {
             let (header, event) = try Record.decode(bytes, foldOnly: foldOnly)
-            return StoredEvent(seq: seq, recorded: header.recorded, event: event)
+            return (header, StoredEvent(seq: seq, recorded: header.recorded, event: event))
         } catch let damage as Record.Damage {
             throw LedgerError.damaged(seq: seq, problem: damage.problem)
         }

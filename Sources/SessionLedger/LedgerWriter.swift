@@ -10,6 +10,9 @@ public struct AppendOptions {
     public var allErrors = false
     /// Called now and then while reading, for a progress line on a terminal.
     public var progress: ((AppendProgress) -> Void)?
+    /// After a call that stored events, write checkpoints when `checkpointSpacing` events lie
+    /// past the latest one (nil: never).
+    public var checkpointSpacing: Int? = Checkpoint.defaultSpacing
     public init() {}
 }
 
@@ -26,6 +29,11 @@ public struct AppendSummary: Sendable {
     public var duplicates: Int
     /// The head after the call.
     public var head: HashChain
+    /// Checkpoints written after the call.
+    public var checkpointsWritten = 0
+    /// Why writing checkpoints failed, if it did: the events are stored all the same (queries
+    /// then fold from an earlier checkpoint).
+    public var checkpointError: String?
 }
 
 /// Every bad line of a refused call (just the first without `allErrors`).
@@ -48,13 +56,14 @@ extension Ledger {
         let prefault = DispatchGroup()
         var attempt = 0
         var previousSize = 0
+        var summary: AppendSummary
         do {
             try clearStaleReaders()
             defer {
                 prefault.wait()
                 try? env.releaseDisk(from: (try? env.info().usedBytes) ?? Int.max)
             }
-            return try env.writeGrowingMap(prepare: {
+            summary = try env.writeGrowingMap(prepare: {
                 prefault.wait()  // no resize while the pre-fault thread walks the map
                 attempt += 1
                 try prepareRoom(attempt: attempt, inputBytes: totalBytes, previousSize: &previousSize)
@@ -75,6 +84,14 @@ extension Ledger {
         } catch let error as LMDBError {
             throw LedgerError.storage(error, path: path)
         }
+        if summary.imported > 0, let spacing = options.checkpointSpacing {
+            do {
+                summary.checkpointsWritten = try writeCheckpointsIfDue(spacing: spacing)
+            } catch {
+                summary.checkpointError = "\(error)"
+            }
+        }
+        return summary
     }
 
     /// Appends events given as values (for library users and tests): the same path as NDJSON.
@@ -95,7 +112,7 @@ extension Ledger {
     /// reservation the disk cannot give is a clean "disk full" before the call writes anything.
     /// The first attempt reserves twice the input plus 16 MiB (records and indexes take about
     /// 1.7 times the NDJSON), each retry twice as much, never more than the disk has free.
-    private func prepareRoom(attempt: Int, inputBytes: Int?, previousSize: inout Int) throws {
+    func prepareRoom(attempt: Int, inputBytes: Int?, previousSize: inout Int) throws {
         let used = try env.info().usedBytes
         let want = (2 * (inputBytes ?? 0) + (16 << 20)) << min(attempt - 1, 20)
         var fs = statvfs()
@@ -131,6 +148,10 @@ struct AppendBatch {
     var sessionCount: UInt32
     /// The largest `at` stored so far, for the `lags` index.
     var lateness: LatenessTracker
+    /// The latest checkpoint's instant: an event at or before it makes the checkpoints from
+    /// its instant on stale, and they are removed in this transaction.
+    let latestCheckpoint: Instant?
+    var staleFrom: Instant?
     var userCache: [ByteIdentity: UInt32] = [:]
     var sessionCache: [ByteIdentity: UInt32] = [:]
     var record: [UInt8] = []
@@ -154,6 +175,7 @@ struct AppendBatch {
         self.userCount = UInt32(try txn.count(db.users))
         self.sessionCount = UInt32(try txn.count(db.sessions))
         self.lateness = LatenessTracker(maxSkew: nil, latest: try snapshot.timeRange()?.last)
+        self.latestCheckpoint = try txn.withCursor(db.checkpoints) { try $0.last().map { Instant(biased: readBE($0.key, 0, 8)) } }
         record.reserveCapacity(512)
     }
 
@@ -232,6 +254,9 @@ struct AppendBatch {
                 try withUnsafeBytes(of: lag.littleEndian) { try txn.put(db.lags, key, $0, flags: .append) }
             }
         }
+        if let checkpoint = latestCheckpoint, event.at <= checkpoint, staleFrom.map({ event.at < $0 }) ?? true {
+            staleFrom = event.at
+        }
         pending.add(seq: seq, at: event.at, user: userNumber, session: sessionNumber)
         if pending.count >= PendingIndexes.flushAt { try pending.flush(txn, db) }
         imported += 1
@@ -258,6 +283,16 @@ struct AppendBatch {
     mutating func finish() throws -> AppendSummary {
         if !errors.isEmpty { throw InputErrors(errors: errors) }
         try pending.flush(txn, db)
+        if let staleFrom {
+            // A checkpoint is the state after every event up to its instant: one with an event
+            // at or before its instant that it does not hold is wrong, not merely old.
+            let stale = try txn.withCursor(db.checkpoints) { cursor in
+                var keys: [[UInt8]] = []
+                try cursor.forEach(from: cursor.seek(atLeast: Checkpoint.key(staleFrom))) { keys.append(Array($0.key)); return true }
+                return keys
+            }
+            for key in stale { _ = try txn.delete(db.checkpoints, key) }
+        }
         if imported > 0 {
             var head: [UInt8] = []
             appendLE(chain.seq, 8, &head)

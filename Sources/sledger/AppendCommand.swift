@@ -36,7 +36,11 @@ enum Ingest {
             return try {
                 let ledger = try options.openForWriting()
                 created = ledger.wasCreated
-                return try ledger.append(sources, options: appendOptions)
+                let summary = try ledger.append(sources, options: appendOptions)
+                if let problem = summary.checkpointError {
+                    Output.error("warning: the events are stored, but writing checkpoints failed: \(problem)")
+                }
+                return summary
             }()
         } catch {
             // A refused call leaves things as they were: if there was no ledger, there is none.

@@ -38,6 +38,7 @@ struct CheckCommand: ParsableCommand {
             var line = report.events == 0
                 ? "ok: the ledger is empty, head \(report.head.digest)"
                 : "ok: \(report.events) events, seq 1 to \(report.events) contiguous, chain and indexes verified, head \(report.head.digest)"
+            if report.checkpoints > 0 { line += "; \(report.checkpoints) checkpoints verified" }
             if report.digestMatched == true { line += "; digest \(digest!) matches" }
             Output.line(line)
             return

@@ -42,9 +42,19 @@ enum ActiveSessions {
             case .at(let t): horizon = .through(t)
             case .range(_, let to): horizon = .before(to)
             }
-            let fold = LedgerFold(policy: policy, horizon: horizon)
-            let sessions = try user.map { try fold.run(UserLog(snapshot: snapshot, user: $0)).derivation.sessions(ofUser: $0) }
-                ?? fold.run(snapshot).derivation.sessions
+            let sessions: [SessionState]
+            if let user {
+                sessions = try LedgerFold(policy: policy, horizon: horizon).run(UserLog(snapshot: snapshot, user: user))
+                    .derivation.sessions(ofUser: user)
+            } else {
+                // From the latest checkpoint at or before the first instant looked at.
+                let readsFrom: Instant
+                switch when {
+                case .at(let t): readsFrom = t
+                case .range(let from, _): readsFrom = from
+                }
+                sessions = try snapshot.stateFold(policy: policy, horizon: horizon, readsFrom: readsFrom).sessions
+            }
             switch when {
             case .at(let t):
                 return (sessions.filter { $0.isActive(at: t) }, t)

@@ -1,0 +1,135 @@
+import Crypto
+
+/// Derived state as of an instant, stored beside the log as a cache (docs/FORMAT.md,
+/// "Checkpoints"): what a state query folds from instead of the log's first event.
+///
+/// A checkpoint at `at` is the fold of every event with `at` at or before it, reduced to what
+/// a later state can still depend on:
+/// - the sessions active at `at`, whole and in login order: a session that is not active
+///   at `at` never becomes active again (SessionState), so no later event changes it;
+/// - the numbers of every session logged in by then (`loggedIn`): a later login of one of
+///   them is a `duplicate-session`, which has no effect, so a fold resumed from here skips it.
+/// Everything else a later event can do to an inactive session is a finding without effect,
+/// so checkpoints serve state queries (`who`, `sessions`), never findings.
+public struct Checkpoint: Equatable, Sendable {
+    public static let version: UInt8 = 1
+
+    /// Every event with `at <= self.at` is folded in.
+    public var at: Instant
+    /// The head `seq` when it was folded: a later event with `at <= self.at` invalidates it.
+    public var headSeq: UInt64
+    /// How many events it folds (those with `at <= self.at`).
+    public var events: UInt64
+    /// SHA-256 of the policy's canonical JSON: only a fold under the same policy may use it.
+    public var policyDigest: [UInt8]
+    /// The sessions active at `at`, in login order.
+    public var sessions: [SessionState]
+    /// Bit `n` is set when session number `n` had a login with `at <= self.at`.
+    public var loggedIn: [UInt8]
+
+    public static func digest(of policy: Policy) -> [UInt8] {
+        Array(SHA256.hash(data: Array(policy.canonicalJSON().utf8)))
+    }
+
+    /// Whether session number `n` was logged in by `at`.
+    public func wasLoggedIn(_ n: UInt32) -> Bool {
+        let byte = Int(n >> 3)
+        return byte < loggedIn.count && loggedIn[byte] & (1 << (n & 7)) != 0
+    }
+
+    // MARK: - Bytes
+
+    /// The stored value: a fixed header, the sessions, the bitset, and a CRC-32 of all before it.
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = [Checkpoint.version, 0, 0, 0]
+        appendLE(UInt64(bitPattern: at.nanoseconds), 8, &out)
+        appendLE(headSeq, 8, &out)
+        appendLE(events, 8, &out)
+        out += policyDigest
+        appendLE(UInt64(sessions.count), 4, &out)
+        for s in sessions {
+            Record.appendString(s.session, &out)
+            Record.appendString(s.user, &out)
+            Record.appendString(s.client, &out)
+            Record.appendString(s.method, &out)
+            appendLE(UInt64(bitPattern: s.loginAt.nanoseconds), 8, &out)
+            appendLE(s.loginSeq, 8, &out)
+            appendLE(UInt64(bitPattern: s.lastExtendedAt.nanoseconds), 8, &out)
+            out.append(s.expiresAt == nil ? 0 : 1)
+            appendLE(UInt64(bitPattern: s.expiresAt?.nanoseconds ?? 0), 8, &out)
+            appendLE(UInt64(s.refreshCount), 4, &out)
+        }
+        appendLE(UInt64(loggedIn.count), 4, &out)
+        out += loggedIn
+        let crc = out.withUnsafeBytes { CRC32.checksum($0) }
+        appendLE(UInt64(crc), 4, &out)
+        return out
+    }
+
+    /// Reads a stored value; nil when it is damaged (wrong checksum, version or layout), so
+    /// that the caller skips it. The policy gives each session its client's rules.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, policy: Policy) -> Checkpoint? {
+        guard bytes.count >= 68, bytes[0] == version else { return nil }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 4)])
+        guard CRC32.checksum(body) == UInt32(readLE(bytes, bytes.count - 4, 4)) else { return nil }
+        var i = 4
+        func int(_ width: Int) -> UInt64? {
+            guard i + width <= body.count else { return nil }
+            defer { i += width }
+            return readLE(body, i, width)
+        }
+        func string() -> String? {
+            guard let n = int(2).map(Int.init), i + n <= body.count else { return nil }
+            defer { i += n }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: body[i..<(i + n)]), as: UTF8.self)
+        }
+        guard let at = int(8), let headSeq = int(8), let events = int(8), i + 32 <= body.count else { return nil }
+        let digest = Array(body[i..<(i + 32)])
+        i += 32
+        guard let count = int(4).map(Int.init), count <= body.count else { return nil }
+        var sessions: [SessionState] = []
+        sessions.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let session = string(), let user = string(), let client = string(), let method = string(),
+                  let loginAt = int(8), let loginSeq = int(8), let lastExtended = int(8), let hasExpiry = int(1),
+                  let expires = int(8), let refreshes = int(4) else { return nil }
+            var state = SessionState(session: session, user: user, client: client, method: method,
+                                     loginAt: Instant(nanoseconds: Int64(bitPattern: loginAt)), loginSeq: loginSeq,
+                                     rules: policy.client(client))
+            state.lastExtendedAt = Instant(nanoseconds: Int64(bitPattern: lastExtended))
+            state.expiresAt = hasExpiry == 1 ? Instant(nanoseconds: Int64(bitPattern: expires)) : nil
+            state.refreshCount = Int(refreshes)
+            sessions.append(state)
+        }
+        guard let bits = int(4).map(Int.init), i + bits == body.count else { return nil }
+        return Checkpoint(at: Instant(nanoseconds: Int64(bitPattern: at)), headSeq: headSeq, events: events,
+                          policyDigest: digest, sessions: sessions, loggedIn: Array(body[i...]))
+    }
+}
+
+/// Builds checkpoints along a fold: the caller applies events in (`at`, `seq`) order and
+/// calls `note` for each; `capture` then reduces the derivation to a checkpoint.
+struct CheckpointBuilder {
+    let policy: Policy
+    let digest: [UInt8]
+    private(set) var loggedIn: [UInt8] = []
+
+    init(policy: Policy, resuming checkpoint: Checkpoint?) {
+        self.policy = policy
+        self.digest = Checkpoint.digest(of: policy)
+        self.loggedIn = checkpoint?.loggedIn ?? []
+    }
+
+    /// Records that a login of session number `n` was applied.
+    mutating func noteLogin(session n: UInt32) {
+        guard n != 0 else { return }
+        let byte = Int(n >> 3)
+        if byte >= loggedIn.count { loggedIn += [UInt8](repeating: 0, count: byte + 1 - loggedIn.count) }
+        loggedIn[byte] |= 1 << (n & 7)
+    }
+
+    func capture(_ derivation: Derivation, at: Instant, headSeq: UInt64, events: UInt64) -> Checkpoint {
+        Checkpoint(at: at, headSeq: headSeq, events: events, policyDigest: digest,
+                   sessions: derivation.sessions.filter { $0.isActive(at: at) }, loggedIn: loggedIn)
+    }
+}

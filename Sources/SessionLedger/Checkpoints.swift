@@ -1,0 +1,241 @@
+import LMDB
+
+/// Where checkpoints are written, found, used and verified (docs/FORMAT.md, "Checkpoints").
+extension Checkpoint {
+    /// Events between two checkpoints, in time order, by default.
+    public static let defaultSpacing = 1 << 20
+
+    /// The `checkpoints` key: the instant, biased, big-endian (time order).
+    static func key(_ at: Instant) -> [UInt8] {
+        var out: [UInt8] = []
+        appendBE(at.biased, 8, &out)
+        return out
+    }
+}
+
+extension LedgerSnapshot {
+    /// The latest checkpoint at or before `t` that this policy may use: intact (checksum,
+    /// layout), written under the same policy, and consistent with the head. Damaged or
+    /// foreign ones are skipped, never trusted.
+    public func checkpoint(atOrBefore t: Instant, policy: Policy) throws -> Checkpoint? {
+        let digest = Checkpoint.digest(of: policy)
+        let head = try eventCount()
+        return try txn.withCursor(db.checkpoints) { cursor in
+            var entry = try cursor.seek(atLeast: Checkpoint.key(t.saturatingAdding(Duration(nanoseconds: 1))))
+            entry = entry == nil ? try cursor.last() : try cursor.previous()
+            while let current = entry {
+                if let checkpoint = Checkpoint.decode(current.value, policy: policy), checkpoint.at <= t,
+                   checkpoint.policyDigest == digest, checkpoint.headSeq <= head, checkpoint.events <= head {
+                    return checkpoint
+                }
+                entry = try cursor.previous()
+            }
+            return nil
+        }
+    }
+
+    /// How many checkpoints are stored.
+    public func checkpointCount() throws -> Int { try txn.count(db.checkpoints) }
+
+    /// Every stored checkpoint, as (key instant, decoded value or nil when damaged).
+    func storedCheckpoints(policy: Policy) throws -> [(at: Instant, checkpoint: Checkpoint?)] {
+        try txn.withCursor(db.checkpoints) { cursor in
+            var out: [(Instant, Checkpoint?)] = []
+            try cursor.forEach(from: cursor.first()) { entry in
+                out.append((Instant(biased: readBE(entry.key, 0, 8)), Checkpoint.decode(entry.value, policy: policy)))
+                return true
+            }
+            return out
+        }
+    }
+
+    /// The state a state query reads (no findings): folded from the latest usable checkpoint
+    /// at or before `readsFrom` (the earliest instant whose status the caller looks at), or
+    /// from the first event when there is none. The answer is the same either way.
+    public func stateFold(policy: Policy, horizon: LedgerFold.Horizon, readsFrom: Instant) throws -> Derivation {
+        let fold = LedgerFold(policy: policy, horizon: horizon)
+        guard let checkpoint = try checkpoint(atOrBefore: readsFrom, policy: policy) else {
+            return try fold.run(self).derivation
+        }
+        let resumed = Derivation(policy: policy, resuming: checkpoint.sessions, after: checkpoint.at)
+        return try fold.run(ResumedLog(snapshot: self, checkpoint: checkpoint), resuming: resumed).derivation
+    }
+}
+
+/// The log after a checkpoint, for a fold resumed from it: the events with `at` past the
+/// checkpoint's instant, less the logins of sessions logged in by then (duplicates, which
+/// have no effect, of sessions the checkpoint may no longer hold). State only.
+struct ResumedLog: FoldSource {
+    let snapshot: LedgerSnapshot
+    let checkpoint: Checkpoint
+
+    var hasRecorded: Bool { true }
+    func totalEvents() throws -> Int { Int(try snapshot.eventCount() - checkpoint.events) }
+    func verify() throws { try snapshot.verifyTimeIndexCount() }
+    func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> { [] }
+
+    func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
+                                 _ body: (StoredEvent) throws -> Bool) throws {
+        let after = checkpoint.at.saturatingAdding(Duration(nanoseconds: 1))
+        try snapshot.forEachRecordInTimeOrder(from: max(from ?? after, after), to: to, foldOnly: foldOnly) { header, stored in
+            if header.kind == .login, checkpoint.wasLoggedIn(header.sessionNumber) { return true }
+            return try body(stored)
+        }
+    }
+}
+
+/// Folds the log from a checkpoint (or the start) and reduces the state to a checkpoint
+/// every `spacing` events: what writing and verifying checkpoints share. After each
+/// checkpoint the fold continues from it (the inactive sessions dropped), so memory stays
+/// bounded by the active sessions plus one stretch's new ones, not by the whole log's.
+struct CheckpointFold {
+    let policy: Policy
+    private(set) var derivation: Derivation
+    private var builder: CheckpointBuilder
+    /// The fold has applied every event with `at <= position`.
+    private(set) var position: Instant?
+    private(set) var folded: UInt64
+    private var scratch: [Finding] = []
+
+    init(policy: Policy, from checkpoint: Checkpoint?) {
+        self.policy = policy
+        derivation = checkpoint.map { Derivation(policy: policy, resuming: $0.sessions, after: $0.at) } ?? Derivation(policy: policy)
+        builder = CheckpointBuilder(policy: policy, resuming: checkpoint)
+        position = checkpoint?.at
+        folded = checkpoint?.events ?? 0
+    }
+
+    /// Folds on from `position` and returns the next checkpoint: at the instant where `spacing`
+    /// events have been folded (all events of that instant included), or at `stopAt` when
+    /// given and reached first (`spacing` is then ignored). Nil when the log ends first.
+    mutating func next(_ snapshot: LedgerSnapshot, spacing: Int, stopAt: Instant? = nil) throws -> Checkpoint? {
+        let head = try snapshot.eventCount()
+        let from = position.map { $0.saturatingAdding(Duration(nanoseconds: 1)) }
+        var since = 0
+        var boundary = stopAt
+        var captured: Checkpoint?
+        try snapshot.forEachRecordInTimeOrder(from: from, to: nil, foldOnly: true) { header, stored in
+            let at = stored.event.at
+            if let b = boundary, at > b {
+                captured = capture(at: b, head: head)
+                return false
+            }
+            if header.kind == .login {
+                if !builder.wasLoggedIn(header.sessionNumber) {
+                    derivation.apply(stored, late: false, checkFuture: false, into: &scratch)
+                    scratch.removeAll(keepingCapacity: true)
+                }
+                builder.noteLogin(session: header.sessionNumber)
+            } else {
+                derivation.apply(stored, late: false, checkFuture: false, into: &scratch)
+                scratch.removeAll(keepingCapacity: true)
+            }
+            folded += 1
+            since += 1
+            if boundary == nil, since >= spacing { boundary = at }
+            return true
+        }
+        if captured == nil, let stopAt, boundary == stopAt { captured = capture(at: stopAt, head: head) }
+        return captured
+    }
+
+    private mutating func capture(at: Instant, head: UInt64) -> Checkpoint {
+        let checkpoint = builder.capture(derivation, at: at, headSeq: head, events: folded)
+        derivation = Derivation(policy: policy, resuming: checkpoint.sessions, after: at)
+        position = at
+        return checkpoint
+    }
+}
+
+extension CheckpointBuilder {
+    func wasLoggedIn(_ n: UInt32) -> Bool {
+        let byte = Int(n >> 3)
+        return n != 0 && byte < loggedIn.count && loggedIn[byte] & (1 << (n & 7)) != 0
+    }
+}
+
+extension Ledger {
+    /// Writes checkpoints every `spacing` events of the time line, from the latest intact one
+    /// (or the first event) to the last full stretch of the log. Damaged ones, and those of
+    /// another policy (a ledger keeps one policy's), are removed first with every later one,
+    /// so the gap is filled again. Returns how many were
+    /// written. Each is its own durable transaction.
+    @discardableResult
+    public func writeCheckpoints(policy: Policy = .default, spacing: Int = Checkpoint.defaultSpacing) throws -> Int {
+        precondition(access == .readWrite, "writing checkpoints needs a ledger opened .readWrite")
+        precondition(spacing > 0)
+        let digest = Checkpoint.digest(of: policy)
+        do {
+            // From the first unusable one on, all go: the fold resumes from the one before and
+            // writes the rest again.
+            let unusable = try read { snapshot -> [Instant] in
+                let stored = try snapshot.storedCheckpoints(policy: policy)
+                guard let first = stored.firstIndex(where: { $0.checkpoint?.policyDigest != digest }) else { return [] }
+                return stored[first...].map(\.at)
+            }
+            if !unusable.isEmpty {
+                try env.write { txn in for at in unusable { _ = try txn.delete(db.checkpoints, Checkpoint.key(at)) } }
+            }
+            let latest = try read { try $0.checkpoint(atOrBefore: .latest, policy: policy) }
+            var fold = CheckpointFold(policy: policy, from: latest)
+            var written = 0
+            while let checkpoint = try read({ try fold.next($0, spacing: spacing) }) {
+                let bytes = checkpoint.encoded()
+                var attempt = 0
+                var previousSize = 0
+                defer { try? env.releaseDisk(from: (try? env.info().usedBytes) ?? Int.max) }
+                try env.writeGrowingMap(prepare: {
+                    attempt += 1
+                    try prepareRoom(attempt: attempt, inputBytes: bytes.count, previousSize: &previousSize)
+                }) { txn in
+                    try txn.put(db.checkpoints, Checkpoint.key(checkpoint.at), bytes)
+                }
+                written += 1
+            }
+            return written
+        } catch let error as LMDBError {
+            throw LedgerError.storage(error, path: path)
+        }
+    }
+
+    /// Writes checkpoints when at least `spacing` events lie past the latest one: what
+    /// `append` and `import` run after a call that stored events.
+    func writeCheckpointsIfDue(spacing: Int) throws -> Int {
+        let due = try read { snapshot -> Bool in
+            let folded = try snapshot.checkpoint(atOrBefore: .latest, policy: .default)?.events ?? 0
+            return try snapshot.eventCount() - folded >= UInt64(spacing)
+        }
+        return due ? try writeCheckpoints(spacing: spacing) : 0
+    }
+
+    /// `sledger check`'s part for checkpoints: each must decode and equal a refold of the log
+    /// up to its instant (under the default policy, the one they are written for).
+    func checkpointProblems() throws -> [CheckReport.Problem] {
+        try read { snapshot in
+            var problems: [CheckReport.Problem] = []
+            let digest = Checkpoint.digest(of: .default)
+            var fold = CheckpointFold(policy: .default, from: nil)
+            for (at, stored) in try snapshot.storedCheckpoints(policy: .default) {
+                guard let stored else {
+                    problems.append(.init(seq: nil, what: "the checkpoint at \(at) is damaged (it is skipped; `sledger checkpoint` rebuilds it)"))
+                    continue
+                }
+                guard stored.policyDigest == digest else { continue }  // another policy's: not checked here
+                guard stored.at == at else {
+                    problems.append(.init(seq: nil, what: "the checkpoint filed at \(at) says it is at \(stored.at)"))
+                    continue
+                }
+                guard let refolded = try fold.next(snapshot, spacing: .max, stopAt: at) else {
+                    problems.append(.init(seq: nil, what: "the checkpoint at \(at) lies past the log's last event"))
+                    continue
+                }
+                var expected = refolded
+                expected.headSeq = stored.headSeq
+                if stored != expected {
+                    problems.append(.init(seq: nil, what: "the checkpoint at \(at) differs from a refold of the log (\(stored.events) events and \(stored.sessions.count) active sessions stored, \(refolded.events) and \(refolded.sessions.count) refolded); it is not used until rebuilt"))
+                }
+            }
+            return problems
+        }
+    }
+}

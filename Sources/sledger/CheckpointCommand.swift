@@ -1,0 +1,30 @@
+import ArgumentParser
+import SessionLedger
+
+struct CheckpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Write checkpoints of derived state, so that who and sessions fold from the nearest one.",
+        discussion: """
+            A checkpoint is the state (under the default policy) after every event up to an instant, \
+            one every --spacing events of the time line. They are a cache beside the log: `append` and \
+            `import` write them as the log grows, a late event older than one removes it, `check` \
+            verifies each against a refold, and a damaged one is skipped and rebuilt here. \
+            See docs/FORMAT.md.
+            """)
+
+    @OptionGroup var ledger: LedgerOptions
+    @Option(help: "Events between two checkpoints.")
+    var spacing: Int = Checkpoint.defaultSpacing
+
+    func validate() throws {
+        guard spacing > 0 else { throw ValidationError("--spacing must be at least 1") }
+    }
+
+    func run() throws {
+        let ledger = try ledger.openForWriting()
+        let written = try ledger.writeCheckpoints(spacing: spacing)
+        let total = try ledger.read { try $0.checkpointCount() }
+        Output.line("wrote \(written) checkpoints; \(total) in all")
+    }
+}

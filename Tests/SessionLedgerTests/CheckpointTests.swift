@@ -1,0 +1,148 @@
+import XCTest
+@testable import SessionLedger
+
+/// Issue 4: checkpoints are a cache. With them or without, `who` and `sessions` answer the
+/// same; a late event older than one removes it; `check` refolds them; a damaged one is skipped.
+final class CheckpointTests: XCTestCase {
+    /// The sessions active at `t` (or in `[from, to)`) from a fold of the whole log, ignoring checkpoints.
+    private func wholeLog(_ snapshot: LedgerSnapshot, _ policy: Policy, at t: Instant) throws -> [SessionState] {
+        try LedgerFold(policy: policy, horizon: .through(t)).run(snapshot).derivation.sessions.filter { $0.isActive(at: t) }
+    }
+
+    private func wholeLog(_ snapshot: LedgerSnapshot, _ policy: Policy, from: Instant, to: Instant) throws -> [SessionState] {
+        try LedgerFold(policy: policy, horizon: .before(to)).run(snapshot).derivation.sessions.filter { $0.wasActive(from: from, to: to) }
+    }
+
+    private func withCheckpoints(_ snapshot: LedgerSnapshot, _ policy: Policy, at t: Instant) throws -> [SessionState] {
+        try snapshot.stateFold(policy: policy, horizon: .through(t), readsFrom: t).sessions.filter { $0.isActive(at: t) }
+    }
+
+    private func withCheckpoints(_ snapshot: LedgerSnapshot, _ policy: Policy, from: Instant, to: Instant) throws -> [SessionState] {
+        try snapshot.stateFold(policy: policy, horizon: .before(to), readsFrom: from).sessions.filter { $0.wasActive(from: from, to: to) }
+    }
+
+    func testAnswersFromCheckpointsEqualAnswersFromTheWholeLog() throws {
+        var resumed = 0
+        for seed in UInt64(1)...10 {
+            var generator = TestLogGenerator(seed: seed)
+            generator.count = 400
+            let policy = generator.policy()
+            let events = generator.events()
+            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
+            var options = AppendOptions()
+            options.checkpointSpacing = nil
+            // Appended in parts, with checkpoints written between them: the out-of-order events
+            // of later parts make some of them stale.
+            let parts = [0, 150, 300, events.count]
+            for i in 0..<3 {
+                var text: [UInt8] = []
+                for event in events[parts[i]..<parts[i + 1]] { CanonicalWriter.write(event, into: &text); text.append(0x0A) }
+                _ = try ledger.append([InputSource(bytes: text)], options: options)
+                try ledger.writeCheckpoints(policy: policy, spacing: 11 + Int(seed))
+            }
+            let instants = Set(events.map(\.at)).sorted()
+            let probes = [Instant(nanoseconds: instants[0].nanoseconds - 1)] + instants
+                + instants.map { Instant(nanoseconds: $0.nanoseconds + 1) } + [instants.last!.saturatingAdding(.seconds(40 * 86_400))]
+            try ledger.read { snapshot in
+                XCTAssertGreaterThan(try snapshot.checkpointCount(), 5, "seed \(seed)")
+                for (i, t) in probes.enumerated() where i % 3 == 0 {
+                    XCTAssertEqual(try withCheckpoints(snapshot, policy, at: t), try wholeLog(snapshot, policy, at: t), "seed \(seed), at \(t)")
+                    if try snapshot.checkpoint(atOrBefore: t, policy: policy) != nil { resumed += 1 }
+                    let to = probes[min(i + 17, probes.count - 1)]
+                    XCTAssertEqual(try withCheckpoints(snapshot, policy, from: t, to: to), try wholeLog(snapshot, policy, from: t, to: to),
+                                   "seed \(seed), from \(t) to \(to)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(resumed, 100, "most answers came from a checkpoint")
+    }
+
+    /// A late event older than a checkpoint: the checkpoints at or after its instant go in the
+    /// same transaction, earlier ones stay, and the answers include it.
+    func testALateEventOlderThanACheckpointRemovesItAndIsNotLost() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = nil
+        let at = { (minutes: Int) in Instant(rfc3339: "2026-03-01T09:00:00Z")!.saturatingAdding(.seconds(Int64(minutes) * 60)) }
+        var events = [Event(kind: .login, at: at(0), user: "alice", session: "a1", client: "web", method: "google")]
+        for m in 1...40 {
+            events.append(Event(kind: .login, at: at(m), user: "u\(m)", session: "s\(m)", client: "web", method: "google"))
+        }
+        _ = try ledger.append([InputSource(bytes: lines(events))], options: options)
+        XCTAssertEqual(try ledger.writeCheckpoints(spacing: 10), 4)  // after 10, 20, 30 and 40 events
+        let before = try ledger.read { snapshot in try snapshot.storedCheckpoints(policy: .default).map(\.at) }
+        XCTAssertEqual(before, [at(9), at(19), at(29), at(39)])
+
+        // alice logged out at minute 25, logged an hour late.
+        _ = try ledger.append([InputSource(bytes: lines([Event(kind: .logout, at: at(25), user: "alice", session: "a1")]))], options: options)
+        let after = try ledger.read { snapshot in try snapshot.storedCheckpoints(policy: .default).map(\.at) }
+        XCTAssertEqual(after, [at(9), at(19)])
+        try ledger.read { snapshot in
+            let t = at(45)
+            let active = try withCheckpoints(snapshot, .default, at: t)
+            XCTAssertFalse(active.contains { $0.session == "a1" }, "alice's logout at minute 25 is applied")
+            XCTAssertEqual(active.count, 40)
+            XCTAssertEqual(try snapshot.stateFold(policy: .default, horizon: .through(at(24)), readsFrom: at(24)).session("a1")?.endedAt, nil)
+            XCTAssertEqual(try withCheckpoints(snapshot, .default, at: at(30)), try wholeLog(snapshot, .default, at: at(30)))
+        }
+        // Rebuilt from the last intact one; `check` refolds every one.
+        XCTAssertEqual(try ledger.writeCheckpoints(spacing: 10), 2)
+        let report = try ledger.check()
+        XCTAssertTrue(report.isIntact, "\(report.problems)")
+        XCTAssertEqual(report.checkpoints, 4)
+    }
+
+    func testCheckRefoldsCheckpointsAndQueriesSkipADamagedOne() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = nil
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 3_000))], options: options)
+        XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: 400), 5)
+        XCTAssertTrue(try ledger.check().isIntact)
+        let stored = try ledger.read { try $0.storedCheckpoints(policy: .default) }
+        let (victim, good) = (stored[2].at, stored[2].checkpoint!)
+        let t = stored[3].at.saturatingAdding(Duration(nanoseconds: -1))  // reads from the victim
+        let truth = try ledger.read { try wholeLog($0, .default, at: t) }
+
+        // A flipped byte: the checksum fails, `check` says so, queries fold from the one before.
+        var flipped = good.encoded()
+        flipped[flipped.count / 2] ^= 0x10
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), flipped) }
+        XCTAssertTrue(try ledger.check().problems.contains { $0.what.contains("damaged") })
+        try ledger.read { snapshot in
+            XCTAssertEqual(try snapshot.checkpoint(atOrBefore: t, policy: .default)?.at, stored[1].at)
+            XCTAssertEqual(try withCheckpoints(snapshot, .default, at: t), truth)
+        }
+
+        // A well-formed but wrong one (a session dropped, checksum recomputed): only a refold tells.
+        var wrong = good
+        wrong.sessions.removeFirst()
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), wrong.encoded()) }
+        let report = try ledger.check()
+        XCTAssertFalse(report.isIntact)
+        XCTAssertTrue(report.problems.contains { $0.what.contains("differs from a refold") }, "\(report.problems)")
+
+        // `sledger checkpoint` rebuilds a damaged one.
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), flipped) }
+        _ = try ledger.writeCheckpoints(spacing: 400)
+        XCTAssertTrue(try ledger.check().isIntact)
+        XCTAssertEqual(try ledger.read { try $0.checkpoint(atOrBefore: victim, policy: .default) }, good)
+    }
+
+    func testImportWritesCheckpointsOnceAStretchIsFull() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = 500
+        let first = try ledger.append([InputSource(bytes: generatedLines(count: 499))], options: options)
+        XCTAssertEqual(first.checkpointsWritten, 0)
+        let second = try ledger.append([InputSource(bytes: generatedLines(count: 1_600, idPrefix: "f"))], options: options)
+        XCTAssertEqual(second.checkpointsWritten, 4)  // 2,099 events: after 500, 1,000, 1,500 and 2,000
+        XCTAssertEqual(try ledger.read { try $0.checkpointCount() }, 4)
+    }
+
+    private func lines(_ events: [Event]) -> [UInt8] {
+        var text: [UInt8] = []
+        for event in events { CanonicalWriter.write(event, into: &text); text.append(0x0A) }
+        return text
+    }
+}
