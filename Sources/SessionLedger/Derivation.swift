@@ -73,6 +73,9 @@ public struct Derivation: Sendable {
         (byUser[ByteIdentity(user)] ?? []).map { states[ByteIdentity($0)]! }
     }
 
+    /// How many users have at least one session.
+    public var userCount: Int { byUser.count }
+
     /// Every user with at least one session, sorted by the bytes of their UTF-8 text.
     public var users: [String] {
         byUser.keys.map(\.text).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
@@ -88,8 +91,19 @@ public struct Derivation: Sendable {
         return findings
     }
 
+    /// Which part of an event to apply: all of it, or for a `logout_all` whose session belongs
+    /// to another user's partition in a parallel replay (ParallelReplay), only the checks of
+    /// that session (where it lives) or only the revocation and the timing findings (where
+    /// the user's sessions live). The two parts give, between them, what `.whole` gives.
+    public enum Part: Sendable { case whole, sessionChecks, effect }
+
     /// Applies one event and appends its findings to `findings`.
     public mutating func apply(_ stored: StoredEvent, late: Bool, checkFuture: Bool, into findings: inout [Finding]) {
+        apply(stored, late: late, checkFuture: checkFuture, part: .whole, into: &findings)
+    }
+
+    /// Applies one event, or a part of it (see `Part`), and appends its findings to `findings`.
+    public mutating func apply(_ stored: StoredEvent, late: Bool, checkFuture: Bool, part: Part, into findings: inout [Finding]) {
         let e = stored.event
         if let lastAt, let lastSeq {
             precondition(lastAt < e.at || (lastAt == e.at && lastSeq < stored.seq),
@@ -105,10 +119,11 @@ public struct Derivation: Sendable {
         case .login: login(e, report, &findings)
         case .refresh: refresh(e, report, &findings)
         case .logout: logout(e, report, &findings)
-        case .logoutAll: logoutAll(e, report, &findings)
+        case .logoutAll: logoutAll(e, report, part, &findings)
         case .tokenDeleted: tokenDeleted(e, report, &findings)
         }
 
+        if part == .sessionChecks { return }
         if late {
             let skew = policy.maxSkew.map { " (\($0.policyText))" } ?? ""
             findings.append(report(.lateEvent, "\(report.subject) was logged after an event more than max_skew\(skew) later; it was applied at its own instant."))
@@ -198,9 +213,9 @@ public struct Derivation: Sendable {
 
     /// `logout_all`: ends every active session of the event's user (tokens only if the policy
     /// says so); the session it was made from is only checked.
-    private mutating func logoutAll(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
+    private mutating func logoutAll(_ e: Event, _ report: Reporter, _ part: Part, _ findings: inout [Finding]) {
         let still = "the sessions of user \(q(e.user)) were logged out all the same."
-        if let id = e.session {
+        if part != .effect, let id = e.session {
             if let s = states[ByteIdentity(id)] {
                 if !s.user.isSameID(as: e.user) {
                     findings.append(report(.userMismatch, "logout_all at \(e.at) by user \(q(e.user)) was made from session \(q(id)) of user \(q(s.user)); \(still)"))
@@ -215,7 +230,7 @@ public struct Derivation: Sendable {
                 findings.append(report(.unknownSession, "logout_all at \(e.at) by user \(q(e.user)) names session \(q(id)), which no login at or before that instant created; \(still)"))
             }
         }
-        guard let open = openByUser[ByteIdentity(e.user)] else { return }
+        guard part != .sessionChecks, let open = openByUser[ByteIdentity(e.user)] else { return }
         var stillOpen: [String] = []
         for sid in open {
             let s = states[ByteIdentity(sid)]!

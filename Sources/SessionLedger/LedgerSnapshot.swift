@@ -132,6 +132,30 @@ public struct LedgerSnapshot {
         }
     }
 
+    /// Visits every `by_time` entry in order with its record's `seq`, header and bytes, without
+    /// decoding the rest (`decode(seq:_:foldOnly:)` does that, checksum included): for a reader
+    /// that picks which records it needs by their user and session numbers.
+    func forEachRecordHeaderInTimeOrder(_ body: (UInt64, Record.Header, UnsafeRawBufferPointer) throws -> Bool) throws {
+        try txn.withCursor(db.byTime) { cursor in
+            try cursor.forEach(from: cursor.first()) { entry in
+                let seq = readBE(entry.key, 8, 8)
+                guard let record = try txn.get(db.log, Key.seq(seq)) else {
+                    throw LedgerError.damaged(seq: seq, problem: "by_time names seq \(seq), which the log does not hold")
+                }
+                let header: Record.Header
+                do {
+                    header = try Record.header(record)
+                } catch let damage as Record.Damage {
+                    throw LedgerError.damaged(seq: seq, problem: damage.problem)
+                }
+                guard header.at == Instant(biased: readBE(entry.key, 0, 8)) else {
+                    throw LedgerError.damaged(seq: seq, problem: "the record at seq \(seq) is not the event by_time files there")
+                }
+                return try body(seq, header, record)
+            }
+        }
+    }
+
     /// The earliest and latest `at` stored.
     public func timeRange() throws -> (first: Instant, last: Instant)? {
         try txn.withCursor(db.byTime) { cursor in

@@ -24,6 +24,12 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Exit 1 on warnings too.") var strict = false
     @Option(help: ArgumentHelp("Verify this NDJSON file instead of a ledger (no `recorded`, so no future-event).", valueName: "FILE"))
     var input: String?
+    @Option(help: ArgumentHelp("Fold a ledger on this many threads, split by user; the output is the same as with one. (--trace and --input run one.)", valueName: "N"))
+    var jobs: Int = 1
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
 
     func run() throws {
         let filter = FindingFilter(user: user, session: session,
@@ -36,19 +42,23 @@ struct ReplayCommand: ParsableCommand {
         let report = FindingReport(format: output.format, tracing: trace)
         var tracer = TracePrinter(format: output.format)
         let onStep: ((LedgerFold.Step) throws -> Void)? = trace ? { tracer.print($0) } : nil
-        let result: LedgerFold.Result
+        let summary: ParallelReplay.Summary
         if let input {
             let log = try InputLog(source: InputSource(path: input))
             report.begin(events: try log.totalEvents())
-            result = try fold.run(log, progress: progress, onFinding: report.add, trace: onStep)
+            summary = .init(try fold.run(log, progress: progress, onFinding: report.add, trace: onStep))
+        } else if jobs > 1 && !trace {
+            let ledger = try ledger.openForReading()
+            report.begin(events: try ledger.read { try $0.totalEvents() })
+            summary = try ParallelReplay(policy: fold.policy, filter: filter, jobs: jobs).run(ledger, onFinding: report.add)
         } else {
             let ledger = try ledger.openForReading()
-            result = try ledger.read { snapshot in
+            summary = .init(try ledger.read { snapshot in
                 report.begin(events: try snapshot.totalEvents())
                 return try fold.run(snapshot, progress: progress, onFinding: report.add, trace: onStep)
-            }
+            })
         }
-        report.finish(result, traced: tracer.steps)
+        report.finish(summary, traced: tracer.steps)
         if report.errors > 0 || (strict && report.warnings > 0) { throw ExitCode(1) }
     }
 }
@@ -101,7 +111,7 @@ final class FindingReport {
         }
     }
 
-    func finish(_ result: LedgerFold.Result, traced: [String]) {
+    func finish(_ result: ParallelReplay.Summary, traced: [String]) {
         switch format {
         case .json:
             var text = "],\"summary\":{"
@@ -123,8 +133,8 @@ final class FindingReport {
                 printer?.finish()
                 Output.line("")
             }
-            Output.line("replayed \(result.events) events: \(result.derivation.sessionCount) sessions, "
-                        + "\(result.derivation.users.count) users; \(errors) errors, \(warnings) warnings")
+            Output.line("replayed \(result.events) events: \(result.sessions) sessions, "
+                        + "\(result.users) users; \(errors) errors, \(warnings) warnings")
             for rule in Finding.Rule.allCases where counts[rule] != nil {
                 Output.line("  \(rule.name) (\(rule.severity.name)): \(counts[rule]!)")
             }
@@ -229,3 +239,4 @@ struct TracePrinter {
         return "changed"
     }
 }
+

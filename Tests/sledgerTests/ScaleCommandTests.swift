@@ -1,0 +1,40 @@
+import Foundation
+import XCTest
+
+/// Issue 4 through the real command line: checkpoints and `replay --jobs` change how long an
+/// answer takes, never the answer.
+final class ScaleCommandTests: XCTestCase {
+    func testReplayWithTwoJobsPrintsExactlyWhatOneJobPrints() throws {
+        let dir = try temporaryDirectory(self)
+        for (name, file) in [("team", "team-quarter/events.ndjson"), ("incident", "incident-april/events.ndjson")] {
+            let ledger = dir + "/" + name
+            XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, fixturesDirectory + "/" + file]).status, 0)
+            for format in ["json", "table", "csv"] {
+                let one = try Sledger.run(["replay", "--ledger", ledger, "--format", format])
+                if name == "incident" { XCTAssertEqual(one.status, 1, "the incident has error findings to order") }
+                for jobs in ["2", "3"] {
+                    let many = try Sledger.run(["replay", "--ledger", ledger, "--format", format, "--jobs", jobs])
+                    XCTAssertEqual(many.stdout, one.stdout, "\(name), \(format), --jobs \(jobs)")
+                    XCTAssertEqual(many.status, one.status, "\(name), \(format), --jobs \(jobs)")
+                }
+            }
+        }
+    }
+
+    func testWhoAndSessionsAnswerTheSameFromCheckpoints() throws {
+        let ledger = try temporaryDirectory(self) + "/ledger"
+        XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, fixturesDirectory + "/team-quarter/events.ndjson"]).status, 0)
+        let questions: [[String]] = ["2026-01-05T12:00:00Z", "2026-02-01T00:00:00Z", "2026-02-14T09:30:00Z", "2026-03-31T23:59:59Z"].flatMap { t in
+            [["who", "--at", t], ["sessions", "--at", t, "--format", "ndjson"]]
+        } + [["who", "--from", "2026-02-01T00:00:00Z", "--to", "2026-02-03T00:00:00Z"],
+             ["sessions", "--from", "2026-03-01T00:00:00Z", "--to", "2026-03-02T00:00:00Z", "--format", "csv"]]
+        let before = try questions.map { try Sledger.run($0 + ["--ledger", ledger]).stdout }
+        XCTAssertTrue(before.allSatisfy { !$0.isEmpty })
+        XCTAssertEqual(try Sledger.run(["checkpoint", "--ledger", ledger, "--spacing", "500"]).stdout, "wrote 15 checkpoints; 15 in all\n")
+        let after = try questions.map { try Sledger.run($0 + ["--ledger", ledger]).stdout }
+        XCTAssertEqual(after, before)
+        let check = try Sledger.run(["check", "--ledger", ledger])
+        XCTAssertEqual(check.status, 0)
+        XCTAssertTrue(check.stdout.contains("; 15 checkpoints verified"), check.stdout)
+    }
+}
