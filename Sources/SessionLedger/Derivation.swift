@@ -10,21 +10,27 @@
 /// Filters (`--user`, `--session`, `--from`, `--to`) narrow the findings a caller reports,
 /// never the events it applies: state always comes from the whole log.
 ///
-/// Memory is proportional to the number of sessions (their states, a list of session ids
-/// in login order, and per-user indexes), never to the number of events. Events must be
+/// Memory is proportional to the number of sessions (their states in login order, an index
+/// by id, and per-user lists), never to the number of events. Events must be
 /// valid per SPEC.md section 2; a required `session`, `client` or `method` that is
 /// nevertheless missing is treated as naming nothing the log knows.
 public struct Derivation: Sendable {
     public let policy: Policy
 
-    private var states: [ByteIdentity: SessionState] = [:]
-    /// Session ids in the order their logins were applied.
-    private var order: [String] = []
+    /// Every session, in the order the logins were applied.
+    private var slots: [SessionState] = []
+    /// The slot of each session id.
+    private var slotOf: [ByteIdentity: Int32] = [:]
+    /// The slot of each session number a ledger interned (`StoredEvent.sessionNumber`; -1 or
+    /// past the end: not looked up yet): a shortcut past hashing and comparing the id.
+    private var slotOfNumber: [Int32] = []
+    /// The session number of the event being applied (0: not given).
+    private var currentNumber: UInt32 = 0
     /// Every session of each user, in login order.
-    private var byUser: [ByteIdentity: [String]] = [:]
+    private var byUser: [ByteIdentity: [Int32]] = [:]
     /// The sessions of each user that may still be active: `logout_all` walks these and
     /// drops the ones it finds inactive, which never become active again.
-    private var openByUser: [ByteIdentity: [String]] = [:]
+    private var openByUser: [ByteIdentity: [Int32]] = [:]
     private var lastAt: Instant?
     private var lastSeq: UInt64?
 
@@ -43,10 +49,11 @@ public struct Derivation: Sendable {
     public init(policy: Policy, resuming sessions: [SessionState], after: Instant) {
         self.policy = policy
         for state in sessions {
-            states[ByteIdentity(state.session)] = state
-            order.append(state.session)
-            byUser[ByteIdentity(state.user), default: []].append(state.session)
-            openByUser[ByteIdentity(state.user), default: []].append(state.session)
+            let slot = Int32(slots.count)
+            slots.append(state)
+            slotOf[ByteIdentity(state.session)] = slot
+            byUser[ByteIdentity(state.user), default: []].append(slot)
+            openByUser[ByteIdentity(state.user), default: []].append(slot)
         }
         lastAt = after
         lastSeq = .max
@@ -55,22 +62,22 @@ public struct Derivation: Sendable {
     // MARK: - State
 
     /// The state of session `id`, nil if no login of it has been applied.
-    public func session(_ id: String) -> SessionState? { states[ByteIdentity(id)] }
+    public func session(_ id: String) -> SessionState? { slotOf[ByteIdentity(id)].map { slots[Int($0)] } }
 
     /// The status of session `id` at `t`: `not_started` when no login of it has been applied.
     public func status(of id: String, at t: Instant) -> SessionState.Status {
-        states[ByteIdentity(id)]?.status(at: t) ?? .notStarted
+        session(id)?.status(at: t) ?? .notStarted
     }
 
     /// Every session, in the order the logins were applied. O(sessions).
-    public var sessions: [SessionState] { order.map { states[ByteIdentity($0)]! } }
+    public var sessions: [SessionState] { slots }
 
     /// How many sessions exist.
-    public var sessionCount: Int { order.count }
+    public var sessionCount: Int { slots.count }
 
     /// Every session of `user`, in login order.
     public func sessions(ofUser user: String) -> [SessionState] {
-        (byUser[ByteIdentity(user)] ?? []).map { states[ByteIdentity($0)]! }
+        (byUser[ByteIdentity(user)] ?? []).map { slots[Int($0)] }
     }
 
     /// How many users have at least one session.
@@ -111,6 +118,7 @@ public struct Derivation: Sendable {
         }
         lastAt = e.at
         lastSeq = stored.seq
+        currentNumber = stored.sessionNumber
         eventCount += 1
         changedSessions.removeAll(keepingCapacity: true)
 
@@ -139,7 +147,8 @@ public struct Derivation: Sendable {
             findings.append(report(.unknownSession, "login at \(e.at) for user \(q(e.user)) names no session; it had no effect."))
             return
         }
-        if let existing = states[ByteIdentity(id)] {
+        if let slot = slot(of: id) {
+            let existing = slots[slot]
             findings.append(report(.duplicateSession, "login at \(e.at) reuses session \(q(id)), already logged in at \(existing.loginAt) for user \(q(existing.user)); this login was ignored."))
             return
         }
@@ -152,21 +161,23 @@ public struct Derivation: Sendable {
         if !policy.allowsLogin(method: method) {
             findings.append(report(.loginMethod, "login at \(e.at) of session \(q(id)) for user \(q(e.user)) uses method \(q(method)), which the policy does not accept (accepted: \(list(policy.loginMethods))); the session was created all the same."))
         }
-        states[ByteIdentity(id)] = SessionState(session: id, user: e.user, client: client, method: method, loginAt: e.at,
-                                  loginSeq: report.seq, rules: rules)
-        order.append(id)
-        byUser[ByteIdentity(e.user), default: []].append(id)
-        openByUser[ByteIdentity(e.user), default: []].append(id)
+        let slot = Int32(slots.count)
+        slots.append(SessionState(session: id, user: e.user, client: client, method: method, loginAt: e.at,
+                                  loginSeq: report.seq, rules: rules))
+        slotOf[ByteIdentity(id)] = slot
+        if currentNumber != 0 { remember(currentNumber, slot) }
+        byUser[ByteIdentity(e.user), default: []].append(slot)
+        openByUser[ByteIdentity(e.user), default: []].append(slot)
         changedSessions.append(id)
     }
 
     /// `refresh`: extends the session if it exists, has the same user and is active.
     private mutating func refresh(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
-        guard let id = e.session, let index = states.index(forKey: ByteIdentity(id)) else {
+        guard let id = e.session, let index = slot(of: id) else {
             findings.append(report(.unknownSession, "refresh at \(e.at) by user \(q(e.user)) names session \(q(e.session ?? "")), which no login at or before that instant created; it had no effect."))
             return
         }
-        let s = states.values[index]
+        let s = slots[index]
         let sameUser = s.user.isSameID(as: e.user)
         if !sameUser {
             findings.append(report(.userMismatch, "refresh at \(e.at) by user \(q(e.user)) names session \(q(id)) of user \(q(s.user)); the refresh was not applied."))
@@ -187,25 +198,25 @@ public struct Derivation: Sendable {
         }
         guard sameUser, status == .active else { return }
         let lifetime = s.rules.lifetime
-        // Mutate in place through the dictionary's storage: no second hash, no copy of the state.
-        states.values[index].lastExtendedAt = e.at
-        states.values[index].expiresAt = lifetime.map { e.at.saturatingAdding($0) }
-        states.values[index].refreshCount += 1
+        slots[index].lastExtendedAt = e.at
+        slots[index].expiresAt = lifetime.map { e.at.saturatingAdding($0) }
+        slots[index].refreshCount += 1
         changedSessions.append(id)
     }
 
     /// `logout`: ends the session if it exists and is active, whoever the event names as user.
     private mutating func logout(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
-        guard let id = e.session, let s = states[ByteIdentity(id)] else {
+        guard let id = e.session, let slot = slot(of: id) else {
             findings.append(report(.unknownSession, "logout at \(e.at) by user \(q(e.user)) names session \(q(e.session ?? "")), which no login at or before that instant created; it had no effect."))
             return
         }
+        let s = slots[slot]
         let active = s.isActive(at: e.at)
         if !s.user.isSameID(as: e.user) {
             findings.append(report(.userMismatch, "logout at \(e.at) by user \(q(e.user)) names session \(q(id)) of user \(q(s.user)); " + (active ? "the session was ended all the same." : "the session was not active, so nothing changed.")))
         }
         if active {
-            end(id, at: e.at, reason: .logout)
+            end(slot, at: e.at, reason: .logout)
         } else {
             findings.append(report(.logoutInactive, "logout at \(e.at) of session \(q(id)) (user \(q(s.user))) found the session already \(inactivity(s, e.at)); it had no effect."))
         }
@@ -216,7 +227,8 @@ public struct Derivation: Sendable {
     private mutating func logoutAll(_ e: Event, _ report: Reporter, _ part: Part, _ findings: inout [Finding]) {
         let still = "the sessions of user \(q(e.user)) were logged out all the same."
         if part != .effect, let id = e.session {
-            if let s = states[ByteIdentity(id)] {
+            if let slot = slot(of: id) {
+                let s = slots[slot]
                 if !s.user.isSameID(as: e.user) {
                     findings.append(report(.userMismatch, "logout_all at \(e.at) by user \(q(e.user)) was made from session \(q(id)) of user \(q(s.user)); \(still)"))
                 }
@@ -231,14 +243,14 @@ public struct Derivation: Sendable {
             }
         }
         guard part != .sessionChecks, let open = openByUser[ByteIdentity(e.user)] else { return }
-        var stillOpen: [String] = []
-        for sid in open {
-            let s = states[ByteIdentity(sid)]!
+        var stillOpen: [Int32] = []
+        for slot in open {
+            let s = slots[Int(slot)]
             guard s.isActive(at: e.at) else { continue }
             if s.isToken && !policy.logoutAllRevokesTokens {
-                stillOpen.append(sid)
+                stillOpen.append(slot)
             } else {
-                end(sid, at: e.at, reason: .logoutAll)
+                end(Int(slot), at: e.at, reason: .logoutAll)
             }
         }
         openByUser[ByteIdentity(e.user)] = stillOpen
@@ -246,10 +258,11 @@ public struct Derivation: Sendable {
 
     /// `token_deleted`: ends the session if it exists and is active, token or not.
     private mutating func tokenDeleted(_ e: Event, _ report: Reporter, _ findings: inout [Finding]) {
-        guard let id = e.session, let s = states[ByteIdentity(id)] else {
+        guard let id = e.session, let slot = slot(of: id) else {
             findings.append(report(.unknownSession, "token_deleted at \(e.at) by user \(q(e.user)) names session \(q(e.session ?? "")), which no login at or before that instant created; it had no effect."))
             return
         }
+        let s = slots[slot]
         let active = s.isActive(at: e.at)
         let outcome = active ? "the session was ended all the same." : "the session was not active, so nothing changed."
         if !s.user.isSameID(as: e.user) {
@@ -259,16 +272,35 @@ public struct Derivation: Sendable {
             findings.append(report(.notAToken, "token_deleted at \(e.at) names session \(q(id)) (user \(q(s.user))) of client \(q(s.client)), which is not a token; \(outcome)"))
         }
         if active {
-            end(id, at: e.at, reason: .tokenDeleted)
+            end(slot, at: e.at, reason: .tokenDeleted)
         } else {
             findings.append(report(.deleteInactive, "token_deleted at \(e.at) of session \(q(id)) (user \(q(s.user))) found the session already \(inactivity(s, e.at)); it had no effect."))
         }
     }
 
-    private mutating func end(_ id: String, at t: Instant, reason: SessionState.EndReason) {
-        states[ByteIdentity(id)]!.endedAt = t
-        states[ByteIdentity(id)]!.endReason = reason
-        changedSessions.append(id)
+    private mutating func end(_ slot: Int, at t: Instant, reason: SessionState.EndReason) {
+        slots[slot].endedAt = t
+        slots[slot].endReason = reason
+        changedSessions.append(slots[slot].session)
+    }
+
+    /// The slot of the session the event names: by its number when the ledger gave one and it
+    /// was seen before, else by its id (then remembered under the number).
+    @inline(__always)
+    private mutating func slot(of id: String) -> Int? {
+        let n = Int(currentNumber)
+        if n != 0, n < slotOfNumber.count, slotOfNumber[n] >= 0 { return Int(slotOfNumber[n]) }
+        guard let slot = slotOf[ByteIdentity(id)] else { return nil }
+        if n != 0 { remember(currentNumber, slot) }
+        return Int(slot)
+    }
+
+    private mutating func remember(_ number: UInt32, _ slot: Int32) {
+        let n = Int(number)
+        if n >= slotOfNumber.count {
+            slotOfNumber += repeatElement(-1, count: max(n + 1 - slotOfNumber.count, slotOfNumber.count))
+        }
+        slotOfNumber[n] = slot
     }
 
     // MARK: - Messages

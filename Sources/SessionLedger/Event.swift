@@ -89,10 +89,25 @@ public struct StoredEvent: Hashable, Sendable {
     public var seq: UInt64
     public var recorded: Instant
     public var event: Event
+    /// The number the ledger interned `event.session` as (docs/FORMAT.md), 0 when it has none
+    /// or the event was not read from a ledger: lets a fold find the session without hashing.
+    public var sessionNumber: UInt32
 
-    public init(seq: UInt64, recorded: Instant, event: Event) {
+    public init(seq: UInt64, recorded: Instant, event: Event, sessionNumber: UInt32 = 0) {
         self.seq = seq
         self.recorded = recorded
         self.event = event
+        self.sessionNumber = sessionNumber
+    }
+
+    /// The same `seq`, `recorded` and event; the session number is a lookup hint, not content.
+    public static func == (a: StoredEvent, b: StoredEvent) -> Bool {
+        a.seq == b.seq && a.recorded == b.recorded && a.event == b.event
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(seq)
+        hasher.combine(recorded)
+        hasher.combine(event)
     }
 }

@@ -203,7 +203,7 @@ public struct LedgerSnapshot {
     func decodeWithHeader(seq: UInt64, _ bytes: UnsafeRawBufferPointer, foldOnly: Bool) throws -> (header: Record.Header, stored: StoredEvent) {
         do {
             let (header, event) = try Record.decode(bytes, foldOnly: foldOnly)
-            return (header, StoredEvent(seq: seq, recorded: header.recorded, event: event))
+            return (header, StoredEvent(seq: seq, recorded: header.recorded, event: event, sessionNumber: header.sessionNumber))
         } catch let damage as Record.Damage {
             throw LedgerError.damaged(seq: seq, problem: damage.problem)
         }
