@@ -114,10 +114,12 @@ struct IntegrityCheck {
                     if stored != seq { problem(seq, "the id index does not point at this event") }
                 }
                 let lag = lateness.lag(header.at)
-                let storedLag = try txn.get(db.lags, Key.seq(seq)).map { $0.count == 8 ? readLE($0, 0, 8) : 0 }
+                let storedLag = try txn.get(db.lags, Key.seq(seq)).map { value -> [UInt64] in
+                    value.count == 16 ? [readLE(value, 0, 8), readLE(value, 8, 8)] : []
+                }
                 if lag > 0 { lagged += 1 }
-                if storedLag != (lag > 0 ? lag : nil) {
-                    problem(seq, lag > 0 ? "the lags index does not hold this event's lag of \(lag) ns" : "the lags index names an event that was not logged late")
+                if storedLag != (lag > 0 ? [lag, UInt64(bitPattern: header.at.nanoseconds)] : nil) {
+                    problem(seq, lag > 0 ? "the lags index does not hold this event's lag of \(lag) ns and its instant" : "the lags index names an event that was not logged late")
                 }
                 if try txn.get(db.byTime, Key.time(header.at, seq: seq)) == nil {
                     problem(seq, "missing from the by_time index")

@@ -109,50 +109,12 @@ public struct LedgerSnapshot {
         try forEachRecordInTimeOrder(from: from, to: to, foldOnly: foldOnly) { try body($1) }
     }
 
-    /// The same, with each record's header (its user and session numbers).
+    /// The same, with each record's header (its user and session numbers). Reads the log in
+    /// `seq` order and merges in the events `lags` lists (TimeOrder.swift).
     func forEachRecordInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                   _ body: (Record.Header, StoredEvent) throws -> Bool) throws {
-        try txn.withCursor(db.byTime) { cursor in
-            let start = from.map { Key.time($0, seq: 0) } ?? []
-            let first = start.isEmpty ? try cursor.first() : try cursor.seek(atLeast: start)
-            try cursor.forEach(from: first) { entry in
-                let at = Instant(biased: readBE(entry.key, 0, 8))
-                if let to, at >= to { return false }
-                let seq = readBE(entry.key, 8, 8)
-                guard let record = try txn.get(db.log, Key.seq(seq)) else {
-                    throw LedgerError.damaged(seq: seq, problem: "by_time names seq \(seq), which the log does not hold")
-                }
-                let (header, stored) = try decodeWithHeader(seq: seq, record, foldOnly: foldOnly)
-                // An index entry and its record must agree: a swapped or misfiled record is damage.
-                guard stored.event.at == at else {
-                    throw LedgerError.damaged(seq: seq, problem: "the record at seq \(seq) is not the event by_time files there")
-                }
-                return try body(header, stored)
-            }
-        }
-    }
-
-    /// Visits every `by_time` entry in order with its record's `seq`, header and bytes, without
-    /// decoding the rest (`decode(seq:_:foldOnly:)` does that, checksum included): for a reader
-    /// that picks which records it needs by their user and session numbers.
-    func forEachRecordHeaderInTimeOrder(_ body: (UInt64, Record.Header, UnsafeRawBufferPointer) throws -> Bool) throws {
-        try txn.withCursor(db.byTime) { cursor in
-            try cursor.forEach(from: cursor.first()) { entry in
-                let seq = readBE(entry.key, 8, 8)
-                guard let record = try txn.get(db.log, Key.seq(seq)) else {
-                    throw LedgerError.damaged(seq: seq, problem: "by_time names seq \(seq), which the log does not hold")
-                }
-                let header: Record.Header
-                do {
-                    header = try Record.header(record)
-                } catch let damage as Record.Damage {
-                    throw LedgerError.damaged(seq: seq, problem: damage.problem)
-                }
-                guard header.at == Instant(biased: readBE(entry.key, 0, 8)) else {
-                    throw LedgerError.damaged(seq: seq, problem: "the record at seq \(seq) is not the event by_time files there")
-                }
-                return try body(seq, header, record)
-            }
+        try forEachRecordHeaderInTimeOrder(from: from, to: to) { seq, header, record in
+            try body(header, try decode(seq: seq, record, foldOnly: foldOnly))
         }
     }
 

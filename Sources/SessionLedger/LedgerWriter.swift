@@ -250,8 +250,9 @@ struct AppendBatch {
         if lag > 0 {
             // Logged after a later event: keep by how much, so `late-event` can be decided for
             // any `max_skew` without a pass over the log.
+            let value = (lag.littleEndian, UInt64(bitPattern: event.at.nanoseconds).littleEndian)
             try withUnsafeBytes(of: seqKey) { key in
-                try withUnsafeBytes(of: lag.littleEndian) { try txn.put(db.lags, key, $0, flags: .append) }
+                try withUnsafeBytes(of: value) { try txn.put(db.lags, key, $0, flags: .append) }
             }
         }
         if let checkpoint = latestCheckpoint, event.at <= checkpoint, staleFrom.map({ event.at < $0 }) ?? true {

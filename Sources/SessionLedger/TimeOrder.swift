@@ -1,0 +1,130 @@
+import LMDB
+
+/// Reading the log in (`at`, `seq`) order, the order state is derived in, from the log
+/// itself and the `lags` index: no lookup per event.
+///
+/// An event is *lagged* when its `at` is earlier than the largest `at` before it in `seq`
+/// order; the writer lists every one in `lags` with its `at`. The other events, read in
+/// `seq` order, have non-decreasing `at` (each is at least the largest before it), so they are
+/// already in (`at`, `seq`) order; the lagged ones, sorted, are merged in where they belong.
+/// The first event in `seq` order with `at >= T` is never lagged, so a binary search over the
+/// unlagged events finds where "from T" begins, and no event at or after T comes before it.
+extension LedgerSnapshot {
+    /// Visits records with `from <= at < to` in (`at`, `seq`) order with their header and
+    /// bytes (not decoded: `decode(seq:_:foldOnly:)` checks and decodes), while `body` returns
+    /// true. Throws `LedgerError.damaged` when the log and `lags` disagree.
+    func forEachRecordHeaderInTimeOrder(from: Instant? = nil, to: Instant? = nil,
+                                        _ body: (UInt64, Record.Header, UnsafeRawBufferPointer) throws -> Bool) throws {
+        let head = try eventCount()
+        guard head > 0 else { return }
+        let start: UInt64
+        if let from {
+            guard let first = try firstSeq(atOrAfter: from, head: head) else { return }
+            start = first
+        } else {
+            start = 1
+        }
+        // The lagged events from `start` on: all of their seqs (to skip them in the log) and,
+        // sorted by (at, seq), those inside the range (to merge them in).
+        var laggedSeqs: [UInt64] = []
+        var lagged: [(at: Instant, seq: UInt64)] = []
+        try txn.withCursor(db.lags) { cursor in
+            try cursor.forEach(from: cursor.seek(atLeast: Key.seq(start))) { entry in
+                let seq = readBE(entry.key, 0, 8)
+                guard seq <= head else { return false }
+                guard entry.value.count == 16 else {
+                    throw LedgerError.damaged(seq: seq, problem: "the lags entry of seq \(seq) has \(entry.value.count) bytes, not 16")
+                }
+                let at = Instant(nanoseconds: Int64(bitPattern: readLE(entry.value, 8, 8)))
+                laggedSeqs.append(seq)
+                if from.map({ at >= $0 }) ?? true, to.map({ at < $0 }) ?? true { lagged.append((at, seq)) }
+                return true
+            }
+        }
+        lagged.sort { ($0.at, $0.seq) < ($1.at, $1.seq) }
+
+        var nextLagged = 0
+        var stopped = false
+        /// Hands over the lagged events that come before (at, seq); false when `body` stopped.
+        func lagging(before bound: (Instant, UInt64)?) throws -> Bool {
+            while nextLagged < lagged.count, bound.map({ (lagged[nextLagged].at, lagged[nextLagged].seq) < $0 }) ?? true {
+                let (at, seq) = lagged[nextLagged]
+                nextLagged += 1
+                guard let record = try txn.get(db.log, Key.seq(seq)) else {
+                    throw LedgerError.damaged(seq: seq, problem: "the lags index names seq \(seq), which the log does not hold")
+                }
+                let header = try self.header(of: record, seq: seq)
+                guard header.at == at else {
+                    throw LedgerError.damaged(seq: seq, problem: "the record at seq \(seq) is not the event the lags index lists there")
+                }
+                guard try body(seq, header, record) else { return false }
+            }
+            return true
+        }
+
+        var skip = 0  // index in laggedSeqs
+        var previous: Instant?
+        try txn.withCursor(db.log) { cursor in
+            try cursor.forEach(from: cursor.seek(atLeast: Key.seq(start))) { entry in
+                let seq = readBE(entry.key, 0, 8)
+                guard seq <= head else { return false }
+                if skip < laggedSeqs.count, laggedSeqs[skip] == seq {
+                    skip += 1
+                    return true
+                }
+                let header = try self.header(of: entry.value, seq: seq)
+                if let previous, header.at < previous {
+                    throw LedgerError.damaged(seq: seq, problem: "seq \(seq) lies before an earlier event in time, and the lags index does not list it")
+                }
+                previous = header.at
+                if let to, header.at >= to { return false }
+                guard try lagging(before: (header.at, seq)), try body(seq, header, entry.value) else {
+                    stopped = true
+                    return false
+                }
+                return true
+            }
+        }
+        if !stopped { _ = try lagging(before: nil) }
+    }
+
+    /// The `seq` of the first event in `seq` order with `at >= t` (never a lagged one), nil
+    /// when there is none: a binary search over the unlagged events, whose `at` never decreases.
+    func firstSeq(atOrAfter t: Instant, head: UInt64) throws -> UInt64? {
+        var low: UInt64 = 1, high = head + 1  // the answer's search position lies in [low, high]
+        var found: UInt64?
+        while low < high {
+            let middle = low + (high - low) / 2
+            if let (seq, at) = try firstUnlagged(from: middle, head: head), at < t {
+                low = seq + 1
+            } else {
+                high = middle
+            }
+        }
+        if let (seq, at) = try firstUnlagged(from: low, head: head), at >= t { found = seq }
+        return found
+    }
+
+    /// The first event at or after `seq` that `lags` does not list, with its `at`.
+    private func firstUnlagged(from seq: UInt64, head: UInt64) throws -> (UInt64, Instant)? {
+        try txn.withCursor(db.log) { cursor in
+            var found: (UInt64, Instant)?
+            try cursor.forEach(from: cursor.seek(atLeast: Key.seq(seq))) { entry in
+                let current = readBE(entry.key, 0, 8)
+                guard current <= head else { return false }
+                if try txn.get(db.lags, Key.seq(current)) != nil { return true }
+                found = (current, try header(of: entry.value, seq: current).at)
+                return false
+            }
+            return found
+        }
+    }
+
+    func header(of record: UnsafeRawBufferPointer, seq: UInt64) throws -> Record.Header {
+        do {
+            return try Record.header(record)
+        } catch let damage as Record.Damage {
+            throw LedgerError.damaged(seq: seq, problem: damage.problem)
+        }
+    }
+}
