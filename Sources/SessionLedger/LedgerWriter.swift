@@ -72,7 +72,11 @@ extension Ledger {
                     // and writes (measured: about a tenth of an import's time otherwise).
                     let env = self.env
                     let used = try env.info().usedBytes
-                    DispatchQueue.global().async(group: prefault) { env.prefault(offset: used, length: 2 * totalBytes) }
+                    // At most the first 256 MiB: populating more of a large import's pages at
+                    // once fills the page cache with zeros and makes the kernel write back the
+                    // writer's own dirty pages early (a 100M-event import crawled at 41k events/s).
+                    let length = min(2 * totalBytes, 256 << 20)
+                    DispatchQueue.global().async(group: prefault) { env.prefault(offset: used, length: length) }
                 }
             }) { txn in
                 var batch = try AppendBatch(txn: txn, db: db, options: options)
