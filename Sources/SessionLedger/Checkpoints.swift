@@ -37,14 +37,21 @@ extension LedgerSnapshot {
     /// How many checkpoints are stored.
     public func checkpointCount() throws -> Int { try txn.count(db.checkpoints) }
 
-    /// Every stored checkpoint, as (key instant, decoded value or nil when damaged).
-    func storedCheckpoints(policy: Policy) throws -> [(at: Instant, checkpoint: Checkpoint?)] {
+    /// Visits every stored checkpoint in time order, decoded one at a time (nil when damaged).
+    func forEachStoredCheckpoint(policy: Policy, _ body: (Instant, Checkpoint?) throws -> Void) throws {
         try txn.withCursor(db.checkpoints) { cursor in
-            var out: [(Instant, Checkpoint?)] = []
             try cursor.forEach(from: cursor.first()) { entry in
-                out.append((Instant(biased: readBE(entry.key, 0, 8)), Checkpoint.decode(entry.value, policy: policy)))
+                try body(Instant(biased: readBE(entry.key, 0, 8)), Checkpoint.decode(entry.value, policy: policy))
                 return true
             }
+        }
+    }
+
+    /// Every stored checkpoint's instant, in time order.
+    func checkpointInstants() throws -> [Instant] {
+        try txn.withCursor(db.checkpoints) { cursor in
+            var out: [Instant] = []
+            try cursor.forEach(from: cursor.first()) { out.append(Instant(biased: readBE($0.key, 0, 8))); return true }
             return out
         }
     }
@@ -156,22 +163,32 @@ extension CheckpointBuilder {
 
 extension Ledger {
     /// Writes checkpoints every `spacing` events of the time line, from the latest intact one
-    /// (or the first event) to the last full stretch of the log. Damaged ones, and those of
-    /// another policy (a ledger keeps one policy's), are removed first with every later one,
-    /// so the gap is filled again. Returns how many were
-    /// written. Each is its own durable transaction.
+    /// (or the first event) to the last full stretch of the log; returns how many were
+    /// written, each in its own durable transaction. Unusable ones (damaged, or of another
+    /// policy: a ledger keeps one policy's) past the latest intact one are removed. With
+    /// `rebuild`, every checkpoint is read, and from the first unusable one on all are
+    /// removed and written again (`sledger checkpoint`); without it only the latest are looked
+    /// at, so an `append` pays for its own stretch, not for every checkpoint.
     @discardableResult
-    public func writeCheckpoints(policy: Policy = .default, spacing: Int = Checkpoint.defaultSpacing) throws -> Int {
+    public func writeCheckpoints(policy: Policy = .default, spacing: Int = Checkpoint.defaultSpacing,
+                                 rebuild: Bool = true) throws -> Int {
         precondition(access == .readWrite, "writing checkpoints needs a ledger opened .readWrite")
         precondition(spacing > 0)
         let digest = Checkpoint.digest(of: policy)
         do {
-            // From the first unusable one on, all go: the fold resumes from the one before and
-            // writes the rest again.
             let unusable = try read { snapshot -> [Instant] in
-                let stored = try snapshot.storedCheckpoints(policy: policy)
-                guard let first = stored.firstIndex(where: { $0.checkpoint?.policyDigest != digest }) else { return [] }
-                return stored[first...].map(\.at)
+                let instants = try snapshot.checkpointInstants()
+                var firstUnusable: Instant?
+                if rebuild {
+                    try snapshot.forEachStoredCheckpoint(policy: policy) { at, checkpoint in
+                        if firstUnusable == nil, checkpoint?.policyDigest != digest || checkpoint?.at != at { firstUnusable = at }
+                    }
+                } else if let latest = try snapshot.checkpoint(atOrBefore: .latest, policy: policy) {
+                    firstUnusable = instants.first { $0 > latest.at }
+                } else {
+                    firstUnusable = instants.first
+                }
+                return firstUnusable.map { first in instants.filter { $0 >= first } } ?? []
             }
             if !unusable.isEmpty {
                 try env.write { txn in for at in unusable { _ = try txn.delete(db.checkpoints, Checkpoint.key(at)) } }
@@ -205,7 +222,7 @@ extension Ledger {
             let folded = try snapshot.checkpoint(atOrBefore: .latest, policy: .default)?.events ?? 0
             return try snapshot.eventCount() - folded >= UInt64(spacing)
         }
-        return due ? try writeCheckpoints(spacing: spacing) : 0
+        return due ? try writeCheckpoints(spacing: spacing, rebuild: false) : 0
     }
 
     /// `sledger check`'s part for checkpoints: each must decode and equal a refold of the log
@@ -215,20 +232,17 @@ extension Ledger {
             var problems: [CheckReport.Problem] = []
             let digest = Checkpoint.digest(of: .default)
             var fold = CheckpointFold(policy: .default, from: nil)
-            for (at, stored) in try snapshot.storedCheckpoints(policy: .default) {
+            try snapshot.forEachStoredCheckpoint(policy: .default) { at, stored in
                 guard let stored else {
                     problems.append(.init(seq: nil, what: "the checkpoint at \(at) is damaged (it is skipped; `sledger checkpoint` rebuilds it)"))
-                    continue
+                    return
                 }
-                guard stored.policyDigest == digest else { continue }  // another policy's: not checked here
+                guard stored.policyDigest == digest else { return }  // another policy's: not checked here
                 guard stored.at == at else {
                     problems.append(.init(seq: nil, what: "the checkpoint filed at \(at) says it is at \(stored.at)"))
-                    continue
+                    return
                 }
-                guard let refolded = try fold.next(snapshot, spacing: .max, stopAt: at) else {
-                    problems.append(.init(seq: nil, what: "the checkpoint at \(at) lies past the log's last event"))
-                    continue
-                }
+                guard let refolded = try fold.next(snapshot, spacing: .max, stopAt: at) else { return }
                 var expected = refolded
                 expected.headSeq = stored.headSeq
                 if stored != expected {

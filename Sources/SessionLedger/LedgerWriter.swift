@@ -166,7 +166,7 @@ struct AppendBatch {
     var duplicates = 0
 
     /// Interning caches are dropped past this many entries, to bound memory on huge imports.
-    static let cacheLimit = 1 << 20
+    static let cacheLimit = 1 << 18
 
     init(txn: WriteTransaction, db: Ledger.Databases, options: AppendOptions) throws {
         self.txn = txn

@@ -70,12 +70,12 @@ final class CheckpointTests: XCTestCase {
         }
         _ = try ledger.append([InputSource(bytes: lines(events))], options: options)
         XCTAssertEqual(try ledger.writeCheckpoints(spacing: 10), 4)  // after 10, 20, 30 and 40 events
-        let before = try ledger.read { snapshot in try snapshot.storedCheckpoints(policy: .default).map(\.at) }
+        let before = try ledger.read { snapshot in try snapshot.checkpointInstants() }
         XCTAssertEqual(before, [at(9), at(19), at(29), at(39)])
 
         // alice logged out at minute 25, logged an hour late.
         _ = try ledger.append([InputSource(bytes: lines([Event(kind: .logout, at: at(25), user: "alice", session: "a1")]))], options: options)
-        let after = try ledger.read { snapshot in try snapshot.storedCheckpoints(policy: .default).map(\.at) }
+        let after = try ledger.read { snapshot in try snapshot.checkpointInstants() }
         XCTAssertEqual(after, [at(9), at(19)])
         try ledger.read { snapshot in
             let t = at(45)
@@ -99,7 +99,8 @@ final class CheckpointTests: XCTestCase {
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 3_000))], options: options)
         XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: 400), 5)
         XCTAssertTrue(try ledger.check().isIntact)
-        let stored = try ledger.read { try $0.storedCheckpoints(policy: .default) }
+        var stored: [(at: Instant, checkpoint: Checkpoint?)] = []
+        try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { stored.append(($0, $1)) } }
         let (victim, good) = (stored[2].at, stored[2].checkpoint!)
         let t = stored[3].at.saturatingAdding(Duration(nanoseconds: -1))  // reads from the victim
         let truth = try ledger.read { try wholeLog($0, .default, at: t) }
