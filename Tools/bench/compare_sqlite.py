@@ -106,8 +106,10 @@ def main():
               "disagreements": []}
     rows = result["rows"]
 
-    def row(question, kind, s, q, raw=None, note=""):
-        rows.append({"question": question, "kind": kind, "sledger": s, "sqlite": q, "raw_lmdb": raw, "note": note})
+    def row(key, question, kind, s, q, raw=None, note=""):
+        """key names the question the same way at every size (growth.py matches rows by it)."""
+        rows.append({"key": key, "question": question, "kind": kind, "sledger": s, "sqlite": q, "raw_lmdb": raw,
+                     "note": note})
 
     def warm(*paths):
         for p in paths:
@@ -155,16 +157,16 @@ def main():
         t_raw, text = r.run([f"{binp}/raw_lmdb_append", "--mode", "indexed", "--dir", rawdir, args.input])
         if json.loads(text)["events"] != events:
             sys.exit(f"compare_sqlite: raw LMDB stored {text}")
-        row("import, indexes in place (events/s)", "rate", rate(events, t_s), rate(events, t_qi) if t_qi else None,
-            rate(events, t_raw))
-        row("import, SQLite's indexes built after the rows (events/s)", "rate", rate(events, t_s), rate(events, t_qa))
+        row("import", "import, indexes in place (events/s)", "rate", rate(events, t_s),
+            rate(events, t_qi) if t_qi else None, rate(events, t_raw))
+        row("import-after", "import, SQLite's indexes built after the rows (events/s)", "rate", rate(events, t_s),
+            rate(events, t_qa))
         result["sizes"] = sizes
     else:
         say("stores exist and IMPORT=0: import not measured")
 
     # --- queries at several instants ----------------------------------------------------
-    stats = json.loads(subprocess.run([sledger, "stats", "--ledger", ledger, "--format", "json"], check=True,
-                                      capture_output=True, text=True).stdout)[0]
+    stats = stats_of(sledger, ledger)
     first, last = ns_of(stats["first_at"]), ns_of(stats["last_at"])
     instants = []
     for label, frac in (("first decile", 0.1), ("middle", 0.5), ("last event", 1.0)):
@@ -195,13 +197,14 @@ def main():
         who = sorted((x["user"], int(x["sessions"])) for x in json.loads(text))
         q_who, text = r.run([f"{binp}/sqlite_query", db, "who", str(t)], repeat)
         check(f"who --at {at}", who, sorted((u, int(n)) for u, n in rows_of(text)))
-        row(f"who --at {at} ({label}): {len(who):,} users", "time", s_who, q_who)
+        row(f"who --at T ({label})", f"who --at {at} ({label}): {len(who):,} users", "time", s_who, q_who)
 
         s_ses, text = r.run([sledger, "sessions", "--ledger", ledger, "--at", at, "--format", "json"], repeat)
         ses = sorted((x["user"], x["session"]) for x in json.loads(text))
         q_ses, text = r.run([f"{binp}/sqlite_query", db, "sessions", str(t)], repeat)
         check(f"sessions --at {at}", ses, sorted(tuple(x) for x in rows_of(text)))
-        row(f"sessions --at {at} ({label}): {len(ses):,} sessions", "time", s_ses, q_ses)
+        row(f"sessions --at T ({label})", f"sessions --at {at} ({label}): {len(ses):,} sessions", "time",
+            s_ses, q_ses)
 
         # One user: the one with the most sessions active at T (ties: the first name).
         user = min(who, key=lambda x: (-x[1], x[0]))[0] if who else "u_00001"
@@ -225,13 +228,14 @@ def main():
         mine = sledger_records(text)
         q_ua, text = r.run([f"{binp}/sqlite_query", db, "user-active", str(t), user], repeat)
         check(f"sessions --at {at} --user {user}", mine, sqlite_records(text))
-        row(f"sessions --at {at} --user {user}: {len(mine)} sessions", "time", s_ua, q_ua)
+        row(f"sessions --at T --user U ({label})", f"sessions --at {at} --user {user}: {len(mine)} sessions",
+            "time", s_ua, q_ua)
 
         s_u, text = r.run([sledger, "user", user, "--ledger", ledger, "--at", at, "--format", "json"], repeat)
         mine = sledger_records(text)
         q_u, text = r.run([f"{binp}/sqlite_query", db, "user", str(t), user], repeat)
         check(f"user {user} --at {at}", mine, sqlite_records(text))
-        row(f"user {user} --at {at}: {len(mine)} sessions", "time", s_u, q_u)
+        row(f"user U --at T ({label})", f"user {user} --at {at}: {len(mine)} sessions", "time", s_u, q_u)
 
     # --- the whole replay ---------------------------------------------------------------
     help_text = subprocess.run([sledger, "replay", "--help"], capture_output=True, text=True).stdout
@@ -251,7 +255,8 @@ def main():
     if json.loads(text)["events"] != events:
         sys.exit(f"compare_sqlite: the SQLite scan read {text}")
     raw_rep, text = r.run([f"{binp}/raw_lmdb_scan", ledger], scan_repeat)
-    row(f"whole replay: sledger {replay_used} / SQLite ordered scan + expiry fold (events/s)", "rate",
+    row("whole replay (events/s)",
+        f"whole replay: sledger {replay_used} / SQLite ordered scan + expiry fold (events/s)", "rate",
         rate(events, s_rep), rate(events, q_rep), rate(events, raw_rep),
         note=f"sledger replay found {len(findings['findings'])} findings")
     result["replay_used"] = replay_used
@@ -274,13 +279,13 @@ def main():
             walls["sqlite"].append(t["total_s"])
             t, _ = r.run([f"{binp}/raw_lmdb_append", "--append", os.path.join(rawdir, "raw-indexed"), b])
             walls["raw"].append(t["total_s"])
-        got = json.loads(subprocess.run([sledger, "stats", "--ledger", led_copy, "--format", "json"], check=True,
-                                        capture_output=True, text=True).stdout)[0]["events"]
+        got = stats_of(sledger, led_copy)["events"]
         if got != events + n:
             sys.exit(f"compare_sqlite: the ledger copy holds {got} events after the appends, not {events + n}")
         per = n / len(batches)
-        row(f"durable appends: {len(batches)} calls of {per:,.0f} events to a {events:,}-event store (events/s)", "rate",
-            rate(per, timing(walls["sledger"])), rate(per, timing(walls["sqlite"])), rate(per, timing(walls["raw"])),
+        row("durable appends (events/s)",
+            f"durable appends: {len(batches)} calls of {per:,.0f} events to a {events:,}-event store (events/s)",
+            "rate", rate(per, timing(walls["sledger"])), rate(per, timing(walls["sqlite"])), rate(per, timing(walls["raw"])),
             note="one process and one durable commit per batch, indexes in place")
         if os.environ.get("KEEP", "0") != "1":
             shutil.rmtree(led_copy, ignore_errors=True)
@@ -310,6 +315,12 @@ def main():
                  f"(answers in {d[0]['detail']})")
 
 
+def stats_of(sledger, ledger):
+    out = subprocess.run([sledger, "stats", "--ledger", ledger, "--format", "json"], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)[0]
+
+
 def rate(n, t):
     """Events/s of runs of n events each: n over the mean wall time (best: over the fastest)."""
     return {"events": n, "events_per_s": n * t["runs"] / t["total_s"], "best_events_per_s": n / t["min_s"], **t}
@@ -329,8 +340,9 @@ def cell(x, kind):
         return "–"
     if kind == "rate":
         return f"{x['events_per_s']:,.0f}"
-    return f"{x['median_s'] * 1000:,.0f} ms (max {x['p95_s'] * 1000:,.0f})" if x["runs"] > 1 \
-        else f"{x['median_s'] * 1000:,.0f} ms"
+    ms = x["median_s"] * 1000
+    text = f"{ms:,.0f} ms" if ms >= 99.5 else f"{ms:.1f} ms"
+    return text + (f" (p95 {x['p95_s'] * 1000:,.0f})" if x["runs"] > 1 else "")
 
 
 def table(res):
@@ -347,7 +359,7 @@ def table(res):
               + (f"; DISAGREEMENTS: {', '.join(d['question'] for d in res['disagreements'])}"
                  if res["disagreements"] else ""),
               f"- queries: wall time of one process from start to exit, median of {res['repeat']} warm runs "
-              f"(max in brackets); replay and scans: {res['scan_repeat']} runs, events/s from their mean",
+              f"(p95 in brackets: the slowest run when there are fewer than 20); replay and scans: {res['scan_repeat']} runs, events/s from their mean",
               f"- machine: {m['nproc']} cores, {m['cpu']}; load average before {' '.join(res['load_before'])}, "
               f"after {' '.join(res['load_after'])}",
               f"- date {res['date']}, commit {res['commit']}, {res.get('replay_used', '')}; input {res['input']}"
