@@ -138,11 +138,7 @@ def main():
             t_qi, text = r.run([f"{binp}/sqlite_import", "--mode", "indexed", "--dir", sqldir, args.input])
             if json.loads(text)["events"] != events:
                 sys.exit(f"compare_sqlite: SQLite stored {text}")
-            for suffix in ("", "-wal", "-shm"):
-                try:
-                    os.unlink(os.path.join(sqldir, "sqlite-indexed.db" + suffix))
-                except FileNotFoundError:
-                    pass
+            remove_db(os.path.join(sqldir, "sqlite-indexed.db"))
         else:
             t_qi = None
         settle()
@@ -157,9 +153,9 @@ def main():
         t_raw, text = r.run([f"{binp}/raw_lmdb_append", "--mode", "indexed", "--dir", rawdir, args.input])
         if json.loads(text)["events"] != events:
             sys.exit(f"compare_sqlite: raw LMDB stored {text}")
-        row("import", "import, indexes in place (events/s)", "rate", rate(events, t_s),
+        row("import, indexes in place (events/s)", "import, indexes in place (events/s)", "rate", rate(events, t_s),
             rate(events, t_qi) if t_qi else None, rate(events, t_raw))
-        row("import-after", "import, SQLite's indexes built after the rows (events/s)", "rate", rate(events, t_s),
+        row("import, SQLite's indexes built after (events/s)", "import, SQLite's indexes built after the rows (events/s)", "rate", rate(events, t_s),
             rate(events, t_qa))
         result["sizes"] = sizes
     else:
@@ -177,7 +173,8 @@ def main():
     warm(ledger, db)
 
     def disagree(what, sled, sql):
-        diff_path = os.path.join(out, "results", f"compare-{events}-disagreement-{len(result['disagreements']) + 1}.json")
+        number = len(result["disagreements"]) + 1
+        diff_path = os.path.join(out, "results", f"compare-{events}-disagreement-{number}.json")
         with open(diff_path, "w") as f:
             json.dump({"question": what, "sledger": sled, "sqlite": sql}, f, indent=1)
         result["disagreements"].append({"question": what, "detail": diff_path})
@@ -272,28 +269,29 @@ def main():
         subprocess.run(["cp", "--sparse=always", db, db_copy], check=True)
         warm(led_copy, db_copy, os.path.join(rawdir, "raw-indexed"))
         walls = {"sledger": [], "sqlite": [], "raw": []}
+        stored = {"sqlite": 0, "raw": 0}
         for b in batches:
             t, _ = r.run([sledger, "append", "--ledger", led_copy], stdin=b)
             walls["sledger"].append(t["total_s"])
-            t, _ = r.run([f"{binp}/sqlite_import", "--append", db_copy, b])
+            t, text = r.run([f"{binp}/sqlite_import", "--append", db_copy, b])
             walls["sqlite"].append(t["total_s"])
-            t, _ = r.run([f"{binp}/raw_lmdb_append", "--append", os.path.join(rawdir, "raw-indexed"), b])
+            stored["sqlite"] += json.loads(text)["events"]
+            t, text = r.run([f"{binp}/raw_lmdb_append", "--append", os.path.join(rawdir, "raw-indexed"), b])
             walls["raw"].append(t["total_s"])
+            stored["raw"] += json.loads(text)["events"]
+        if stored != {"sqlite": n, "raw": n}:
+            sys.exit(f"compare_sqlite: the baselines appended {stored}, not {n} events each")
         got = stats_of(sledger, led_copy)["events"]
         if got != events + n:
             sys.exit(f"compare_sqlite: the ledger copy holds {got} events after the appends, not {events + n}")
         per = n / len(batches)
         row("durable appends (events/s)",
             f"durable appends: {len(batches)} calls of {per:,.0f} events to a {events:,}-event store (events/s)",
-            "rate", rate(per, timing(walls["sledger"])), rate(per, timing(walls["sqlite"])), rate(per, timing(walls["raw"])),
+            "rate", *(rate(per, timing(walls[k])) for k in ("sledger", "sqlite", "raw")),
             note="one process and one durable commit per batch, indexes in place")
         if os.environ.get("KEEP", "0") != "1":
             shutil.rmtree(led_copy, ignore_errors=True)
-            for suffix in ("", "-wal", "-shm"):
-                try:
-                    os.unlink(db_copy + suffix)
-                except FileNotFoundError:
-                    pass
+            remove_db(db_copy)
 
     # --- report -------------------------------------------------------------------------
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
@@ -301,8 +299,7 @@ def main():
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": {"nproc": os.cpu_count(), "cpu": cpu},
         "load_before": load_before, "load_after": open("/proc/loadavg").read().split()[:3],
-        "commit": subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "--short",
-                                  "HEAD"], capture_output=True, text=True).stdout.strip(),
+        "commit": commit(),
         "repeat": repeat, "scan_repeat": scan_repeat})
     for x in rows:
         x["ratio"] = ratio(x)
@@ -313,6 +310,24 @@ def main():
         d = result["disagreements"]
         sys.exit(f"compare_sqlite: sledger and SQLite disagree on {len(d)} question(s), first: {d[0]['question']} "
                  f"(answers in {d[0]['detail']})")
+
+
+def commit():
+    """The checkout's commit, marked when Sources/ or Package.swift have uncommitted changes."""
+    def git(*a):
+        return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), *a], capture_output=True,
+                              text=True).stdout.strip()
+    dirty = git("status", "--porcelain", "--", "../../Sources", "../../Package.swift")
+    return git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if dirty else "")
+
+
+def remove_db(path):
+    """Deletes a SQLite database with its WAL and shared-memory files."""
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.unlink(path + suffix)
+        except FileNotFoundError:
+            pass
 
 
 def stats_of(sledger, ledger):
@@ -359,7 +374,8 @@ def table(res):
               + (f"; DISAGREEMENTS: {', '.join(d['question'] for d in res['disagreements'])}"
                  if res["disagreements"] else ""),
               f"- queries: wall time of one process from start to exit, median of {res['repeat']} warm runs "
-              f"(p95 in brackets: the slowest run when there are fewer than 20); replay and scans: {res['scan_repeat']} runs, events/s from their mean",
+              f"(p95 in brackets: the slowest run when there are fewer than 20); replay and scans: "
+              f"{res['scan_repeat']} runs, events/s from their mean",
               f"- machine: {m['nproc']} cores, {m['cpu']}; load average before {' '.join(res['load_before'])}, "
               f"after {' '.join(res['load_after'])}",
               f"- date {res['date']}, commit {res['commit']}, {res.get('replay_used', '')}; input {res['input']}"
