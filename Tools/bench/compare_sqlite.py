@@ -155,7 +155,8 @@ def main():
             sys.exit(f"compare_sqlite: raw LMDB stored {text}")
         row("import, indexes in place (events/s)", "import, indexes in place (events/s)", "rate", rate(events, t_s),
             rate(events, t_qi) if t_qi else None, rate(events, t_raw))
-        row("import, SQLite's indexes built after (events/s)", "import, SQLite's indexes built after the rows (events/s)", "rate", rate(events, t_s),
+        row("import, SQLite's indexes built after (events/s)",
+            "import, SQLite's indexes built after the rows (events/s)", "rate", rate(events, t_s),
             rate(events, t_qa))
         result["sizes"] = sizes
     else:
@@ -313,12 +314,14 @@ def main():
 
 
 def commit():
-    """The checkout's commit, marked when Sources/ or Package.swift have uncommitted changes."""
+    """The last commit of sledger's code (Sources/, Package.swift) in this checkout, marked when
+    they have uncommitted changes."""
     def git(*a):
         return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), *a], capture_output=True,
                               text=True).stdout.strip()
     dirty = git("status", "--porcelain", "--", "../../Sources", "../../Package.swift")
-    return git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if dirty else "")
+    return git("log", "-1", "--format=%h", "--", "../../Sources", "../../Package.swift") + \
+        (" (with uncommitted changes)" if dirty else "")
 
 
 def remove_db(path):
@@ -378,7 +381,8 @@ def table(res):
               f"{res['scan_repeat']} runs, events/s from their mean",
               f"- machine: {m['nproc']} cores, {m['cpu']}; load average before {' '.join(res['load_before'])}, "
               f"after {' '.join(res['load_after'])}",
-              f"- date {res['date']}, commit {res['commit']}, {res.get('replay_used', '')}; input {res['input']}"
+              f"- date {res['date']}, sledger's code at {res['commit']}, {res.get('replay_used', '')}; "
+              f"input {res['input']}"
               + (f" ({res['origin']})" if res["origin"] else "")]
     for x in res["rows"]:
         if x["note"]:
