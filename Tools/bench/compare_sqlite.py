@@ -96,12 +96,15 @@ def main():
     out, binp, sledger = args.out, args.bin, args.sledger
     os.makedirs(os.path.join(out, "results"), exist_ok=True)
     r = Runner(out)
-    load_before = open("/proc/loadavg").read().split()[:3]
+    load_before, io_before = open("/proc/loadavg").read().split()[:3], io_pressure()
     events = sum(1 for line in open(args.input, "rb") if line.strip())
     ledger = os.path.join(out, f"cmp-ledger-{events}")
     sqldir = os.path.join(out, f"cmp-sqlite-{events}")
     db = os.path.join(sqldir, "sqlite-indexed-after.db")
     rawdir = os.path.join(out, f"cmp-raw-{events}")
+    # The raw LMDB store serves the import and append rows only, and is the largest: made
+    # when the append case runs or RAW=1, deleted at the end unless KEEP=1.
+    raw_lmdb = os.environ.get("RAW", "1" if args.batches else "0") == "1"
     result = {"events": events, "input": args.input, "origin": args.origin, "rows": [], "checks": [],
               "disagreements": []}
     rows = result["rows"]
@@ -147,14 +150,16 @@ def main():
         if json.loads(text)["events"] != events:
             sys.exit(f"compare_sqlite: SQLite stored {text}")
         sizes["sqlite_db_bytes"] = json.loads(text)["indexed-after"]["db_bytes"]
-        settle()
-        say("raw LMDB import with 3 string-keyed indexes")
-        os.makedirs(rawdir)
-        t_raw, text = r.run([f"{binp}/raw_lmdb_append", "--mode", "indexed", "--dir", rawdir, args.input])
-        if json.loads(text)["events"] != events:
-            sys.exit(f"compare_sqlite: raw LMDB stored {text}")
+        t_raw = None
+        if raw_lmdb:
+            settle()
+            say("raw LMDB import with 3 string-keyed indexes")
+            os.makedirs(rawdir)
+            t_raw, text = r.run([f"{binp}/raw_lmdb_append", "--mode", "indexed", "--dir", rawdir, args.input])
+            if json.loads(text)["events"] != events:
+                sys.exit(f"compare_sqlite: raw LMDB stored {text}")
         row("import, indexes in place (events/s)", "import, indexes in place (events/s)", "rate", rate(events, t_s),
-            rate(events, t_qi) if t_qi else None, rate(events, t_raw))
+            rate(events, t_qi) if t_qi else None, rate(events, t_raw) if t_raw else None)
         row("import, SQLite's indexes built after (events/s)",
             "import, SQLite's indexes built after the rows (events/s)", "rate", rate(events, t_s),
             rate(events, t_qa))
@@ -260,7 +265,7 @@ def main():
     result["replay_used"] = replay_used
 
     # --- durable appends to the large stores --------------------------------------------
-    if args.batches:
+    if args.batches and raw_lmdb:
         batches = sorted(os.path.join(args.batches, f) for f in os.listdir(args.batches))
         n = sum(1 for b in batches for line in open(b, "rb") if line.strip())
         say(f"durable appends: {len(batches)} batches, {n:,} events, into copies of the stores")
@@ -268,6 +273,10 @@ def main():
         shutil.rmtree(led_copy, ignore_errors=True)
         subprocess.run(["cp", "-r", "--sparse=always", ledger, led_copy], check=True)
         subprocess.run(["cp", "--sparse=always", db, db_copy], check=True)
+        if not os.path.exists(os.path.join(rawdir, "raw-indexed", "data.mdb")):  # IMPORT=0: made, not timed
+            os.makedirs(rawdir, exist_ok=True)
+            subprocess.run([f"{binp}/raw_lmdb_append", "--mode", "indexed", "--dir", rawdir, args.input], check=True,
+                           stdout=subprocess.DEVNULL)
         warm(led_copy, db_copy, os.path.join(rawdir, "raw-indexed"))
         walls = {"sledger": [], "sqlite": [], "raw": []}
         stored = {"sqlite": 0, "raw": 0}
@@ -294,12 +303,16 @@ def main():
             shutil.rmtree(led_copy, ignore_errors=True)
             remove_db(db_copy)
 
+    if os.environ.get("KEEP", "0") != "1":
+        shutil.rmtree(rawdir, ignore_errors=True)
+
     # --- report -------------------------------------------------------------------------
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     result.update({
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": {"nproc": os.cpu_count(), "cpu": cpu},
         "load_before": load_before, "load_after": open("/proc/loadavg").read().split()[:3],
+        "io_pressure_before": io_before, "io_pressure_after": io_pressure(),
         "commit": commit(),
         "repeat": repeat, "scan_repeat": scan_repeat})
     for x in rows:
@@ -315,13 +328,23 @@ def main():
 
 def commit():
     """The last commit of sledger's code (Sources/, Package.swift) in this checkout, marked when
-    they have uncommitted changes."""
+    they have uncommitted changes; or the binary given as SLEDGER."""
+    if os.environ.get("SLEDGER"):
+        return "the binary " + os.environ["SLEDGER"]
     def git(*a):
         return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), *a], capture_output=True,
                               text=True).stdout.strip()
     dirty = git("status", "--porcelain", "--", "../../Sources", "../../Package.swift")
     return git("log", "-1", "--format=%h", "--", "../../Sources", "../../Package.swift") + \
         (" (with uncommitted changes)" if dirty else "")
+
+
+def io_pressure():
+    """The share of the last 60 s in which some task waited for I/O (/proc/pressure/io), or None."""
+    try:
+        return float(open("/proc/pressure/io").readline().split()[2].split("=")[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def remove_db(path):
@@ -380,7 +403,8 @@ def table(res):
               f"(p95 in brackets: the slowest run when there are fewer than 20); replay and scans: "
               f"{res['scan_repeat']} runs, events/s from their mean",
               f"- machine: {m['nproc']} cores, {m['cpu']}; load average before {' '.join(res['load_before'])}, "
-              f"after {' '.join(res['load_after'])}",
+              f"after {' '.join(res['load_after'])}; I/O pressure (some, avg60) before {res['io_pressure_before']}%, "
+              f"after {res['io_pressure_after']}%",
               f"- date {res['date']}, sledger's code at {res['commit']}, {res.get('replay_used', '')}; "
               f"input {res['input']}"
               + (f" ({res['origin']})" if res["origin"] else "")]

@@ -33,6 +33,7 @@
 # different answer to any question. Environment:
 #
 #   BENCH_DIR       where inputs, stores and results go (default bench-out/ in the repo)
+#   SLEDGER=PATH    time this sledger binary instead of building the checkout's
 #   INPUT=FILE      use this NDJSON file (e.g. the 100M one); give GEN_ARGS it was made with
 #   GEN_ARGS        the generator's arguments besides --events (default: --seed 1 --start
 #                   2023-01-01T00:00:00Z; for a 100k-user file add --users 100000), used
@@ -42,7 +43,9 @@
 #   SQLITE_INDEXED=0  skip SQLite's import with indexes in place (very slow at 100M)
 #   APPEND=0|1      the durable-append case (default 1 up to 10M events, 0 above: it needs a
 #                   copy of each large store); APPEND_BATCHES (100), APPEND_SIZE (10000)
-#   KEEP=1          keep the append copies
+#   RAW=0|1         the raw LMDB store (import and append rows; default: when appending)
+#   KEEP=1          keep the append copies and the raw LMDB store (the ledger and the SQLite
+#                   database are always kept, for IMPORT=0)
 set -euo pipefail
 
 EVENTS=${1:-1000000}
@@ -54,8 +57,12 @@ GEN_ARGS=${GEN_ARGS:---seed 1 --start 2023-01-01T00:00:00Z}
 mkdir -p "$OUT/bin" "$OUT/results"
 say() { printf '== %s\n' "$*" >&2; }
 
-SLEDGER=$ROOT/.build-release/release/sledger
-if [[ ${SKIP_BUILD:-0} != 1 || ! -x $SLEDGER ]]; then
+if [[ -n ${SLEDGER:-} ]]; then
+    SLEDGER=$(realpath "$SLEDGER")
+else
+    SLEDGER=$ROOT/.build-release/release/sledger
+fi
+if [[ ${SKIP_BUILD:-0} != 1 && $SLEDGER == "$ROOT/.build-release/release/sledger" ]] || [[ ! -x $SLEDGER ]]; then
     say "building sledger (release)"
     (cd "$ROOT" && swift build -c release --scratch-path .build-release --product sledger >&2)
 fi
