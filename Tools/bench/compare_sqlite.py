@@ -330,12 +330,12 @@ def commit():
     """The last commit of sledger's code (Sources/, Package.swift) in this checkout, marked when
     they have uncommitted changes; or the binary given as SLEDGER."""
     if os.environ.get("SLEDGER"):
-        return "the binary " + os.environ["SLEDGER"]
+        return "binary " + os.environ["SLEDGER"]
     def git(*a):
         return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), *a], capture_output=True,
                               text=True).stdout.strip()
     dirty = git("status", "--porcelain", "--", "../../Sources", "../../Package.swift")
-    return git("log", "-1", "--format=%h", "--", "../../Sources", "../../Package.swift") + \
+    return "code at " + git("log", "-1", "--format=%h", "--", "../../Sources", "../../Package.swift") + \
         (" (with uncommitted changes)" if dirty else "")
 
 
@@ -405,7 +405,7 @@ def table(res):
               f"- machine: {m['nproc']} cores, {m['cpu']}; load average before {' '.join(res['load_before'])}, "
               f"after {' '.join(res['load_after'])}; I/O pressure (some, avg60) before {res['io_pressure_before']}%, "
               f"after {res['io_pressure_after']}%",
-              f"- date {res['date']}, sledger's code at {res['commit']}, {res.get('replay_used', '')}; "
+              f"- date {res['date']}, sledger {res['commit']}, {res.get('replay_used', '')}; "
               f"input {res['input']}"
               + (f" ({res['origin']})" if res["origin"] else "")]
     for x in res["rows"]:

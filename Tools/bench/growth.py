@@ -84,7 +84,7 @@ def main(argv):
         print(f"| {key} | " + " | ".join(cells) + " |")
     print()
     for r in runs:
-        print(f"- {short(r['events'])}: {r['date']}, sledger's code at {r['commit']}, {r['machine']['nproc']} cores, "
+        print(f"- {short(r['events'])}: {r['date']}, sledger {r['commit']}, {r['machine']['nproc']} cores, "
               f"load "
               f"{' '.join(r['load_before'])} before / {' '.join(r['load_after'])} after; {r['input']}")
     if plot:
