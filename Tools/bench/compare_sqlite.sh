@@ -84,6 +84,7 @@ else
         "$PY" "$ROOT/Tools/generate_events.py" --events "$EVENTS" $GEN_ARGS > "$INPUT.tmp"
         mv "$INPUT.tmp" "$INPUT"
     fi
+    EVENTS=$(grep -c . "$INPUT")
 fi
 
 BATCH_ARGS=()
@@ -113,4 +114,4 @@ if [[ ${APPEND:-$((EVENTS <= 10000000))} == 1 ]]; then
 fi
 
 exec "$PY" "$BENCH/compare_sqlite.py" --sledger "$SLEDGER" --bin "$OUT/bin" --out "$OUT" --input "$INPUT" \
-    --origin "generate_events.py --events $EVENTS $GEN_ARGS" "${BATCH_ARGS[@]}"
+    --events "$EVENTS" --origin "generate_events.py --events $EVENTS $GEN_ARGS" "${BATCH_ARGS[@]}"
