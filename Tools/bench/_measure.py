@@ -7,7 +7,8 @@ Samples /proc/PID/status every 50 ms for the peak RssAnon (anonymous memory: wha
 process allocated itself; LMDB's file-backed map and the page cache do not count) and
 VmRSS, and takes the exact wall time and ru_maxrss from wait4. The command's standard
 output goes to FILE (default: discarded), its standard error passes through. Exits with
-the command's status. The JSON line goes to standard output:
+the command's status. The JSON line goes to standard output (`measure()` returns it as a
+dict to Python callers such as compare_sqlite.py):
 
     {"status":0,"wall_s":1.234,"peak_rss_anon_kb":5120,"peak_vm_rss_kb":90000,"max_rss_kb":91000}
 """
@@ -36,6 +37,24 @@ def sample(pid, peaks, done):
         done.wait(0.05)
 
 
+def measure(args, out_path=os.devnull, stdin_path=None):
+    """Runs args, its standard output to out_path (standard input from stdin_path, if
+    given); returns the dict that main prints."""
+    peaks = {"RssAnon": 0, "VmRSS": 0}
+    done = threading.Event()
+    with open(out_path, "wb") as out, open(stdin_path or os.devnull, "rb") as stdin:
+        start = time.monotonic()
+        proc = subprocess.Popen(args, stdout=out, stdin=stdin)
+        sampler = threading.Thread(target=sample, args=(proc.pid, peaks, done), daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - start
+        done.set()
+        sampler.join()
+    return {"status": os.waitstatus_to_exitcode(status), "wall_s": round(wall, 4), "peak_rss_anon_kb": peaks["RssAnon"],
+            "peak_vm_rss_kb": peaks["VmRSS"], "max_rss_kb": usage.ru_maxrss}
+
+
 def main():
     args = sys.argv[1:]
     out_path = os.devnull
@@ -45,21 +64,10 @@ def main():
         args = args[1:]
     if not args:
         sys.exit("usage: _measure.py [--stdout FILE] -- COMMAND [ARG ...]")
-    peaks = {"RssAnon": 0, "VmRSS": 0}
-    done = threading.Event()
-    with open(out_path, "wb") as out:
-        start = time.monotonic()
-        proc = subprocess.Popen(args, stdout=out)
-        sampler = threading.Thread(target=sample, args=(proc.pid, peaks, done), daemon=True)
-        sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.monotonic() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        done.set()
-        sampler.join()
-    print(json.dumps({"status": proc.returncode, "wall_s": round(wall, 3), "peak_rss_anon_kb": peaks["RssAnon"],
-                      "peak_vm_rss_kb": peaks["VmRSS"], "max_rss_kb": usage.ru_maxrss}, separators=(",", ":")))
-    sys.exit(proc.returncode if proc.returncode >= 0 else 128 - proc.returncode)
+    result = measure(args, out_path)
+    print(json.dumps(result, separators=(",", ":")))
+    code = result["status"]
+    sys.exit(code if code >= 0 else 128 - code)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@
  * line and hands back each value as a slice of the line. String values are returned as
  * written between the quotes (escapes are not decoded); an object value (`meta`) is
  * returned whole, braces included. Lines from the project's generator are canonical, so
- * that is all the baselines need. Header-only: `#include "ndjson_scan.h"`.
+ * that is all the baselines need. Also `rfc3339_ns`, an instant as a number. Header-only: `#include "ndjson_scan.h"`.
  */
 #ifndef NDJSON_SCAN_H
 #define NDJSON_SCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct {
@@ -97,6 +98,58 @@ static inline int scan_event(const char *line, size_t len, slice out[F_COUNT]) {
         if (p < end && *p == '}') return 0;
         return -1;
     }
+}
+
+/* Nanoseconds since the epoch of an RFC 3339 instant ("YYYY-MM-DDTHH:MM:SS", 0 to 9
+ * fractional digits, then Z or a numeric offset), or INT64_MIN when the text is not one.
+ * Used to store and compare instants as numbers: text order is not time order once some
+ * instants carry a fraction ("...:00.25Z" sorts before "...:00Z"). */
+static inline int64_t rfc3339_ns(const char *t, size_t n) {
+    const char *p = t, *end = t + n;
+    long v[6];
+    static const char seps[6] = {'-', '-', 'T', ':', ':', 0};
+    static const int widths[6] = {4, 2, 2, 2, 2, 2};
+    for (int i = 0; i < 6; i++) {
+        long x = 0;
+        for (int d = 0; d < widths[i]; d++, p++) {
+            if (p >= end || *p < '0' || *p > '9') return INT64_MIN;
+            x = x * 10 + (*p - '0');
+        }
+        v[i] = x;
+        if (seps[i]) {
+            if (p >= end || (*p != seps[i] && !(seps[i] == 'T' && (*p == 't' || *p == ' ')))) return INT64_MIN;
+            p++;
+        }
+    }
+    int64_t frac = 0;
+    int digits = 0;
+    if (p < end && *p == '.') {
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+            if (digits >= 9) return INT64_MIN;
+            frac = frac * 10 + (*p - '0');
+        }
+        if (digits == 0) return INT64_MIN;
+        for (int d = digits; d < 9; d++) frac *= 10;
+    }
+    long offset = 0;
+    if (p < end && (*p == 'Z' || *p == 'z')) {
+        p++;
+    } else if (p + 6 == end && (*p == '+' || *p == '-') && p[3] == ':') {
+        int sign = *p == '-' ? -1 : 1;
+        for (int i = 1; i < 6; i++) if (i != 3 && (p[i] < '0' || p[i] > '9')) return INT64_MIN;
+        offset = sign * (((p[1] - '0') * 10 + (p[2] - '0')) * 3600L + ((p[4] - '0') * 10 + (p[5] - '0')) * 60L);
+        p += 6;
+    } else {
+        return INT64_MIN;
+    }
+    if (p != end) return INT64_MIN;
+    long y = v[0], mo = v[1], d = v[2];
+    y -= mo <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+    long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t secs = ((int64_t)era * 146097 + doe - 719468) * 86400 + v[3] * 3600 + v[4] * 60 + v[5] - offset;
+    return secs * 1000000000LL + frac;
 }
 
 #endif

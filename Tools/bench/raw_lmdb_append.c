@@ -2,6 +2,7 @@
  *
  *     cc -O2 -o raw_lmdb_append raw_lmdb_append.c -llmdb
  *     raw_lmdb_append [--mode log|indexed|both] [--dir DIR] FILE.ndjson
+ *     raw_lmdb_append --append ENV_DIR FILE.ndjson
  *
  * What the fastest possible LMDB ingest of the same file costs, with none of sledger's work
  * (no validation, no binary record, no checksum, no hash chain, no idempotency, no interning):
@@ -84,14 +85,22 @@ static void fresh_dir(const char *dir) {
     unlink(path);
 }
 
-static result run(const char *dir, const char *data, size_t size, int indexed) {
-    fresh_dir(dir);
+static result run(const char *dir, const char *data, size_t size, int indexed, int existing) {
+    if (!existing) fresh_dir(dir);
     double start = now();
     MDB_env *env;
     check(mdb_env_create(&env), "mdb_env_create");
     check(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
     /* Sparse with MDB_WRITEMAP: only the pages used take disk space. */
-    size_t map = ((size_t)size * 6 + ((size_t)256 << 20) + 4095) & ~(size_t)4095;
+    size_t have = 0;
+    if (existing) {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/data.mdb", dir);
+        if (stat(path, &st) != 0) { perror(path); exit(1); }
+        have = (size_t)st.st_size;
+    }
+    size_t map = (have + (size_t)size * 6 + ((size_t)256 << 20) + 4095) & ~(size_t)4095;
     check(mdb_env_set_mapsize(env, map), "mdb_env_set_mapsize");
     check(mdb_env_open(env, dir, MDB_WRITEMAP | MDB_NOTLS, 0600), "mdb_env_open");
     MDB_txn *txn;
@@ -104,6 +113,15 @@ static result run(const char *dir, const char *data, size_t size, int indexed) {
         check(mdb_dbi_open(txn, "by_at_seq", MDB_CREATE, &by_at_seq), "mdb_dbi_open(by_at_seq)");
     }
     uint64_t seq = 0;
+    if (existing) { /* go on from the last seq */
+        MDB_cursor *c;
+        MDB_val k, v;
+        check(mdb_cursor_open(txn, log, &c), "mdb_cursor_open");
+        if (mdb_cursor_get(c, &k, &v, MDB_LAST) == MDB_SUCCESS && k.mv_size == 8)
+            for (int i = 0; i < 8; i++) seq = (seq << 8) | ((unsigned char *)k.mv_data)[i];
+        mdb_cursor_close(c);
+    }
+    uint64_t first_seq = seq;
     unsigned char seqkey[8], kbuf[1024];
     MDB_val empty = {0, NULL};
     const char *p = data, *end = data + size;
@@ -141,7 +159,7 @@ static result run(const char *dir, const char *data, size_t size, int indexed) {
     check(mdb_txn_commit(txn), "mdb_txn_commit");
     int dfd = open(dir, O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) { fsync(dfd); close(dfd); }
-    result r = {now() - start, seq, 0};
+    result r = {now() - start, seq - first_seq, 0};
     MDB_envinfo info;
     MDB_stat st;
     mdb_env_info(env, &info);
@@ -157,9 +175,10 @@ static void print_result(const char *name, result r) {
 }
 
 int main(int argc, char **argv) {
-    const char *mode = "both", *dir = ".", *file = NULL;
+    const char *mode = "both", *dir = ".", *file = NULL, *append_to = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) mode = argv[++i];
+        else if (strcmp(argv[i], "--append") == 0 && i + 1 < argc) append_to = argv[++i];
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) dir = argv[++i];
         else if (argv[i][0] != '-' && !file) file = argv[i];
         else { file = NULL; break; }
@@ -167,7 +186,8 @@ int main(int argc, char **argv) {
     int do_log = strcmp(mode, "log") == 0 || strcmp(mode, "both") == 0;
     int do_indexed = strcmp(mode, "indexed") == 0 || strcmp(mode, "both") == 0;
     if (!file || (!do_log && !do_indexed)) {
-        fprintf(stderr, "usage: raw_lmdb_append [--mode log|indexed|both] [--dir DIR] FILE.ndjson\n");
+        fprintf(stderr, "usage: raw_lmdb_append [--mode log|indexed|both] [--dir DIR] FILE.ndjson\n"
+                        "       raw_lmdb_append --append ENV_DIR FILE.ndjson\n");
         return 2;
     }
     int fd = open(file, O_RDONLY);
@@ -179,15 +199,22 @@ int main(int argc, char **argv) {
     if (data == MAP_FAILED) { perror("mmap"); return 1; }
     madvise((void *)data, size, MADV_SEQUENTIAL);
 
+    if (append_to) {
+        result r = run(append_to, data, size, 1, 1);
+        printf("{\"file\":\"%s\",\"events\":%llu,\"bytes\":%zu,", file, (unsigned long long)r.events, size);
+        print_result("append", r);
+        printf("}\n");
+        return 0;
+    }
     char path[4096];
     result log_r = {0}, idx_r = {0};
     if (do_log) {
         snprintf(path, sizeof path, "%s/raw-log", dir);
-        log_r = run(path, data, size, 0);
+        log_r = run(path, data, size, 0, 0);
     }
     if (do_indexed) {
         snprintf(path, sizeof path, "%s/raw-indexed", dir);
-        idx_r = run(path, data, size, 1);
+        idx_r = run(path, data, size, 1, 0);
     }
     printf("{\"file\":\"%s\",\"events\":%llu,\"bytes\":%zu", file,
            (unsigned long long)(do_log ? log_r.events : idx_r.events), size);

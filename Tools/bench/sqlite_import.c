@@ -2,20 +2,28 @@
  *
  *     cc -O2 -o sqlite_import sqlite_import.c -lsqlite3
  *     sqlite_import [--mode indexed|plain|indexed-after|all] [--dir DIR] FILE.ndjson
+ *     sqlite_import --append DB_FILE FILE.ndjson
  *
  * Loads the same NDJSON into one SQLite table with a column for every key of SPEC.md
- * section 2 (`meta` as its JSON text; strings as written, escapes not decoded), `seq` as the
- * INTEGER PRIMARY KEY, in one transaction, in WAL mode with synchronous=FULL (so COMMIT
- * returns only when the events are on disk, as sledger's import does). Other settings are
- * SQLite's defaults. Modes, each on a fresh database DIR/sqlite-MODE.db:
+ * section 2 (`meta` as its JSON text; strings as written, escapes not decoded; `at` as
+ * INTEGER nanoseconds since the epoch, so that comparisons and sorting follow time, which
+ * the text does not once fractions appear), `seq` as the INTEGER PRIMARY KEY, in one
+ * transaction, in WAL mode with synchronous=FULL (so COMMIT returns only when the events are
+ * on disk, as sledger's import does). Other settings are SQLite's defaults. Modes, each on a
+ * fresh database DIR/sqlite-MODE.db:
  *
  * - `indexed`: the indexes on (user, at), (session, at) and (at) exist before the rows go
  *   in (what a live store pays);
  * - `plain`: no index;
  * - `indexed-after`: rows first, then the three indexes built in the same transaction.
  *
+ * `--append` adds the file's events to an existing database (indexes in place, seq going
+ * on from the largest) in one durable transaction: one batch of Tools/bench/compare_sqlite.sh's
+ * appends to a large store.
+ *
  * Timing runs from opening the database to the end of the commit and close. Prints one
  * JSON line: {"file":"...","events":N,"bytes":B,"indexed":{"seconds":S,"events_per_s":R,"db_bytes":D},...}
+ * (with --append: {"file":"...","events":N,"append":{...}}).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -76,6 +84,51 @@ static long long file_size(const char *path) {
     return stat(path, &st) == 0 ? (long long)st.st_size : 0;
 }
 
+/* Inserts the events of data[0..size) with seq going on after `seq`; returns the count. */
+static uint64_t insert_rows(const char *data, size_t size, uint64_t seq) {
+    sqlite3_stmt *insert;
+    check(sqlite3_prepare_v2(db,
+                             "INSERT INTO events(seq, type, at, user, session, client, method, id, ip, agent, meta)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                             -1, &insert, NULL),
+          "prepare");
+    uint64_t count = 0;
+    const char *p = data, *end = data + size;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        size_t n = (size_t)(line_end - p);
+        if (n > 0 && !blank(p, n)) {
+            slice f[F_COUNT];
+            seq++;
+            count++;
+            int64_t at = INT64_MIN;
+            if (scan_event(p, n, f) != 0 || !f[F_TYPE].p || !f[F_AT].p || !f[F_USER].p ||
+                (at = rfc3339_ns(f[F_AT].p, f[F_AT].n)) == INT64_MIN) {
+                fprintf(stderr, "sqlite_import: line of seq %llu is not an event\n", (unsigned long long)seq);
+                exit(1);
+            }
+            sqlite3_bind_int64(insert, 1, (sqlite3_int64)seq);
+            for (int i = 0; i < F_COUNT; i++) {
+                if (i == F_AT) sqlite3_bind_int64(insert, i + 2, at);
+                else if (f[i].p) sqlite3_bind_text(insert, i + 2, f[i].p, (int)f[i].n, SQLITE_STATIC);
+                else sqlite3_bind_null(insert, i + 2);
+            }
+            check(sqlite3_step(insert), "insert");
+            sqlite3_reset(insert);
+        }
+        p = line_end + 1;
+    }
+    sqlite3_finalize(insert);
+    return count;
+}
+
+static long long db_and_wal_bytes(const char *path) {
+    char side[4200];
+    snprintf(side, sizeof side, "%s-wal", path);
+    return file_size(path) + file_size(side);
+}
+
 static result run(const char *path, const char *data, size_t size, const char *mode) {
     char side[4200];
     unlink(path);
@@ -87,55 +140,48 @@ static result run(const char *path, const char *data, size_t size, const char *m
     double start = now();
     check(sqlite3_open(path, &db), "sqlite3_open");
     exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-    exec("CREATE TABLE events(seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at TEXT NOT NULL, user TEXT NOT NULL,"
+    exec("CREATE TABLE events(seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, user TEXT NOT NULL,"
          " session TEXT, client TEXT, method TEXT, id TEXT, ip TEXT, agent TEXT, meta TEXT)");
     if (strcmp(mode, "indexed") == 0) exec(create_indexes);
     exec("BEGIN");
-    sqlite3_stmt *insert;
-    check(sqlite3_prepare_v2(db,
-                             "INSERT INTO events(seq, type, at, user, session, client, method, id, ip, agent, meta)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                             -1, &insert, NULL),
-          "prepare");
-    uint64_t seq = 0;
-    const char *p = data, *end = data + size;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = nl ? nl : end;
-        size_t n = (size_t)(line_end - p);
-        if (n > 0 && !blank(p, n)) {
-            slice f[F_COUNT];
-            seq++;
-            if (scan_event(p, n, f) != 0 || !f[F_TYPE].p || !f[F_AT].p || !f[F_USER].p) {
-                fprintf(stderr, "sqlite_import: line of seq %llu is not an event\n", (unsigned long long)seq);
-                exit(1);
-            }
-            sqlite3_bind_int64(insert, 1, (sqlite3_int64)seq);
-            for (int i = 0; i < F_COUNT; i++) {
-                if (f[i].p) sqlite3_bind_text(insert, i + 2, f[i].p, (int)f[i].n, SQLITE_STATIC);
-                else sqlite3_bind_null(insert, i + 2);
-            }
-            check(sqlite3_step(insert), "insert");
-            sqlite3_reset(insert);
-        }
-        p = line_end + 1;
-    }
-    sqlite3_finalize(insert);
+    uint64_t count = insert_rows(data, size, 0);
     if (strcmp(mode, "indexed-after") == 0) exec(create_indexes);
     exec("COMMIT");
     check(sqlite3_close(db), "sqlite3_close");
     db = NULL;
-    result r = {now() - start, seq, 0};
-    r.db_bytes = file_size(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    r.db_bytes += file_size(side);
+    result r = {now() - start, count, db_and_wal_bytes(path)};
     return r;
 }
 
+/* One durable transaction adding the file's events to the existing database at `path`. */
+static result append(const char *path, const char *data, size_t size) {
+    double start = now();
+    check(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), "sqlite3_open");
+    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+    exec("BEGIN IMMEDIATE");
+    sqlite3_stmt *last;
+    check(sqlite3_prepare_v2(db, "SELECT coalesce(max(seq), 0) FROM events", -1, &last, NULL), "prepare");
+    check(sqlite3_step(last), "max(seq)");
+    uint64_t seq = (uint64_t)sqlite3_column_int64(last, 0);
+    sqlite3_finalize(last);
+    uint64_t count = insert_rows(data, size, seq);
+    exec("COMMIT");
+    check(sqlite3_close(db), "sqlite3_close");
+    db = NULL;
+    result r = {now() - start, count, db_and_wal_bytes(path)};
+    return r;
+}
+
+static void print_result(const char *name, result r) {
+    printf(",\"%s\":{\"seconds\":%.3f,\"events_per_s\":%.0f,\"db_bytes\":%lld}", name, r.seconds,
+           r.seconds > 0 ? (double)r.events / r.seconds : 0.0, r.db_bytes);
+}
+
 int main(int argc, char **argv) {
-    const char *mode = "all", *dir = ".", *file = NULL;
+    const char *mode = "all", *dir = ".", *file = NULL, *append_to = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) mode = argv[++i];
+        else if (strcmp(argv[i], "--append") == 0 && i + 1 < argc) append_to = argv[++i];
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) dir = argv[++i];
         else if (argv[i][0] != '-' && !file) file = argv[i];
         else { file = NULL; break; }
@@ -144,7 +190,8 @@ int main(int argc, char **argv) {
     int chosen[3], any = 0;
     for (int i = 0; i < 3; i++) any |= chosen[i] = strcmp(mode, "all") == 0 || strcmp(mode, modes[i]) == 0;
     if (!file || !any) {
-        fprintf(stderr, "usage: sqlite_import [--mode indexed|plain|indexed-after|all] [--dir DIR] FILE.ndjson\n");
+        fprintf(stderr, "usage: sqlite_import [--mode indexed|plain|indexed-after|all] [--dir DIR] FILE.ndjson\n"
+                        "       sqlite_import --append DB_FILE FILE.ndjson\n");
         return 2;
     }
     int fd = open(file, O_RDONLY);
@@ -157,6 +204,13 @@ int main(int argc, char **argv) {
     madvise((void *)data, size, MADV_SEQUENTIAL);
 
     printf("{\"file\":\"%s\",\"bytes\":%zu", file, size);
+    if (append_to) {
+        result r = append(append_to, data, size);
+        printf(",\"events\":%llu", (unsigned long long)r.events);
+        print_result("append", r);
+        printf("}\n");
+        return 0;
+    }
     int first = 1;
     for (int i = 0; i < 3; i++) {
         if (!chosen[i]) continue;
@@ -165,8 +219,7 @@ int main(int argc, char **argv) {
         result r = run(path, data, size, modes[i]);
         if (first) printf(",\"events\":%llu", (unsigned long long)r.events);
         first = 0;
-        printf(",\"%s\":{\"seconds\":%.3f,\"events_per_s\":%.0f,\"db_bytes\":%lld}", modes[i], r.seconds,
-               r.seconds > 0 ? (double)r.events / r.seconds : 0.0, r.db_bytes);
+        print_result(modes[i], r);
         fflush(stdout);
     }
     printf("}\n");

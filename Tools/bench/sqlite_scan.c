@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "ndjson_scan.h"
+
 typedef struct { char *key; long long expires; int ended; } Slot;
 static Slot *table; static size_t cap = 1 << 22, used = 0;
 
@@ -28,14 +30,12 @@ static Slot *find(const unsigned char *key, int create) {
     table[i].key = strdup((const char *)key);
     return &table[i];
 }
-/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SS..." in UTC (the benchmark's files are in Z). */
-static long long seconds(const unsigned char *t) {
-    int y, mo, d, h, mi, s;
-    if (sscanf((const char *)t, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &s) != 6) return 0;
-    y -= mo <= 2; long long era = (y >= 0 ? y : y - 399) / 400; long long yoe = y - era * 400;
-    long long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (era * 146097 + doe - 719468) * 86400 + h * 3600 + mi * 60 + s;
+/* The row's `at` in nanoseconds: an INTEGER column (sqlite_import.c now) or RFC 3339 text
+ * (databases made before it stored numbers). */
+static long long instant(sqlite3_stmt *st, int column) {
+    if (sqlite3_column_type(st, column) == SQLITE_INTEGER) return sqlite3_column_int64(st, column);
+    const char *text = (const char *)sqlite3_column_text(st, column);
+    return text ? rfc3339_ns(text, strlen(text)) : 0;
 }
 
 int main(int argc, char **argv) {
@@ -48,11 +48,11 @@ int main(int argc, char **argv) {
     if (sqlite3_prepare_v2(db, "SELECT type, at, session FROM events ORDER BY at, seq", -1, &st, NULL)) {
         fprintf(stderr, "%s\n", sqlite3_errmsg(db)); return 1;
     }
-    const long long life = 28LL * 86400;
+    const long long life = 28LL * 86400 * 1000000000LL;
     unsigned long long events = 0; long long last = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const unsigned char *type = sqlite3_column_text(st, 0), *session = sqlite3_column_text(st, 2);
-        long long at = seconds(sqlite3_column_text(st, 1));
+        long long at = instant(st, 1);
         last = at;
         events++;
         if (!session) continue;
