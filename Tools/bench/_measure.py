@@ -38,11 +38,13 @@ def sample(pid, peaks, done):
 
 
 def measure(args, out_path=os.devnull, stdin_path=None):
-    """Runs args, its standard output to out_path (standard input from stdin_path, if
-    given); returns the dict that main prints."""
+    """Runs args, its standard output to out_path, its standard input from stdin_path if
+    given (else this process's own, so `... | _measure.py -- sledger append` measures the
+    append of what the pipe holds); returns the dict that main prints."""
     peaks = {"RssAnon": 0, "VmRSS": 0}
     done = threading.Event()
-    with open(out_path, "wb") as out, open(stdin_path or os.devnull, "rb") as stdin:
+    stdin = open(stdin_path, "rb") if stdin_path else None
+    with open(out_path, "wb") as out:
         start = time.monotonic()
         proc = subprocess.Popen(args, stdout=out, stdin=stdin)
         sampler = threading.Thread(target=sample, args=(proc.pid, peaks, done), daemon=True)
@@ -51,6 +53,8 @@ def measure(args, out_path=os.devnull, stdin_path=None):
         wall = time.monotonic() - start
         done.set()
         sampler.join()
+    if stdin:
+        stdin.close()
     return {"status": os.waitstatus_to_exitcode(status), "wall_s": round(wall, 4), "peak_rss_anon_kb": peaks["RssAnon"],
             "peak_vm_rss_kb": peaks["VmRSS"], "max_rss_kb": usage.ru_maxrss}
 
