@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# sledger's own figures on one ledger, each command as its own process (warm, median of
+# REPEAT runs) with its peak anonymous memory: the rows issue 4 sets targets for that the
+# SQLite comparison (compare_sqlite.sh) does not have: replay on one and on two jobs, one
+# session, a later `who`, the size on disk against the NDJSON it came from.
+#
+#     Tools/bench/scale_benchmark.sh LEDGER NDJSON      (REPEAT=3)
+#
+# Uses .build-release/release/sledger (SLEDGER=path for another). Prints a markdown table.
+set -euo pipefail
+LEDGER=$1
+NDJSON=$2
+REPEAT=${REPEAT:-3}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SLEDGER=${SLEDGER:-$ROOT/.build-release/release/sledger}
+PY=/usr/bin/python3
+exec "$PY" - "$SLEDGER" "$LEDGER" "$NDJSON" "$REPEAT" "$ROOT/Tools/bench" <<'PY'
+import datetime, json, os, statistics, subprocess, sys
+sledger, ledger, ndjson, repeat, bench = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+sys.path.insert(0, bench)
+from _measure import measure
+
+def run(args, times=repeat):
+    walls, rss, out = [], 0, "/tmp/scale_benchmark.out"
+    for _ in range(times):
+        m = measure([sledger] + args + ["--ledger", ledger], out)
+        if m["status"] not in (0, 1):
+            sys.exit(f"scale_benchmark: {' '.join(args)} exited {m['status']}")
+        walls.append(m["wall_s"]); rss = max(rss, m["peak_rss_anon_kb"])
+    return statistics.median(walls), rss, open(out).read()
+
+load_before = open("/proc/loadavg").read().split()[:3]
+stats = json.loads(subprocess.run([sledger, "stats", "--ledger", ledger, "--format", "json"], capture_output=True, text=True, check=True).stdout)[0]
+events = int(stats["events"])
+first = datetime.datetime.fromisoformat(stats["first_at"].replace("Z", "+00:00"))
+last = datetime.datetime.fromisoformat(stats["last_at"].replace("Z", "+00:00"))
+def at(frac):
+    return (first + (last - first) * frac).strftime("%Y-%m-%dT%H:%M:%SZ")
+rows = []
+def row(name, wall, rss, rate=None):
+    rows.append((name, f"{rate:,.0f} events/s" if rate else f"{wall * 1000:,.0f} ms", f"{rss / 1024:,.1f} MiB"))
+for jobs in (1, 2):
+    wall, rss, _ = run(["replay", "--jobs", str(jobs), "--format", "json"], times=1)
+    row(f"replay --jobs {jobs} (whole log)", wall, rss, events / wall)
+for label, frac in (("first decile", 0.1), ("middle", 0.5), ("three quarters", 0.75), ("last event", 1.0)):
+    t = at(frac) if frac < 1 else stats["last_at"]
+    wall, rss, text = run(["who", "--at", t, "--format", "csv"])
+    row(f"who --at {t} ({label}): {text.count(chr(10)) - 1:,} users", wall, rss)
+    wall, rss, text = run(["sessions", "--at", t, "--format", "csv"])
+    row(f"sessions --at {t} ({label}): {text.count(chr(10)) - 1:,} sessions", wall, rss)
+    if frac == 0.5:
+        line = text.splitlines()[1].split(",")  # session,user,...
+        wall, rss, out = run(["user", line[1], "--at", t, "--format", "csv"])
+        row(f"user {line[1]} --at {t}: {out.count(chr(10)) - 1} sessions", wall, rss)
+        wall, rss, out = run(["session", line[0], "--at", t, "--format", "json"])
+        row(f"session {line[0]} --at {t}", wall, rss)
+used = int(stats["used_bytes"])
+size = os.path.getsize(ndjson)
+print(f"| {events:,} events | median wall (or rate) | peak RssAnon |\n|---|---:|---:|")
+for r in rows:
+    print(f"| {r[0]} | {r[1]} | {r[2]} |")
+print(f"\n- size on disk: {used / 2**30:,.2f} GiB of pages for {size / 2**30:,.2f} GiB of NDJSON ({used / size:.2f}x)")
+print(f"- {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%MZ}, {os.cpu_count()} cores, load before {' '.join(load_before)}, after {' '.join(open('/proc/loadavg').read().split()[:3])}; queries: median of {repeat} warm runs")
+PY
