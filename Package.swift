@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // The C library, found through pkg-config; nothing but a modulemap and a shim header.
@@ -29,17 +30,31 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Records as the CLI and the server print them: fields, formats and the queries behind them.
+        .target(name: "SledgerReports", dependencies: ["SessionLedger"]),
+        // `sledger serve`: HTTP ingest with group commit, queries and the timeline page.
+        .target(
+            name: "SledgerServer",
+            dependencies: [
+                "SessionLedger",
+                "SledgerReports",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         // The command line: one file per command.
         .executableTarget(
             name: "sledger",
             dependencies: [
                 "SessionLedger",
+                "SledgerReports",
+                "SledgerServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "SessionLedgerTests", dependencies: ["SessionLedger"]),
         .testTarget(name: "sledgerTests", dependencies: ["sledger", "SessionLedger"]),
+        .testTarget(name: "SledgerServerTests", dependencies: ["sledger"]),
     ],
     swiftLanguageModes: [.v5]
 )

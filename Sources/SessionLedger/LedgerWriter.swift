@@ -214,7 +214,7 @@ struct AppendBatch {
         }
     }
 
-    private mutating func store(_ event: Event, line: Int) throws {
+    mutating func store(_ event: Event, line: Int) throws {
         let seq = chain.seq + 1
         if var id = event.id {
             // Claims the id for this seq, or finds the seq that holds it: one search either way.

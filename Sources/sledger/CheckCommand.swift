@@ -1,5 +1,6 @@
 import ArgumentParser
 import SessionLedger
+import SledgerReports
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SessionLedger
+import SledgerReports
 
 struct DiffPolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SessionLedger
+import SledgerReports
 
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

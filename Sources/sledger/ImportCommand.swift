@@ -1,5 +1,6 @@
 import ArgumentParser
 import SessionLedger
+import SledgerReports
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

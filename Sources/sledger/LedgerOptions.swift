@@ -1,5 +1,6 @@
 import ArgumentParser
 import SessionLedger
+import SledgerReports
 
 /// `--ledger DIR`, shared by every command.
 struct LedgerOptions: ParsableArguments {
@@ -21,14 +22,4 @@ struct FormatOptions: ParsableArguments {
     var format: OutputFormat = .table
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, ndjson, csv
-}
-
-/// Parses an RFC 3339 instant given on the command line.
-func parseInstant(_ text: String, option: String) throws -> Instant {
-    guard let instant = Instant(rfc3339: text) else {
-        throw UsageError("\(option): not an RFC 3339 instant (for example 2026-03-01T09:00:00Z)")
-    }
-    return instant
-}
+extension OutputFormat: ExpressibleByArgument {}

@@ -1,36 +1,27 @@
+import SledgerReports
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Buffered standard output and unbuffered standard error.
 enum Output {
-    nonisolated(unsafe) static var buffer: [UInt8] = {
-        var b = [UInt8]()
-        b.reserveCapacity(1 << 16)
-        return b
-    }()
-
-    static func write(_ bytes: [UInt8]) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= 1 << 16 { flush() }
-    }
-
-    static func write(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
-        if buffer.count >= 1 << 16 { flush() }
-    }
-
-    static func line(_ text: String) { write(text); buffer.append(0x0A) }
-
-    static func flush() {
+    /// Standard output, for the record printers of `SledgerReports`.
+    nonisolated(unsafe) static let standard = RecordOutput { bytes in
         var offset = 0
-        while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
             if n <= 0 { break }
             offset += n
         }
-        buffer.removeAll(keepingCapacity: true)
     }
+
+    static func write(_ bytes: [UInt8]) { standard.write(bytes) }
+
+    static func write(_ text: String) { standard.write(text) }
+
+    static func line(_ text: String) { standard.line(text) }
+
+    static func flush() { standard.flush() }
 
     static func error(_ text: String) {
         let line = Array((text + "\n").utf8)
@@ -45,5 +36,12 @@ extension Output {
     static func errorPartial(_ text: String) {
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress!, $0.count) }
+    }
+}
+
+extension RecordPrinter {
+    /// A printer to standard output.
+    init(format: OutputFormat, fields: [String], titles: [String]? = nil) {
+        self.init(format: format, fields: fields, titles: titles, output: Output.standard)
     }
 }

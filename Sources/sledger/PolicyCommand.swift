@@ -1,5 +1,6 @@
 import ArgumentParser
 import SessionLedger
+import SledgerReports
 
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SessionLedger
+import SledgerReports
 
 /// `--policy FILE`, on every command that derives state.
 struct PolicyOptions: ParsableArguments {
@@ -31,22 +32,11 @@ struct InstantOrRange: ParsableArguments {
     @Option(help: "Start of a range [from, to): sessions active at any instant of it.") var from: String?
     @Option(help: "End of the range (exclusive).") var to: String?
 
-    enum Choice {
-        case at(Instant)
-        case range(Instant, Instant)
-    }
 
     func validate() throws {
         if at != nil && (from != nil || to != nil) { throw ValidationError("give --at or --from/--to, not both") }
         if (from == nil) != (to == nil) { throw ValidationError("--from and --to go together") }
     }
 
-    func choice() throws -> Choice {
-        if let from, let to {
-            let start = try parseInstant(from, option: "--from"), end = try parseInstant(to, option: "--to")
-            guard start < end else { throw UsageError("--from must be earlier than --to") }
-            return .range(start, end)
-        }
-        return .at(try at.map { try parseInstant($0, option: "--at") } ?? Instant.now())
-    }
+    func choice() throws -> TimeSelection { try TimeSelection.parse(at: at, from: from, to: to, prefix: "--") }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SessionLedger
+import SledgerReports
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,6 +48,8 @@ enum Main {
             for error in errors.errors { Output.error(error.description) }
             Glibc.exit(2)
         } catch let error as UsageError {
+            fail(error.message, status: 2)
+        } catch let error as QueryArgumentError {
             fail(error.message, status: 2)
         } catch let error as LedgerError {
             fail(error.description, status: 3)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SessionLedger
+import SledgerReports
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,11 +15,7 @@ struct UserCommand: ParsableCommand {
 
     func run() throws {
         let t = try at.map { try parseInstant($0, option: "--at") } ?? Instant.now()
-        let ledger = try ledger.openForReading()
-        // Only this user's events, through the indexes: not the whole log.
-        let fold = try ledger.read { try LedgerFold(policy: policy.load(), horizon: .through(t)).run(UserLog(snapshot: $0, user: id)) }
-        var printer = SessionRecord.printer(output.format)
-        for state in fold.derivation.sessions(ofUser: id) { printer.add(SessionRecord.cells(state, at: t)) }
-        printer.finish()
+        try ActiveSessions.printUser(ledger.openForReading(), policy: policy.load(), user: id, at: t,
+                                     format: output.format, output: Output.standard)
     }
 }

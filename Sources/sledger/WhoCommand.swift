@@ -1,5 +1,6 @@
 import ArgumentParser
 import SessionLedger
+import SledgerReports
 
 struct WhoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,11 +14,7 @@ struct WhoCommand: ParsableCommand {
     @Option(help: "Only sessions of this client.") var client: String?
 
     func run() throws {
-        let (states, _) = try ActiveSessions.find(ledger: ledger, policy: policy.load(), when: when.choice())
-        var printer = RecordPrinter(format: output.format, fields: ["user", "sessions"])
-        for entry in SessionQuery.who(states.filter { client == nil || $0.client == client }) {
-            printer.add([.string(entry.user), .integer(Int64(entry.sessions))])
-        }
-        printer.finish()
+        try ActiveSessions.printWho(ledger.openForReading(), policy: policy.load(), when: when.choice(), client: client,
+                                    format: output.format, output: Output.standard)
     }
 }

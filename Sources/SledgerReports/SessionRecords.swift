@@ -1,13 +1,13 @@
 import SessionLedger
 
 /// The session record of SPEC.md section 6, and the finding record.
-enum SessionRecord {
-    static let fields = ["session", "user", "client", "method", "login_at", "last_extended_at", "expires_at",
+public enum SessionRecord {
+    public static let fields = ["session", "user", "client", "method", "login_at", "last_extended_at", "expires_at",
                          "refresh_count", "status", "ended_at", "end_reason"]
 
     /// The record of `state` with its status at `t`. `ended_at`/`end_reason` are left out of
     /// JSON until the session has ended; `expires_at` is null when the lifetime is null.
-    static func cells(_ state: SessionState, at t: Instant) -> [Cell] {
+    public static func cells(_ state: SessionState, at t: Instant) -> [Cell] {
         [.string(state.session), .string(state.user), .string(state.client), .string(state.method),
          .string(state.loginAt.description), .string(state.lastExtendedAt.description),
          state.expiresAt.map { .string($0.description) } ?? .null,
@@ -16,22 +16,22 @@ enum SessionRecord {
          state.endReason.map { .string($0.name) } ?? .absent]
     }
 
-    static func printer(_ format: OutputFormat) -> RecordPrinter {
-        RecordPrinter(format: format, fields: fields)
+    public static func printer(_ format: OutputFormat, output: RecordOutput) -> RecordPrinter {
+        RecordPrinter(format: format, fields: fields, output: output)
     }
 }
 
-enum FindingRecord {
-    static let fields = ["rule", "severity", "seq", "at", "user", "session", "message"]
+public enum FindingRecord {
+    public static let fields = ["rule", "severity", "seq", "at", "user", "session", "message"]
 
-    static func cells(_ f: Finding) -> [Cell] {
+    public static func cells(_ f: Finding) -> [Cell] {
         [.string(f.rule.name), .string(f.severity.name), .integer(Int64(f.seq)), .string(f.at.description),
          .string(f.user), f.session.map(Cell.string) ?? .null, .string(f.message)]
     }
 
-    static func json(_ f: Finding) -> String { RecordPrinter.object(fields: fields, cells: cells(f)) }
+    public static func json(_ f: Finding) -> String { RecordPrinter.object(fields: fields, cells: cells(f)) }
 }
 
 /// The instant a range's records are "as of": the last instant of [T1, T2), whose state is
 /// the one after every event with `at < T2` (SPEC.md section 6).
-func lastInstant(before end: Instant) -> Instant { Instant(nanoseconds: end.nanoseconds - 1) }
+public func lastInstant(before end: Instant) -> Instant { Instant(nanoseconds: end.nanoseconds - 1) }

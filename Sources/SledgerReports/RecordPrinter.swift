@@ -1,7 +1,7 @@
 import SessionLedger
 
 /// One cell of a printed record.
-enum Cell {
+public enum Cell {
     case string(String)
     case integer(Int64)
     case null
@@ -10,7 +10,7 @@ enum Cell {
     /// Already-encoded JSON (an object such as `meta`); CSV and tables show it as text.
     case json(String)
 
-    var text: String {
+    public var text: String {
         switch self {
         case .string(let s): s
         case .integer(let n): String(n)
@@ -24,60 +24,62 @@ enum Cell {
 ///
 /// Every format streams: `json` writes one array as it goes; `table` holds only its first
 /// `tableSample` rows to size the columns, then prints every later row at those widths.
-struct RecordPrinter {
-    let format: OutputFormat
-    let fields: [String]
+public struct RecordPrinter {
+    public let format: OutputFormat
+    public let fields: [String]
     /// Column titles for tables (defaults to the field names).
-    let titles: [String]
+    public let titles: [String]
+    public let output: RecordOutput
     private var rows: [[Cell]] = []
     private var widths: [Int]?
     private var count = 0
     static let tableSample = 1000
 
-    init(format: OutputFormat, fields: [String], titles: [String]? = nil) {
+    public init(format: OutputFormat, fields: [String], titles: [String]? = nil, output: RecordOutput) {
         self.format = format
         self.fields = fields
         self.titles = titles ?? fields
-        if format == .csv { Output.line(fields.map(RecordPrinter.csvCell).joined(separator: ",")) }
-        if format == .json { Output.write("[") }
+        self.output = output
+        if format == .csv { output.line(fields.map(RecordPrinter.csvCell).joined(separator: ",")) }
+        if format == .json { output.write("[") }
     }
 
-    mutating func add(_ cells: [Cell]) {
+    public mutating func add(_ cells: [Cell]) {
         switch format {
         case .table:
             if let widths {
-                Output.line(RecordPrinter.tableLine(cells.map(\.text), widths))
+                output.line(RecordPrinter.tableLine(cells.map(\.text), widths))
             } else {
                 rows.append(cells)
                 if rows.count == RecordPrinter.tableSample { printTable() }
             }
-        case .ndjson: Output.line(object(cells))
-        case .json: Output.write((count == 0 ? "\n" : ",\n") + object(cells))
-        case .csv: Output.line(cells.map { RecordPrinter.csvCell($0.text) }.joined(separator: ","))
+        case .ndjson: output.line(object(cells))
+        case .json: output.write((count == 0 ? "\n" : ",\n") + object(cells))
+        case .csv: output.line(cells.map { RecordPrinter.csvCell($0.text) }.joined(separator: ","))
         }
         count += 1
     }
 
     /// Ends the output (closes the JSON array, prints the table).
-    mutating func finish() {
+    public mutating func finish() {
         switch format {
-        case .json: Output.line(count == 0 ? "]" : "\n]")
+        case .json: output.line(count == 0 ? "]" : "\n]")
         case .table: if widths == nil { printTable() }
         case .ndjson, .csv: break
         }
-        Output.flush()
+        output.flush()
     }
 
     /// Writes what is pending (for `--follow`): a table sizes its columns on the rows it has.
-    mutating func flush() {
+    public mutating func flush() {
         if format == .table, widths == nil, !rows.isEmpty { printTable() }
-        Output.flush()
+        output.flush()
     }
 
     private func object(_ cells: [Cell]) -> String { RecordPrinter.object(fields: fields, cells: cells) }
 
     /// One JSON object with these field names (absent cells left out).
-    static func object(fields: [String], cells: [Cell]) -> String {
+    public static func object(fields: [String], cells: [Cell]) -> String {
         var out: [UInt8] = [UInt8(ascii: "{")]
         var first = true
         for (name, cell) in zip(fields, cells) {
@@ -100,15 +102,15 @@ struct RecordPrinter {
 
     private mutating func printTable() {
         guard !rows.isEmpty else {
-            Output.line("(none)")
+            output.line("(none)")
             return
         }
         var widths = titles.map { $0.count }
         for row in rows {
             for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.text.count) }
         }
-        Output.line(RecordPrinter.tableLine(titles, widths))
-        for row in rows { Output.line(RecordPrinter.tableLine(row.map { $0.text }, widths)) }
+        output.line(RecordPrinter.tableLine(titles, widths))
+        for row in rows { output.line(RecordPrinter.tableLine(row.map { $0.text }, widths)) }
         rows.removeAll()
         self.widths = widths
     }
@@ -124,7 +126,7 @@ struct RecordPrinter {
 
     /// A CSV cell (RFC 4180 quoting), with cells that a spreadsheet would run as a formula
     /// (starting with `=`, `+`, `-`, `@`, tab or carriage return) prefixed with `'`.
-    static func csvCell(_ text: String) -> String {
+    public static func csvCell(_ text: String) -> String {
         var value = text
         if let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) {
             value = "'" + value

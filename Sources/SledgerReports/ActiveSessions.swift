@@ -1,0 +1,78 @@
+import SessionLedger
+
+/// An instant (`--at T`, `?at=`) or a range (`--from T1 --to T2`, `?from=&to=`): SPEC.md section 6.
+public enum TimeSelection: Sendable {
+    case at(Instant)
+    case range(Instant, Instant)
+}
+
+/// What `sessions` and `who` share: the active sessions for an instant or a range.
+public enum ActiveSessions {
+    /// With `user`, only that user's events are read (through the indexes), and only that
+    /// user's sessions are returned. Records are as of `asOf`: T, or the range's last instant.
+    public static func find(_ ledger: Ledger, policy: Policy, when: TimeSelection,
+                            user: String? = nil) throws -> (sessions: [SessionState], asOf: Instant) {
+        try ledger.read { snapshot in
+            let horizon: LedgerFold.Horizon
+            switch when {
+            case .at(let t): horizon = .through(t)
+            case .range(_, let to): horizon = .before(to)
+            }
+            let sessions: [SessionState]
+            if let user {
+                sessions = try LedgerFold(policy: policy, horizon: horizon).run(UserLog(snapshot: snapshot, user: user))
+                    .derivation.sessions(ofUser: user)
+            } else {
+                // From the latest checkpoint at or before the first instant looked at.
+                let readsFrom: Instant
+                switch when {
+                case .at(let t): readsFrom = t
+                case .range(let from, _): readsFrom = from
+                }
+                sessions = try snapshot.stateFold(policy: policy, horizon: horizon, readsFrom: readsFrom).sessions
+            }
+            switch when {
+            case .at(let t):
+                return (sessions.filter { $0.isActive(at: t) }, t)
+            case .range(let from, let to):
+                return (sessions.filter { $0.wasActive(from: from, to: to) }, lastInstant(before: to))
+            }
+        }
+    }
+
+    /// `sessions`: the records of the active sessions, narrowed to a user and a client.
+    public static func printSessions(_ ledger: Ledger, policy: Policy, when: TimeSelection, user: String?,
+                                     client: String?, format: OutputFormat, output: RecordOutput) throws {
+        let (states, asOf) = try find(ledger, policy: policy, when: when, user: user)
+        var printer = SessionRecord.printer(format, output: output)
+        for state in states {
+            if let user, !state.user.isSameID(as: user) { continue }
+            if let client, state.client != client { continue }
+            printer.add(SessionRecord.cells(state, at: asOf))
+        }
+        printer.finish()
+    }
+
+    public static let whoFields = ["user", "sessions"]
+
+    /// `who`: the users with at least one active session (of `client`, if given), with how many.
+    public static func printWho(_ ledger: Ledger, policy: Policy, when: TimeSelection, client: String?,
+                                format: OutputFormat, output: RecordOutput) throws {
+        let (states, _) = try find(ledger, policy: policy, when: when)
+        var printer = RecordPrinter(format: format, fields: whoFields, output: output)
+        for entry in SessionQuery.who(states.filter { client == nil || $0.client == client }) {
+            printer.add([.string(entry.user), .integer(Int64(entry.sessions))])
+        }
+        printer.finish()
+    }
+
+    /// `user ID`: every session of one user, with its status at `t`. Only the user's events
+    /// are read, through the indexes: not the whole log.
+    public static func printUser(_ ledger: Ledger, policy: Policy, user: String, at t: Instant,
+                                 format: OutputFormat, output: RecordOutput) throws {
+        let fold = try ledger.read { try LedgerFold(policy: policy, horizon: .through(t)).run(UserLog(snapshot: $0, user: user)) }
+        var printer = SessionRecord.printer(format, output: output)
+        for state in fold.derivation.sessions(ofUser: user) { printer.add(SessionRecord.cells(state, at: t)) }
+        printer.finish()
+    }
+}

@@ -1,0 +1,93 @@
+import SessionLedger
+
+/// Prints `replay`'s findings as they come, then the summary.
+///
+/// `json` writes `{"events":N,"findings":[...],"summary":{...}}` with the findings streamed
+/// into the array; `ndjson` and `csv` a finding a line (with `--trace`, `ndjson` prints the
+/// trace steps instead, each with its findings); `table` aligned rows, then the summary.
+public final class FindingReport {
+    public let format: OutputFormat
+    public let tracing: Bool
+    public let output: RecordOutput
+    private var printer: RecordPrinter?
+    private var counts: [Finding.Rule: Int] = [:]
+    private var collected: [Finding] = []
+    public private(set) var errors = 0
+    public private(set) var warnings = 0
+
+    public init(format: OutputFormat, tracing: Bool, output: RecordOutput) {
+        self.format = format
+        self.tracing = tracing
+        self.output = output
+    }
+
+    public func begin(events: Int) {
+        switch format {
+        case .json:
+            output.write("{\"events\":\(events),\"findings\":[")
+        case .ndjson where tracing, .csv where tracing:
+            break
+        case .table where tracing:
+            break
+        case .table:
+            printer = RecordPrinter(format: .table, fields: FindingRecord.fields,
+                                    titles: ["RULE", "SEVERITY", "SEQ", "AT", "USER", "SESSION", "MESSAGE"], output: output)
+        case .ndjson, .csv:
+            printer = RecordPrinter(format: format, fields: FindingRecord.fields, output: output)
+        }
+    }
+
+    /// Replays the ledger's whole log with `fold`, reporting each finding as it is found
+    /// (`begin` and the fold; `finish` is the caller's, once it has the trace).
+    public func replay(_ ledger: Ledger, fold: LedgerFold, progress: ((Int) -> Void)? = nil,
+                       trace: ((LedgerFold.Step) throws -> Void)? = nil) throws -> LedgerFold.Result {
+        try ledger.read { snapshot in
+            begin(events: try snapshot.totalEvents())
+            return try fold.run(snapshot, progress: progress, onFinding: add, trace: trace)
+        }
+    }
+
+    public func add(_ finding: Finding) {
+        counts[finding.rule, default: 0] += 1
+        if finding.severity == .error { errors += 1 } else { warnings += 1 }
+        switch format {
+        case .json:
+            output.write((errors + warnings == 1 ? "" : ",") + FindingRecord.json(finding))
+        case .table where tracing:
+            collected.append(finding)  // a trace is for a narrowed replay; its findings print after it
+        default:
+            printer?.add(FindingRecord.cells(finding))
+        }
+    }
+
+    public func finish(_ result: ParallelReplay.Summary, traced: [String]) {
+        switch format {
+        case .json:
+            var text = "],\"summary\":{"
+            text += Finding.Rule.allCases.map { "\"\($0.name)\":\(counts[$0] ?? 0)" }.joined(separator: ",")
+            text += "}"
+            if tracing { text += ",\"trace\":[" + traced.joined(separator: ",") + "]" }
+            output.line(text + "}")
+        case .ndjson, .csv:
+            printer?.finish()
+        case .table:
+            if tracing {
+                var rows = RecordPrinter(format: .table, fields: FindingRecord.fields,
+                                         titles: ["RULE", "SEVERITY", "SEQ", "AT", "USER", "SESSION", "MESSAGE"], output: output)
+                for finding in collected { rows.add(FindingRecord.cells(finding)) }
+                printer = rows
+            }
+            if errors + warnings > 0 {
+                if tracing { output.line("") }
+                printer?.finish()
+                output.line("")
+            }
+            output.line("replayed \(result.events) events: \(result.sessions) sessions, "
+                        + "\(result.users) users; \(errors) errors, \(warnings) warnings")
+            for rule in Finding.Rule.allCases where counts[rule] != nil {
+                output.line("  \(rule.name) (\(rule.severity.name)): \(counts[rule]!)")
+            }
+        }
+        output.flush()
+    }
+}
