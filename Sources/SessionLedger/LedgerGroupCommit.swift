@@ -56,8 +56,8 @@ extension Ledger {
         return info.mapSize - info.usedBytes
     }
 
-    /// Makes the map at least `bytes` larger than the pages in use (doubling it when it grows)
-    /// and claims the disk blocks for it, so that writing through MDB_WRITEMAP cannot meet a
+    /// Makes the map at least `bytes` larger than the pages in use and claims the disk blocks
+    /// for it, so that writing through MDB_WRITEMAP cannot meet a
     /// full disk halfway (see `Environment.reserveDisk`). A disk that cannot give the blocks
     /// throws "disk full" before anything is written.
     ///
@@ -67,7 +67,7 @@ extension Ledger {
         do {
             let info = try env.info()
             let want = (info.usedBytes + bytes + 4095) & ~4095
-            if want > info.mapSize { try env.setMapSize(max(want, info.mapSize * 2)) }
+            if want > info.mapSize { try env.setMapSize(want) }
             if try env.reserveDisk(from: info.usedBytes) == ENOSPC {
                 throw LMDBError(code: .noSpace, operation: "posix_fallocate(data.mdb)")
             }

@@ -46,6 +46,13 @@ public final class RecordCollector {
         output.flush()
         return bytes
     }
+
+    /// What was written since the last `take`, and forgets it (for a streamed body).
+    public func take() -> [UInt8] {
+        output.flush()
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes
+    }
 }
 
 /// The four formats of SPEC.md section 6.

@@ -15,6 +15,7 @@ struct Sledger: ParsableCommand {
             AppendCommand.self, ImportCommand.self, ExportCommand.self, LogCommand.self,
             StatsCommand.self, CheckCommand.self, DigestCommand.self, CheckpointCommand.self,
             ReplayCommand.self, SessionsCommand.self, WhoCommand.self, SessionCommand.self, UserCommand.self,
+            ServeCommand.self,
             PolicyCommand.self, DiffPolicyCommand.self,
         ]
     )

@@ -1,0 +1,119 @@
+import Foundation
+import SessionLedger
+
+/// The server's only writer: requests queue here, and one thread commits everything queued
+/// in one LMDB transaction (group commit), so concurrent requests share a transaction and
+/// its sync while each acknowledgement still means "on disk".
+///
+/// Each request stays all or nothing (`Ledger.appendGroup`): a request refused for an id
+/// conflict stores nothing and does not affect the others of its group. A storage failure
+/// (disk full, damage) fails every request of the group, and none of them is stored.
+public final class GroupCommitWriter: @unchecked Sendable {
+    /// What the writer did with one request.
+    public struct Receipt: Sendable {
+        public var outcome: GroupOutcome
+        /// The ledger's head after the group that carried the request.
+        public var head: HashChain
+    }
+
+    /// The writer is stopping: the request was not queued.
+    public struct Stopping: Error {}
+
+    private struct Pending {
+        var batch: EventBatch
+        var done: @Sendable (Result<Receipt, any Error>) -> Void
+    }
+
+    /// A group is cut at this many events (a larger request still goes alone).
+    static let groupEvents = 65_536
+
+    private let access: LedgerAccess
+    private let condition = NSCondition()
+    private var queue: [Pending] = []
+    private var stopping = false
+    private var running = true
+    private var thread: Thread?
+
+    public init(access: LedgerAccess) {
+        self.access = access
+        let thread = Thread { self.loop() }  // the thread holds the writer until `stop`
+        thread.name = "sledger.writer"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Queues `batch` and returns once its group is committed (durable) or refused.
+    public func submit(_ batch: EventBatch) async throws -> Receipt {
+        try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            defer { condition.unlock() }
+            guard !stopping else {
+                continuation.resume(throwing: Stopping())
+                return
+            }
+            queue.append(Pending(batch: batch, done: { continuation.resume(with: $0) }))
+            condition.signal()
+        }
+    }
+
+    /// Refuses new requests, commits every queued one, and waits for the writer thread to end.
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty {
+                running = false
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            var events = 0
+            var take = 0
+            while take < queue.count && (take == 0 || events + queue[take].batch.count <= GroupCommitWriter.groupEvents) {
+                events += queue[take].batch.count
+                take += 1
+            }
+            let group = Array(queue.prefix(take))
+            queue.removeFirst(take)
+            condition.unlock()
+            commit(group)
+        }
+    }
+
+    private func commit(_ group: [Pending]) {
+        let batches = group.map(\.batch)
+        // Records and indexes take about 1.7 times the NDJSON (docs/PERFORMANCE.md): leave twice.
+        let need = 2 * batches.reduce(0) { $0 + $1.byteCount } + (1 << 20)
+        do {
+            let ledger = access.ledger
+            if try ledger.mapRoom() < need {
+                // Grown in steps of at least 64 MiB or a quarter of the ledger, so resizes
+                // (which wait for queries to leave their transactions) stay rare.
+                try access.exclusively { try $0.reserveRoom(max(need, 64 << 20, (try $0.diskUsage().usedBytes) / 4)) }
+            }
+            var result: (outcomes: [GroupOutcome], head: HashChain)
+            while true {
+                do {
+                    result = try ledger.appendGroup(batches)
+                    break
+                } catch let error as LedgerError where error.isMapFull {
+                    // Nothing was stored: grow (past the current map) and run the group again.
+                    try access.exclusively { try $0.reserveRoom(2 * (try $0.mapRoom()) + need) }
+                }
+            }
+            for (pending, outcome) in zip(group, result.outcomes) {
+                pending.done(.success(Receipt(outcome: outcome, head: result.head)))
+            }
+        } catch {
+            for pending in group { pending.done(.failure(error)) }
+        }
+    }
+}

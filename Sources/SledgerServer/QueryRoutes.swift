@@ -1,0 +1,107 @@
+import Hummingbird
+import SessionLedger
+import SledgerReports
+
+/// The read side: the queries of SPEC.md section 6, with the CLI's engine, field names and
+/// formats (`SledgerReports`), each on a worker thread in one read transaction.
+struct QueryRoutes {
+    let access: LedgerAccess
+    let policy: Policy
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}\n")))
+        }
+        router.get("/v1/sessions") { request, _ in
+            await answer(request) { format, q in
+                let when = try TimeSelection.parse(at: q["at"], from: q["from"], to: q["to"])
+                let (user, client) = (q["user"], q["client"])
+                return try await render(format) {
+                    try ActiveSessions.printSessions($0, policy: policy, when: when, user: user, client: client, format: format, output: $1)
+                }
+            }
+        }
+        router.get("/v1/who") { request, _ in
+            await answer(request) { format, q in
+                let when = try TimeSelection.parse(at: q["at"], from: q["from"], to: q["to"])
+                let client = q["client"]
+                return try await render(format) {
+                    try ActiveSessions.printWho($0, policy: policy, when: when, client: client, format: format, output: $1)
+                }
+            }
+        }
+        router.get("/v1/sessions/{id}") { request, context in
+            await answer(request) { format, q in
+                let id = try context.parameters.require("id")
+                let t = try q["at"].map { try parseInstant($0, option: "at") } ?? Instant.now()
+                let bytes = try await access.query { ledger -> [UInt8]? in
+                    let out = RecordCollector()
+                    guard try SessionReport.print(ledger, policy: policy, id: id, at: t, format: format, output: out.output) else { return nil }
+                    return out.finish()
+                }
+                guard let bytes else { return ErrorBody.response(.notFound, "no session \(id) in the ledger as of \(t)") }
+                return ResponseFormat.response(format, bytes)
+            }
+        }
+        router.get("/v1/users/{id}") { request, context in
+            await answer(request) { format, q in
+                let id = try context.parameters.require("id")
+                let t = try q["at"].map { try parseInstant($0, option: "at") } ?? Instant.now()
+                return try await render(format) {
+                    try ActiveSessions.printUser($0, policy: policy, user: id, at: t, format: format, output: $1)
+                }
+            }
+        }
+        router.get("/v1/replay") { request, _ in
+            await answer(request) { format, q in
+                let filter = FindingFilter(user: q["user"], session: q["session"],
+                                           from: try q["from"].map { try parseInstant($0, option: "from") },
+                                           to: try q["to"].map { try parseInstant($0, option: "to") })
+                return try await render(format) { ledger, out in
+                    let report = FindingReport(format: format, tracing: false, output: out)
+                    let result = try report.replay(ledger, fold: LedgerFold(policy: policy, findings: filter))
+                    report.finish(result, traced: [])
+                }
+            }
+        }
+        router.get("/v1/stats") { request, _ in
+            await answer(request) { format, _ in
+                try await render(format) { try StatsRecord.print($0, format: format, output: $1) }
+            }
+        }
+    }
+
+    /// Runs a query that prints into a buffer, and answers with the buffer.
+    func render(_ format: OutputFormat,
+                _ body: @escaping @Sendable (Ledger, RecordOutput) throws -> Void) async throws -> Response {
+        let bytes = try await access.query { ledger in
+            let out = RecordCollector()
+            try body(ledger, out.output)
+            return out.finish()
+        }
+        return ResponseFormat.response(format, bytes)
+    }
+}
+
+/// The query string as plain strings (percent-decoded).
+struct QueryParameters: Sendable {
+    private let values: [String: String]
+
+    init(_ request: Request) {
+        var values: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { values[String(key)] = String(value) }
+        self.values = values
+    }
+
+    subscript(_ name: String) -> String? { values[name] }
+}
+
+/// Chooses the format, runs `body`, and turns whatever it throws into an error answer.
+func answer(_ request: Request, _ body: (OutputFormat, QueryParameters) async throws -> Response) async -> Response {
+    do {
+        return try await body(try ResponseFormat.choose(request), QueryParameters(request))
+    } catch {
+        return ErrorBody.response(for: error)
+    }
+}
