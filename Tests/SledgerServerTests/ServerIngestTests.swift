@@ -1,0 +1,127 @@
+import Foundation
+import XCTest
+
+/// POST /v1/events: atomic per request, the CLI's validation and messages, idempotent by id,
+/// answered after the events are durable.
+final class ServerIngestTests: XCTestCase {
+    func testTheFixturePostedTwiceIsStoredOnceAndTheSecondTimeIsAllDuplicates() async throws {
+        let server = try ServerProcess(self)
+        let events = try repositoryFile("Fixtures/incident-april/events.ndjson")
+        let first = try await server.post(events)
+        XCTAssertEqual(first.status, 200, first.text)
+        XCTAssertEqual(first.object["imported"] as? Int, 15)
+        XCTAssertEqual(first.object["duplicates"] as? Int, 0)
+        XCTAssertEqual(first.object["seq"] as? Int, 15)
+        let second = try await server.post(events)
+        XCTAssertEqual(second.status, 200)
+        XCTAssertEqual(second.object["imported"] as? Int, 0)
+        XCTAssertEqual(second.object["duplicates"] as? Int, 15)
+        let stats = try await server.get("/v1/stats")
+        XCTAssertEqual(stats.records.first?["events"] as? Int, 15)
+    }
+
+    func testABadLineRefusesTheRequestNamingTheLineAndTheKeyAndStoresNothing() async throws {
+        let server = try ServerProcess(self)
+        // Line 3 has an hour 25 (docs/INPUT.md: "at: not an RFC 3339 instant ..."); line 2 is blank.
+        let body = login("a") + "\n\n" + login("b", at: "2026-04-01T25:00:00Z") + "\n"
+        let answer = try await server.post(body)
+        XCTAssertEqual(answer.status, 400)
+        XCTAssertEqual(answer.object["line"] as? Int, 3)
+        XCTAssertEqual(answer.object["key"] as? String, "at")
+        XCTAssertEqual(answer.object["error"] as? String,
+                       "line 3: at: not an RFC 3339 instant (years 1678-2261, 0-9 fractional digits, Z or +HH:MM)")
+        let stats = try await server.get("/v1/stats")
+        XCTAssertEqual(stats.records.first?["events"] as? Int, 0)
+    }
+
+    func testMalformedBodiesAreRefusedWithOneClearMessage() async throws {
+        let server = try ServerProcess(self)
+        let cases: [(body: String, message: String)] = [
+            ("nope\n", "line 1: invalid JSON: expected an object"),
+            (#"{"type":"login","at":"2026-04-01T09:00:00Z","user":"u","session":"s","client":"web"}"#, "line 1: method: missing required key"),
+            (#"{"type":"refresh","at":"2026-04-01T09:00:00Z","user":"u","session":"s","colour":"red"}"#, "line 1: colour: unknown key"),
+        ]
+        for (body, message) in cases {
+            let answer = try await server.post(body)
+            XCTAssertEqual(answer.status, 400, body)
+            XCTAssertEqual(answer.object["error"] as? String, message)
+        }
+        let stats = try await server.get("/v1/stats")
+        XCTAssertEqual(stats.records.first?["events"] as? Int, 0)
+    }
+
+    func testAnIdConflictRefusesTheWholeRequestAndKeepsWhatWasStored() async throws {
+        let server = try ServerProcess(self)
+        let stored = try await server.post(login("x") + "\n")
+        XCTAssertEqual(stored.status, 200)
+        // Line 1 is new; line 2 reuses id x with other content (another user): seq 1 holds x.
+        let answer = try await server.post(login("y") + "\n" + login("x", user: "u2") + "\n")
+        XCTAssertEqual(answer.status, 400)
+        XCTAssertEqual(answer.object["error"] as? String, "line 2: id: id conflict with seq 1")
+        // Within one request, the CLI's wording: the earlier line.
+        let inside = try await server.post(login("z") + "\n" + login("z", user: "u3") + "\n")
+        XCTAssertEqual(inside.object["error"] as? String, "line 2: id: id conflict with line 1")
+        let log = try await server.get("/v1/log?format=ndjson")
+        XCTAssertEqual(log.lines.compactMap { $0["id"] as? String }, ["x"], "nothing of the refused requests is stored")
+    }
+
+    func testOneJSONObjectOverSeveralLinesIsOneEvent() async throws {
+        let server = try ServerProcess(self)
+        let body = """
+            {
+              "type": "login", "at": "2026-04-01T09:00:00+02:00",
+              "user": "u1", "session": "s1", "client": "ios", "method": "email_link"
+            }
+            """
+        let answer = try await server.post(body, headers: ["Content-Type": "application/json"])
+        XCTAssertEqual(answer.status, 200, answer.text)
+        XCTAssertEqual(answer.object["imported"] as? Int, 1)
+        let log = try await server.get("/v1/log?format=ndjson")
+        XCTAssertEqual(log.lines.first?["at"] as? String, "2026-04-01T07:00:00Z")
+    }
+
+    func testConcurrentWritersShareTransactionsAndEachRequestStaysAllOrNothing() async throws {
+        let server = try ServerProcess(self)
+        try await server.post(login("taken") + "\n").assertOK()
+        // 64 requests at once, 20 events each; every 4th ends with a conflicting reuse of "taken".
+        let answers = try await withThrowingTaskGroup(of: (Int, HTTPAnswer).self) { group in
+            for r in 0..<64 {
+                group.addTask {
+                    var lines = (0..<20).map { login("r\(r)-e\($0)", user: "user\(r)") }
+                    if r % 4 == 0 { lines[19] = login("taken", user: "someone-else") }
+                    return (r, try await server.post(lines.joined(separator: "\n") + "\n"))
+                }
+            }
+            var answers: [Int: HTTPAnswer] = [:]
+            for try await (r, answer) in group { answers[r] = answer }
+            return answers
+        }
+        for (r, answer) in answers {
+            if r % 4 == 0 {
+                XCTAssertEqual(answer.status, 400, "request \(r)")
+                XCTAssertEqual(answer.object["error"] as? String, "line 20: id: id conflict with seq 1")
+            } else {
+                XCTAssertEqual(answer.status, 200, "request \(r): \(answer.text)")
+                XCTAssertEqual(answer.object["imported"] as? Int, 20)
+            }
+        }
+        let log = try await server.get("/v1/log?format=ndjson")
+        let ids = log.lines.compactMap { $0["id"] as? String }
+        let seqs = log.lines.compactMap { $0["seq"] as? Int }
+        XCTAssertEqual(seqs, Array(1...(1 + 48 * 20)), "seq has no gap")
+        let expected = Set(["taken"] + (0..<64).filter { $0 % 4 != 0 }.flatMap { r in (0..<20).map { "r\(r)-e\($0)" } })
+        XCTAssertEqual(Set(ids), expected, "accepted requests whole, refused ones absent")
+        XCTAssertEqual(ids.count, expected.count)
+        // One request's events are stored together, in their order (a group never interleaves them).
+        for r in 0..<64 where r % 4 != 0 {
+            let positions = ids.indices.filter { ids[$0].hasPrefix("r\(r)-") }
+            XCTAssertEqual(positions, Array(positions[0]..<(positions[0] + 20)), "request \(r) is contiguous")
+        }
+    }
+}
+
+extension HTTPAnswer {
+    func assertOK(file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(status, 200, text, file: file, line: line)
+    }
+}

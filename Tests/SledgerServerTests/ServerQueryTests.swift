@@ -1,0 +1,119 @@
+import Foundation
+import XCTest
+
+/// The queries over HTTP, checked against Fixtures/incident-april's hand-worked expectations.
+final class ServerQueryTests: XCTestCase {
+    func fixtureServer() async throws -> ServerProcess {
+        let server = try ServerProcess(self)
+        try await server.post(try repositoryFile("Fixtures/incident-april/events.ndjson")).assertOK()
+        return server
+    }
+
+    func fixture(_ name: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(try repositoryFile("Fixtures/incident-april/" + name).utf8))
+    }
+
+    func testWhoAtEachInstantIsTheFixturesHandWorkedAnswer() async throws {
+        let server = try await fixtureServer()
+        let expected = try fixture("expected-who.json") as! [String: [[String: Any]]]
+        for (instant, records) in expected {
+            let answer = try await server.get("/v1/who?at=\(instant)")
+            XCTAssertEqual(answer.status, 200)
+            XCTAssertEqual(answer.contentType, "application/json")
+            XCTAssertEqual(answer.records as NSArray, records as NSArray, instant)
+        }
+    }
+
+    func testAUsersSessionsAreTheFixturesHandWorkedRecords() async throws {
+        let server = try await fixtureServer()
+        let expected = try fixture("expected-sessions.json") as! [String: Any]
+        let answer = try await server.get("/v1/users/\(expected["user"] as! String)?at=\(expected["T"] as! String)")
+        XCTAssertEqual(answer.records as NSArray, expected["sessions"] as! NSArray)
+    }
+
+    func testReplayReportsTheFixturesFindingsInOrderWithASummary() async throws {
+        let server = try await fixtureServer()
+        let expected = try fixture("expected-replay.json") as! [String: Any]
+        let answer = try await server.get("/v1/replay")
+        XCTAssertEqual(answer.object["events"] as? Int, 15)
+        let findings = (answer.object["findings"] as? [[String: Any]] ?? []).map { finding in
+            finding.filter { $0.key != "message" }
+        }
+        XCTAssertEqual(findings as NSArray, expected["findings"] as! NSArray)
+        let summary = answer.object["summary"] as? [String: Int] ?? [:]
+        XCTAssertEqual(summary["refresh-after-end"], 2)
+        XCTAssertEqual(summary["late-event"], 1)
+        XCTAssertEqual(summary["future-event"], 0)
+        // Narrowed to one user, as `replay --user` does: Lee's two errors.
+        let lee = try await server.get("/v1/replay?user=lee.contractor@acme.example&format=ndjson")
+        XCTAssertEqual(lee.lines.map { $0["rule"] as? String }, ["login-method", "logout-all-client"])
+    }
+
+    func testSessionsAtAnInstantAndOverARangeAsNDJSONAndCSV() async throws {
+        let server = try await fixtureServer()
+        // At 10:00 on 04-06 Dana's web and phone sessions are active (README, story 1).
+        let at = try await server.get("/v1/sessions?at=2026-04-06T10:00:00Z", headers: ["Accept": "application/x-ndjson"])
+        XCTAssertEqual(at.contentType, "application/x-ndjson")
+        XCTAssertEqual(at.lines.map { $0["session"] as? String }, ["s_dana_web", "s_dana_ios"])
+        XCTAssertEqual(at.lines.map { $0["status"] as? String }, ["active", "active"])
+        // [04-07 00:00, 04-08 00:00): Dana's new web session, Lee's phone (07:00-07:20) and
+        // ops-bot's token (from 10:00); as of the range's end, Lee's ended by logout_all.
+        let range = try await server.get("/v1/sessions?from=2026-04-07T00:00:00Z&to=2026-04-08T00:00:00Z&format=csv")
+        XCTAssertEqual(range.contentType, "text/csv; charset=utf-8")
+        let rows = range.text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        XCTAssertEqual(rows.first.map { $0.map(String.init) },
+                       ["session", "user", "client", "method", "login_at", "last_extended_at", "expires_at",
+                        "refresh_count", "status", "ended_at", "end_reason"])
+        XCTAssertEqual(rows.dropFirst().map { String($0[0]) }, ["s_dana_web2", "s_lee_phone", "s_bot_token"])
+        XCTAssertEqual(rows.dropFirst().map { String($0[8]) }, ["active", "logout_all", "active"])
+    }
+
+    func testOneSessionWithItsTimelineAndItsFindings() async throws {
+        let server = try await fixtureServer()
+        let answer = try await server.get("/v1/sessions/s_dana_web?at=2026-04-30T00:00:00Z")
+        let session = answer.object["session"] as? [String: Any] ?? [:]
+        XCTAssertEqual(session["end_reason"] as? String, "logout_all")
+        XCTAssertEqual(session["ended_at"] as? String, "2026-04-06T12:00:00Z")
+        let events = answer.object["events"] as? [[String: Any]] ?? []
+        XCTAssertEqual(events.map { $0["seq"] as? Int }, [1, 2, 4, 5, 6])
+        let rules = events.map { ($0["findings"] as? [[String: Any]] ?? []).map { $0["rule"] as? String } }
+        XCTAssertEqual(rules, [[], [], [], ["refresh-after-end"], ["refresh-after-end"]])
+        let missing = try await server.get("/v1/sessions/s_nobody")
+        XCTAssertEqual(missing.status, 404)
+        XCTAssertTrue((missing.object["error"] as? String ?? "").hasPrefix("no session s_nobody in the ledger as of "), missing.text)
+    }
+
+    func testBadQueryArgumentsAre400WithTheArgumentNamed() async throws {
+        let server = try ServerProcess(self)
+        let cases: [(String, String)] = [
+            ("/v1/who?at=yesterday", "at: not an RFC 3339 instant (for example 2026-03-01T09:00:00Z)"),
+            ("/v1/sessions?from=2026-04-07T00:00:00Z", "from and to go together"),
+            ("/v1/sessions?at=2026-04-07T00:00:00Z&from=2026-04-07T00:00:00Z&to=2026-04-08T00:00:00Z", "give at or from/to, not both"),
+            ("/v1/who?from=2026-04-08T00:00:00Z&to=2026-04-07T00:00:00Z", "from must be earlier than to"),
+            ("/v1/who?format=xml", "format: expected json, ndjson, csv or table"),
+            ("/v1/log?after=-1", "after: expected a whole number"),
+        ]
+        for (path, message) in cases {
+            let answer = try await server.get(path)
+            XCTAssertEqual(answer.status, 400, path)
+            XCTAssertEqual(answer.object["error"] as? String, message, path)
+        }
+        let unknown = try await server.get("/v2/who")
+        XCTAssertEqual(unknown.status, 404)
+    }
+
+    func testTheLogAfterASeqAndAFollowedLogThatWaitsForTheNextEvent() async throws {
+        let server = try await fixtureServer()
+        let tail = try await server.get("/v1/log?after=13&format=ndjson")
+        XCTAssertEqual(tail.lines.map { $0["seq"] as? Int }, [14, 15])
+        XCTAssertEqual(tail.lines.map { $0["id"] as? String }, ["inc-14", "inc-15"])
+        // Follow from 15 until one more event: the answer can only end once it is posted.
+        async let followed = server.get("/v1/log?after=15&follow=true&limit=1")
+        try await Task.sleep(nanoseconds: 500_000_000)
+        try await server.post(login("late-comer") + "\n").assertOK()
+        let answer = try await followed
+        XCTAssertEqual(answer.contentType, "application/x-ndjson")
+        XCTAssertEqual(answer.lines.map { $0["seq"] as? Int }, [16])
+        XCTAssertEqual(answer.lines.map { $0["id"] as? String }, ["late-comer"])
+    }
+}
