@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "SessionLedgerTests", dependencies: ["SessionLedger"]),
         .testTarget(name: "sledgerTests", dependencies: ["sledger", "SessionLedger"]),
-        .testTarget(name: "SledgerServerTests", dependencies: ["sledger"]),
+        .testTarget(name: "SledgerServerTests", dependencies: ["sledger", "SledgerServer", "SessionLedger"]),
     ],
     swiftLanguageModes: [.v5]
 )

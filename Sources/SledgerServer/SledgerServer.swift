@@ -30,12 +30,7 @@ public enum SledgerServer {
     public static func run(_ configuration: Configuration) async throws {
         let access = try LedgerAccess(path: configuration.ledgerPath)
         let writer = GroupCommitWriter(access: access)
-        let router = Router()
-        router.add(middleware: AccessMiddleware(tokens: configuration.tokens))
-        QueryRoutes(access: access, policy: configuration.policy).add(to: router)
-        IngestRoutes(writer: writer).add(to: router)
-        LogStream(access: access).add(to: router)
-        TimelineRoutes(access: access, policy: configuration.policy).add(to: router)
+        let router = router(access: access, writer: writer, policy: configuration.policy, tokens: configuration.tokens)
         var logger = Logger(label: "sledger.serve")
         logger.logLevel = .warning
         var app = Application(
@@ -49,6 +44,20 @@ public enum SledgerServer {
         app.addServices(WriterService(writer: writer))
         try await app.runService()
         access.releaseRoom()
+    }
+}
+
+extension SledgerServer {
+    /// Every route, behind the token check (docs/openapi.json describes each one).
+    public static func router(access: LedgerAccess, writer: GroupCommitWriter, policy: Policy,
+                              tokens: AccessTokens?) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: AccessMiddleware(tokens: tokens))
+        QueryRoutes(access: access, policy: policy).add(to: router)
+        IngestRoutes(writer: writer).add(to: router)
+        LogStream(access: access).add(to: router)
+        TimelineRoutes(access: access, policy: policy).add(to: router)
+        return router
     }
 }
 
