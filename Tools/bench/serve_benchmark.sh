@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Load figures for `sledger serve` on loopback (docs/PERFORMANCE.md, "The server"):
+# ingest with 1, 8 and 64 connections sending batches of 100 events, a single-event request
+# on one connection, and `who` queries. Uses wrk from Debian's packages and a release build.
+#   Tools/bench/serve_benchmark.sh [SECONDS]      (default 15 s per run)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-15}
+command -v wrk >/dev/null || { echo "needs wrk: apt-get install -y wrk" >&2; exit 2; }
+swift build -c release --product sledger >/dev/null
+sledger=$(swift build -c release --show-bin-path)/sledger
+work=$(mktemp -d /tmp/sledger-serve-bench-XXXXXX)
+trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+
+start() {  # start LEDGER: a server on a free port; sets $server and $url
+  "$sledger" serve --ledger "$1" --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
+  server=$!
+  for _ in $(seq 100); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
+  url=$(sed -n 's/^listening on //p' "$work/serve.out")
+}
+stop() { kill -TERM "$server"; wait "$server" || true; }
+
+# wrk's summary as one table row: requests/s, events/s, p50, p99, non-2xx.
+row() {  # row LABEL EVENTS_PER_REQUEST FILE
+  local rps p50 p99 errors
+  rps=$(awk '/^Requests\/sec/ {print $2}' "$3")
+  p50=$(awk '$1 == "50%" {print $2}' "$3")
+  p99=$(awk '$1 == "99%" {print $2}' "$3")
+  errors=$(awk '/Non-2xx/ {print $5}' "$3")
+  printf '| %s | %.0f | %s | %s | %s | %s |\n' "$1" "$rps" "$(awk -v r="$rps" -v n="$2" 'BEGIN {printf "%.0f", r * n}')" \
+    "$p50" "$p99" "${errors:-0}"
+}
+
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| run | requests/s | events/s | p50 | p99 | non-2xx |"
+echo "|---|---|---|---|---|---|"
+start "$work/ingest"
+for c in 1 8 64; do
+  threads=$(( c < 2 ? 1 : 2 ))
+  RUN="c$c" BATCH=100 wrk -t$threads -c$c -d${seconds}s --latency -s Tools/bench/serve_ingest.lua "$url" >"$work/wrk-$c.txt"
+  row "ingest, $c connection(s), 100 events a request" 100 "$work/wrk-$c.txt"
+done
+RUN=single BATCH=1 wrk -t1 -c1 -d${seconds}s --latency -s Tools/bench/serve_ingest.lua "$url" >"$work/wrk-single.txt"
+row "ingest, 1 connection, 1 event a request" 1 "$work/wrk-single.txt"
+events=$(curl -s "$url/v1/stats" | sed -n 's/.*"events":\([0-9]*\).*/\1/p')
+stop
+echo
+echo "ledger after the ingest runs: $events events; $("$sledger" check --ledger "$work/ingest" | cut -c1-60)"
+
+# `who` on the team fixture (about 8,000 events) and on the ledger the ingest runs filled.
+"$sledger" import --ledger "$work/team" Fixtures/team-quarter/events.ndjson Fixtures/incident-april/events.ndjson >/dev/null
+echo
+echo "| run | requests/s | - | p50 | p99 | non-2xx |"
+echo "|---|---|---|---|---|---|"
+start "$work/team"
+wrk -t2 -c8 -d${seconds}s --latency "$url/v1/who?at=2026-04-06T10:00:00Z" >"$work/wrk-who.txt"
+row "who --at, team-quarter + incident-april, 8 connections" 0 "$work/wrk-who.txt"
+stop
+start "$work/ingest"
+wrk -t2 -c8 -d${seconds}s --latency "$url/v1/who?at=2026-04-06T12:00:00Z" >"$work/wrk-who-big.txt"
+row "who --at, the ingest ledger ($events events), 8 connections" 0 "$work/wrk-who-big.txt"
+stop
+echo
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
