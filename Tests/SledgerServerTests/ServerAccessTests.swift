@@ -39,32 +39,29 @@ final class ServerAccessTests: XCTestCase {
     }
 
     func testANonLoopbackAddressWithoutATokenFileIsRefusedAtStart() throws {
-        let process = Process()
-        process.executableURL = ServerProcess.executable
-        process.arguments = ["serve", "--ledger", try temporaryLedger(self), "--listen", "0.0.0.0:0"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 2)
-        XCTAssertEqual(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-                       "--listen 0.0.0.0:0 is not a loopback address: give --token-file too\n")
+        let (status, stderr) = try serveRefused(["--listen", "0.0.0.0:0"])
+        XCTAssertEqual(status, 2)
+        XCTAssertEqual(stderr, "--listen 0.0.0.0:0 is not a loopback address: give --token-file too\n")
     }
 
     func testABadTokenFileIsRefusedNamingTheLine() throws {
         let path = try temporaryLedger(self) + ".tokens"
         try "read \(readToken)\nadmin \(writeToken)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (status, stderr) = try serveRefused(["--listen", "127.0.0.1:0", "--token-file", path])
+        XCTAssertEqual(status, 2)
+        XCTAssertEqual(stderr, "\(path): line 2: expected `read TOKEN` or `write TOKEN`\n")
+    }
+
+    /// Runs `sledger serve ARGUMENTS`, which should refuse to start: its status and standard error.
+    func serveRefused(_ arguments: [String]) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = ServerProcess.executable
-        process.arguments = ["serve", "--ledger", try temporaryLedger(self), "--listen", "127.0.0.1:0", "--token-file", path]
+        process.arguments = ["serve", "--ledger", try temporaryLedger(self)] + arguments
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 2)
-        XCTAssertEqual(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-                       "\(path): line 2: expected `read TOKEN` or `write TOKEN`\n")
+        return (process.terminationStatus, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 }
