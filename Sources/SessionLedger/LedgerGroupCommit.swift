@@ -95,23 +95,25 @@ extension AppendBatch {
     /// event stored before, in this transaction included, or with an earlier line of the
     /// request; the same message as `append` gives.
     func idConflict(in request: EventBatch) throws -> InputError? {
-        var seen: [ByteIdentity: (canonical: [UInt8], line: Int)] = [:]
+        // The first line of each id; canonical forms are made only when an id repeats.
+        var seen: [ByteIdentity: Int] = [:]
         let snapshot = LedgerSnapshot(txn: txn, db: db)
-        for line in request.lines {
-            guard let id = line.event.id else { continue }
-            let canonical = CanonicalWriter.bytes(of: line.event)
-            if let earlier = seen[ByteIdentity(id)] {
-                if earlier.canonical != canonical {
-                    return InputError(line: line.number, key: "id", problem: "id conflict with line \(earlier.line)")
+        for (index, line) in request.lines.enumerated() {
+            guard var id = line.event.id else { continue }
+            if let first = seen[ByteIdentity(id)] {
+                let earlier = request.lines[first]
+                if CanonicalWriter.bytes(of: earlier.event) != CanonicalWriter.bytes(of: line.event) {
+                    return InputError(line: line.number, key: "id", problem: "id conflict with line \(earlier.number)")
                 }
                 continue
             }
-            seen[ByteIdentity(id)] = (canonical, line.number)
-            guard let held = try txn.get(db.ids, Array(id.utf8)).map({ readBE($0, 0, 8) }) else { continue }
+            seen[ByteIdentity(id)] = index
+            let held = try id.withUTF8 { try txn.get(db.ids, UnsafeRawBufferPointer($0)) }.map { readBE($0, 0, 8) }
+            guard let held else { continue }
             guard let stored = try snapshot.event(seq: held) else {
                 throw LedgerError.damaged(seq: held, problem: "the id index names seq \(held), which the log does not hold")
             }
-            if CanonicalWriter.bytes(of: stored.event) != canonical {
+            if CanonicalWriter.bytes(of: stored.event) != CanonicalWriter.bytes(of: line.event) {
                 return InputError(line: line.number, key: "id", problem: "id conflict with seq \(held)")
             }
         }
