@@ -50,6 +50,14 @@ extension Ledger {
         }
     }
 
+    /// Writes checkpoints when `Checkpoint.defaultSpacing` events lie past the latest one, as
+    /// `append` does after a call (appendGroup does not); returns how many were written.
+    /// It resizes the map and gives back reserved disk blocks, so the caller must hold every
+    /// other transaction of the process back, and reserve room again after it.
+    public func writeCheckpointsIfDue() throws -> Int {
+        try writeCheckpointsIfDue(spacing: Checkpoint.defaultSpacing)
+    }
+
     /// Bytes of the map not yet used.
     public func mapRoom() throws -> Int {
         let info = try env.info()

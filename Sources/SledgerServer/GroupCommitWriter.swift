@@ -28,6 +28,8 @@ public final class GroupCommitWriter: @unchecked Sendable {
     static let groupEvents = 65_536
 
     private let access: LedgerAccess
+    /// Events stored since checkpoints were last looked at (by this thread only).
+    private var sinceCheckpoints = 0
     private let condition = NSCondition()
     private var queue: [Pending] = []
     private var stopping = false
@@ -88,6 +90,21 @@ public final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
+    /// Checkpoints, as `append` writes them every 2^20 events, after the acknowledgements: they
+    /// are a cache, so a failure only means queries fold from an earlier one. Writing them
+    /// resizes the map, so queries wait meanwhile (about a second per million events folded).
+    private func writeCheckpoints() {
+        sinceCheckpoints = 0
+        access.exclusively { ledger in
+            do {
+                _ = try ledger.writeCheckpointsIfDue()
+            } catch {
+                FileHandle.standardError.write(Data("sledger serve: writing checkpoints failed (the events are stored): \(error)\n".utf8))
+            }
+            try? ledger.reserveRoom(64 << 20)
+        }
+    }
+
     private func commit(_ group: [Pending]) {
         let batches = group.map(\.batch)
         // Records and indexes take about 1.7 times the NDJSON (docs/PERFORMANCE.md): leave twice.
@@ -111,6 +128,10 @@ public final class GroupCommitWriter: @unchecked Sendable {
             }
             for (pending, outcome) in zip(group, result.outcomes) {
                 pending.done(.success(Receipt(outcome: outcome, head: result.head)))
+                if case .stored(let imported, _) = outcome { sinceCheckpoints += imported }
+            }
+            if sinceCheckpoints >= Checkpoint.defaultSpacing {
+                writeCheckpoints()
             }
         } catch {
             for pending in group { pending.done(.failure(error)) }

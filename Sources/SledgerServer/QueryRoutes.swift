@@ -61,7 +61,7 @@ struct QueryRoutes {
                 return try await render(format) { ledger, out in
                     let report = FindingReport(format: format, tracing: false, output: out)
                     let result = try report.replay(ledger, fold: LedgerFold(policy: policy, findings: filter))
-                    report.finish(result, traced: [])
+                    report.finish(.init(result), traced: [])
                 }
             }
         }
