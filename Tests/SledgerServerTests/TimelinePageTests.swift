@@ -1,0 +1,35 @@
+import Foundation
+import XCTest
+
+/// The page's HTML as served (Tools/timeline_check.py checks it in Chromium too): the
+/// fixture's stories, worked out by hand in Fixtures/incident-april/README.md.
+final class TimelinePageTests: XCTestCase {
+    func attributes(_ name: String, in html: String) -> [String] {
+        html.components(separatedBy: " \(name)=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+    }
+
+    func testDanasSessionsEndByLogOutOfAllByLogoutAndByExpiryWithTheirTicksAndFlags() async throws {
+        let server = try ServerProcess(self)
+        try await server.post(try repositoryFile("Fixtures/incident-april/events.ndjson")).assertOK()
+        let page = try await server.get("/?user=dana.okafor@acme.example&at=2026-04-06T10:00")
+        XCTAssertEqual(page.status, 200)
+        XCTAssertEqual(page.contentType, "text/html; charset=utf-8")
+        XCTAssertEqual(attributes("data-session", in: page.text), ["s_dana_web", "s_dana_ios", "s_dana_web2"])
+        XCTAssertEqual(attributes("data-end-reason", in: page.text), ["logout_all", "logout", "expired"])
+        XCTAssertEqual(attributes("data-rule", in: page.text.components(separatedBy: "<table class=\"findings\"")[0]),
+                       ["refresh-after-end", "refresh-after-end", "late-event", "early-refresh"])
+        XCTAssertEqual(page.text.components(separatedBy: "class=\"tick\"").count - 1, 2, "refreshes at 09:10 and 14:20")
+        // Who at 10:00 on 04-06: Dana, with her web and phone sessions.
+        XCTAssertEqual(attributes("data-sessions", in: page.text), ["2"])
+    }
+
+    func testAnIdWrittenInHTMLIsShownAsTextNeverAsMarkup() async throws {
+        let server = try ServerProcess(self)
+        let user = "<img src=x onerror=alert(1)>"
+        try await server.post(#"{"type":"login","at":"2026-04-01T09:00:00Z","user":"\#(user)","session":"s\"1","client":"web","method":"google"}"#).assertOK()
+        let page = try await server.get("/?user=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
+        XCTAssertFalse(page.text.contains("<img"), "no tag made from the id")
+        XCTAssertTrue(page.text.contains("&lt;img src=x onerror=alert(1)&gt;"))
+        XCTAssertTrue(page.text.contains("data-session=\"s&quot;1\""))
+    }
+}
