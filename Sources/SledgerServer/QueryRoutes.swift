@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import SessionLedger
 import SledgerReports
@@ -33,7 +34,7 @@ struct QueryRoutes {
         }
         router.get("/v1/sessions/{id}") { request, context in
             await answer(request) { format, q in
-                let id = try context.parameters.require("id")
+                let id = try QueryRoutes.pathID(context)
                 let t = try q["at"].map { try parseInstant($0, option: "at") } ?? Instant.now()
                 let bytes = try await access.query { ledger -> [UInt8]? in
                     let out = RecordCollector()
@@ -46,7 +47,7 @@ struct QueryRoutes {
         }
         router.get("/v1/users/{id}") { request, context in
             await answer(request) { format, q in
-                let id = try context.parameters.require("id")
+                let id = try QueryRoutes.pathID(context)
                 let t = try q["at"].map { try parseInstant($0, option: "at") } ?? Instant.now()
                 return try await render(format) {
                     try ActiveSessions.printUser($0, policy: policy, user: id, at: t, format: format, output: $1)
@@ -70,6 +71,14 @@ struct QueryRoutes {
                 try await render(format) { try StatsRecord.print($0, format: format, output: $1) }
             }
         }
+    }
+
+    /// The `{id}` of the path, percent-decoded (an id may hold `/`, spaces, anything but
+    /// control characters).
+    static func pathID(_ context: BasicRequestContext) throws -> String {
+        let raw = try context.parameters.require("id")
+        guard let id = raw.removingPercentEncoding else { throw QueryArgumentError("id: invalid percent-encoding") }
+        return id
     }
 
     /// Runs a query that prints into a buffer, and answers with the buffer.

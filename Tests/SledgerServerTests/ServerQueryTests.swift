@@ -83,6 +83,15 @@ final class ServerQueryTests: XCTestCase {
         XCTAssertTrue((missing.object["error"] as? String ?? "").hasPrefix("no session s_nobody in the ledger as of "), missing.text)
     }
 
+    func testIdsInThePathArePercentDecoded() async throws {
+        let server = try ServerProcess(self)
+        try await server.post(login("p", user: "a b/c", session: "s 1/x")).assertOK()
+        let session = try await server.get("/v1/sessions/s%201%2Fx?at=2026-04-02T00:00:00Z")
+        XCTAssertEqual((session.object["session"] as? [String: Any])?["user"] as? String, "a b/c")
+        let user = try await server.get("/v1/users/a%20b%2Fc?at=2026-04-02T00:00:00Z")
+        XCTAssertEqual(user.records.map { $0["session"] as? String }, ["s 1/x"])
+    }
+
     func testBadQueryArgumentsAre400WithTheArgumentNamed() async throws {
         let server = try ServerProcess(self)
         let cases: [(String, String)] = [
