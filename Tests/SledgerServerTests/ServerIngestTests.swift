@@ -112,6 +112,10 @@ final class ServerIngestTests: XCTestCase {
         let expected = Set(["taken"] + (0..<64).filter { $0 % 4 != 0 }.flatMap { r in (0..<20).map { "r\(r)-e\($0)" } })
         XCTAssertEqual(Set(ids), expected, "accepted requests whole, refused ones absent")
         XCTAssertEqual(ids.count, expected.count)
+        // `recorded` is the clock when a write transaction began, the same for all it stores:
+        // fewer distinct values than requests means requests shared transactions.
+        let transactions = Set(log.lines.compactMap { $0["recorded"] as? String }).count
+        XCTAssertLessThan(transactions, 1 + 48, "group commit: some of the 48 requests shared a transaction")
         // One request's events are stored together, in their order (a group never interleaves them).
         for r in 0..<64 where r % 4 != 0 {
             let positions = ids.indices.filter { ids[$0].hasPrefix("r\(r)-") }
