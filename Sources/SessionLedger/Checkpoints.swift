@@ -172,6 +172,23 @@ extension Ledger {
     @discardableResult
     public func writeCheckpoints(policy: Policy = .default, spacing: Int = Checkpoint.defaultSpacing,
                                  rebuild: Bool = true) throws -> Int {
+        try writeCheckpoints(policy: policy, spacing: spacing, rebuild: rebuild) { key, bytes in
+            var attempt = 0
+            var previousSize = 0
+            defer { try? env.releaseDisk(from: (try? env.info().usedBytes) ?? Int.max) }
+            try env.writeGrowingMap(prepare: {
+                attempt += 1
+                try prepareRoom(attempt: attempt, inputBytes: bytes.count, previousSize: &previousSize)
+            }) { txn in
+                try txn.put(db.checkpoints, key, bytes)
+            }
+        }
+    }
+
+    /// `writeCheckpoints`, with how each checkpoint (its key and bytes) is stored left to
+    /// `store`: `sledger serve` stores them without resizing the map under its queries.
+    func writeCheckpoints(policy: Policy, spacing: Int, rebuild: Bool,
+                          store: ([UInt8], [UInt8]) throws -> Void) throws -> Int {
         precondition(access == .readWrite, "writing checkpoints needs a ledger opened .readWrite")
         precondition(spacing > 0)
         let digest = Checkpoint.digest(of: policy)
@@ -197,16 +214,7 @@ extension Ledger {
             var fold = CheckpointFold(policy: policy, from: latest)
             var written = 0
             while let checkpoint = try read({ try fold.next($0, spacing: spacing) }) {
-                let bytes = checkpoint.encoded()
-                var attempt = 0
-                var previousSize = 0
-                defer { try? env.releaseDisk(from: (try? env.info().usedBytes) ?? Int.max) }
-                try env.writeGrowingMap(prepare: {
-                    attempt += 1
-                    try prepareRoom(attempt: attempt, inputBytes: bytes.count, previousSize: &previousSize)
-                }) { txn in
-                    try txn.put(db.checkpoints, Checkpoint.key(checkpoint.at), bytes)
-                }
+                try store(Checkpoint.key(checkpoint.at), checkpoint.encoded())
                 written += 1
             }
             return written
@@ -218,11 +226,15 @@ extension Ledger {
     /// Writes checkpoints when at least `spacing` events lie past the latest one: what
     /// `append` and `import` run after a call that stored events.
     func writeCheckpointsIfDue(spacing: Int) throws -> Int {
-        let due = try read { snapshot -> Bool in
+        try checkpointsDue(spacing: spacing) ? try writeCheckpoints(spacing: spacing, rebuild: false) : 0
+    }
+
+    /// Whether at least `spacing` events lie past the latest checkpoint.
+    func checkpointsDue(spacing: Int) throws -> Bool {
+        try read { snapshot -> Bool in
             let folded = try snapshot.checkpoint(atOrBefore: .latest, policy: .default)?.events ?? 0
             return try snapshot.eventCount() - folded >= UInt64(spacing)
         }
-        return due ? try writeCheckpoints(spacing: spacing, rebuild: false) : 0
     }
 
     /// `sledger check`'s part for checkpoints: each must decode and equal a refold of the log

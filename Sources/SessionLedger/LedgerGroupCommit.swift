@@ -52,10 +52,29 @@ extension Ledger {
 
     /// Writes checkpoints when `Checkpoint.defaultSpacing` events lie past the latest one, as
     /// `append` does after a call (appendGroup does not); returns how many were written.
-    /// It resizes the map and gives back reserved disk blocks, so the caller must hold every
-    /// other transaction of the process back, and reserve room again after it.
-    public func writeCheckpointsIfDue() throws -> Int {
-        try writeCheckpointsIfDue(spacing: Checkpoint.defaultSpacing)
+    ///
+    /// For a process whose other threads hold transactions meanwhile: this never resizes the
+    /// map. When a checkpoint does not fit, it calls `grow(bytes)` between its transactions,
+    /// which must make that much room (`reserveRoom`) once no other transaction is open.
+    public func writeCheckpointsIfDue(grow: (Int) throws -> Void) throws -> Int {
+        guard try checkpointsDue(spacing: Checkpoint.defaultSpacing) else { return 0 }
+        do {
+            return try writeCheckpoints(policy: .default, spacing: Checkpoint.defaultSpacing, rebuild: false) { key, bytes in
+                // A checkpoint's pages and the B-tree pages it splits, with air.
+                let need = 2 * bytes.count + (16 << 20)
+                if try mapRoom() < need { try grow(need) }
+                while true {
+                    do {
+                        try env.write { try $0.put(db.checkpoints, key, bytes) }
+                        return
+                    } catch LMDBError.Code.mapFull {
+                        try grow(2 * (try mapRoom()) + need)
+                    }
+                }
+            }
+        } catch let error as LMDBError {
+            throw LedgerError.storage(error, path: path)
+        }
     }
 
     /// Bytes of the map not yet used.

@@ -90,18 +90,18 @@ public final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
-    /// Checkpoints, as `append` writes them every 2^20 events, after the acknowledgements: they
-    /// are a cache, so a failure only means queries fold from an earlier one. Writing them
-    /// resizes the map, so queries wait meanwhile (about a second per million events folded).
+    /// Checkpoints, as `append` writes them every 2^20 events, after the acknowledgements. On
+    /// this thread, so that no append runs while the log is folded: a group committed between
+    /// the fold and the put could hold an event older than the checkpoint, which would then be
+    /// wrong. Ingest therefore pauses for the fold (seconds per million events; requests queue
+    /// and go in one group after it); queries go on. Checkpoints are a cache: a failure is
+    /// reported and ingest goes on.
     private func writeCheckpoints() {
         sinceCheckpoints = 0
-        access.exclusively { ledger in
-            do {
-                _ = try ledger.writeCheckpointsIfDue()
-            } catch {
-                FileHandle.standardError.write(Data("sledger serve: writing checkpoints failed (the events are stored): \(error)\n".utf8))
-            }
-            try? ledger.reserveRoom(64 << 20)
+        do {
+            _ = try access.whileReading { ledger, grow in try ledger.writeCheckpointsIfDue(grow: grow) }
+        } catch {
+            FileHandle.standardError.write(Data("sledger serve: writing checkpoints failed (the events are stored): \(error)\n".utf8))
         }
     }
 
@@ -119,7 +119,7 @@ public final class GroupCommitWriter: @unchecked Sendable {
             var result: (outcomes: [GroupOutcome], head: HashChain)
             while true {
                 do {
-                    result = try ledger.appendGroup(batches)
+                    result = try access.shared { try $0.appendGroup(batches) }
                     break
                 } catch let error as LedgerError where error.isMapFull {
                     // Nothing was stored: grow (past the current map) and run the group again.
@@ -130,9 +130,7 @@ public final class GroupCommitWriter: @unchecked Sendable {
                 pending.done(.success(Receipt(outcome: outcome, head: result.head)))
                 if case .stored(let imported, _) = outcome { sinceCheckpoints += imported }
             }
-            if sinceCheckpoints >= Checkpoint.defaultSpacing {
-                writeCheckpoints()
-            }
+            if sinceCheckpoints >= Checkpoint.defaultSpacing { writeCheckpoints() }
         } catch {
             for pending in group { pending.done(.failure(error)) }
         }

@@ -12,10 +12,10 @@ import Glibc
 /// say) would break the locking of the first. The server therefore opens the ledger once,
 /// read-write, and holds it (and `writer.lock`) from start to stop.
 ///
-/// Queries run on Dispatch's worker threads, never on the cooperative pool, and hold the
-/// `gate` shared; growing the map holds it exclusively, because LMDB allows
-/// `mdb_env_set_mapsize` only while the process has no transaction open. Writes do not
-/// take the gate: readers never block the writer except during the rare map growth.
+/// Every transaction holds the `gate` shared: queries (on Dispatch's worker threads, never on
+/// the cooperative pool), group commits and checkpoint writing. Growing the map holds it
+/// exclusively, because LMDB allows `mdb_env_set_mapsize` only while the process has no
+/// transaction open. So readers never block the writer, except during the rare map growth.
 public final class LedgerAccess: @unchecked Sendable {
     let ledger: Ledger
     private let gate: UnsafeMutablePointer<pthread_rwlock_t>
@@ -55,10 +55,29 @@ public final class LedgerAccess: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` (a map resize) once no query is in a transaction, holding new ones back.
+    /// Runs `body` (a map resize) once no transaction is open, holding new ones back.
     func exclusively<T>(_ body: (Ledger) throws -> T) rethrows -> T {
         pthread_rwlock_wrlock(gate)
         defer { pthread_rwlock_unlock(gate) }
         return try body(ledger)
+    }
+
+    /// Runs `body` (transactions) on this thread holding the gate shared.
+    func shared<T>(_ body: (Ledger) throws -> T) rethrows -> T {
+        pthread_rwlock_rdlock(gate)
+        defer { pthread_rwlock_unlock(gate) }
+        return try body(ledger)
+    }
+
+    /// Runs `body` holding the gate shared, with a `grow(bytes)` it may call between its
+    /// transactions: it lets go of the gate, reserves the room exclusively, and takes it back.
+    func whileReading<T>(_ body: (Ledger, (Int) throws -> Void) throws -> T) throws -> T {
+        pthread_rwlock_rdlock(gate)
+        defer { pthread_rwlock_unlock(gate) }
+        return try body(ledger) { bytes in
+            pthread_rwlock_unlock(self.gate)
+            defer { pthread_rwlock_rdlock(self.gate) }
+            try self.exclusively { try $0.reserveRoom(bytes) }
+        }
     }
 }

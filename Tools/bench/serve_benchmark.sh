@@ -9,7 +9,8 @@ seconds=${1:-15}
 command -v wrk >/dev/null || { echo "needs wrk: apt-get install -y wrk" >&2; exit 2; }
 swift build -c release --product sledger >/dev/null
 sledger=$(swift build -c release --show-bin-path)/sledger
-work=$(mktemp -d /tmp/sledger-serve-bench-XXXXXX)
+# WORK_DIR picks the file system (default /tmp; /dev/shm takes the disk out of the figures).
+work=$(mktemp -d "${WORK_DIR:-/tmp}/sledger-serve-bench-XXXXXX")
 trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 start() {  # start LEDGER: a server on a free port; sets $server and $url
@@ -31,7 +32,7 @@ row() {  # row LABEL EVENTS_PER_REQUEST FILE
     "$p50" "$p99" "${errors:-0}"
 }
 
-echo "date: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg); ledgers in $(df --output=fstype "$work" | tail -1) ($work)"
 echo
 echo "| run | requests/s | events/s | p50 | p99 | non-2xx |"
 echo "|---|---|---|---|---|---|"

@@ -12,13 +12,17 @@ end
 
 local counter = 0
 local base = 1775462400  -- 2026-04-06T08:00:00Z
+local started = os.time()
 
+-- `at` follows the wall clock from 2026-04-06T08:00:00Z (microseconds from the counter), so
+-- events arrive roughly in time order, as a sign-in service sends them.
 function request()
   counter = counter + 1
   local lines = {}
+  local second = os.date("!%Y-%m-%dT%H:%M:%S", base + os.time() - started)
   for i = 1, batch do
     local n = counter * batch + i
-    local at = os.date("!%Y-%m-%dT%H:%M:%SZ", base + n % 86400)
+    local at = string.format("%s.%06dZ", second, n % 1000000)
     lines[i] = string.format(
       '{"type":"login","at":"%s","user":"u%d-%d","session":"s-%s-%d-%d","client":"web","method":"google","id":"e-%s-%d-%d"}',
       at, tid, n % 1000, run, tid, n, run, tid, n)
