@@ -14,9 +14,10 @@ work=$(mktemp -d "${WORK_DIR:-/tmp}/sledger-serve-bench-XXXXXX")
 trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 start() {  # start LEDGER: a server on a free port; sets $server and $url
+  rm -f "$work/serve.out"
   "$sledger" serve --ledger "$1" --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
   server=$!
-  for _ in $(seq 100); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
+  for _ in $(seq 200); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
   url=$(sed -n 's/^listening on //p' "$work/serve.out")
 }
 stop() { kill -TERM "$server"; wait "$server" || true; }
