@@ -1,5 +1,7 @@
--- wrk script for sledger serve: each request POSTs BATCH new login events (unique ids and
--- sessions), so every event is stored, none a duplicate. BATCH comes from the environment.
+-- wrk script for sledger serve: each request POSTs BATCH new events with unique ids, so
+-- every event is stored, none a duplicate. Each session gets 50 events: a login, then 49
+-- refreshes (sessions and users are reused, as in a real log, so derived state stays far
+-- smaller than the log). BATCH comes from the environment.
 --   BATCH=100 wrk -t2 -c64 -d15s --latency -s Tools/bench/serve_ingest.lua http://127.0.0.1:8787
 local batch = tonumber(os.getenv("BATCH") or "100")
 local threads = 0
@@ -12,20 +14,34 @@ end
 
 local counter = 0
 local base = 1775462400  -- 2026-04-06T08:00:00Z
-local started = os.time()
+local ffi = require("ffi")
+ffi.cdef("struct timespec { long tv_sec; long tv_nsec; }; int clock_gettime(int, struct timespec *);")
+local now = ffi.new("struct timespec")
+ffi.C.clock_gettime(0, now)
+local started = tonumber(now.tv_sec)
 
--- `at` follows the wall clock from 2026-04-06T08:00:00Z (microseconds from the counter), so
--- events arrive roughly in time order, as a sign-in service sends them.
+-- `at` follows the wall clock (microseconds) from 2026-04-06T08:00:00Z, so events arrive in
+-- time order, as a sign-in service sends them (a late event would make checkpoints stale).
 function request()
   counter = counter + 1
   local lines = {}
-  local second = os.date("!%Y-%m-%dT%H:%M:%S", base + os.time() - started)
+  ffi.C.clock_gettime(0, now)
+  local second = os.date("!%Y-%m-%dT%H:%M:%S", base + tonumber(now.tv_sec) - started)
+  local micro = math.floor(tonumber(now.tv_nsec) / 1000)
   for i = 1, batch do
     local n = counter * batch + i
-    local at = string.format("%s.%06dZ", second, n % 1000000)
-    lines[i] = string.format(
-      '{"type":"login","at":"%s","user":"u%d-%d","session":"s-%s-%d-%d","client":"web","method":"google","id":"e-%s-%d-%d"}',
-      at, tid, n % 1000, run, tid, n, run, tid, n)
+    local at = string.format("%s.%06dZ", second, micro)
+    local session = math.floor(n / 50)
+    local user = session % 1000
+    if n % 50 == 0 then
+      lines[i] = string.format(
+        '{"type":"login","at":"%s","user":"u%d-%d","session":"s-%s-%d-%d","client":"web","method":"google","id":"e-%s-%d-%d"}',
+        at, tid, user, run, tid, session, run, tid, n)
+    else
+      lines[i] = string.format(
+        '{"type":"refresh","at":"%s","user":"u%d-%d","session":"s-%s-%d-%d","id":"e-%s-%d-%d"}',
+        at, tid, user, run, tid, session, run, tid, n)
+    end
   end
   return wrk.format("POST", "/v1/events", {["Content-Type"] = "application/x-ndjson"}, table.concat(lines, "\n") .. "\n")
 end
