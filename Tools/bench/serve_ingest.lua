@@ -13,20 +13,17 @@ function setup(thread)
 end
 
 local counter = 0
-local base = 1775462400  -- 2026-04-06T08:00:00Z
 local ffi = require("ffi")
 ffi.cdef("struct timespec { long tv_sec; long tv_nsec; }; int clock_gettime(int, struct timespec *);")
 local now = ffi.new("struct timespec")
-ffi.C.clock_gettime(0, now)
-local started = tonumber(now.tv_sec)
 
--- `at` follows the wall clock (microseconds) from 2026-04-06T08:00:00Z, so events arrive in
--- time order, as a sign-in service sends them (a late event would make checkpoints stale).
+-- `at` is the wall clock (microseconds), so events arrive in time order, run after run, as a
+-- sign-in service sends them (late events would make checkpoints stale).
 function request()
   counter = counter + 1
   local lines = {}
   ffi.C.clock_gettime(0, now)
-  local second = os.date("!%Y-%m-%dT%H:%M:%S", base + tonumber(now.tv_sec) - started)
+  local second = os.date("!%Y-%m-%dT%H:%M:%S", tonumber(now.tv_sec))
   local micro = math.floor(tonumber(now.tv_nsec) / 1000)
   for i = 1, batch do
     local n = counter * batch + i
