@@ -32,9 +32,20 @@ public struct Checkpoint: Equatable, Sendable {
     }
 
     /// Whether session number `n` was logged in by `at`.
-    public func wasLoggedIn(_ n: UInt32) -> Bool {
+    public func wasLoggedIn(_ n: UInt32) -> Bool { Checkpoint.isSet(n, in: loggedIn) }
+
+    /// Bit `n` of a `loggedIn` bitset (0 is never a session number).
+    static func isSet(_ n: UInt32, in bits: [UInt8]) -> Bool {
         let byte = Int(n >> 3)
-        return byte < loggedIn.count && loggedIn[byte] & (1 << (n & 7)) != 0
+        return n != 0 && byte < bits.count && bits[byte] & (1 << (n & 7)) != 0
+    }
+
+    /// How many events a stored checkpoint folds and whether it is this policy's, read from
+    /// its fixed header without decoding its sessions or checking its checksum: enough to
+    /// decide whether new checkpoints are due, which an append asks after every call.
+    static func peek(_ bytes: UnsafeRawBufferPointer, digest: [UInt8]) -> UInt64? {
+        guard bytes.count >= 68, bytes[0] == version, bytes[28..<60].elementsEqual(digest) else { return nil }
+        return readLE(bytes, 20, 8)
     }
 
     // MARK: - Bytes
