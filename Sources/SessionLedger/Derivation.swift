@@ -11,7 +11,8 @@
 /// never the events it applies: state always comes from the whole log.
 ///
 /// Memory is proportional to the number of sessions (their states in login order, an index
-/// by id, and per-user lists), never to the number of events. Events must be
+/// by id, and per-user lists), never to the number of events; `retireInactive()` cuts it to
+/// the active sessions plus a few bytes per inactive one (for `replay`). Events must be
 /// valid per SPEC.md section 2; a required `session`, `client` or `method` that is
 /// nevertheless missing is treated as naming nothing the log knows.
 public struct Derivation: Sendable {
@@ -34,8 +35,23 @@ public struct Derivation: Sendable {
     private var lastAt: Instant?
     private var lastSeq: UInt64?
 
+    /// The session number of each slot (0: not known, or the slot is vacant).
+    private var numberOfSlot: [UInt32] = []
+    /// Slots whose session was retired, free for the next login.
+    private var vacantSlots: [Int32] = []
+    private var isVacant: [Bool] = []
+    /// What findings still need of each retired session, by session number.
+    private var retired: [Retired] = []
+    /// User and client strings of retired sessions, each kept once.
+    private var names: [String] = []
+    private var nameIndex: [ByteIdentity: Int32] = [:]
+    /// `slotOfNumber`'s mark for a retired session.
+    private static let retiredMark: Int32 = -2
+
     /// How many events have been applied.
     public private(set) var eventCount = 0
+    /// How many sessions have been created (a login applied, or resumed from a checkpoint).
+    public private(set) var sessionCount = 0
     /// The sessions the last applied event changed (created, extended or ended), in the
     /// order it changed them: for `replay --trace`.
     public private(set) var changedSessions: [String] = []
@@ -49,8 +65,8 @@ public struct Derivation: Sendable {
     public init(policy: Policy, resuming sessions: [SessionState], after: Instant) {
         self.policy = policy
         for state in sessions {
-            let slot = Int32(slots.count)
-            slots.append(state)
+            let slot = allocate(state, number: 0)
+            sessionCount += 1
             slotOf[ByteIdentity(state.session)] = slot
             byUser[ByteIdentity(state.user), default: []].append(slot)
             openByUser[ByteIdentity(state.user), default: []].append(slot)
@@ -69,11 +85,11 @@ public struct Derivation: Sendable {
         session(id)?.status(at: t) ?? .notStarted
     }
 
-    /// Every session, in the order the logins were applied. O(sessions).
-    public var sessions: [SessionState] { slots }
-
-    /// How many sessions exist.
-    public var sessionCount: Int { slots.count }
+    /// Every session, in the order the logins were applied (after `retireInactive()`: the
+    /// sessions not retired, in no particular order). O(sessions).
+    public var sessions: [SessionState] {
+        vacantSlots.isEmpty ? slots : slots.indices.filter { !isVacant[$0] }.map { slots[$0] }
+    }
 
     /// Every session of `user`, in login order.
     public func sessions(ofUser user: String) -> [SessionState] {
@@ -161,9 +177,9 @@ public struct Derivation: Sendable {
         if !policy.allowsLogin(method: method) {
             findings.append(report(.loginMethod, "login at \(e.at) of session \(q(id)) for user \(q(e.user)) uses method \(q(method)), which the policy does not accept (accepted: \(list(policy.loginMethods))); the session was created all the same."))
         }
-        let slot = Int32(slots.count)
-        slots.append(SessionState(session: id, user: e.user, client: client, method: method, loginAt: e.at,
-                                  loginSeq: report.seq, rules: rules))
+        let slot = allocate(SessionState(session: id, user: e.user, client: client, method: method, loginAt: e.at,
+                                         loginSeq: report.seq, rules: rules), number: currentNumber)
+        sessionCount += 1
         slotOf[ByteIdentity(id)] = slot
         if currentNumber != 0 { remember(currentNumber, slot) }
         byUser[ByteIdentity(e.user), default: []].append(slot)
@@ -286,10 +302,15 @@ public struct Derivation: Sendable {
 
     /// The slot of the session the event names: by its number when the ledger gave one and it
     /// was seen before, else by its id (then remembered under the number).
+    /// A retired session is brought back (inactive, as it stays) for the event naming it.
     @inline(__always)
     private mutating func slot(of id: String) -> Int? {
         let n = Int(currentNumber)
-        if n != 0, n < slotOfNumber.count, slotOfNumber[n] >= 0 { return Int(slotOfNumber[n]) }
+        if n != 0, n < slotOfNumber.count {
+            let slot = slotOfNumber[n]
+            if slot >= 0 { return Int(slot) }
+            if slot == Self.retiredMark { return Int(revive(n, id)) }
+        }
         guard let slot = slotOf[ByteIdentity(id)] else { return nil }
         if n != 0 { remember(currentNumber, slot) }
         return Int(slot)
@@ -301,7 +322,100 @@ public struct Derivation: Sendable {
             slotOfNumber += repeatElement(-1, count: max(n + 1 - slotOfNumber.count, slotOfNumber.count))
         }
         slotOfNumber[n] = slot
+        numberOfSlot[Int(slot)] = number
     }
+
+    /// Puts `state` in a vacant slot, or a new one.
+    private mutating func allocate(_ state: SessionState, number: UInt32) -> Int32 {
+        if let slot = vacantSlots.popLast() {
+            slots[Int(slot)] = state
+            numberOfSlot[Int(slot)] = number
+            isVacant[Int(slot)] = false
+            return slot
+        }
+        slots.append(state)
+        numberOfSlot.append(number)
+        isVacant.append(false)
+        return Int32(slots.count - 1)
+    }
+
+    // MARK: - Retiring inactive sessions
+
+    /// A retired session: what the findings of a later event naming it can say. Its state
+    /// cannot change any more (see `retireInactive()`), so this is all of it that matters.
+    private struct Retired {
+        var loginAt = Instant(nanoseconds: 0)
+        /// When it ended or expired.
+        var endAt = Instant(nanoseconds: 0)
+        /// Indexes into `names`.
+        var user: Int32 = 0
+        var client: Int32 = 0
+        /// The end reason's status: logout, logout_all, token_deleted or expired.
+        var status = SessionState.Status.expired
+    }
+
+    /// Drops the full state of every session that is inactive at the last applied event's
+    /// instant, keeping only what a finding about it can say (about 24 bytes). An inactive
+    /// session stays inactive and unchanged whatever comes later (SessionState), so no
+    /// finding and no count changes; a later event naming it brings it back, inactive.
+    /// Afterwards `session(_:)`, `sessions` and `sessions(ofUser:)` show only the sessions
+    /// not retired, so this is for folds that report findings and counts (`replay`).
+    /// Only sessions whose events carried a ledger's session number are retired.
+    public mutating func retireInactive() {
+        guard let now = lastAt else { return }
+        var freed = Set<Int32>()
+        var owners = Set<ByteIdentity>()
+        for k in slots.indices where numberOfSlot[k] != 0 {
+            let status = slots[k].status(at: now)
+            guard status != .active, status != .notStarted else { continue }
+            let s = slots[k]
+            let n = Int(numberOfSlot[k])
+            if n >= retired.count { retired += repeatElement(Retired(), count: max(n + 1 - retired.count, retired.count)) }
+            retired[n] = Retired(loginAt: s.loginAt, endAt: (status == .expired ? s.expiresAt : s.endedAt)!,
+                                 user: intern(s.user), client: intern(s.client), status: status)
+            slotOfNumber[n] = Self.retiredMark
+            slotOf[ByteIdentity(s.session)] = nil
+            slots[k] = Self.vacant
+            numberOfSlot[k] = 0
+            isVacant[k] = true
+            vacantSlots.append(Int32(k))
+            freed.insert(Int32(k))
+            owners.insert(ByteIdentity(s.user))
+        }
+        for user in owners {
+            byUser[user]?.removeAll { freed.contains($0) }
+            openByUser[user]?.removeAll { freed.contains($0) }
+        }
+    }
+
+    /// The state of retired session number `n` again, for an event that names it: inactive,
+    /// with what its findings read (user, client, login, end). Retired again by the next sweep.
+    private mutating func revive(_ n: Int, _ id: String) -> Int32 {
+        let r = retired[n]
+        let client = names[Int(r.client)]
+        var state = SessionState(session: id, user: names[Int(r.user)], client: client, method: "", loginAt: r.loginAt,
+                                 loginSeq: 0, rules: policy.client(client))
+        switch r.status {
+        case .logout: (state.endedAt, state.endReason, state.expiresAt) = (r.endAt, .logout, nil)
+        case .logoutAll: (state.endedAt, state.endReason, state.expiresAt) = (r.endAt, .logoutAll, nil)
+        case .tokenDeleted: (state.endedAt, state.endReason, state.expiresAt) = (r.endAt, .tokenDeleted, nil)
+        default: state.expiresAt = r.endAt
+        }
+        let slot = allocate(state, number: UInt32(n))
+        slotOfNumber[n] = slot
+        slotOf[ByteIdentity(id)] = slot
+        return slot
+    }
+
+    private mutating func intern(_ name: String) -> Int32 {
+        if let index = nameIndex[ByteIdentity(name)] { return index }
+        names.append(name)
+        nameIndex[ByteIdentity(name)] = Int32(names.count - 1)
+        return Int32(names.count - 1)
+    }
+
+    private static let vacant = SessionState(session: "", user: "", client: "", method: "", loginAt: Instant(nanoseconds: 0),
+                                             loginSeq: 0, rules: Policy.Client(lifetime: nil, refreshInterval: nil))
 
     // MARK: - Messages
 

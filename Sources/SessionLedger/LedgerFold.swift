@@ -43,6 +43,14 @@ public struct LedgerFold {
     /// filter lets through are kept. When nil only state is derived, which skips the extra
     /// pass over the log that lateness needs.
     public var findings: FindingFilter?
+    /// When set (and not tracing), the derivation retires its inactive sessions every so many
+    /// applied events (`Derivation.retireInactive()`), so memory follows the sessions active
+    /// at once rather than all there ever were; the result's derivation then holds only those.
+    /// For `replay`, which reports findings and counts.
+    public var retireEvery: Int?
+    /// `replay`'s spacing of retirement sweeps: each visits every session in memory, so every
+    /// 65,536 events costs a few slot visits per event.
+    public static let replayRetireEvery = 1 << 16
 
     public init(policy: Policy, horizon: Horizon = .all, findings: FindingFilter? = nil) {
         self.policy = policy
@@ -116,6 +124,7 @@ public struct LedgerFold {
             }
             events += 1
             if events & 0xFFFFF == 0 { progress?(events) }
+            if let retireEvery, trace == nil, events % retireEvery == 0 { derivation.retireInactive() }
             return true
         }
         return Result(derivation: derivation, findings: kept, events: events)

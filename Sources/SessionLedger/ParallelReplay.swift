@@ -18,6 +18,9 @@ public struct ParallelReplay {
     public let policy: Policy
     public let filter: FindingFilter
     public let jobs: Int
+    /// Each job retires its inactive sessions every so many applied events (LedgerFold's
+    /// `retireEvery`); nil: never.
+    public var retireEvery: Int? = LedgerFold.replayRetireEvery
 
     public init(policy: Policy, filter: FindingFilter = .all, jobs: Int) {
         precondition(jobs >= 1)
@@ -110,6 +113,7 @@ public struct ParallelReplay {
                 chunk.append(FindingStream.Item(finding: finding, checksFirst: part == .sessionChecks))
             }
             scratch.removeAll(keepingCapacity: true)
+            if let retireEvery, derivation.eventCount % retireEvery == 0 { derivation.retireInactive() }
             if chunk.count >= FindingStream.chunkSize {
                 try stream.push(chunk)
                 chunk.removeAll(keepingCapacity: true)

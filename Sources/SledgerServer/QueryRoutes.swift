@@ -61,7 +61,9 @@ struct QueryRoutes {
                                            to: try q["to"].map { try parseInstant($0, option: "to") })
                 return try await render(format) { ledger, out in
                     let report = FindingReport(format: format, tracing: false, output: out)
-                    let result = try report.replay(ledger, fold: LedgerFold(policy: policy, findings: filter))
+                    var fold = LedgerFold(policy: policy, findings: filter)
+                    fold.retireEvery = LedgerFold.replayRetireEvery
+                    let result = try report.replay(ledger, fold: fold)
                     report.finish(.init(result), traced: [])
                 }
             }

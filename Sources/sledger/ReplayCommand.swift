@@ -36,7 +36,8 @@ struct ReplayCommand: ParsableCommand {
         let filter = FindingFilter(user: user, session: session,
                                    from: try from.map { try parseInstant($0, option: "--from") },
                                    to: try to.map { try parseInstant($0, option: "--to") })
-        let fold = LedgerFold(policy: try policy.load(), findings: filter)
+        var fold = LedgerFold(policy: try policy.load(), findings: filter)
+        fold.retireEvery = LedgerFold.replayRetireEvery
         let showProgress = Output.standardErrorIsTerminal
         let progress: ((Int) -> Void)? = showProgress ? { Output.errorPartial("\rreplaying: \($0) events") } : nil
         defer { if showProgress { Output.errorPartial("\r\u{1B}[K") } }

@@ -1,0 +1,57 @@
+import XCTest
+@testable import SessionLedger
+
+/// Issue 4: `replay` retires inactive sessions to keep its memory to the active ones
+/// (`Derivation.retireInactive()`), and reports exactly what a fold that keeps them all does.
+/// The generated logs name ended and expired sessions again and again (refresh after the end,
+/// a second logout, a login reusing an old id, logout_all from a dead session), so retired
+/// sessions are brought back often.
+final class RetirementTests: XCTestCase {
+    func testRetiringInactiveSessionsChangesNoFindingAndNoCount() throws {
+        var retiredSome = 0
+        for seed in UInt64(1)...16 {
+            var generator = TestLogGenerator(seed: seed)
+            generator.count = 400
+            let policy = generator.policy()
+            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
+            _ = try ledger.append(events: generator.events())
+            let whole = try ledger.read { try LedgerFold(policy: policy, findings: .all).run($0) }
+            XCTAssertFalse(whole.findings.isEmpty)
+            for every in [1, 2, 7, 50] {
+                var fold = LedgerFold(policy: policy, findings: .all)
+                fold.retireEvery = every
+                let retiring = try ledger.read { try fold.run($0) }
+                XCTAssertEqual(retiring.findings, whole.findings, "seed \(seed), every \(every)")
+                XCTAssertEqual(ParallelReplay.Summary(retiring), ParallelReplay.Summary(whole), "seed \(seed), every \(every)")
+                if retiring.derivation.sessions.count < whole.derivation.sessions.count { retiredSome += 1 }
+                // The sessions it still holds are the active ones, in the state the whole fold gives.
+                for state in retiring.derivation.sessions where state.loginSeq != 0 {
+                    XCTAssertEqual(state, whole.derivation.session(state.session), "seed \(seed), every \(every)")
+                }
+                for jobs in 1...3 {
+                    var replay = ParallelReplay(policy: policy, jobs: jobs)
+                    replay.retireEvery = every
+                    var findings: [Finding] = []
+                    let summary = try replay.run(ledger) { findings.append($0) }
+                    XCTAssertEqual(findings, whole.findings, "seed \(seed), every \(every), \(jobs) jobs")
+                    XCTAssertEqual(summary, ParallelReplay.Summary(whole), "seed \(seed), every \(every), \(jobs) jobs")
+                }
+            }
+        }
+        XCTAssertGreaterThan(retiredSome, 32, "retirement dropped sessions in most runs")
+    }
+
+    /// A fold of a log without session numbers (`replay --input`) retires nothing.
+    func testAnInputLogRetiresNothing() {
+        var generator = TestLogGenerator(seed: 5)
+        generator.count = 300
+        let policy = generator.policy()
+        let events = generator.events()
+        var fold = LedgerFold(policy: policy, findings: .all)
+        let whole = try! fold.run(InputLog(events: events))
+        fold.retireEvery = 1
+        let retiring = try! fold.run(InputLog(events: events))
+        XCTAssertEqual(retiring.findings, whole.findings)
+        XCTAssertEqual(retiring.derivation.sessions, whole.derivation.sessions)
+    }
+}
