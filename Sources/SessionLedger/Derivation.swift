@@ -193,12 +193,18 @@ public struct Derivation: Sendable {
             findings.append(report(.unknownSession, "refresh at \(e.at) by user \(q(e.user)) names session \(q(e.session ?? "")), which no login at or before that instant created; it had no effect."))
             return
         }
+        let sameUser = slots[index].user.isSameID(as: e.user)
+        let status = slots[index].status(at: e.at)
+        // The common case, an on-time refresh of an active session by its user, reads the
+        // state in place (a copy of it costs a retain and a release of each of its strings).
+        if sameUser, status == .active, !isEarly(slots[index], e.at) {
+            extend(index, e.at, id)
+            return
+        }
         let s = slots[index]
-        let sameUser = s.user.isSameID(as: e.user)
         if !sameUser {
             findings.append(report(.userMismatch, "refresh at \(e.at) by user \(q(e.user)) names session \(q(id)) of user \(q(s.user)); the refresh was not applied."))
         }
-        let status = s.status(at: e.at)
         switch status {
         case .logout, .logoutAll, .tokenDeleted:
             findings.append(report(.refreshAfterEnd, "refresh at \(e.at) of session \(q(id)) (user \(q(s.user))) came after the session \(inactivity(s, e.at)); it was not applied."))
@@ -212,10 +218,21 @@ public struct Derivation: Sendable {
         case .notStarted:
             break // Cannot happen: the session's login was applied, so `loginAt <= at`.
         }
-        guard sameUser, status == .active else { return }
-        let lifetime = s.rules.lifetime
-        slots[index].lastExtendedAt = e.at
-        slots[index].expiresAt = lifetime.map { e.at.saturatingAdding($0) }
+        if sameUser, status == .active { extend(index, e.at, id) }
+    }
+
+    /// Whether a refresh at `t` of active session `s` comes sooner than its refresh interval.
+    @inline(__always)
+    private func isEarly(_ s: SessionState, _ t: Instant) -> Bool {
+        guard !s.isToken, let interval = s.rules.refreshInterval else { return false }
+        return t < s.lastExtendedAt.saturatingAdding(interval)
+    }
+
+    /// Applies a refresh at `t` to the session in `index`.
+    @inline(__always)
+    private mutating func extend(_ index: Int, _ t: Instant, _ id: String) {
+        slots[index].lastExtendedAt = t
+        slots[index].expiresAt = slots[index].rules.lifetime.map { t.saturatingAdding($0) }
         slots[index].refreshCount += 1
         changedSessions.append(id)
     }
@@ -420,18 +437,26 @@ public struct Derivation: Sendable {
     // MARK: - Messages
 
     /// Makes the findings of one event.
+    /// (Only the fields findings name: a copy of the whole event would retain every string.)
     private struct Reporter {
         let seq: UInt64
-        let event: Event
+        let kind: Event.Kind
+        let at: Instant
+        let user: String
+        let session: String?
+
+        init(seq: UInt64, event: Event) {
+            (self.seq, kind, at, user, session) = (seq, event.kind, event.at, event.user, event.session)
+        }
 
         func callAsFunction(_ rule: Finding.Rule, _ message: String) -> Finding {
-            Finding(rule: rule, seq: seq, at: event.at, user: event.user, session: event.session, message: message)
+            Finding(rule: rule, seq: seq, at: at, user: user, session: session, message: message)
         }
 
         /// "refresh at T of session "s1" (user "alice")", for the timing findings.
         var subject: String {
-            let session = event.session.map { "session \(q($0)), " } ?? ""
-            return "\(event.kind.name) at \(event.at) (\(session)user \(q(event.user)))"
+            let session = session.map { "session \(q($0)), " } ?? ""
+            return "\(kind.name) at \(at) (\(session)user \(q(user)))"
         }
     }
 
