@@ -6,7 +6,11 @@
 #
 #     Tools/bench/scale_benchmark.sh LEDGER NDJSON      (REPEAT=3)
 #
-# Uses .build-release/release/sledger (SLEDGER=path for another). Prints a markdown table.
+# Uses .build-release/release/sledger (SLEDGER=path for another). Prints a markdown table,
+# then (SERVE=1, the default) the same queries' latency inside one process: `sledger serve`
+# on loopback, the median of SERVE_REPEAT (20) requests each over one keep-alive connection,
+# which leaves out the process start-up and the ledger's opening that every CLI row pays.
+# The server holds the ledger's writer lock: nothing may be appending to LEDGER meanwhile.
 set -euo pipefail
 LEDGER=$1
 NDJSON=$2
@@ -15,7 +19,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SLEDGER=${SLEDGER:-$ROOT/.build-release/release/sledger}
 PY=/usr/bin/python3
 exec "$PY" - "$SLEDGER" "$LEDGER" "$NDJSON" "$REPEAT" "$ROOT/Tools/bench" <<'PY'
-import datetime, json, os, statistics, subprocess, sys
+import datetime, json, os, statistics, subprocess, sys, time
 sledger, ledger, ndjson, repeat, bench = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 sys.path.insert(0, bench)
 from _measure import measure
@@ -39,6 +43,7 @@ def at(frac):
 rows = []
 def row(name, wall, rss, rate=None):
     rows.append((name, f"{rate:,.0f} events/s" if rate else f"{wall * 1000:,.0f} ms", f"{rss / 1024:,.1f} MiB"))
+routes = []  # (label, path) for the in-process latencies
 for jobs in (1, 2):
     wall, rss, _ = run(["replay", "--jobs", str(jobs), "--format", "json"], times=1)
     row(f"replay --jobs {jobs} (whole log)", wall, rss, events / wall)
@@ -46,14 +51,18 @@ for label, frac in (("first decile", 0.1), ("middle", 0.5), ("three quarters", 0
     t = at(frac) if frac < 1 else stats["last_at"]
     wall, rss, text = run(["who", "--at", t, "--format", "csv"])
     row(f"who --at {t} ({label}): {text.count(chr(10)) - 1:,} users", wall, rss)
+    routes.append((f"who --at {t} ({label})", f"/v1/who?at={t}&format=csv"))
     wall, rss, text = run(["sessions", "--at", t, "--format", "csv"])
     row(f"sessions --at {t} ({label}): {text.count(chr(10)) - 1:,} sessions", wall, rss)
+    routes.append((f"sessions --at {t} ({label})", f"/v1/sessions?at={t}&format=csv"))
     if frac == 0.5:
         line = text.splitlines()[1].split(",")  # session,user,...
         wall, rss, out = run(["user", line[1], "--at", t, "--format", "csv"])
         row(f"user {line[1]} --at {t}: {out.count(chr(10)) - 1} sessions", wall, rss)
+        routes.append((f"user {line[1]} --at {t}", f"/v1/users/{line[1]}?at={t}&format=csv"))
         wall, rss, out = run(["session", line[0], "--at", t, "--format", "json"])
         row(f"session {line[0]} --at {t}", wall, rss)
+        routes.append((f"session {line[0]} --at {t}", f"/v1/sessions/{line[0]}?at={t}"))
 used = int(stats["used_bytes"])
 size = os.path.getsize(ndjson)
 print(f"| {events:,} events | median wall (or rate) | peak RssAnon |\n|---|---:|---:|")
@@ -61,4 +70,31 @@ for r in rows:
     print(f"| {r[0]} | {r[1]} | {r[2]} |")
 print(f"\n- size on disk: {used / 2**30:,.2f} GiB of pages for {size / 2**30:,.2f} GiB of NDJSON ({used / size:.2f}x)")
 print(f"- {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%MZ}, {os.cpu_count()} cores, load before {' '.join(load_before)}, after {' '.join(open('/proc/loadavg').read().split()[:3])}; queries: median of {repeat} warm runs")
+
+if os.environ.get("SERVE", "1") == "1":
+    import http.client, re
+    n = int(os.environ.get("SERVE_REPEAT", "20"))
+    server = subprocess.Popen([sledger, "serve", "--ledger", ledger, "--listen", "127.0.0.1:0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(re.search(r":(\d+)", server.stdout.readline()).group(1))
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        print(f"\n| in one process (`sledger serve`, keep-alive) | median | p95 | answer bytes |\n|---|---:|---:|---:|")
+        for label, path in routes:
+            times = []
+            for i in range(n + 1):
+                start = time.perf_counter()
+                conn.request("GET", path)
+                response = conn.getresponse()
+                body = response.read()
+                if response.status != 200:
+                    sys.exit(f"scale_benchmark: GET {path}: {response.status} {body[:200]!r}")
+                if i: times.append(time.perf_counter() - start)  # the first one warms up
+            times.sort()
+            p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+            print(f"| {label} | {statistics.median(times) * 1000:,.1f} ms | {p95 * 1000:,.1f} ms | {len(body):,} |")
+        print(f"\n- {n} requests each after one to warm up; load after {' '.join(open('/proc/loadavg').read().split()[:3])}")
+    finally:
+        server.terminate()
+        server.wait()
 PY
