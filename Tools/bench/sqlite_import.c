@@ -1,7 +1,7 @@
 /* SQLite baseline for `sledger import` (Tools/bench/import_benchmark.sh).
  *
  *     cc -O2 -o sqlite_import sqlite_import.c -lsqlite3
- *     sqlite_import [--mode indexed|plain|indexed-after|all] [--dir DIR] FILE.ndjson
+ *     sqlite_import [--mode indexed|plain|indexed-after|all] [--dir DIR] [--commit-every N] FILE.ndjson
  *     sqlite_import --append DB_FILE FILE.ndjson
  *
  * Loads the same NDJSON into one SQLite table with a column for every key of SPEC.md
@@ -16,6 +16,12 @@
  *   in (what a live store pays);
  * - `plain`: no index;
  * - `indexed-after`: rows first, then the three indexes built in the same transaction.
+ *
+ * `--commit-every N` commits after every N rows instead (and `indexed-after` then builds each
+ * index in its own transaction): how to load 100M events, as sledger is loaded in calls of
+ * 10M (Tools/bench/import_in_calls.sh). In WAL mode one transaction's pages all go to the
+ * WAL first and are copied into the database at the end, so one 100M-row transaction needs
+ * twice the database's size on disk.
  *
  * `--append` adds the file's events to an existing database (indexes in place, seq going
  * on from the largest) in one durable transaction: one batch of Tools/bench/compare_sqlite.sh's
@@ -84,6 +90,9 @@ static long long file_size(const char *path) {
     return stat(path, &st) == 0 ? (long long)st.st_size : 0;
 }
 
+/* Rows per transaction (0: all in one). */
+static uint64_t commit_every = 0;
+
 /* Inserts the events of data[0..size) with seq going on after `seq`; returns the count. */
 static uint64_t insert_rows(const char *data, size_t size, uint64_t seq) {
     sqlite3_stmt *insert;
@@ -116,6 +125,7 @@ static uint64_t insert_rows(const char *data, size_t size, uint64_t seq) {
             }
             check(sqlite3_step(insert), "insert");
             sqlite3_reset(insert);
+            if (commit_every && count % commit_every == 0) exec("COMMIT; BEGIN");
         }
         p = line_end + 1;
     }
@@ -145,7 +155,23 @@ static result run(const char *path, const char *data, size_t size, const char *m
     if (strcmp(mode, "indexed") == 0) exec(create_indexes);
     exec("BEGIN");
     uint64_t count = insert_rows(data, size, 0);
-    if (strcmp(mode, "indexed-after") == 0) exec(create_indexes);
+    if (strcmp(mode, "indexed-after") == 0) {
+        if (commit_every) exec("COMMIT; BEGIN");
+        if (commit_every) {
+            /* One transaction per index. */
+            const char *p = create_indexes;
+            while (*p) {
+                const char *semi = strchr(p, ';');
+                size_t n = semi ? (size_t)(semi - p + 1) : strlen(p);
+                char one[512];
+                snprintf(one, sizeof one, "%.*s", (int)n, p);
+                if (strspn(one, " \n\t;") != strlen(one)) { exec(one); exec("COMMIT; BEGIN"); }
+                p += n;
+            }
+        } else {
+            exec(create_indexes);
+        }
+    }
     exec("COMMIT");
     check(sqlite3_close(db), "sqlite3_close");
     db = NULL;
@@ -183,6 +209,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) mode = argv[++i];
         else if (strcmp(argv[i], "--append") == 0 && i + 1 < argc) append_to = argv[++i];
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) dir = argv[++i];
+        else if (strcmp(argv[i], "--commit-every") == 0 && i + 1 < argc) commit_every = strtoull(argv[++i], NULL, 10);
         else if (argv[i][0] != '-' && !file) file = argv[i];
         else { file = NULL; break; }
     }
@@ -190,7 +217,7 @@ int main(int argc, char **argv) {
     int chosen[3], any = 0;
     for (int i = 0; i < 3; i++) any |= chosen[i] = strcmp(mode, "all") == 0 || strcmp(mode, modes[i]) == 0;
     if (!file || !any) {
-        fprintf(stderr, "usage: sqlite_import [--mode indexed|plain|indexed-after|all] [--dir DIR] FILE.ndjson\n"
+        fprintf(stderr, "usage: sqlite_import [--mode indexed|plain|indexed-after|all] [--dir DIR] [--commit-every N] FILE.ndjson\n"
                         "       sqlite_import --append DB_FILE FILE.ndjson\n");
         return 2;
     }
