@@ -7,12 +7,8 @@ final class ParallelReplayTests: XCTestCase {
     func testParallelReplayGivesOneFoldsFindingsInOrder() throws {
         var split = 0
         for seed in UInt64(1)...16 {
-            var generator = TestLogGenerator(seed: seed)
-            generator.count = 300
-            let policy = generator.policy()
-            let events = generator.events()
-            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
-            _ = try ledger.append(events: events)
+            let seeded = try SeededLedger(self, seed: seed, count: 300)
+            let (ledger, policy, events) = (seeded.ledger, seeded.policy, seeded.events)
             let one = try ledger.read { try LedgerFold(policy: policy, findings: .all).run($0) }
             XCTAssertFalse(one.findings.isEmpty)
             split += events.filter { e in

@@ -10,11 +10,8 @@ final class RetirementTests: XCTestCase {
     func testRetiringInactiveSessionsChangesNoFindingAndNoCount() throws {
         var retiredSome = 0
         for seed in UInt64(1)...16 {
-            var generator = TestLogGenerator(seed: seed)
-            generator.count = 400
-            let policy = generator.policy()
-            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
-            _ = try ledger.append(events: generator.events())
+            let seeded = try SeededLedger(self, seed: seed, count: 400)
+            let (ledger, policy) = (seeded.ledger, seeded.policy)
             let whole = try ledger.read { try LedgerFold(policy: policy, findings: .all).run($0) }
             XCTAssertFalse(whole.findings.isEmpty)
             for every in [1, 2, 7, 50] {

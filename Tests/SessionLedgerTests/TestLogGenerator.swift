@@ -1,4 +1,5 @@
 import SessionLedger
+import XCTest
 
 /// A small deterministic PRNG (SplitMix64), so that every generated log can be rebuilt
 /// from its seed.
@@ -128,5 +129,22 @@ struct TestLogGenerator {
             let lag = random.pick([Int64(0), 1_000_000_000, -300_000_000_000, -300_000_000_001, -3_600_000_000_000])
             return StoredEvent(seq: UInt64(i + 1), recorded: Instant(nanoseconds: e.at.nanoseconds + lag), event: e)
         }
+    }
+}
+
+/// A generated log of one seed stored in a fresh ledger by one `append`, with the policy
+/// generated for it: what the tests comparing a narrower or faster fold with the whole one start from.
+struct SeededLedger {
+    let ledger: Ledger
+    let policy: Policy
+    let events: [Event]
+
+    init(_ test: XCTestCase, seed: UInt64, count: Int = TestLogGenerator(seed: 0).count) throws {
+        var generator = TestLogGenerator(seed: seed)
+        generator.count = count
+        policy = generator.policy()
+        events = generator.events()
+        ledger = try Ledger(path: try temporaryDirectory(test) + "/l\(seed)", access: .readWrite)
+        _ = try ledger.append(events: events)
     }
 }

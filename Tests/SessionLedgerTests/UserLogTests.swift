@@ -6,11 +6,8 @@ import XCTest
 final class UserLogTests: XCTestCase {
     func testAUsersSliceGivesTheSameSessionsAsTheWholeLog() throws {
         for seed in UInt64(1)...12 {
-            var generator = TestLogGenerator(seed: seed)
-            let policy = generator.policy()
-            let events = generator.events()
-            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
-            _ = try ledger.append(events: events)
+            let seeded = try SeededLedger(self, seed: seed)
+            let (ledger, policy, events) = (seeded.ledger, seeded.policy, seeded.events)
             let users = Set(events.map(\.user)).sorted()
             let instants = events.map(\.at).sorted()
             let horizons: [LedgerFold.Horizon] = [.all, .through(instants[instants.count / 2]), .before(instants[instants.count / 3])]
@@ -31,11 +28,8 @@ final class UserLogTests: XCTestCase {
     /// the whole log.
     func testASessionsSliceGivesTheSameStateAndFindingsAsTheWholeLog() throws {
         for seed in UInt64(1)...8 {
-            var generator = TestLogGenerator(seed: seed)
-            let policy = generator.policy()
-            let events = generator.events()
-            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
-            _ = try ledger.append(events: events)
+            let seeded = try SeededLedger(self, seed: seed)
+            let (ledger, policy, events) = (seeded.ledger, seeded.policy, seeded.events)
             let sessions = Set(events.compactMap(\.session)).sorted()
             let instants = events.map(\.at).sorted()
             try ledger.read { snapshot in
