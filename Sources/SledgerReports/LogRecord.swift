@@ -48,8 +48,8 @@ public enum LogRecord {
             out.append(UInt8(ascii: "}"))
             meta = .json(String(decoding: out, as: UTF8.self))
         }
-        return [.integer(Int64(stored.seq)), .string(stored.recorded.description), .string(e.kind.name),
-                .string(e.at.description), .string(e.user), optional(e.session), optional(e.client),
+        return [.integer(Int64(stored.seq)), .instant(stored.recorded), .string(e.kind.name),
+                .instant(e.at), .string(e.user), optional(e.session), optional(e.client),
                 optional(e.method), optional(e.id), optional(e.ip), optional(e.agent), meta]
     }
 }

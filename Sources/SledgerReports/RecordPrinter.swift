@@ -4,6 +4,8 @@ import SessionLedger
 public enum Cell {
     case string(String)
     case integer(Int64)
+    /// An instant, printed in its canonical text (written straight into the output's bytes).
+    case instant(Instant)
     case null
     /// Not there at all: left out of JSON objects, an empty cell elsewhere.
     case absent
@@ -14,6 +16,7 @@ public enum Cell {
         switch self {
         case .string(let s): s
         case .integer(let n): String(n)
+        case .instant(let t): t.description
         case .null, .absent: ""
         case .json(let j): j
         }
@@ -33,6 +36,8 @@ public struct RecordPrinter {
     private var rows: [[Cell]] = []
     private var widths: [Int]?
     private var count = 0
+    /// The line being made (csv, ndjson, json): cells go in as bytes, with no string per cell.
+    private var line: [UInt8] = []
     static let tableSample = 1000
 
     public init(format: OutputFormat, fields: [String], titles: [String]? = nil, output: RecordOutput) {
@@ -53,9 +58,25 @@ public struct RecordPrinter {
                 rows.append(cells)
                 if rows.count == RecordPrinter.tableSample { printTable() }
             }
-        case .ndjson: output.line(object(cells))
-        case .json: output.write((count == 0 ? "\n" : ",\n") + object(cells))
-        case .csv: output.line(cells.map { RecordPrinter.csvCell($0.text) }.joined(separator: ","))
+        case .ndjson:
+            line.removeAll(keepingCapacity: true)
+            RecordPrinter.appendObject(fields: fields, cells: cells, &line)
+            line.append(0x0A)
+            output.write(line)
+        case .json:
+            line.removeAll(keepingCapacity: true)
+            if count > 0 { line.append(UInt8(ascii: ",")) }
+            line.append(0x0A)
+            RecordPrinter.appendObject(fields: fields, cells: cells, &line)
+            output.write(line)
+        case .csv:
+            line.removeAll(keepingCapacity: true)
+            for (i, cell) in cells.enumerated() {
+                if i > 0 { line.append(UInt8(ascii: ",")) }
+                RecordPrinter.appendCSVCell(cell, &line)
+            }
+            line.append(0x0A)
+            output.write(line)
         }
         count += 1
     }
@@ -76,11 +97,16 @@ public struct RecordPrinter {
         output.flush()
     }
 
-    private func object(_ cells: [Cell]) -> String { RecordPrinter.object(fields: fields, cells: cells) }
-
     /// One JSON object with these field names (absent cells left out).
     public static func object(fields: [String], cells: [Cell]) -> String {
-        var out: [UInt8] = [UInt8(ascii: "{")]
+        var out: [UInt8] = []
+        appendObject(fields: fields, cells: cells, &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends that object's bytes to `out`.
+    static func appendObject(fields: [String], cells: [Cell], _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
         var first = true
         for (name, cell) in zip(fields, cells) {
             if case .absent = cell { continue }
@@ -90,14 +116,23 @@ public struct RecordPrinter {
             out.append(UInt8(ascii: ":"))
             switch cell {
             case .string(let s): CanonicalWriter.appendString(s, &out)
-            case .integer(let n): out.append(contentsOf: String(n).utf8)
+            case .integer(let n): appendInteger(n, &out)
+            case .instant(let t):
+                // Canonical instants are digits, '-', ':', '.', 'T' and 'Z': nothing to escape.
+                out.append(UInt8(ascii: "\""))
+                t.writeCanonical(into: &out)
+                out.append(UInt8(ascii: "\""))
             case .null: out.append(contentsOf: "null".utf8)
             case .absent: break
             case .json(let j): out.append(contentsOf: j.utf8)
             }
         }
         out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func appendInteger(_ n: Int64, _ out: inout [UInt8]) {
+        if n < 0 { out.append(UInt8(ascii: "-")) }
+        CanonicalWriter.appendDecimal(n.magnitude, &out)
     }
 
     private mutating func printTable() {
@@ -127,19 +162,38 @@ public struct RecordPrinter {
     /// A CSV cell (RFC 4180 quoting), with cells that a spreadsheet would run as a formula
     /// (starting with `=`, `+`, `-`, `@`, tab or carriage return) prefixed with `'`.
     public static func csvCell(_ text: String) -> String {
-        var value = text
-        if let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) {
-            value = "'" + value
-        }
-        if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return value
+        var out: [UInt8] = []
+        appendCSV(text.utf8, &out)
+        return String(decoding: out, as: UTF8.self)
     }
-}
 
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    /// Appends one cell's CSV bytes to `out`.
+    static func appendCSVCell(_ cell: Cell, _ out: inout [UInt8]) {
+        switch cell {
+        case .string(let s): appendCSV(s.utf8, &out)
+        case .integer(let n):
+            // A negative number would start with '-': through the quoting rules like any text.
+            if n < 0 { appendCSV(String(n).utf8, &out) } else { CanonicalWriter.appendDecimal(n.magnitude, &out) }
+        case .instant(let t):
+            // Canonical text starts with the year's first digit and holds no ',', '"' or newline.
+            t.writeCanonical(into: &out)
+        case .null, .absent: break
+        case .json(let j): appendCSV(j.utf8, &out)
+        }
+    }
+
+    /// The rules of `csvCell` on bytes. Every byte they look at is ASCII, and UTF-8 never
+    /// uses an ASCII byte inside a multi-byte character, so bytes decide as characters would
+    /// (and a ',' followed by a combining mark is still a ',' to a CSV reader).
+    private static func appendCSV(_ bytes: String.UTF8View, _ out: inout [UInt8]) {
+        let formula = bytes.first.map { $0 == 0x3D || $0 == 0x2B || $0 == 0x2D || $0 == 0x40 || $0 == 0x09 || $0 == 0x0D } ?? false
+        let quoted = bytes.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+        if quoted { out.append(0x22) }
+        if formula { out.append(UInt8(ascii: "'")) }
+        for byte in bytes {
+            if byte == 0x22 { out.append(0x22) }
+            out.append(byte)
+        }
+        if quoted { out.append(0x22) }
     }
 }

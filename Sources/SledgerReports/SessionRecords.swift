@@ -9,10 +9,10 @@ public enum SessionRecord {
     /// JSON until the session has ended; `expires_at` is null when the lifetime is null.
     public static func cells(_ state: SessionState, at t: Instant) -> [Cell] {
         [.string(state.session), .string(state.user), .string(state.client), .string(state.method),
-         .string(state.loginAt.description), .string(state.lastExtendedAt.description),
-         state.expiresAt.map { .string($0.description) } ?? .null,
+         .instant(state.loginAt), .instant(state.lastExtendedAt),
+         state.expiresAt.map(Cell.instant) ?? .null,
          .integer(Int64(state.refreshCount)), .string(state.status(at: t).name),
-         state.endedAt.map { .string($0.description) } ?? .absent,
+         state.endedAt.map(Cell.instant) ?? .absent,
          state.endReason.map { .string($0.name) } ?? .absent]
     }
 
@@ -25,7 +25,7 @@ public enum FindingRecord {
     public static let fields = ["rule", "severity", "seq", "at", "user", "session", "message"]
 
     public static func cells(_ f: Finding) -> [Cell] {
-        [.string(f.rule.name), .string(f.severity.name), .integer(Int64(f.seq)), .string(f.at.description),
+        [.string(f.rule.name), .string(f.severity.name), .integer(Int64(f.seq)), .instant(f.at),
          .string(f.user), f.session.map(Cell.string) ?? .null, .string(f.message)]
     }
 

@@ -74,6 +74,19 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(row.contains(",'@s,"), String(row))
         XCTAssertTrue(row.contains(#""'+1, -2""#), String(row))
     }
+
+    /// A comma followed by a combining mark is one character to Swift but still a comma to a
+    /// CSV reader: the cell must be quoted, or the row gains a column.
+    func testCSVQuotesACommaThatStartsACombinedCharacter() throws {
+        let ledger = try temporaryDirectory(self) + "/ledger"
+        let event = "{\"type\":\"logout\",\"at\":\"2026-03-01T09:00:00Z\",\"user\":\"u\",\"session\":\"s\",\"agent\":\"a,\u{301}b\"}"
+        XCTAssertEqual(try Sledger.run(["append", "--ledger", ledger], stdin: Data(event.utf8)).status, 0)
+        let csv = try Sledger.run(["log", "--ledger", ledger, "--format", "csv"]).stdout
+        let row = csv.split(separator: "\n")[1]
+        XCTAssertTrue(row.contains("\"a,\u{301}b\""), String(row))
+        XCTAssertEqual(row.unicodeScalars.filter { $0 == "," }.count, csv.split(separator: "\n")[0].filter { $0 == "," }.count + 1,
+                       "one comma inside the quoted agent, the rest between columns: \(row)")
+    }
 }
 
 final class DamagedLedgerCommandTests: XCTestCase {
