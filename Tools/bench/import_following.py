@@ -3,13 +3,14 @@
 file is still being written (for example by Tools/generate_events.py): the generator and the
 load then overlap instead of running one after the other.
 
-    import_following.py FILE LEDGER [--call N] [--while-pid PID] [--chunk-dir DIR]
+    import_following.py FILE LEDGER [--call N] [--skip K] [--while-pid PID] [--chunk-dir DIR]
 
 Reads FILE line by line; at its end it waits for more while PID (the writer) is alive, and
 stops at the end once it is not. Each run of N complete lines is written to a file in
 DIR (default /dev/shm, so the chunk costs no disk) and stored by one `sledger import` of that
 file, timed by Tools/bench/_measure.py; a call starts only once its whole chunk is there, so
-its wall time is the import's alone. Prints one JSON line per call (as import_in_calls.sh
+its wall time is the import's alone. `--skip K` leaves out the first K lines and
+adds to an existing LEDGER (to go on after a stopped load: K is the ledger's event count). Prints one JSON line per call (as import_in_calls.sh
 does, with the load average before and after) and a summary line; exits 1 when a call fails.
 SLEDGER=path for another binary than .build-release/release/sledger.
 """
@@ -24,6 +25,13 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def dirty_settings():
+    """The kernel's write-back settings, which decide how a large durable call behaves
+    (docs/PERFORMANCE.md): recorded with every call."""
+    names = ("dirty_background_ratio", "dirty_ratio", "dirty_expire_centisecs", "dirty_writeback_centisecs")
+    return {n: int(open(f"/proc/sys/vm/{n}").read()) for n in names}
+
+
 def alive(pid):
     if pid is None:
         return False
@@ -34,9 +42,11 @@ def alive(pid):
     return True
 
 
-def chunks(path, size, writer):
+def chunks(path, size, writer, skip=0):
     """Yields lists of `size` complete lines (the last one shorter) as the file grows."""
     with open(path, "rb") as f:
+        for _ in range(skip):
+            f.readline()
         lines, partial = [], b""
         while True:
             line = f.readline()
@@ -67,11 +77,12 @@ def main():
     parser.add_argument("file")
     parser.add_argument("ledger")
     parser.add_argument("--call", type=int, default=10_000_000)
+    parser.add_argument("--skip", type=int, default=0)
     parser.add_argument("--while-pid", type=int)
     parser.add_argument("--chunk-dir", default="/dev/shm")
     args = parser.parse_args()
     sledger = os.environ.get("SLEDGER", os.path.join(ROOT, ".build-release/release/sledger"))
-    if os.path.exists(args.ledger):
+    if os.path.exists(args.ledger) and not args.skip:
         sys.exit(f"import_following: {args.ledger} exists; remove it first")
     sys.path.insert(0, os.path.join(ROOT, "Tools/bench"))
     from _measure import measure
@@ -79,13 +90,14 @@ def main():
     chunk = os.path.join(args.chunk_dir, f"import_following.{os.getpid()}.ndjson")
     calls, start = [], time.monotonic()
     try:
-        for lines in chunks(args.file, args.call, args.while_pid):
+        for lines in chunks(args.file, args.call, args.while_pid, args.skip):
             with open(chunk, "wb") as out:
                 out.writelines(lines)
             load_before = open("/proc/loadavg").read().split()[:3]
             m = measure([sledger, "import", chunk, "--ledger", args.ledger])
             m.update(events=len(lines), events_per_s=round(len(lines) / m["wall_s"]), load_before=load_before,
-                     load_after=open("/proc/loadavg").read().split()[:3], writer_alive=alive(args.while_pid))
+                     load_after=open("/proc/loadavg").read().split()[:3], writer_alive=alive(args.while_pid),
+                     vm=dirty_settings())
             print(json.dumps(m), flush=True)
             calls.append(m)
             if m["status"] != 0:
