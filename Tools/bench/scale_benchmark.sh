@@ -11,6 +11,8 @@
 # on loopback, the median of SERVE_REPEAT (20) requests each over one keep-alive connection,
 # which leaves out the process start-up and the ledger's opening that every CLI row pays.
 # The server holds the ledger's writer lock: nothing may be appending to LEDGER meanwhile.
+# The size row compares the ledger with the first N lines of NDJSON, N its event count (all
+# of them, unless a load stopped part way).
 set -euo pipefail
 LEDGER=$1
 NDJSON=$2
@@ -64,11 +66,12 @@ for label, frac in (("first decile", 0.1), ("middle", 0.5), ("three quarters", 0
         row(f"session {line[0]} --at {t}", wall, rss)
         routes.append((f"session {line[0]} --at {t}", f"/v1/sessions/{line[0]}?at={t}"))
 used = int(stats["used_bytes"])
-size = os.path.getsize(ndjson)
+with open(ndjson, "rb") as f:  # the bytes of the lines the ledger holds (all of them, normally)
+    size = sum(len(line) for _, line in zip(range(events), f))
 print(f"| {events:,} events | median wall (or rate) | peak RssAnon |\n|---|---:|---:|")
 for r in rows:
     print(f"| {r[0]} | {r[1]} | {r[2]} |")
-print(f"\n- size on disk: {used / 2**30:,.2f} GiB of pages for {size / 2**30:,.2f} GiB of NDJSON ({used / size:.2f}x)")
+print(f"\n- size on disk: {used / 2**30:,.2f} GiB of pages for {size / 2**30:,.2f} GiB of NDJSON ({used / size:.2f}x; the file's first {events:,} lines)")
 print(f"- {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%MZ}, {os.cpu_count()} cores, load before {' '.join(load_before)}, after {' '.join(open('/proc/loadavg').read().split()[:3])}; queries: median of {repeat} warm runs")
 
 if os.environ.get("SERVE", "1") == "1":
