@@ -183,8 +183,9 @@ public struct RecordPrinter {
     }
 
     /// The rules of `csvCell` on bytes. Every byte they look at is ASCII, and UTF-8 never
-    /// uses an ASCII byte inside a multi-byte character, so bytes decide as characters would
-    /// (and a ',' followed by a combining mark is still a ',' to a CSV reader).
+    /// uses an ASCII byte inside a multi-byte character, so bytes decide as Unicode scalars
+    /// would; unlike Swift's `Character`s, a ',' followed by a combining mark is still a ','
+    /// (as it is to a CSV reader).
     private static func appendCSV(_ bytes: String.UTF8View, _ out: inout [UInt8]) {
         let formula = bytes.first.map { $0 == 0x3D || $0 == 0x2B || $0 == 0x2D || $0 == 0x40 || $0 == 0x09 || $0 == 0x0D } ?? false
         let quoted = bytes.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
