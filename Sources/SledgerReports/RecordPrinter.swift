@@ -50,6 +50,8 @@ public struct RecordPrinter {
     }
 
     public mutating func add(_ cells: [Cell]) {
+        defer { count += 1 }
+        line.removeAll(keepingCapacity: true)
         switch format {
         case .table:
             if let widths {
@@ -58,27 +60,23 @@ public struct RecordPrinter {
                 rows.append(cells)
                 if rows.count == RecordPrinter.tableSample { printTable() }
             }
+            return
         case .ndjson:
-            line.removeAll(keepingCapacity: true)
             RecordPrinter.appendObject(fields: fields, cells: cells, &line)
             line.append(0x0A)
-            output.write(line)
         case .json:
-            line.removeAll(keepingCapacity: true)
+            // "[" then "\n" before the first object and ",\n" before each later one.
             if count > 0 { line.append(UInt8(ascii: ",")) }
             line.append(0x0A)
             RecordPrinter.appendObject(fields: fields, cells: cells, &line)
-            output.write(line)
         case .csv:
-            line.removeAll(keepingCapacity: true)
             for (i, cell) in cells.enumerated() {
                 if i > 0 { line.append(UInt8(ascii: ",")) }
                 RecordPrinter.appendCSVCell(cell, &line)
             }
             line.append(0x0A)
-            output.write(line)
         }
-        count += 1
+        output.write(line)
     }
 
     /// Ends the output (closes the JSON array, prints the table).

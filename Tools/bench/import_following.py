@@ -9,10 +9,12 @@ Reads FILE line by line; at its end it waits for more while PID (the writer) is 
 stops at the end once it is not. Each run of N complete lines is written to a file in
 DIR (default /dev/shm, so the chunk costs no disk) and stored by one `sledger import` of that
 file, timed by Tools/bench/_measure.py; a call starts only once its whole chunk is there, so
-its wall time is the import's alone. `--skip K` leaves out the first K lines and
-adds to an existing LEDGER (to go on after a stopped load: K is the ledger's event count). Prints one JSON line per call (as import_in_calls.sh
-does, with the load average before and after) and a summary line; exits 1 when a call fails.
-SLEDGER=path for another binary than .build-release/release/sledger.
+its wall time is the import's alone. Without --while-pid the file is taken as complete.
+`--skip K` leaves out the first K lines and adds to an existing LEDGER, which must hold
+exactly K events (to go on after a stopped load). Prints one JSON line per call (wall, rate,
+peak memory, load average before and after, the kernel's write-back settings) and a summary
+line; exits 1 when a call fails. SLEDGER=path for another binary than
+.build-release/release/sledger.
 """
 
 import argparse
@@ -82,7 +84,14 @@ def main():
     parser.add_argument("--chunk-dir", default="/dev/shm")
     args = parser.parse_args()
     sledger = os.environ.get("SLEDGER", os.path.join(ROOT, ".build-release/release/sledger"))
-    if os.path.exists(args.ledger) and not args.skip:
+    if args.skip:
+        # Going on from line K+1 is right only if the ledger holds lines 1..K and nothing else.
+        stats = subprocess.run([sledger, "stats", "--ledger", args.ledger, "--format", "json"],
+                               capture_output=True, text=True)
+        held = json.loads(stats.stdout)[0]["events"] if stats.returncode == 0 else None
+        if held != args.skip:
+            sys.exit(f"import_following: --skip {args.skip}, but {args.ledger} holds {held} events")
+    elif os.path.exists(args.ledger):
         sys.exit(f"import_following: {args.ledger} exists; remove it first")
     sys.path.insert(0, os.path.join(ROOT, "Tools/bench"))
     from _measure import measure
