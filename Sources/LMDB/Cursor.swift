@@ -34,8 +34,9 @@ public struct Cursor {
 
     /// The entry with exactly `key` (its first value), or `nil`.
     public func seek(exactly key: [UInt8]) throws -> Entry? {
-        try key.withUnsafeBytes { try move(MDB_SET_KEY, key: $0) }
+        try key.withUnsafeBytes { try seek(exactly: $0) }
     }
+    public func seek(exactly key: UnsafeRawBufferPointer) throws -> Entry? { try move(MDB_SET_KEY, key: key) }
 
     /// In a duplicate-sorted database: the first value `>= value` of exactly `key`.
     public func seek(key: [UInt8], valueAtLeast value: [UInt8]) throws -> Entry? {

@@ -78,7 +78,7 @@ struct ResumedLog: FoldSource {
 
     var hasRecorded: Bool { true }
     func totalEvents() throws -> Int { Int(try snapshot.eventCount() - checkpoint.events) }
-    func verify() throws { try snapshot.verifyTimeIndexCount() }
+    func verify() throws { try snapshot.verifyCounts() }
     func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> { [] }
 
     func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,

@@ -12,7 +12,7 @@ public final class Ledger {
     public enum Access: Sendable { case readOnly, readWrite }
 
     /// The format name stored under `meta/format`.
-    public static let formatName = "sledger-2"
+    public static let formatName = "sledger-3"
 
     public let path: String
     public let access: Access
@@ -32,7 +32,6 @@ public final class Ledger {
         var sessions: Database
         var byUser: Database
         var bySession: Database
-        var byTime: Database
         /// How far back in time each out-of-order event was logged (`seq` -> lag): what
         /// `late-event` is decided from for any `max_skew`.
         var lags: Database
@@ -40,15 +39,15 @@ public final class Ledger {
         var checkpoints: Database
 
         static let layout: [(String, Database.Flags)] = [
-            ("log", []), ("chain", []), ("meta", []), ("ids", []), ("users", []), ("sessions", []),
-            ("by_user", [.duplicateSort, .duplicateFixed]), ("by_session", [.duplicateSort, .duplicateFixed]),
-            ("by_time", []), ("lags", []), ("checkpoints", []),
+            ("log", []), ("chain", []), ("meta", []), ("ids", [.duplicateSort, .duplicateFixed]), ("users", []),
+            ("sessions", []), ("by_user", [.duplicateSort, .duplicateFixed]),
+            ("by_session", [.duplicateSort, .duplicateFixed]), ("lags", []), ("checkpoints", []),
         ]
 
         init(_ handles: [Database]) {
-            (log, chain, meta, ids, users, sessions, byUser, bySession, byTime, lags, checkpoints) =
+            (log, chain, meta, ids, users, sessions, byUser, bySession, lags, checkpoints) =
                 (handles[0], handles[1], handles[2], handles[3], handles[4], handles[5], handles[6], handles[7], handles[8],
-                 handles[9], handles[10])
+                 handles[9])
         }
     }
 

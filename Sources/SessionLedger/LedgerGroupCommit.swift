@@ -124,9 +124,9 @@ extension AppendBatch {
     func idConflict(in request: EventBatch) throws -> InputError? {
         // The first line of each id; canonical forms are made only when an id repeats.
         var seen: [ByteIdentity: Int] = [:]
-        let snapshot = LedgerSnapshot(txn: txn, db: db)
+        let ids = IDIndex(txn: txn, db: db)
         for (index, line) in request.lines.enumerated() {
-            guard var id = line.event.id else { continue }
+            guard let id = line.event.id else { continue }
             if let first = seen[ByteIdentity(id)] {
                 let earlier = request.lines[first]
                 if CanonicalWriter.bytes(of: earlier.event) != CanonicalWriter.bytes(of: line.event) {
@@ -135,13 +135,9 @@ extension AppendBatch {
                 continue
             }
             seen[ByteIdentity(id)] = index
-            let held = try id.withUTF8 { try txn.get(db.ids, UnsafeRawBufferPointer($0)) }.map { readBE($0, 0, 8) }
-            guard let held else { continue }
-            guard let stored = try snapshot.event(seq: held) else {
-                throw LedgerError.damaged(seq: held, problem: "the id index names seq \(held), which the log does not hold")
-            }
+            guard let stored = try ids.lookup(id) else { continue }
             if CanonicalWriter.bytes(of: stored.event) != CanonicalWriter.bytes(of: line.event) {
-                return InputError(line: line.number, key: "id", problem: "id conflict with seq \(held)")
+                return InputError(line: line.number, key: "id", problem: "id conflict with seq \(stored.seq)")
             }
         }
         return nil

@@ -85,14 +85,14 @@ public struct LedgerSnapshot {
         }
     }
 
-    /// Throws `LedgerError.damaged` unless the time index holds one entry per event: what a
-    /// fold checks before trusting `by_time` (O(1): LMDB keeps the counts).
-    public func verifyTimeIndexCount() throws {
+    /// Throws `LedgerError.damaged` unless the log and `by_user` hold one entry per event: what
+    /// a fold checks before trusting them (O(1): LMDB keeps the counts).
+    public func verifyCounts() throws {
         let events = try eventCount()
-        let entries = try txn.count(db.byTime)
         let records = try txn.count(db.log)
-        guard entries == events, records == events else {
-            throw LedgerError.damaged(seq: nil, problem: "the head says \(events) events, the log holds \(records) and the by_time index \(entries)")
+        let entries = try txn.count(db.byUser)
+        guard records == events, entries == events else {
+            throw LedgerError.damaged(seq: nil, problem: "the head says \(events) events, the log holds \(records) and the by_user index \(entries)")
         }
     }
 
@@ -118,12 +118,31 @@ public struct LedgerSnapshot {
         }
     }
 
-    /// The earliest and latest `at` stored.
+    /// The earliest and latest `at` stored, from the log's first and last records and `lags`.
+    ///
+    /// The latest is O(1): the last event's `at` when it is not lagged, else its `at` plus its
+    /// lag (a lag is measured from the largest `at` before it). The earliest is the first
+    /// event's or a lagged one's, so it reads every `lags` entry: O(lagged events).
     public func timeRange() throws -> (first: Instant, last: Instant)? {
-        try txn.withCursor(db.byTime) { cursor in
-            guard let first = try cursor.first(), let last = try cursor.last() else { return nil }
-            return (Instant(biased: readBE(first.key, 0, 8)), Instant(biased: readBE(last.key, 0, 8)))
+        guard let last = try latestInstant(), let first = try event(seq: 1)?.event.at else { return nil }
+        var earliest = first
+        try txn.withCursor(db.lags) { cursor in
+            try cursor.forEach(from: cursor.first()) { entry in
+                guard entry.value.count == 16 else { return true }  // `check` names a damaged entry
+                earliest = min(earliest, Instant(nanoseconds: Int64(bitPattern: readLE(entry.value, 8, 8))))
+                return true
+            }
         }
+        return (earliest, last)
+    }
+
+    /// The largest `at` stored, or nil for an empty ledger. O(1).
+    public func latestInstant() throws -> Instant? {
+        let head = try eventCount()
+        guard head > 0, let record = try txn.get(db.log, Key.seq(head)) else { return nil }
+        let at = try header(of: record, seq: head).at
+        guard let lag = try txn.get(db.lags, Key.seq(head)), lag.count == 16 else { return at }
+        return Instant(nanoseconds: at.nanoseconds &+ Int64(bitPattern: readLE(lag, 0, 8)))
     }
 
     /// The interned number of a user, or nil when the ledger has never seen them.

@@ -178,7 +178,7 @@ struct AppendBatch {
         self.firstSeq = chain.seq + 1
         self.userCount = UInt32(try txn.count(db.users))
         self.sessionCount = UInt32(try txn.count(db.sessions))
-        self.lateness = LatenessTracker(maxSkew: nil, latest: try snapshot.timeRange()?.last)
+        self.lateness = LatenessTracker(maxSkew: nil, latest: try snapshot.latestInstant())
         self.latestCheckpoint = try txn.withCursor(db.checkpoints) { try $0.last().map { Instant(biased: readBE($0.key, 0, 8)) } }
         record.reserveCapacity(512)
     }
@@ -216,15 +216,9 @@ struct AppendBatch {
 
     mutating func store(_ event: Event, line: Int) throws {
         let seq = chain.seq + 1
-        if var id = event.id {
-            // Claims the id for this seq, or finds the seq that holds it: one search either way.
-            let held = try withUnsafeBytes(of: seq.bigEndian) { seqKey in
-                try id.withUTF8 { try txn.insertOrGet(db.ids, UnsafeRawBufferPointer($0), seqKey) }
-            }.map { readBE($0, 0, 8) }
-            if let held {
-                guard let earlier = try LedgerSnapshot(txn: txn, db: db).event(seq: held) else {
-                    throw LedgerError.damaged(seq: held, problem: "the id index names seq \(held), which the log does not hold")
-                }
+        if let id = event.id {
+            if let earlier = try IDIndex.claim(id, seq: seq, txn: txn, db: db) {
+                let held = earlier.seq
                 if CanonicalWriter.bytes(of: earlier.event) == CanonicalWriter.bytes(of: event) {
                     duplicates += 1
                     lines.skip(line)
@@ -313,14 +307,12 @@ struct AppendBatch {
 struct PendingIndexes {
     static let flushAt = 1 << 16
 
-    private var byTime: [(at: UInt64, seq: UInt64)] = []
     private var byUser: [(user: UInt32, at: UInt64, seq: UInt64)] = []
     private var bySession: [(session: UInt32, seq: UInt64)] = []
 
-    var count: Int { byTime.count }
+    var count: Int { byUser.count }
 
     mutating func add(seq: UInt64, at: Instant, user: UInt32, session: UInt32) {
-        byTime.append((at.biased, seq))
         byUser.append((user, at.biased, seq))
         if session != 0 { bySession.append((session, seq)) }
     }
@@ -328,23 +320,6 @@ struct PendingIndexes {
     mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases) throws {
         var key = [UInt8](repeating: 0, count: 16)
         var value = [UInt8](repeating: 0, count: 16)
-        let empty = [UInt8]()
-        byTime.sort { ($0.at, $0.seq) < ($1.at, $1.seq) }
-        try txn.withCursor(db.byTime) { cursor in
-            // Entries past the last stored key (the usual case: events come roughly in time
-            // order) are appended without a search; the rest are inserted where they belong.
-            var last = try cursor.last().map { (readBE($0.key, 0, 8), readBE($0.key, 8, 8)) }
-            for entry in byTime {
-                key.removeAll(keepingCapacity: true)
-                appendBE(entry.at, 8, &key)
-                appendBE(entry.seq, 8, &key)
-                let appending = last.map { (entry.at, entry.seq) > $0 } ?? true
-                try key.withUnsafeBytes { k in
-                    try empty.withUnsafeBytes { v in try cursor.put(k, v, flags: appending ? .append : []) }
-                }
-                if appending { last = (entry.at, entry.seq) }
-            }
-        }
         byUser.sort { ($0.user, $0.at, $0.seq) < ($1.user, $1.at, $1.seq) }
         try txn.withCursor(db.byUser) { cursor in
             for entry in byUser {
@@ -366,7 +341,6 @@ struct PendingIndexes {
                 try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v) } }
             }
         }
-        byTime.removeAll(keepingCapacity: true)
         byUser.removeAll(keepingCapacity: true)
         bySession.removeAll(keepingCapacity: true)
     }

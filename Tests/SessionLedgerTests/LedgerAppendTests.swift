@@ -66,6 +66,42 @@ final class LedgerAppendTests: XCTestCase {
         XCTAssertEqual(try ledger.head(), before)
     }
 
+    /// The `ids` index is keyed by 8 bytes of the id's SHA-256, so two ids can share a key.
+    /// No real collision is known; this one is made by listing seq 1 (id "a") under "b"'s key,
+    /// which is what "b" then finds there.
+    func testAnIdWhoseKeyIsSharedWithAnotherIdIsStoredFoundAndCheckedByItsOwnEvent() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        let a = line(#"{"type":"logout","at":"2026-03-01T09:00:00Z","user":"u","session":"s","id":"a"}"#)
+        let b = line(#"{"type":"logout","at":"2026-03-01T09:00:01Z","user":"u","session":"s","id":"b"}"#)
+        _ = try ledger.append([InputSource(bytes: a)])
+        try ledger.env.write { txn in try txn.put(ledger.db.ids, Key.seq(IDIndex.key("b")), Key.seq(1)) }
+
+        let stored = try ledger.append([InputSource(bytes: b)])
+        XCTAssertEqual(stored.imported, 1, "b is new: the event under its key has another id")
+        XCTAssertEqual(try ledger.append([InputSource(bytes: b)]).duplicates, 1)
+        XCTAssertEqual(try ledger.append([InputSource(bytes: a)]).duplicates, 1)
+        XCTAssertThrowsError(try ledger.append([InputSource(bytes:
+            line(#"{"type":"logout","at":"2026-03-01T09:00:02Z","user":"u","session":"s","id":"b"}"#))])) { error in
+            XCTAssertEqual("\(error)", "line 1: id: id conflict with seq 2")
+        }
+        XCTAssertEqual(try ledger.read { try IDIndex(txn: $0.txn, db: $0.db).lookup("b")?.seq }, 2)
+        XCTAssertEqual(try ledger.head().seq, 2)
+        // The made-up entry is one more than the log implies, and check says so.
+        XCTAssertEqual(try ledger.check().problems.map(\.what), ["the ids index holds 3 entries, the log implies 2"])
+    }
+
+    func testTheTimeRangeCountsEventsLoggedLateAtBothEnds() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        func event(_ at: String) -> [UInt8] { line(#"{"type":"logout","at":"\#(at)","user":"u","session":"s"}"#) }
+        _ = try ledger.append([InputSource(bytes: event("2026-03-01T10:00:00Z") + event("2026-03-01T12:00:00Z"))])
+        XCTAssertEqual(try ledger.read { try $0.timeRange().map { "\($0.first) \($0.last)" } }, "2026-03-01T10:00:00Z 2026-03-01T12:00:00Z")
+        // Then one earlier than every other, and a last one that is not the latest.
+        _ = try ledger.append([InputSource(bytes: event("2026-03-01T09:00:00Z") + event("2026-03-01T11:00:00.5Z"))])
+        XCTAssertEqual(try ledger.read { try $0.timeRange().map { "\($0.first) \($0.last)" } }, "2026-03-01T09:00:00Z 2026-03-01T12:00:00Z")
+        XCTAssertEqual(try ledger.read { try $0.latestInstant() }?.description, "2026-03-01T12:00:00Z")
+        XCTAssertNil(try Ledger(path: try temporaryDirectory(self) + "/empty", access: .readWrite).read { try $0.timeRange() })
+    }
+
     func testTheMapGrowsWhenAnImportFromAPipeOutgrowsIt() throws {
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite, initialMapSize: 1 << 20)
         let input = generatedLines(count: 150_000)

@@ -54,11 +54,22 @@ final class LedgerDamageTests: XCTestCase {
         let path = try temporaryDirectory(self) + "/l"
         let ledger = try Ledger(path: path, access: .readWrite)
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 300))])
-        let at = try XCTUnwrap(ledger.read { try $0.event(seq: 77) }).event.at
+        let header = try ledger.read { try $0.header(seq: 77) }
         try ledger.env.write { txn in
-            XCTAssertTrue(try txn.delete(ledger.db.byTime, Key.time(at, seq: 77)))
+            XCTAssertTrue(try txn.delete(ledger.db.byUser, Key.number(header.userNumber), value: Key.time(header.at, seq: 77)))
         }
         XCTAssertEqual(try ledger.check().firstDamagedSeq, 77)
+    }
+
+    func testCheckNamesTheEventWhoseIdEntryWasRemoved() throws {
+        let path = try temporaryDirectory(self) + "/l"
+        let ledger = try Ledger(path: path, access: .readWrite)
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 300))])
+        let id = try XCTUnwrap(ledger.read { try $0.event(seq: 88) }?.event.id)
+        try ledger.env.write { txn in
+            XCTAssertTrue(try txn.delete(ledger.db.ids, Key.seq(IDIndex.key(id)), value: Key.seq(88)))
+        }
+        XCTAssertEqual(try ledger.check().firstDamagedSeq, 88)
     }
 
     func testCheckNamesTwoSwappedRecords() throws {
@@ -91,11 +102,15 @@ final class QueryDamageTests: XCTestCase {
         XCTAssertThrowsError(try ledger.read { try LedgerFold(policy: .default, findings: .all).run($0) }, file: file, line: line)
     }
 
-    func testAFoldRefusesATimeIndexWithAnEntryMissing() throws {
+    func testAFoldRefusesAUserIndexWithAnEntryMissing() throws {
         let ledger = try ledger()
-        let at = try XCTUnwrap(ledger.read { try $0.event(seq: 150) }).event.at
-        try ledger.env.write { txn in _ = try txn.delete(ledger.db.byTime, Key.time(at, seq: 150)) }
+        let header = try ledger.read { try $0.header(seq: 150) }
+        try ledger.env.write { txn in
+            XCTAssertTrue(try txn.delete(ledger.db.byUser, Key.number(header.userNumber), value: Key.time(header.at, seq: 150)))
+        }
         assertFoldRefuses(ledger)
+        let user = try XCTUnwrap(ledger.read { try $0.event(seq: 150) }).event.user
+        XCTAssertThrowsError(try ledger.read { try LedgerFold(policy: .default).run(UserLog(snapshot: $0, user: user)) })
     }
 
     func testAFoldRefusesTwoSwappedRecords() throws {

@@ -51,9 +51,9 @@ final class ReliabilityDamageTests: XCTestCase {
         try assertNoQueryAnswersWrongly(ledger, intact: intact)
     }
 
-    /// (b) An event's by_time entry removed: queries that fold in time order would miss it.
-    func testARemovedByTimeEntry() throws {
-        let (ledger, seq, intact) = try damagedLedger(["unindex", "1500", "by_time"])
+    /// (b) An event's by_user entry removed: a query of that user's slice would miss it.
+    func testARemovedByUserEntry() throws {
+        let (ledger, seq, intact) = try damagedLedger(["unindex", "1500", "by_user"])
         try assertCheckNames(ledger, seq: seq)
         try assertNoQueryAnswersWrongly(ledger, intact: intact)
     }

@@ -14,7 +14,7 @@
 #                             every rule in (at, seq) order, checksums verified on every record
 #   sledger sessions --at T   state only (no findings): the fold up to T = the last event
 #   sledger who --at T        the same up to the middle of the log
-#   raw LMDB scan (C)         the floor: the same ledger's by_time index and records, read only
+#   raw LMDB scan (C)         the floor: the same ledger's records in seq order, read only
 #   SQLite ordered scan (C)   SELECT ... ORDER BY at, seq with a minimal expiry fold in C
 #
 # Prints a markdown table (events/s, ratio, wall, peak RssAnon) and the machine.

@@ -19,7 +19,7 @@
  *
  * `--commit-every N` commits after every N rows instead (and `indexed-after` then builds each
  * index in its own transaction): how to load 100M events, as sledger is loaded in calls of
- * 10M (Tools/bench/import_in_calls.sh). In WAL mode one transaction's pages all go to the
+ * 10M (Tools/bench/import_following.py). In WAL mode one transaction's pages all go to the
  * WAL first and are copied into the database at the end, so one 100M-row transaction needs
  * twice the database's size on disk.
  *

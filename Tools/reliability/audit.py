@@ -112,14 +112,15 @@ def damage(path, kind, args):
             f.write(bytes([data[at] ^ 0x10]))
         print(seq)
     elif kind == 'unindex':
-        # remove one event's by_time (or by_session / ids) entry
+        # remove one event's by_user (or by_session / ids) entry
         seq, index = int(args[0]), args[1]
-        db = env.open_db(index.encode(), create=False, dupsort=index in ('by_user', 'by_session'))
+        db = env.open_db(index.encode(), create=False, dupsort=True)
         with env.begin(write=True) as txn:
             record = bytes(txn.get(seq_key(seq), db=log))
-            if index == 'by_time':
-                at = struct.unpack_from('<q', record, 4)[0]
-                ok = txn.delete(struct.pack('>QQ', (at ^ (1 << 63)) & ((1 << 64) - 1), seq), db=db)
+            if index == 'by_user':
+                at, _, number = struct.unpack_from('<qqI', record, 4)
+                biased = (at ^ (1 << 63)) & ((1 << 64) - 1)
+                ok = txn.delete(struct.pack('>I', number), struct.pack('>QQ', biased, seq), db=db)
             elif index == 'by_session':
                 number = struct.unpack_from('<I', record, 24)[0]
                 ok = txn.delete(struct.pack('>I', number), seq_key(seq), db=db)
@@ -127,7 +128,7 @@ def damage(path, kind, args):
                 ok = False
                 for key, value in txn.cursor(db=db):
                     if value == seq_key(seq):
-                        ok = txn.delete(key, db=db)
+                        ok = txn.delete(key, value, db=db)
                         break
             else:
                 raise SystemExit('unknown index ' + index)

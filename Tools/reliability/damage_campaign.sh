@@ -1,6 +1,6 @@
 #!/bin/bash
 # Damage campaign (issue 5, item 4): a copy of a 20,000-event ledger is damaged one way at a
-# time (a bit flipped in a record inside data.mdb, an index entry removed from by_time,
+# time (a bit flipped in a record inside data.mdb, an index entry removed from by_user,
 # by_session or ids, two records swapped, data.mdb truncated); then `check` must exit 1 and
 # name the first damaged seq, and each query (`sessions --at T`, `who --at T`, `export`,
 # `log --format ndjson`, `replay`) must either refuse (exit 3, pointing to `sledger check`) or
@@ -30,7 +30,7 @@ done
 
 cases=() # "kind args..."
 for k in $(seq 1 10); do cases+=("flip $(rand 1 $EVENTS) $(rand 0 400)"); done
-for k in $(seq 1 6); do cases+=("unindex $(rand 1 $EVENTS) by_time"); done
+for k in $(seq 1 6); do cases+=("unindex $(rand 1 $EVENTS) by_user"); done
 for k in $(seq 1 3); do cases+=("unindex $(rand 1 $EVENTS) by_session"); done
 for k in $(seq 1 3); do cases+=("unindex $(rand 1 $EVENTS) ids"); done
 for k in $(seq 1 6); do a=$(rand 1 $((EVENTS - 1))); cases+=("swap $a $(rand $((a + 1)) $EVENTS)"); done
