@@ -64,7 +64,7 @@ else
 fi
 if [[ ${SKIP_BUILD:-0} != 1 && $SLEDGER == "$ROOT/.build-release/release/sledger" ]] || [[ ! -x $SLEDGER ]]; then
     say "building sledger (release)"
-    (cd "$ROOT" && swift build -c release --scratch-path .build-release --product sledger >&2)
+    "$ROOT/Tools/build_release.sh"
 fi
 for prog in sqlite_import sqlite_query sqlite_scan; do
     cc -O2 -o "$OUT/bin/$prog" "$BENCH/$prog.c" -lsqlite3

@@ -39,7 +39,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 say() { printf '%s\n' "$*" >&2; }
 
 say "== building sledger (release)"
-(cd "$ROOT" && swift build -c release --scratch-path .build-release --product sledger >&2)
+"$ROOT/Tools/build_release.sh"
 SLEDGER=$ROOT/.build-release/release/sledger
 
 say "== building the C baselines"

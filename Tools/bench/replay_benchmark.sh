@@ -30,7 +30,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 say() { printf '%s\n' "$*" >&2; }
 
 say "== building (release)"
-(cd "$ROOT" && swift build -c release --scratch-path .build-release --product sledger >&2)
+"$ROOT/Tools/build_release.sh"
 SLEDGER=$ROOT/.build-release/release/sledger
 cc -O2 -o "$OUT/bin/raw_lmdb_scan" "$BENCH/raw_lmdb_scan.c" -llmdb
 cc -O2 -o "$OUT/bin/sqlite_import" "$BENCH/sqlite_import.c" -lsqlite3
