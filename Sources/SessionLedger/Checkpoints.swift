@@ -2,9 +2,6 @@ import LMDB
 
 /// Where checkpoints are written, found, used and verified (docs/FORMAT.md, "Checkpoints").
 extension Checkpoint {
-    /// Events between two checkpoints, in time order, by default.
-    public static let defaultSpacing = 1 << 20
-
     /// The `checkpoints` key: the instant, biased, big-endian (time order).
     static func key(_ at: Instant) -> [UInt8] {
         var out: [UInt8] = []
@@ -159,7 +156,7 @@ extension CheckpointBuilder {
 }
 
 extension Ledger {
-    /// Writes checkpoints every `spacing` events of the time line, from the latest intact one
+    /// Writes checkpoints `spacing` apart on the time line, from the latest intact one
     /// (or the first event) to the last full stretch of the log; returns how many were
     /// written, each in its own durable transaction. Unusable ones (damaged, or of another
     /// policy: a ledger keeps one policy's) past the latest intact one are removed. With
@@ -167,7 +164,7 @@ extension Ledger {
     /// removed and written again (`sledger checkpoint`); without it only the latest are looked
     /// at, so an `append` pays for its own stretch, not for every checkpoint.
     @discardableResult
-    public func writeCheckpoints(policy: Policy = .default, spacing: Int = Checkpoint.defaultSpacing,
+    public func writeCheckpoints(policy: Policy = .default, spacing: CheckpointSpacing = .adaptive,
                                  rebuild: Bool = true) throws -> Int {
         try writeCheckpoints(policy: policy, spacing: spacing, rebuild: rebuild) { key, bytes in
             var attempt = 0
@@ -184,10 +181,10 @@ extension Ledger {
 
     /// `writeCheckpoints`, with how each checkpoint (its key and bytes) is stored left to
     /// `store`: `sledger serve` stores them without resizing the map under its queries.
-    func writeCheckpoints(policy: Policy, spacing: Int, rebuild: Bool,
+    func writeCheckpoints(policy: Policy, spacing: CheckpointSpacing, rebuild: Bool,
                           store: ([UInt8], [UInt8]) throws -> Void) throws -> Int {
         precondition(access == .readWrite, "writing checkpoints needs a ledger opened .readWrite")
-        precondition(spacing > 0)
+        precondition(spacing.minimum > 0)
         let digest = Checkpoint.digest(of: policy)
         do {
             let unusable = try read { snapshot -> [Instant] in
@@ -210,9 +207,12 @@ extension Ledger {
             let latest = try read { try $0.checkpoint(atOrBefore: .latest, policy: policy) }
             var fold = CheckpointFold(policy: policy, from: latest)
             var written = 0
-            while let checkpoint = try read({ try fold.next($0, spacing: spacing) }) {
-                try store(Checkpoint.key(checkpoint.at), checkpoint.encoded())
+            var events = spacing.after(checkpointBytes: latest?.encoded().count)
+            while let checkpoint = try read({ try fold.next($0, spacing: events) }) {
+                let bytes = checkpoint.encoded()
+                try store(Checkpoint.key(checkpoint.at), bytes)
                 written += 1
+                events = spacing.after(checkpointBytes: bytes.count)
             }
             return written
         } catch let error as LMDBError {
@@ -220,22 +220,25 @@ extension Ledger {
         }
     }
 
-    /// Writes checkpoints when at least `spacing` events lie past the latest one: what
-    /// `append` and `import` run after a call that stored events.
-    func writeCheckpointsIfDue(spacing: Int) throws -> Int {
+    /// Writes checkpoints when the next one is due: what `append` and `import` run after a
+    /// call that stored events.
+    func writeCheckpointsIfDue(spacing: CheckpointSpacing) throws -> Int {
         try checkpointsDue(spacing: spacing) ? try writeCheckpoints(spacing: spacing, rebuild: false) : 0
     }
 
-    /// Whether at least `spacing` events lie past the latest checkpoint. Reads only the latest
-    /// one's header (decoding it whole cost an append tens of milliseconds on a large ledger);
-    /// a damaged one then merely makes the write come once `writeCheckpoints` skips it.
-    func checkpointsDue(spacing: Int) throws -> Bool {
+    /// Whether the events past the latest checkpoint are as many as `spacing` puts between it
+    /// and the next. Reads only the latest one's header and size (decoding it whole cost an
+    /// append tens of milliseconds on a large ledger); a damaged one then merely makes the
+    /// write come once `writeCheckpoints` skips it.
+    func checkpointsDue(spacing: CheckpointSpacing) throws -> Bool {
         let digest = Checkpoint.digest(of: .default)
         return try read { snapshot -> Bool in
-            let folded = try snapshot.txn.withCursor(snapshot.db.checkpoints) { cursor in
-                try cursor.last().flatMap { Checkpoint.peek($0.value, digest: digest) }
-            } ?? 0
-            return try snapshot.eventCount() - min(folded, try snapshot.eventCount()) >= UInt64(spacing)
+            let latest = try snapshot.txn.withCursor(snapshot.db.checkpoints) { cursor in
+                try cursor.last().flatMap { entry in Checkpoint.peek(entry.value, digest: digest).map { ($0, entry.value.count) } }
+            }
+            let events = try snapshot.eventCount()
+            let past = events - min(latest?.0 ?? 0, events)
+            return past >= UInt64(spacing.after(checkpointBytes: latest?.1))
         }
     }
 

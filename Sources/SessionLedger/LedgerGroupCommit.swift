@@ -50,16 +50,16 @@ extension Ledger {
         }
     }
 
-    /// Writes checkpoints when `Checkpoint.defaultSpacing` events lie past the latest one, as
+    /// Writes checkpoints when the next one is due (`CheckpointSpacing.adaptive`), as
     /// `append` does after a call (appendGroup does not); returns how many were written.
     ///
     /// For a process whose other threads hold transactions meanwhile: this never resizes the
     /// map. When a checkpoint does not fit, it calls `grow(bytes)` between its transactions,
     /// which must make that much room (`reserveRoom`) once no other transaction is open.
     public func writeCheckpointsIfDue(grow: (Int) throws -> Void) throws -> Int {
-        guard try checkpointsDue(spacing: Checkpoint.defaultSpacing) else { return 0 }
+        guard try checkpointsDue(spacing: .adaptive) else { return 0 }
         do {
-            return try writeCheckpoints(policy: .default, spacing: Checkpoint.defaultSpacing, rebuild: false) { key, bytes in
+            return try writeCheckpoints(policy: .default, spacing: .adaptive, rebuild: false) { key, bytes in
                 // A checkpoint's pages and the B-tree pages it splits, with air.
                 let need = 2 * bytes.count + (16 << 20)
                 if try mapRoom() < need { try grow(need) }

@@ -10,9 +10,9 @@ public struct AppendOptions {
     public var allErrors = false
     /// Called now and then while reading, for a progress line on a terminal.
     public var progress: ((AppendProgress) -> Void)?
-    /// After a call that stored events, write checkpoints when `checkpointSpacing` events lie
-    /// past the latest one (nil: never).
-    public var checkpointSpacing: Int? = Checkpoint.defaultSpacing
+    /// After a call that stored events, write checkpoints when the next one is due at this
+    /// spacing (nil: never).
+    public var checkpointSpacing: CheckpointSpacing? = .adaptive
     public init() {}
 }
 

@@ -130,7 +130,8 @@ public final class GroupCommitWriter: @unchecked Sendable {
                 pending.done(.success(Receipt(outcome: outcome, head: result.head)))
                 if case .stored(let imported, _) = outcome { sinceCheckpoints += imported }
             }
-            if sinceCheckpoints >= Checkpoint.defaultSpacing { writeCheckpoints() }
+            // At most one look a stretch: whether one is due reads the latest checkpoint's header.
+            if sinceCheckpoints >= CheckpointSpacing.adaptive.minimum { writeCheckpoints() }
         } catch {
             for pending in group { pending.done(.failure(error)) }
         }

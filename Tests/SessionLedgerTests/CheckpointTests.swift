@@ -38,7 +38,10 @@ final class CheckpointTests: XCTestCase {
                 var text: [UInt8] = []
                 for event in events[parts[i]..<parts[i + 1]] { CanonicalWriter.write(event, into: &text); text.append(0x0A) }
                 _ = try ledger.append([InputSource(bytes: text)], options: options)
-                try ledger.writeCheckpoints(policy: policy, spacing: 11 + Int(seed))
+                // Half the seeds space them by their size, as append does (on a smaller scale).
+                let spacing = seed <= 5 ? CheckpointSpacing.every(11 + Int(seed))
+                    : CheckpointSpacing(minimum: 5, maximum: 60, bytesPerEvent: 8 + Int(seed))
+                try ledger.writeCheckpoints(policy: policy, spacing: spacing)
             }
             let instants = Set(events.map(\.at)).sorted()
             let probes = [Instant(nanoseconds: instants[0].nanoseconds - 1)] + instants
@@ -57,6 +60,34 @@ final class CheckpointTests: XCTestCase {
         XCTAssertGreaterThan(resumed, 100, "most answers came from a checkpoint")
     }
 
+    func testAdaptiveSpacingPutsTheNextCheckpointTheLastOnesBytesPerEventLater() throws {
+        XCTAssertEqual(CheckpointSpacing.adaptive.after(checkpointBytes: nil), 16_384)
+        XCTAssertEqual(CheckpointSpacing.adaptive.after(checkpointBytes: 100), 16_384)
+        XCTAssertEqual(CheckpointSpacing.adaptive.after(checkpointBytes: 1 << 20), 65_536)
+        XCTAssertEqual(CheckpointSpacing.adaptive.after(checkpointBytes: 100 << 20), 1 << 20)
+        XCTAssertEqual(CheckpointSpacing.every(10).after(checkpointBytes: 1 << 20), 10)
+
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = nil
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 3000))], options: options)  // one event an instant
+        let spacing = CheckpointSpacing(minimum: 10, maximum: 1000, bytesPerEvent: 4)
+        XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: spacing), 3)
+        var previous: Checkpoint?
+        var gaps: Set<UInt64> = []
+        try ledger.read { snapshot in
+            try snapshot.forEachStoredCheckpoint(policy: .default) { _, stored in
+                let checkpoint = try XCTUnwrap(stored)
+                let gap = checkpoint.events - (previous?.events ?? 0)
+                XCTAssertEqual(gap, UInt64(spacing.after(checkpointBytes: previous?.encoded().count)))
+                gaps.insert(gap)
+                previous = checkpoint
+            }
+        }
+        XCTAssertGreaterThan(gaps.count, 2, "the spacing follows the checkpoints' sizes")
+        XCTAssertTrue(try ledger.check().isIntact)
+    }
+
     /// A late event older than a checkpoint: the checkpoints at or after its instant go in the
     /// same transaction, earlier ones stay, and the answers include it.
     func testALateEventOlderThanACheckpointRemovesItAndIsNotLost() throws {
@@ -69,7 +100,7 @@ final class CheckpointTests: XCTestCase {
             events.append(Event(kind: .login, at: at(m), user: "u\(m)", session: "s\(m)", client: "web", method: "google"))
         }
         _ = try ledger.append([InputSource(bytes: lines(events))], options: options)
-        XCTAssertEqual(try ledger.writeCheckpoints(spacing: 10), 4)  // after 10, 20, 30 and 40 events
+        XCTAssertEqual(try ledger.writeCheckpoints(spacing: .every(10)), 4)  // after 10, 20, 30 and 40 events
         let before = try ledger.read { snapshot in try snapshot.checkpointInstants() }
         XCTAssertEqual(before, [at(9), at(19), at(29), at(39)])
 
@@ -86,7 +117,7 @@ final class CheckpointTests: XCTestCase {
             XCTAssertEqual(try withCheckpoints(snapshot, .default, at: at(30)), try wholeLog(snapshot, .default, at: at(30)))
         }
         // Rebuilt from the last intact one; `check` refolds every one.
-        XCTAssertEqual(try ledger.writeCheckpoints(spacing: 10), 2)
+        XCTAssertEqual(try ledger.writeCheckpoints(spacing: .every(10)), 2)
         let report = try ledger.check()
         XCTAssertTrue(report.isIntact, "\(report.problems)")
         XCTAssertEqual(report.checkpoints, 4)
@@ -97,7 +128,7 @@ final class CheckpointTests: XCTestCase {
         var options = AppendOptions()
         options.checkpointSpacing = nil
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 3_000))], options: options)
-        XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: 400), 5)
+        XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: .every(400)), 5)
         XCTAssertTrue(try ledger.check().isIntact)
         var stored: [(at: Instant, checkpoint: Checkpoint?)] = []
         try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { stored.append(($0, $1)) } }
@@ -125,7 +156,7 @@ final class CheckpointTests: XCTestCase {
 
         // `sledger checkpoint` rebuilds a damaged one.
         try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), flipped) }
-        _ = try ledger.writeCheckpoints(spacing: 400)
+        _ = try ledger.writeCheckpoints(spacing: .every(400))
         XCTAssertTrue(try ledger.check().isIntact)
         XCTAssertEqual(try ledger.read { try $0.checkpoint(atOrBefore: victim, policy: .default) }, good)
     }
@@ -133,7 +164,7 @@ final class CheckpointTests: XCTestCase {
     func testImportWritesCheckpointsOnceAStretchIsFull() throws {
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         var options = AppendOptions()
-        options.checkpointSpacing = 500
+        options.checkpointSpacing = .every(500)
         let first = try ledger.append([InputSource(bytes: generatedLines(count: 499))], options: options)
         XCTAssertEqual(first.checkpointsWritten, 0)
         let second = try ledger.append([InputSource(bytes: generatedLines(count: 1_600, idPrefix: "f"))], options: options)
