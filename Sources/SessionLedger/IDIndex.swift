@@ -24,11 +24,7 @@ struct IDIndex {
 
     /// The stored event whose id is `id`, or nil.
     func lookup(_ id: String) throws -> StoredEvent? {
-        try withUnsafeBytes(of: IDIndex.key(id).bigEndian) { key in
-            try txn.withCursor(db.ids) { cursor in
-                try holder(of: id, first: cursor.seek(exactly: key), cursor: cursor)
-            }
-        }
+        try withUnsafeBytes(of: IDIndex.key(id).bigEndian) { try holder(of: id, key: $0) }
     }
 
     /// Whether the index names `seq` as the holder of `id`: the id's key lists `seq`, and no
@@ -54,18 +50,20 @@ struct IDIndex {
         return listed && !other
     }
 
-    /// The entry of `key` under the cursor, then its other values: the first whose event has `id`.
-    private func holder(of id: String, first: Cursor.Entry?, cursor: Cursor) throws -> StoredEvent? {
-        var entry = first
-        while let current = entry {
-            let seq = readBE(current.value, 0, 8)
-            guard let stored = try LedgerSnapshot(txn: txn, db: db).event(seq: seq) else {
-                throw LedgerError.damaged(seq: seq, problem: "the id index names seq \(seq), which the log does not hold")
+    /// Of the events listed under `key` (id's), the one whose id is `id`.
+    private func holder(of id: String, key: UnsafeRawBufferPointer) throws -> StoredEvent? {
+        try txn.withCursor(db.ids) { cursor in
+            var entry = try cursor.seek(exactly: key)
+            while let current = entry {
+                let seq = readBE(current.value, 0, 8)
+                guard let stored = try LedgerSnapshot(txn: txn, db: db).event(seq: seq) else {
+                    throw LedgerError.damaged(seq: seq, problem: "the id index names seq \(seq), which the log does not hold")
+                }
+                if stored.event.id == id { return stored }
+                entry = try cursor.nextValue()
             }
-            if stored.event.id == id { return stored }
-            entry = try cursor.nextValue()
+            return nil
         }
-        return nil
     }
 }
 
@@ -77,12 +75,7 @@ extension IDIndex {
         try withUnsafeBytes(of: key(id).bigEndian) { key in
             try withUnsafeBytes(of: seq.bigEndian) { value in
                 guard try txn.insertOrGet(db.ids, key, value) != nil else { return nil }
-                let index = IDIndex(txn: txn, db: db)
-                if let held = try txn.withCursor(db.ids, { cursor in
-                    try index.holder(of: id, first: cursor.seek(exactly: key), cursor: cursor)
-                }) {
-                    return held
-                }
+                if let held = try IDIndex(txn: txn, db: db).holder(of: id, key: key) { return held }
                 // Another id with the same key: this one is new after all.
                 try txn.put(db.ids, key, value, flags: .noDuplicateData)
                 return nil
