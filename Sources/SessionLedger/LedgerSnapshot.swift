@@ -140,7 +140,7 @@ public struct LedgerSnapshot {
     public func latestInstant() throws -> Instant? {
         let head = try eventCount()
         guard head > 0, let record = try txn.get(db.log, Key.seq(head)) else { return nil }
-        let at = try header(of: record, seq: head).at
+        let at = try verifiedHeader(of: record, seq: head).at
         guard let lag = try txn.get(db.lags, Key.seq(head)), lag.count == 16 else { return at }
         return Instant(nanoseconds: at.nanoseconds &+ Int64(bitPattern: readLE(lag, 0, 8)))
     }

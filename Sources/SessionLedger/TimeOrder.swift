@@ -77,7 +77,13 @@ extension LedgerSnapshot {
                     throw LedgerError.damaged(seq: seq, problem: "seq \(seq) lies before an earlier event in time, and the lags index does not list it")
                 }
                 previous = header.at
-                if let to, header.at >= to { return false }
+                // The fold stops here on this record's word alone, without decoding it: check it
+                // first, or a flipped bit that moved its `at` past `to` would silently cut the
+                // fold short (the damage campaign found one).
+                if let to, header.at >= to {
+                    _ = try verifiedHeader(of: entry.value, seq: seq)
+                    return false
+                }
                 guard try lagging(before: (header.at, seq)), try body(seq, header, entry.value) else {
                     stopped = true
                     return false
@@ -113,11 +119,18 @@ extension LedgerSnapshot {
                 let current = readBE(entry.key, 0, 8)
                 guard current <= head else { return false }
                 if try txn.get(db.lags, Key.seq(current)) != nil { return true }
-                found = (current, try header(of: entry.value, seq: current).at)
+                found = (current, try verifiedHeader(of: entry.value, seq: current).at)
                 return false
             }
             return found
         }
+    }
+
+    /// `header(of:seq:)`, after checking the record's checksum: for a record whose `at` decides
+    /// where a read starts or stops, which is never decoded (and so never checked) otherwise.
+    func verifiedHeader(of record: UnsafeRawBufferPointer, seq: UInt64) throws -> Record.Header {
+        guard Record.checksumMatches(record) else { throw LedgerError.damaged(seq: seq, problem: "checksum mismatch") }
+        return try header(of: record, seq: seq)
     }
 
     func header(of record: UnsafeRawBufferPointer, seq: UInt64) throws -> Record.Header {

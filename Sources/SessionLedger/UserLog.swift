@@ -103,16 +103,13 @@ public struct UserLog: FoldSource {
 }
 
 extension LedgerSnapshot {
-    /// The fixed header of the record at `seq`.
+    /// The fixed header of the record at `seq`, its checksum checked: a slice is ordered and
+    /// cut by these instants before any record is decoded.
     func header(seq: UInt64) throws -> Record.Header {
         guard let bytes = try txn.get(db.log, Key.seq(seq)) else {
             throw LedgerError.damaged(seq: seq, problem: "an index names seq \(seq), which the log does not hold")
         }
-        do {
-            return try Record.header(bytes)
-        } catch let damage as Record.Damage {
-            throw LedgerError.damaged(seq: seq, problem: damage.problem)
-        }
+        return try verifiedHeader(of: bytes, seq: seq)
     }
 
     /// The header at `seq`, which `by_session` files under `session`.

@@ -113,6 +113,27 @@ final class QueryDamageTests: XCTestCase {
         XCTAssertThrowsError(try ledger.read { try LedgerFold(policy: .default).run(UserLog(snapshot: $0, user: user)) })
     }
 
+    /// A flipped bit that moves a record's `at` past the horizon: a fold that stops there on the
+    /// header alone would silently leave out that event and every later one in `seq` order.
+    func testAFoldUpToAnInstantRefusesARecordWhoseInstantWasMovedPastIt() throws {
+        let ledger = try ledger()
+        let stored = try XCTUnwrap(ledger.read { try $0.event(seq: 150) })
+        let last = try XCTUnwrap(ledger.read { try $0.event(seq: 300) }).event.at
+        try ledger.env.write { txn in
+            var record = Array(try XCTUnwrap(txn.get(ledger.db.log, Key.seq(150))))
+            record[4 + 7] ^= 0x10  // the top byte of `at` (i64 LE at offset 4): years later; the CRC no longer matches
+            try txn.put(ledger.db.log, Key.seq(150), record)
+        }
+        for fold in [LedgerFold(policy: .default, horizon: .through(last)), LedgerFold(policy: .default, horizon: .before(last))] {
+            XCTAssertThrowsError(try ledger.read { try fold.run($0) }) { error in
+                guard case LedgerError.damaged(let seq, _) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(seq, 150)
+            }
+            XCTAssertThrowsError(try ledger.read { try fold.run(UserLog(snapshot: $0, user: stored.event.user)) })
+        }
+        XCTAssertThrowsError(try ledger.read { try $0.forEachEventInTimeOrder(from: stored.event.at) { _ in true } })
+    }
+
     func testAFoldRefusesTwoSwappedRecords() throws {
         let ledger = try ledger()
         try ledger.env.write { txn in

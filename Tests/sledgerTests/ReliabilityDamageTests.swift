@@ -7,9 +7,14 @@ import XCTest
 final class ReliabilityDamageTests: XCTestCase {
     let end = "2026-03-01T00:00:00Z"  // after every event of writeGeneratedLog(count: 3000)
 
+    /// The user of the event at seq 1500 (the one test (b) unindexes): their slice is read
+    /// through `by_user` and `by_session`.
+    var user = ""
+
     var queries: [[String]] {
         [["sessions", "--at", end, "--format", "ndjson"], ["who", "--at", end, "--format", "ndjson"],
-         ["export"], ["log", "--format", "ndjson"], ["replay"]]
+         ["export"], ["log", "--format", "ndjson"], ["replay"],
+         ["user", user, "--at", end, "--format", "ndjson"], ["sessions", "--at", end, "--user", user, "--format", "ndjson"]]
     }
 
     /// A 3,000-event ledger, a damaged copy of it, and what each query prints on the intact one.
@@ -17,6 +22,8 @@ final class ReliabilityDamageTests: XCTestCase {
         let dir = try temporaryDirectory(self)
         let intact = dir + "/intact", log = dir + "/log.ndjson"
         try writeGeneratedLog(to: log, count: 3_000)
+        let line1500 = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")[1499]
+        user = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line1500.utf8)) as? [String: Any])["user"] as! String
         XCTAssertEqual(try Sledger.run(["import", "--ledger", intact, log]).status, 0)
         let answers = try queries.map { try Sledger.run($0 + ["--ledger", intact]) }
         // replay exits 1 here: the generated log has error findings (sessions reused across users)

@@ -16,13 +16,20 @@ EVENTS=20000
 $GEN --events $EVENTS --seed 3 > "$WORK/events.ndjson"
 intact="$WORK/intact"
 "$SLEDGER" import --ledger "$intact" "$WORK/events.ndjson" > /dev/null || exit 1
-# T: one second after the last event, so the fold reads the whole log and many sessions are open
+# T: one second after the last event, so that many sessions are open. `sessions` and `who` run
+# twice: as they are (they fold from the latest checkpoint, 16,384 events in) and under a copy
+# of the default policy with another name, which no checkpoint was written for, so that they
+# fold the whole log. `user U` and `sessions --user U` of the damaged event's user read the
+# user's slice through by_user and by_session.
 T=$($PY -c "
 import json, sys, datetime
 at = json.loads(open(sys.argv[1]).readlines()[-1])['at']
 t = datetime.datetime.fromisoformat(at.replace('Z', '+00:00')) + datetime.timedelta(seconds=1)
 print(t.strftime('%Y-%m-%dT%H:%M:%SZ'))" "$WORK/events.ndjson")
-QUERIES=("sessions --at $T --format ndjson" "who --at $T --format ndjson" "export" "log --format ndjson" "replay")
+"$SLEDGER" policy | $PY -c "import json, sys; p = json.load(sys.stdin); p['name'] = 'whole-log'; print(json.dumps(p))" > "$WORK/whole-log.json"
+WHOLE="--policy $WORK/whole-log.json"
+QUERIES=("sessions --at $T --format ndjson" "who --at $T --format ndjson" "sessions --at $T --format ndjson $WHOLE"
+         "who --at $T --format ndjson $WHOLE" "export" "log --format ndjson" "replay")
 mkdir -p "$WORK/expected"
 for i in "${!QUERIES[@]}"; do
     "$SLEDGER" ${QUERIES[$i]} --ledger "$intact" > "$WORK/expected/$i" 2>&1 || { echo "intact ledger: ${QUERIES[$i]} failed"; exit 1; }
@@ -60,9 +67,19 @@ for c in "${cases[@]}"; do
         verdict="CHECK MISSED (exit $status: $(head -1 "$WORK/out" "$WORK/err" | tr '\n' ' '))"
     fi
     line="$c: $verdict;"
-    for i in "${!QUERIES[@]}"; do
-        quiet "$SLEDGER" ${QUERIES[$i]} --ledger "$ledger" > "$WORK/out" 2> "$WORK/err"; status=$?
-        name=${QUERIES[$i]%% *}
+    queries=("${QUERIES[@]}")
+    if [ "$seq" != "-" ]; then
+        # the damaged event's user (seq N is line N of the generated file), answered on the intact ledger
+        user=$(sed -n "${seq}p" "$WORK/events.ndjson" | $PY -c "import json, sys; print(json.load(sys.stdin)['user'])")
+        for q in "user $user --at $T --format ndjson" "sessions --at $T --user $user --format ndjson"; do
+            "$SLEDGER" $q --ledger "$intact" > "$WORK/expected/${#queries[@]}" 2>&1 || { echo "intact ledger: $q failed"; exit 1; }
+            queries+=("$q")
+        done
+    fi
+    for i in "${!queries[@]}"; do
+        quiet "$SLEDGER" ${queries[$i]} --ledger "$ledger" > "$WORK/out" 2> "$WORK/err"; status=$?
+        name=${queries[$i]%% *}
+        case "${queries[$i]}" in *--policy*) name+="(whole-log)" ;; *--user*) name+="(--user)" ;; esac
         if [ $status -eq 3 ] && grep -q "sledger check" "$WORK/err"; then
             refused=$((refused + 1)); line+=" $name refused"
         elif [ $status -eq 0 ] && cmp -s "$WORK/out" "$WORK/expected/$i"; then
