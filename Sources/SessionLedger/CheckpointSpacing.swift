@@ -2,8 +2,8 @@
 ///
 /// A checkpoint holds every session active at its instant, so its size follows the active
 /// population (about 1 MiB for 13,000 sessions), while a query folds on average half a
-/// spacing past it. `adaptive` spaces checkpoints by their own size: the next one comes
-/// `bytesPerEvent` events later per byte of the last one, so checkpoints cost about
+/// spacing past it. `adaptive` spaces checkpoints by their own size: the next one comes one
+/// event later per `bytesPerEvent` bytes of the last one, so checkpoints cost about
 /// `bytesPerEvent` bytes per event of the log whatever the population, and a small
 /// population gets them densely (decision 0007).
 public struct CheckpointSpacing: Sendable, Equatable {
@@ -13,6 +13,12 @@ public struct CheckpointSpacing: Sendable, Equatable {
     public var maximum: Int
     /// Bytes of checkpoint allowed per event of the log; nil: always `minimum` events apart.
     public var bytesPerEvent: Int?
+
+    /// `minimum` at least 1, `maximum` at least `minimum`, `bytesPerEvent` at least 1.
+    public init(minimum: Int, maximum: Int, bytesPerEvent: Int?) {
+        precondition(minimum >= 1 && maximum >= minimum && (bytesPerEvent ?? 1) >= 1, "CheckpointSpacing: bad bounds")
+        (self.minimum, self.maximum, self.bytesPerEvent) = (minimum, maximum, bytesPerEvent)
+    }
 
     /// What `append`, `import`, `checkpoint` and the server use.
     public static let adaptive = CheckpointSpacing(minimum: 1 << 14, maximum: 1 << 20, bytesPerEvent: 16)

@@ -184,7 +184,6 @@ extension Ledger {
     func writeCheckpoints(policy: Policy, spacing: CheckpointSpacing, rebuild: Bool,
                           store: ([UInt8], [UInt8]) throws -> Void) throws -> Int {
         precondition(access == .readWrite, "writing checkpoints needs a ledger opened .readWrite")
-        precondition(spacing.minimum > 0)
         let digest = Checkpoint.digest(of: policy)
         do {
             let unusable = try read { snapshot -> [Instant] in
@@ -207,7 +206,9 @@ extension Ledger {
             let latest = try read { try $0.checkpoint(atOrBefore: .latest, policy: policy) }
             var fold = CheckpointFold(policy: policy, from: latest)
             var written = 0
-            var events = spacing.after(checkpointBytes: latest?.encoded().count)
+            // The stored size, as `checkpointsDue` reads it (re-encoding could cost ~10 MB).
+            let latestBytes = try latest.flatMap { latest in try read { try $0.txn.get(db.checkpoints, Checkpoint.key(latest.at))?.count } }
+            var events = spacing.after(checkpointBytes: latestBytes)
             while let checkpoint = try read({ try fold.next($0, spacing: events) }) {
                 let bytes = checkpoint.encoded()
                 try store(Checkpoint.key(checkpoint.at), bytes)

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// A session's state changes only through events that name it and its owner's `logout_all`
 /// (UserLog explains why), so the log splits by the user who owns each session: the user of
-/// its first login in (`at`, `seq`) order. Every job reads the whole time index and each
+/// its first login in (`at`, `seq`) order. Every job reads the whole log in time order and each
 /// record's header (user and session numbers), learns the owners as the logins go by, and
 /// folds only the events that belong to its users: those naming a session its users own,
 /// and those of its users that name no owned session. The one event that touches two users

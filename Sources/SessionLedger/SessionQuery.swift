@@ -1,6 +1,6 @@
 /// The session queries of `sledger sessions` and `sledger who` (SPEC.md section 6), over
-/// events in (`at`, `seq`) order. Pure: the caller supplies the events (from the store's
-/// time index, or a file) and stops nothing; these read only as far as they need.
+/// events in (`at`, `seq`) order. Pure: the caller supplies the events (from the store's log
+/// read in time order, or a file) and stops nothing; these read only as far as they need.
 public enum SessionQuery {
     /// A `who` record: a user and how many of their sessions matched.
     public struct UserCount: Hashable, Sendable {

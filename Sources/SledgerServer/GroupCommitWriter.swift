@@ -90,7 +90,7 @@ public final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
-    /// Checkpoints, as `append` writes them every 2^20 events, after the acknowledgements. On
+    /// Checkpoints, as `append` writes them when one is due, after the acknowledgements. On
     /// this thread, so that no append runs while the log is folded: a group committed between
     /// the fold and the put could hold an event older than the checkpoint, which would then be
     /// wrong. Ingest therefore pauses for the fold (seconds per million events; requests queue

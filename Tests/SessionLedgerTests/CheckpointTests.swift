@@ -88,6 +88,33 @@ final class CheckpointTests: XCTestCase {
         XCTAssertTrue(try ledger.check().isIntact)
     }
 
+    func testAppendWritesCheckpointsSpacedByTheStoredSizeOfTheLatest() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        let spacing = CheckpointSpacing(minimum: 10, maximum: 1000, bytesPerEvent: 4)
+        var options = AppendOptions()
+        options.checkpointSpacing = spacing
+        let lines = generatedLines(count: 3000).split(separator: 0x0A, omittingEmptySubsequences: false)
+        for call in stride(from: 0, to: 3000, by: 100) {  // 30 calls: checkpoints come when due, several in some
+            let text: [UInt8] = lines[call..<call + 100].flatMap { Array($0) + [UInt8(0x0A)] }
+            _ = try ledger.append([InputSource(bytes: text)], options: options)
+        }
+        var previous: (events: UInt64, bytes: Int)?
+        var count = 0
+        try ledger.read { snapshot in
+            try snapshot.txn.withCursor(snapshot.db.checkpoints) { cursor in
+                try cursor.forEach(from: cursor.first()) { entry in
+                    let checkpoint = try XCTUnwrap(Checkpoint.decode(entry.value, policy: .default))
+                    XCTAssertEqual(checkpoint.events - (previous?.events ?? 0), UInt64(spacing.after(checkpointBytes: previous?.bytes)))
+                    previous = (checkpoint.events, entry.value.count)
+                    count += 1
+                    return true
+                }
+            }
+        }
+        XCTAssertGreaterThan(count, 3)
+        XCTAssertTrue(try ledger.check().isIntact)
+    }
+
     /// A late event older than a checkpoint: the checkpoints at or after its instant go in the
     /// same transaction, earlier ones stay, and the answers include it.
     func testALateEventOlderThanACheckpointRemovesItAndIsNotLost() throws {

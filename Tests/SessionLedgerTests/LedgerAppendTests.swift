@@ -99,6 +99,11 @@ final class LedgerAppendTests: XCTestCase {
         _ = try ledger.append([InputSource(bytes: event("2026-03-01T09:00:00Z") + event("2026-03-01T11:00:00.5Z"))])
         XCTAssertEqual(try ledger.read { try $0.timeRange().map { "\($0.first) \($0.last)" } }, "2026-03-01T09:00:00Z 2026-03-01T12:00:00Z")
         XCTAssertEqual(try ledger.read { try $0.latestInstant() }?.description, "2026-03-01T12:00:00Z")
+        // The writer measures the next lags from that latest instant, not from the last event's.
+        _ = try ledger.append([InputSource(bytes: event("2026-03-01T11:30:00Z") + event("2026-03-01T12:30:00Z"))])
+        let lags = try ledger.read { snapshot in try (1...6).map { try snapshot.txn.get(snapshot.db.lags, Key.seq($0)).map { readLE($0, 0, 8) } } }
+        XCTAssertEqual(lags, [nil, nil, 3 * 3_600_000_000_000, 3_599_500_000_000, 1_800_000_000_000, nil])
+        XCTAssertTrue(try ledger.check().isIntact)
         XCTAssertNil(try Ledger(path: try temporaryDirectory(self) + "/empty", access: .readWrite).read { try $0.timeRange() })
     }
 

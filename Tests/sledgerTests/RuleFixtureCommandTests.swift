@@ -3,7 +3,7 @@ import XCTest
 
 /// Runs every hand-made case of Fixtures/rules through the real command line, twice: as a
 /// file (`replay --input`) and through a ledger (`import`, then `replay` and `sessions --at`,
-/// which read the log through the store's time index). Expected values are the ones worked
+/// which read the store's log in time order). Expected values are the ones worked
 /// out by hand from SPEC.md in each NAME.expected.json (see Fixtures/rules/README.md).
 final class RuleFixtureCommandTests: XCTestCase {
     let directory = fixturesDirectory + "/rules"

@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-15}
 command -v wrk >/dev/null || { echo "needs wrk: apt-get install -y wrk" >&2; exit 2; }
-swift build -c release --product sledger >/dev/null
-sledger=$(swift build -c release --show-bin-path)/sledger
+Tools/build_release.sh
+sledger=.build-release/release/sledger
 # WORK_DIR picks the file system (default /tmp; /dev/shm takes the disk out of the figures).
 work=$(mktemp -d "${WORK_DIR:-/tmp}/sledger-serve-bench-XXXXXX")
 trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
