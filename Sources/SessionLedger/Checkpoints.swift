@@ -75,7 +75,7 @@ struct ResumedLog: FoldSource {
 
     var hasRecorded: Bool { true }
     func totalEvents() throws -> Int { Int(try snapshot.eventCount() - checkpoint.events) }
-    func verify() throws { try snapshot.verifyCounts() }
+    func verify() throws { try snapshot.verifyLogCount() }
     func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> { [] }
 
     func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,

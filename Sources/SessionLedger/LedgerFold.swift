@@ -156,7 +156,7 @@ extension LedgerSnapshot: FoldSource {
 
     public func totalEvents() throws -> Int { Int(try eventCount()) }
 
-    public func verify() throws { try verifyCounts() }
+    public func verify() throws { try verifyLogCount() }
 
     /// The `seq` of every late event (SPEC.md section 5), read from the `lags` index: one
     /// entry per event logged after a later one (`sledger check` verifies it against the log).

@@ -49,7 +49,7 @@ public struct ParallelReplay {
     /// as the jobs find them (at most a few thousand wait in memory per job).
     public func run(_ ledger: Ledger, onFinding: (Finding) throws -> Void) throws -> Summary {
         let (head, late) = try ledger.read { snapshot -> (UInt64, Set<UInt64>) in
-            try snapshot.verifyCounts()
+            try snapshot.verifyLogCount()
             return (try snapshot.eventCount(), try snapshot.lateSeqs(maxSkew: policy.maxSkew))
         }
         let streams = (0..<jobs).map { _ in FindingStream() }
