@@ -9,7 +9,8 @@ A worked example of the on-disk format that needs nothing but Python's `lmdb` mo
 is opened read-only, so it can run beside a writer.
 
 --user looks the user up in `users`, reads their (`at`, `seq`) entries from `by_user`,
-fetches each record from `log`, checks its CRC-32 and layout, and prints it as
+fetches each record from `log`, checks its CRC-32 and layout, takes the session names the
+record gives by number only from `session_names`, and prints it as
 `sledger log --format ndjson` does: `{"seq":N,"recorded":"...","type":...}` in canonical
 form, one line per event, in `seq` order (the lines of `sledger log` that name the user,
 byte for byte). --time-order prints them in `by_user` order, (`at`, `seq`), instead.
@@ -34,12 +35,16 @@ import lmdb
 
 KINDS = {1: b"login", 2: b"refresh", 3: b"logout", 4: b"logout_all", 5: b"token_deleted"}
 
-# Presence flags, in the order the strings follow `user` in the record.
-FLAG_FIELDS = ((0, b"session"), (1, b"client"), (2, b"method"), (3, b"id"), (4, b"ip"), (5, b"agent"))
+# Presence flags, in the order the strings follow the carried names in the record.
+FLAG_SESSION = 1 << 0
+FLAG_FIELDS = ((1, b"client"), (2, b"method"), (3, b"id"), (4, b"ip"), (5, b"agent"))
 FLAG_META = 1 << 6
 FLAG_ALL = 0x7F
+# Byte 3: which names the record carries as strings (the first record naming each).
+CARRIES_USER = 1 << 0
+CARRIES_SESSION = 1 << 1
 
-HEADER = struct.Struct("<BBBBqqII")  # version, kind, flags, reserved, at, recorded, user_no, session_no
+HEADER = struct.Struct("<BBBBqqII")  # version, kind, flags, carried, at, recorded, user_no, session_no
 HEADER_SIZE = HEADER.size  # 28
 NS_PER_S = 1_000_000_000
 EPOCH = datetime.date(1970, 1, 1)
@@ -75,21 +80,25 @@ def json_string(raw):
 
 
 def decode_record(seq, value):
-    """Checks and decodes one stored record into a dict of raw byte strings (plus the header)."""
+    """Checks and decodes one stored record into a dict of raw byte strings (plus the header).
+
+    `user` and `session` are None when the record gives them by number only."""
     value = bytes(value)
-    if len(value) < HEADER_SIZE + 2 + 4:
+    if len(value) < HEADER_SIZE + 4:
         raise Damage(seq, f"record too short ({len(value)} bytes)")
     body, stored_crc = value[:-4], struct.unpack_from("<I", value, len(value) - 4)[0]
     crc = zlib.crc32(body) & 0xFFFFFFFF
     if crc != stored_crc:
         raise Damage(seq, f"checksum mismatch (stored {stored_crc:08x}, computed {crc:08x})")
-    version, kind, flags, reserved, at, recorded, user_no, session_no = HEADER.unpack_from(value)
-    if version != 1:
+    version, kind, flags, carried, at, recorded, user_no, session_no = HEADER.unpack_from(value)
+    if version != 2:
         raise Damage(seq, f"unknown record version {version}")
     if kind not in KINDS:
         raise Damage(seq, f"unknown event type {kind}")
-    if flags & ~FLAG_ALL or reserved != 0:
+    if flags & ~FLAG_ALL or carried & ~(CARRIES_USER | CARRIES_SESSION):
         raise Damage(seq, "unknown flags")
+    if carried & CARRIES_SESSION and not flags & FLAG_SESSION:
+        raise Damage(seq, "a session name on an event without a session")
     end = len(body)
     pos = HEADER_SIZE
 
@@ -105,7 +114,9 @@ def decode_record(seq, value):
         return body[pos - n:pos]
 
     event = {"kind": kind, "at": at, "recorded": recorded, "user_no": user_no, "session_no": session_no,
-             "user": string()}
+             "user": string() if carried & CARRIES_USER else None}
+    if flags & FLAG_SESSION:
+        event[b"session"] = string() if carried & CARRIES_SESSION else None
     for bit, name in FLAG_FIELDS:
         if flags & (1 << bit):
             event[name] = string()
@@ -122,12 +133,26 @@ def decode_record(seq, value):
     return event
 
 
+def table_name(txn, table, number, seq):
+    """The name `user_names`/`session_names` files under `number`: the entry's bytes but its
+    last 4, which are the CRC-32 (LE) of the key (the number, u32 big-endian) and the name."""
+    key = struct.pack(">I", number)
+    value = txn.get(key, db=table)
+    if value is None:
+        raise Damage(seq, f"number {number} has no name in the names table")
+    value = bytes(value)
+    name, stored = value[:-4], value[-4:]
+    if len(value) < 4 or struct.pack("<I", zlib.crc32(key + name) & 0xFFFFFFFF) != stored:
+        raise Damage(seq, f"the name of number {number} in the names table is damaged (checksum mismatch)")
+    return name
+
+
 def log_line(seq, event):
     """The line `sledger log --format ndjson` prints for a stored event (without newline)."""
     out = [b'{"seq":', str(seq).encode("ascii"), b',"recorded":"', canonical_instant(event["recorded"]),
            b'","type":"', KINDS[event["kind"]], b'","at":"', canonical_instant(event["at"]), b'"',
            b',"user":', json_string(event["user"])]
-    for _, name in FLAG_FIELDS:
+    for name in [b"session"] + [name for _, name in FLAG_FIELDS]:
         if name in event:
             out += [b',"', name, b'":', json_string(event[name])]
     if "meta" in event:
@@ -154,6 +179,7 @@ def open_db(env, name, **flags):
 
 def print_user(env, user, time_order):
     users = open_db(env, b"users")
+    session_names = open_db(env, b"session_names")
     by_user = open_db(env, b"by_user", dupsort=True, dupfixed=True)
     log = open_db(env, b"log")
     out = sys.stdout.buffer
@@ -181,8 +207,11 @@ def print_user(env, user, time_order):
             if value is None:
                 raise Damage(seq, f"by_user names seq {seq}, which the log does not hold")
             event = decode_record(seq, value)
-            if event["user"] != user or event["user_no"] != user_no:
+            if event["user"] not in (None, user) or event["user_no"] != user_no:
                 raise Damage(seq, "by_user names this seq for a user the record does not hold")
+            event["user"] = user
+            if event.get(b"session", b"") is None:
+                event[b"session"] = table_name(txn, session_names, event["session_no"], seq)
             if event["at"] != struct.unpack(">q", struct.pack(">Q", biased_at ^ (1 << 63)))[0]:
                 raise Damage(seq, "by_user holds an `at` the record does not")
             lines.append(log_line(seq, event))

@@ -77,7 +77,7 @@ struct IntegrityCheck {
                 let record = current.value
                 let decoded: (header: Record.Header, event: Event)
                 do {
-                    decoded = try Record.decode(record)
+                    decoded = try Record.decode(record, names: SnapshotNames(snapshot: snapshot))
                 } catch let damage as Record.Damage {
                     problem(seq, "record damaged: \(damage.problem)")
                     return
@@ -89,17 +89,19 @@ struct IntegrityCheck {
                     let stored = try txn.get(db.chain, Key.seq(seq)).map { Array($0) }
                     if stored != chain.value { problem(seq, "the stored chain value differs from the recomputed one") }
                 }
-                // Interned numbers: assigned 1, 2, 3 ... in order of first appearance.
-                if try snapshot.userNumber(event.user) != header.userNumber || header.userNumber == 0
-                    || header.userNumber > maxUser + 1 {
-                    problem(seq, "the user number does not match the users index")
+                // Interned numbers: assigned 1, 2, 3 ... in order of first appearance, and the
+                // record that first names each carries its string, which both tables must give.
+                let carried = Record.carried(record)
+                if try !names(header.userNumber, event.user, carried: carried.contains(.user), after: maxUser,
+                              table: db.users, reverse: db.userNames) {
+                    problem(seq, "the user number does not match the users and user_names indexes")
                 }
                 maxUser = max(maxUser, header.userNumber)
                 if let session = event.session {
                     withSession += 1
-                    if try snapshot.sessionNumber(session) != header.sessionNumber || header.sessionNumber == 0
-                        || header.sessionNumber > maxSession + 1 {
-                        problem(seq, "the session number does not match the sessions index")
+                    if try !names(header.sessionNumber, session, carried: carried.contains(.session), after: maxSession,
+                                  table: db.sessions, reverse: db.sessionNames) {
+                        problem(seq, "the session number does not match the sessions and session_names indexes")
                     }
                     maxSession = max(maxSession, header.sessionNumber)
                     if !(try hasDuplicate(db.bySession, key: Key.number(header.sessionNumber), value: Key.seq(seq))) {
@@ -143,6 +145,8 @@ struct IntegrityCheck {
             try expectCount(db.lags, lagged, "lags") { key, _ in (readBE(key, 0, 8), true) }
             try expectCount(db.users, Int(maxUser), "users", seqOf: nil)
             try expectCount(db.sessions, Int(maxSession), "sessions", seqOf: nil)
+            try expectCount(db.userNames, Int(maxUser), "user_names", seqOf: nil)
+            try expectCount(db.sessionNames, Int(maxSession), "session_names", seqOf: nil)
             try expectCount(db.chain, events / Int(HashChain.storedEvery), "chain", seqOf: nil)
         }
         report.events = chain.seq
@@ -163,6 +167,18 @@ struct IntegrityCheck {
 
     private mutating func problem(_ seq: UInt64, _ what: String) {
         report.problems.append(.init(seq: seq, what: what))
+    }
+
+    /// Whether a record's `number` for `name` is right: the next unused number exactly when the
+    /// record carries the name, else one already used; `table` gives `name` that number; and the
+    /// carried name is the one `reverse` files under it (a name not carried was read from
+    /// `reverse`, so the `table` lookup checks the pair).
+    private func names(_ number: UInt32, _ name: String, carried: Bool, after used: UInt32,
+                       table: Database, reverse: Database) throws -> Bool {
+        guard number != 0, carried ? number == used + 1 : number <= used else { return false }
+        guard try txn.get(table, Array(name.utf8)).map({ UInt32(readLE($0, 0, 4)) }) == number else { return false }
+        guard carried else { return true }
+        return try txn.get(reverse, Key.number(number)).flatMap { NameEntry.name(number, $0) }.map { $0.elementsEqual(name.utf8) } ?? false
     }
 
     private func hasDuplicate(_ database: Database, key: [UInt8], value: [UInt8]) throws -> Bool {

@@ -12,7 +12,7 @@ public final class Ledger {
     public enum Access: Sendable { case readOnly, readWrite }
 
     /// The format name stored under `meta/format`.
-    public static let formatName = "sledger-3"
+    public static let formatName = "sledger-4"
 
     public let path: String
     public let access: Access
@@ -37,17 +37,21 @@ public final class Ledger {
         var lags: Database
         /// Derived state as of an instant, a cache beside the log (docs/FORMAT.md).
         var checkpoints: Database
+        /// Number -> string: the names records give by number only (decision 0008).
+        var userNames: Database
+        var sessionNames: Database
 
         static let layout: [(String, Database.Flags)] = [
             ("log", []), ("chain", []), ("meta", []), ("ids", [.duplicateSort, .duplicateFixed]), ("users", []),
             ("sessions", []), ("by_user", [.duplicateSort, .duplicateFixed]),
             ("by_session", [.duplicateSort, .duplicateFixed]), ("lags", []), ("checkpoints", []),
+            ("user_names", []), ("session_names", []),
         ]
 
         init(_ handles: [Database]) {
-            (log, chain, meta, ids, users, sessions, byUser, bySession, lags, checkpoints) =
+            (log, chain, meta, ids, users, sessions, byUser, bySession, lags, checkpoints, userNames, sessionNames) =
                 (handles[0], handles[1], handles[2], handles[3], handles[4], handles[5], handles[6], handles[7], handles[8],
-                 handles[9])
+                 handles[9], handles[10], handles[11])
         }
     }
 

@@ -7,6 +7,8 @@ import LMDB
 public struct LedgerSnapshot {
     let txn: Transaction
     let db: Ledger.Databases
+    /// The names this snapshot's records gave by number, as looked up so far.
+    let names = NameCache()
 
     /// The head of the chain (`seq` 0 and zeros for an empty ledger).
     public func head() throws -> HashChain {
@@ -185,7 +187,7 @@ public struct LedgerSnapshot {
 
     func decodeWithHeader(seq: UInt64, _ bytes: UnsafeRawBufferPointer, foldOnly: Bool) throws -> (header: Record.Header, stored: StoredEvent) {
         do {
-            let (header, event) = try Record.decode(bytes, foldOnly: foldOnly)
+            let (header, event) = try Record.decode(bytes, foldOnly: foldOnly, names: SnapshotNames(snapshot: self))
             return (header, StoredEvent(seq: seq, recorded: header.recorded, event: event, sessionNumber: header.sessionNumber))
         } catch let damage as Record.Damage {
             throw LedgerError.damaged(seq: seq, problem: damage.problem)

@@ -228,12 +228,20 @@ struct AppendBatch {
                 throw InputError(line: line, key: "id", problem: "id conflict with \(place)")
             }
         }
-        let userNumber = try AppendBatch.intern(event.user, txn: txn, database: db.users, cache: &userCache, count: &userCount)
+        // The first record naming a user or session carries its string (decision 0008).
+        var carrying: Record.Carried = []
+        let (userNumber, newUser) = try AppendBatch.intern(event.user, txn: txn, database: db.users, names: db.userNames,
+                                                           cache: &userCache, count: &userCount)
+        if newUser { carrying.insert(.user) }
         var sessionNumber: UInt32 = 0
         if let session = event.session {
-            sessionNumber = try AppendBatch.intern(session, txn: txn, database: db.sessions, cache: &sessionCache, count: &sessionCount)
+            let newSession: Bool
+            (sessionNumber, newSession) = try AppendBatch.intern(session, txn: txn, database: db.sessions, names: db.sessionNames,
+                                                                 cache: &sessionCache, count: &sessionCount)
+            if newSession { carrying.insert(.session) }
         }
-        Record.encode(event, recorded: recorded, userNumber: userNumber, sessionNumber: sessionNumber, into: &record)
+        Record.encode(event, recorded: recorded, userNumber: userNumber, sessionNumber: sessionNumber, carrying: carrying,
+                      into: &record)
         let seqKey = seq.bigEndian
         try record.withUnsafeBytes { value in
             try withUnsafeBytes(of: seqKey) { key in
@@ -261,22 +269,26 @@ struct AppendBatch {
         imported += 1
     }
 
-    private static func intern(_ name: String, txn: WriteTransaction, database: Database, cache: inout [ByteIdentity: UInt32],
-                               count: inout UInt32) throws -> UInt32 {
+    /// The number of `name` in `database`, and whether this call just gave it one (then also
+    /// filed under the number in `names`).
+    private static func intern(_ name: String, txn: WriteTransaction, database: Database, names: Database,
+                               cache: inout [ByteIdentity: UInt32], count: inout UInt32) throws -> (UInt32, isNew: Bool) {
         let key = ByteIdentity(name)
-        if let number = cache[key] { return number }
+        if let number = cache[key] { return (number, false) }
         var name = name
-        let number: UInt32 = try name.withUTF8 { utf8 in
+        let (number, isNew): (UInt32, Bool) = try name.withUTF8 { utf8 in
             let key = UnsafeRawBufferPointer(utf8)
-            if let stored = try txn.get(database, key) { return UInt32(readLE(stored, 0, 4)) }
+            if let stored = try txn.get(database, key) { return (UInt32(readLE(stored, 0, 4)), false) }
             count += 1
             let number = count
             try withUnsafeBytes(of: number.littleEndian) { try txn.put(database, key, $0, flags: .noOverwrite) }
-            return number
+            let entry = NameEntry.value(number, key)
+            try withUnsafeBytes(of: number.bigEndian) { k in try entry.withUnsafeBytes { try txn.put(names, k, $0, flags: .append) } }
+            return (number, true)
         }
         if cache.count >= AppendBatch.cacheLimit { cache.removeAll(keepingCapacity: true) }
         cache[key] = number
-        return number
+        return (number, isNew)
     }
 
     mutating func finish() throws -> AppendSummary {

@@ -1,6 +1,10 @@
-/// The binary record of one stored event, version 1 (docs/FORMAT.md, field by field).
+/// The binary record of one stored event, version 2 (docs/FORMAT.md, field by field).
+///
+/// A record names its user and session by their interned numbers; only the first record that
+/// names each (in `seq` order) also carries the string (decision 0008), so that the checksum
+/// and the hash chain cover every name once. Decoding takes the others from a `NameSource`.
 public enum Record {
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     /// Bytes before the strings.
     static let headerSize = 28
 
@@ -13,6 +17,15 @@ public enum Record {
         static let agent: UInt8 = 1 << 5
         static let meta: UInt8 = 1 << 6
         static let all: UInt8 = 0x7F
+    }
+
+    /// Byte 3: which names the record carries as strings.
+    public struct Carried: OptionSet, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let user = Carried(rawValue: 1 << 0)
+        public static let session = Carried(rawValue: 1 << 1)
+        static let all: UInt8 = 0x03
     }
 
     /// The fixed-size front of a record: enough for ordering and for the fold's fast paths.
@@ -30,9 +43,10 @@ public enum Record {
         public var description: String { problem }
     }
 
-    /// Encodes `event` into `out` (replacing its contents).
+    /// Encodes `event` into `out` (replacing its contents). `carrying` says which of its names
+    /// this record is the first to use (the session only counts when the event has one).
     public static func encode(_ event: Event, recorded: Instant, userNumber: UInt32, sessionNumber: UInt32,
-                              into out: inout [UInt8]) {
+                              carrying: Carried, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         var flags: UInt8 = 0
         if event.session != nil { flags |= Flag.session }
@@ -44,14 +58,16 @@ public enum Record {
         if event.hasMeta { flags |= Flag.meta }
         out.append(version)
         out.append(event.kind.rawValue)
+        var carried = carrying
+        if event.session == nil { carried.remove(.session) }
         out.append(flags)
-        out.append(0)
+        out.append(carried.rawValue)
         appendLE(UInt64(bitPattern: event.at.nanoseconds), 8, &out)
         appendLE(UInt64(bitPattern: recorded.nanoseconds), 8, &out)
         appendLE(UInt64(userNumber), 4, &out)
         appendLE(UInt64(sessionNumber), 4, &out)
-        appendString(event.user, &out)
-        if let value = event.session { appendString(value, &out) }
+        if carried.contains(.user) { appendString(event.user, &out) }
+        if carried.contains(.session), let value = event.session { appendString(value, &out) }
         if let value = event.client { appendString(value, &out) }
         if let value = event.method { appendString(value, &out) }
         if let value = event.id { appendString(value, &out) }
@@ -71,7 +87,7 @@ public enum Record {
     /// Reads the fixed header after checking version, type and length; does not verify the checksum.
     @inline(__always)
     public static func header(_ bytes: UnsafeRawBufferPointer) throws -> Header {
-        guard bytes.count >= headerSize + 2 + 4 else { throw Damage(problem: "record too short (\(bytes.count) bytes)") }
+        guard bytes.count >= headerSize + 4 else { throw Damage(problem: "record too short (\(bytes.count) bytes)") }
         guard bytes[0] == version else { throw Damage(problem: "unknown record version \(bytes[0])") }
         guard let kind = Event.Kind(rawValue: bytes[1]) else { throw Damage(problem: "unknown event type \(bytes[1])") }
         return Header(
@@ -82,6 +98,12 @@ public enum Record {
             sessionNumber: UInt32(readLE(bytes, 24, 4)))
     }
 
+    /// Which names the record carries as strings (byte 3; `decode` checks it).
+    @inline(__always)
+    public static func carried(_ bytes: UnsafeRawBufferPointer) -> Carried {
+        Carried(rawValue: bytes.count > 3 ? bytes[3] & Carried.all : 0)
+    }
+
     /// True when the stored checksum matches the bytes before it.
     public static func checksumMatches(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count >= 4 else { return false }
@@ -89,14 +111,22 @@ public enum Record {
         return CRC32.checksum(body) == UInt32(readLE(bytes, bytes.count - 4, 4))
     }
 
-    /// Decodes the whole record, verifying its checksum and layout. With `foldOnly`, the
-    /// strings the derivation never reads (`id`, `ip`, `agent`, `meta`) are checked for
-    /// layout but not made into `String`s.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, foldOnly: Bool = false) throws -> (header: Header, event: Event) {
+    /// Decodes the whole record, verifying its checksum and layout; the names it does not carry
+    /// come from `names`. With `foldOnly`, the strings the derivation never reads (`id`, `ip`,
+    /// `agent`, `meta`) are checked for layout but not made into `String`s.
+    public static func decode<Names: NameSource>(_ bytes: UnsafeRawBufferPointer, foldOnly: Bool = false,
+                                                 names: Names) throws -> (header: Header, event: Event) {
         let header = try header(bytes)
         guard checksumMatches(bytes) else { throw Damage(problem: "checksum mismatch") }
         let flags = bytes[2]
-        guard flags & ~Flag.all == 0, bytes[3] == 0 else { throw Damage(problem: "unknown flags") }
+        guard flags & ~Flag.all == 0, bytes[3] & ~Carried.all == 0 else { throw Damage(problem: "unknown flags") }
+        let carried = Carried(rawValue: bytes[3])
+        guard flags & Flag.session != 0 || !carried.contains(.session) else {
+            throw Damage(problem: "a session name on an event without a session")
+        }
+        guard header.userNumber != 0, (flags & Flag.session != 0) == (header.sessionNumber != 0) else {
+            throw Damage(problem: "the user or session number does not match the record's fields")
+        }
         let end = bytes.count - 4
         var i = headerSize
         func string() throws -> String {
@@ -118,8 +148,11 @@ public enum Record {
             try skip()
             return nil
         }
-        let user = try string()
-        let session = try optional(Flag.session)
+        let user = carried.contains(.user) ? try string() : try names.user(header.userNumber)
+        var session: String?
+        if flags & Flag.session != 0 {
+            session = carried.contains(.session) ? try string() : try names.session(header.sessionNumber)
+        }
         let client = try optional(Flag.client)
         let method = try optional(Flag.method)
         let id = try optional(Flag.id, needed: !foldOnly)
@@ -154,6 +187,12 @@ public enum Record {
             out.append(contentsOf: bytes)
         }
     }
+}
+
+/// Where `Record.decode` finds the names a record does not carry, by number.
+public protocol NameSource {
+    func user(_ number: UInt32) throws -> String
+    func session(_ number: UInt32) throws -> String
 }
 
 // MARK: - Integer byte orders
