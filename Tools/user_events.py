@@ -8,12 +8,12 @@ A worked example of the on-disk format that needs nothing but Python's `lmdb` mo
 (Debian's python3-lmdb: run it with /usr/bin/python3). It never writes: the environment
 is opened read-only, so it can run beside a writer.
 
---user looks the user up in `users`, reads their (`at`, `seq`) entries from `by_user`,
+--user looks the user up in `users`, reads their `seq`s from `by_user`,
 fetches each record from `log`, checks its CRC-32 and layout, takes the session names the
 record gives by number only from `session_names`, and prints it as
 `sledger log --format ndjson` does: `{"seq":N,"recorded":"...","type":...}` in canonical
 form, one line per event, in `seq` order (the lines of `sledger log` that name the user,
-byte for byte). --time-order prints them in `by_user` order, (`at`, `seq`), instead.
+byte for byte). --time-order prints them in (`at`, `seq`) order instead.
 A user the ledger has never seen prints nothing.
 
 --verify-chain walks the whole `log`, checking every record's checksum, that `seq` runs
@@ -192,17 +192,15 @@ def print_user(env, user, time_order):
         if len(number) != 4:
             raise Damage(None, f"users holds a {len(number)}-byte number for this user")
         (user_no,) = struct.unpack("<I", number)
-        entries = []
+        seqs = []
         with txn.cursor(db=by_user) as cursor:
             if cursor.set_key(struct.pack(">I", user_no)):
                 for value in cursor.iternext_dup(keys=False):
-                    if len(value) != 16:
+                    if len(value) != 8:
                         raise Damage(None, f"by_user holds a {len(value)}-byte entry")
-                    entries.append(struct.unpack(">QQ", value))  # (biased at, seq)
-        if not time_order:
-            entries.sort(key=lambda entry: entry[1])
-        lines = []
-        for biased_at, seq in entries:
+                    seqs.append(struct.unpack(">Q", value)[0])
+        events = []
+        for seq in seqs:
             value = txn.get(seq_key(seq), db=log)
             if value is None:
                 raise Damage(seq, f"by_user names seq {seq}, which the log does not hold")
@@ -212,8 +210,11 @@ def print_user(env, user, time_order):
             event["user"] = user
             if event.get(b"session", b"") is None:
                 event[b"session"] = table_name(txn, session_names, event["session_no"], seq)
-            if event["at"] != struct.unpack(">q", struct.pack(">Q", biased_at ^ (1 << 63)))[0]:
-                raise Damage(seq, "by_user holds an `at` the record does not")
+            events.append((event["at"], seq, event))
+        if time_order:
+            events.sort(key=lambda entry: entry[:2])
+        lines = []
+        for _, seq, event in events:
             lines.append(log_line(seq, event))
             lines.append(b"\n")
             if len(lines) >= 8192:
@@ -221,7 +222,7 @@ def print_user(env, user, time_order):
                 lines.clear()
         out.write(b"".join(lines))
     out.flush()
-    return len(entries)
+    return len(events)
 
 
 def verify_chain(env):
@@ -272,7 +273,7 @@ def main():
     what.add_argument("--verify-chain", action="store_true",
                       help="recompute the hash chain over the whole log and print SEQ:HEX (as `sledger digest`)")
     parser.add_argument("--time-order", action="store_true",
-                        help="with --user: print in (at, seq) order, as by_user holds them, not seq order")
+                        help="with --user: print in (at, seq) order, not seq order")
     args = parser.parse_args()
     env = open_ledger(args.ledger)
     try:

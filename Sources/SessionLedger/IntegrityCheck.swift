@@ -124,7 +124,7 @@ struct IntegrityCheck {
                 if storedLag != (lag > 0 ? [lag, UInt64(bitPattern: header.at.nanoseconds)] : nil) {
                     problem(seq, lag > 0 ? "the lags index does not hold this event's lag of \(lag) ns and its instant" : "the lags index names an event that was not logged late")
                 }
-                if !(try hasDuplicate(db.byUser, key: Key.number(header.userNumber), value: Key.time(header.at, seq: seq))) {
+                if !(try hasDuplicate(db.byUser, key: Key.number(header.userNumber), value: Key.seq(seq))) {
                     problem(seq, "missing from the by_user index")
                 }
                 entry = try cursor.next()
@@ -139,9 +139,9 @@ struct IntegrityCheck {
                 problem(head.seq, "the head's chain value differs from the recomputed one")
             }
             let events = Int(chain.seq)
-            try expectCount(db.byUser, events, "by_user") { _, value in (readBE(value, 8, 8), true) }
+            try expectCount(db.byUser, events, "by_user") { _, value in (readBE(value, 0, 8), true) }
             try expectCount(db.bySession, withSession, "by_session") { _, value in (readBE(value, 0, 8), true) }
-            try expectCount(db.ids, withID, "ids") { _, value in (readBE(value, 0, 8), true) }
+            try expectCount(db.ids, withID, "ids") { _, value in (value.count == 12 ? IDIndex.seq(ofValue: value) : 0, true) }
             try expectCount(db.lags, lagged, "lags") { key, _ in (readBE(key, 0, 8), true) }
             try expectCount(db.users, Int(maxUser), "users", seqOf: nil)
             try expectCount(db.sessions, Int(maxSession), "sessions", seqOf: nil)

@@ -159,9 +159,9 @@ public struct LedgerSnapshot {
         try txn.get(db.sessions, Array(session.utf8)).map { UInt32(readLE($0, 0, 4)) }
     }
 
-    /// The `seq`s of one user's events, in (`at`, `seq`) order.
+    /// The `seq`s of one user's events, in `seq` order.
     public func seqs(ofUser number: UInt32) throws -> [UInt64] {
-        try duplicates(db.byUser, key: Key.number(number)) { readBE($0, 8, 8) }
+        try duplicates(db.byUser, key: Key.number(number)) { readBE($0, 0, 8) }
     }
 
     /// The `seq`s of every event naming one session, in `seq` order.
@@ -211,14 +211,6 @@ enum Key {
         var out: [UInt8] = []
         out.reserveCapacity(4)
         appendBE(UInt64(n), 4, &out)
-        return out
-    }
-
-    @inline(__always) static func time(_ at: Instant, seq: UInt64) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(16)
-        appendBE(at.biased, 8, &out)
-        appendBE(seq, 8, &out)
         return out
     }
 }

@@ -264,7 +264,7 @@ struct AppendBatch {
         if let checkpoint = latestCheckpoint, event.at <= checkpoint, staleFrom.map({ event.at < $0 }) ?? true {
             staleFrom = event.at
         }
-        pending.add(seq: seq, at: event.at, user: userNumber, session: sessionNumber)
+        pending.add(seq: seq, user: userNumber, session: sessionNumber)
         if pending.count >= PendingIndexes.flushAt { try pending.flush(txn, db) }
         imported += 1
     }
@@ -319,26 +319,25 @@ struct AppendBatch {
 struct PendingIndexes {
     static let flushAt = 1 << 16
 
-    private var byUser: [(user: UInt32, at: UInt64, seq: UInt64)] = []
+    private var byUser: [(user: UInt32, seq: UInt64)] = []
     private var bySession: [(session: UInt32, seq: UInt64)] = []
 
     var count: Int { byUser.count }
 
-    mutating func add(seq: UInt64, at: Instant, user: UInt32, session: UInt32) {
-        byUser.append((user, at.biased, seq))
+    mutating func add(seq: UInt64, user: UInt32, session: UInt32) {
+        byUser.append((user, seq))
         if session != 0 { bySession.append((session, seq)) }
     }
 
     mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases) throws {
         var key = [UInt8](repeating: 0, count: 16)
         var value = [UInt8](repeating: 0, count: 16)
-        byUser.sort { ($0.user, $0.at, $0.seq) < ($1.user, $1.at, $1.seq) }
+        byUser.sort { ($0.user, $0.seq) < ($1.user, $1.seq) }
         try txn.withCursor(db.byUser) { cursor in
             for entry in byUser {
                 key.removeAll(keepingCapacity: true)
                 appendBE(UInt64(entry.user), 4, &key)
                 value.removeAll(keepingCapacity: true)
-                appendBE(entry.at, 8, &value)
                 appendBE(entry.seq, 8, &value)
                 try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v) } }
             }

@@ -74,7 +74,10 @@ final class LedgerAppendTests: XCTestCase {
         let a = line(#"{"type":"logout","at":"2026-03-01T09:00:00Z","user":"u","session":"s","id":"a"}"#)
         let b = line(#"{"type":"logout","at":"2026-03-01T09:00:01Z","user":"u","session":"s","id":"b"}"#)
         _ = try ledger.append([InputSource(bytes: a)])
-        try ledger.env.write { txn in try txn.put(ledger.db.ids, Key.seq(IDIndex.key("b")), Key.seq(1)) }
+        try ledger.env.write { txn in
+            let (key, value) = IDIndex.entry("b", seq: 1)
+            try txn.put(ledger.db.ids, key, value)
+        }
 
         let stored = try ledger.append([InputSource(bytes: b)])
         XCTAssertEqual(stored.imported, 1, "b is new: the event under its key has another id")
@@ -88,6 +91,34 @@ final class LedgerAppendTests: XCTestCase {
         XCTAssertEqual(try ledger.head().seq, 2)
         // The made-up entry is one more than the log implies, and check says so.
         XCTAssertEqual(try ledger.check().problems.map(\.what), ["the ids index holds 3 entries, the log implies 2"])
+    }
+
+    func testIdsSharingAnIndexKeyAreEachStoredFoundAndChecked() throws {
+        // 2,000 ids over 65,536 keys: about 30 pairs share a key (each key is 2 bytes of a hash).
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        let input = (0..<2000).flatMap { n in
+            line(#"{"type":"logout","at":"2026-03-01T09:00:00Z","user":"u","session":"s","id":"x\#(n)"}"#)
+        }
+        XCTAssertEqual(try ledger.append([InputSource(bytes: input)]).imported, 2000)
+        let (entries, keys) = try ledger.read { snapshot in
+            try snapshot.txn.withCursor(snapshot.db.ids) { cursor in
+                var entries = 0
+                var keys = Set<[UInt8]>()
+                try cursor.forEach(from: cursor.first()) { entry in
+                    entries += 1
+                    keys.insert(Array(entry.key))
+                    return true
+                }
+                return (entries, keys.count)
+            }
+        }
+        XCTAssertEqual(entries, 2000)
+        XCTAssertLessThan(keys, 2000, "some ids share a key")
+        // Every id is found as its own event's: a second import stores nothing new.
+        let again = try ledger.append([InputSource(bytes: input)])
+        XCTAssertEqual(again.imported, 0)
+        XCTAssertEqual(again.duplicates, 2000)
+        XCTAssertTrue(try ledger.check().isIntact)
     }
 
     func testTheTimeRangeCountsEventsLoggedLateAtBothEnds() throws {

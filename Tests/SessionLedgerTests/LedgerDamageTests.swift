@@ -56,7 +56,7 @@ final class LedgerDamageTests: XCTestCase {
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 300))])
         let header = try ledger.read { try $0.header(seq: 77) }
         try ledger.env.write { txn in
-            XCTAssertTrue(try txn.delete(ledger.db.byUser, Key.number(header.userNumber), value: Key.time(header.at, seq: 77)))
+            XCTAssertTrue(try txn.delete(ledger.db.byUser, Key.number(header.userNumber), value: Key.seq(77)))
         }
         XCTAssertEqual(try ledger.check().firstDamagedSeq, 77)
     }
@@ -67,7 +67,8 @@ final class LedgerDamageTests: XCTestCase {
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 300))])
         let id = try XCTUnwrap(ledger.read { try $0.event(seq: 88) }?.event.id)
         try ledger.env.write { txn in
-            XCTAssertTrue(try txn.delete(ledger.db.ids, Key.seq(IDIndex.key(id)), value: Key.seq(88)))
+            let (key, value) = IDIndex.entry(id, seq: 88)
+            XCTAssertTrue(try txn.delete(ledger.db.ids, key, value: value))
         }
         XCTAssertEqual(try ledger.check().firstDamagedSeq, 88)
     }
@@ -107,7 +108,7 @@ final class QueryDamageTests: XCTestCase {
         let intact = try ledger.read { try LedgerFold(policy: .default).run($0).derivation.sessions }
         let header = try ledger.read { try $0.header(seq: 150) }
         try ledger.env.write { txn in
-            XCTAssertTrue(try txn.delete(ledger.db.byUser, Key.number(header.userNumber), value: Key.time(header.at, seq: 150)))
+            XCTAssertTrue(try txn.delete(ledger.db.byUser, Key.number(header.userNumber), value: Key.seq(150)))
         }
         // The whole fold reads the log, not by_user: the same answer; check names the damage.
         XCTAssertEqual(try ledger.read { try LedgerFold(policy: .default).run($0).derivation.sessions }, intact)

@@ -117,17 +117,13 @@ def damage(path, kind, args):
         db = env.open_db(index.encode(), create=False, dupsort=True)
         with env.begin(write=True) as txn:
             record = bytes(txn.get(seq_key(seq), db=log))
-            if index == 'by_user':
-                at, _, number = struct.unpack_from('<qqI', record, 4)
-                biased = (at ^ (1 << 63)) & ((1 << 64) - 1)
-                ok = txn.delete(struct.pack('>I', number), struct.pack('>QQ', biased, seq), db=db)
-            elif index == 'by_session':
-                number = struct.unpack_from('<I', record, 24)[0]
+            if index in ('by_user', 'by_session'):
+                number = struct.unpack_from('<I', record, 20 if index == 'by_user' else 24)[0]
                 ok = txn.delete(struct.pack('>I', number), seq_key(seq), db=db)
             elif index == 'ids':
                 ok = False
                 for key, value in txn.cursor(db=db):
-                    if value == seq_key(seq):
+                    if value[6:] == seq.to_bytes(6, 'big'):  # 6 bytes of the id's hash, then the seq
                         ok = txn.delete(key, value, db=db)
                         break
             else:
