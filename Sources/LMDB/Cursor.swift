@@ -27,6 +27,8 @@ public struct Cursor {
     public func previous() throws -> Entry? { try move(MDB_PREV) }
     /// The next value of the current key only.
     public func nextValue() throws -> Entry? { try move(MDB_NEXT_DUP) }
+    /// The previous value of the current key only.
+    public func previousValue() throws -> Entry? { try move(MDB_PREV_DUP) }
 
     /// The first entry whose key is `>= key`.
     public func seek(atLeast key: UnsafeRawBufferPointer) throws -> Entry? { try move(MDB_SET_RANGE, key: key) }
@@ -54,8 +56,9 @@ public struct Cursor {
 }
 
 extension Cursor {
-    /// Stores `value` under `key` at or near the cursor (mdb_cursor_put). With `.append`, the
-    /// key must sort after every key stored: LMDB then skips the search from the root.
+    /// Stores `value` under `key` at or near the cursor (mdb_cursor_put) and leaves the cursor
+    /// on the new item. With `.append`, the key must sort after every key stored: LMDB then
+    /// skips the search from the root.
     public func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer,
                     flags: WriteTransaction.PutFlags = []) throws {
         let rc = withValue(key) { k in withValue(value) { v in mdb_cursor_put(handle, &k, &v, flags.rawValue) } }

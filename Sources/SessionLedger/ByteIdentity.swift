@@ -35,4 +35,22 @@ extension String {
         if let fast = fast ?? nil { return fast }
         return a.elementsEqual(b)
     }
+
+    /// True when this string's UTF-8 bytes sort before `other`'s (byte order, the order every
+    /// listing sorted "by user" uses; not Unicode order). One `memcmp` for native strings:
+    /// sorting `who`'s users with the generic `lexicographicallyPrecedes` of the UTF-8 views
+    /// took 14% of a `who --at T` (cachegrind, 9,321 users).
+    @inline(__always)
+    public func utf8Precedes(_ other: String) -> Bool {
+        let a = utf8, b = other.utf8
+        let fast: Bool?? = a.withContiguousStorageIfAvailable { x in
+            b.withContiguousStorageIfAvailable { y in
+                let common = min(x.count, y.count)
+                let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
+                return order != 0 ? order < 0 : x.count < y.count
+            }
+        }
+        if let fast = fast ?? nil { return fast }
+        return a.lexicographicallyPrecedes(b)
+    }
 }

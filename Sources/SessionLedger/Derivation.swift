@@ -101,7 +101,7 @@ public struct Derivation: Sendable {
 
     /// Every user with at least one session, sorted by the bytes of their UTF-8 text.
     public var users: [String] {
-        byUser.keys.map(\.text).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        byUser.keys.map(\.text).sorted { $0.utf8Precedes($1) }
     }
 
     // MARK: - The fold

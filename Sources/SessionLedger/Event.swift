@@ -79,7 +79,7 @@ public struct Event: Hashable, Sendable {
         self.id = id
         self.ip = ip
         self.agent = agent
-        self.meta = meta.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        self.meta = meta.sorted { $0.key.utf8Precedes($1.key) }
         self.hasMeta = hasMeta ?? !meta.isEmpty
     }
 }

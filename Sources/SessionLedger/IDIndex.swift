@@ -95,14 +95,24 @@ struct IDIndex {
 
 extension IDIndex {
     /// Claims `id` for `seq`, or returns the stored event that already holds it (and stores
-    /// nothing). One search for the id's hash, which finds nothing for every id but a
-    /// duplicate or a rare collision, then the insertion.
+    /// nothing). One search: the entry is inserted first, and since `seq` is the largest
+    /// stored, the entries with the same 8 bytes of hash are the values just before it (none,
+    /// for every id but a duplicate or a rare collision). When one of them holds the id, the
+    /// new entry is taken out again.
     static func claim(_ id: String, seq: UInt64, txn: WriteTransaction, db: Ledger.Databases) throws -> StoredEvent? {
-        let hash = hash(id)
-        let index = IDIndex(txn: txn, db: db)
-        if let held = try index.holder(of: id, among: index.seqs(hash: hash)) { return held }
-        let (key, value) = entry(hash: hash, seq: seq)
-        try txn.put(db.ids, key, value, flags: .noDuplicateData)
-        return nil
+        let (key, value) = entry(id, seq: seq)
+        let earlier: [UInt64] = try txn.withCursor(db.ids) { cursor in
+            try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .noDuplicateData) } }
+            var earlier: [UInt64] = []
+            var entry = try cursor.previousValue()
+            while let current = entry, current.value.count == 12, current.value.prefix(6).elementsEqual(value.prefix(6)) {
+                earlier.append(IDIndex.seq(ofValue: current.value))
+                entry = try cursor.previousValue()
+            }
+            return earlier
+        }
+        guard !earlier.isEmpty, let held = try IDIndex(txn: txn, db: db).holder(of: id, among: earlier.reversed()) else { return nil }
+        _ = try txn.delete(db.ids, key, value: value)
+        return held
     }
 }

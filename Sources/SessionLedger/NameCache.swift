@@ -4,72 +4,63 @@ import LMDB
 ///
 /// A record gives its user and session by number; the first record naming each also carries
 /// the string, and `user_names`/`session_names` map every number back to its string. This
-/// keeps the names the snapshot last looked up in two direct-mapped caches (slot =
-/// number modulo the capacity), so a fold, whose events come from a few thousand users and
-/// sessions at a time, looks most of them up in memory. Memory stays bounded however many
-/// sessions a command meets: each cache starts with 16 slots and grows fourfold once it has
-/// missed as many times as it has slots, up to 2^18.
+/// keeps the names the snapshot looked up in two direct-mapped caches (slot = number modulo
+/// the capacity), so a fold, whose events come from a few thousand users and sessions at a
+/// time, finds most of them in memory. Memory stays bounded however many sessions a command
+/// meets: each cache starts with 16 slots and grows fourfold once it has missed a quarter as
+/// many times as it has slots, up to 2^18.
 final class NameCache {
     private var users = Slots()
     private var sessions = Slots()
 
     func user(_ number: UInt32, _ txn: Transaction, _ table: Database) throws -> String {
         if let name = users.get(number) { return name }
-        let name = try NameCache.lookUp(number, txn, table, what: "user")
-        users.put(number, name)
-        return name
+        return try users.fill(number, txn, table, what: "user")
     }
 
     func session(_ number: UInt32, _ txn: Transaction, _ table: Database) throws -> String {
         if let name = sessions.get(number) { return name }
-        let name = try NameCache.lookUp(number, txn, table, what: "session")
-        sessions.put(number, name)
-        return name
-    }
-
-    private static func lookUp(_ number: UInt32, _ txn: Transaction, _ table: Database, what: String) throws -> String {
-        guard let value = try withUnsafeBytes(of: number.bigEndian, { try txn.get(table, $0) }) else {
-            throw Record.Damage(problem: "\(what) number \(number) has no name in \(table.name)")
-        }
-        guard let name = NameEntry.name(number, value) else {
-            throw Record.Damage(problem: "the name of \(what) number \(number) in \(table.name) is damaged (checksum mismatch)")
-        }
-        return String(decoding: name, as: UTF8.self)
+        return try sessions.fill(number, txn, table, what: "session")
     }
 
     private struct Slots {
         static let largest = 1 << 18
-        private var numbers: [UInt32] = []  // 0: empty (numbers start at 1)
-        private var names: [String] = []
+        private var entries: [(number: UInt32, name: String)] = []  // number 0: empty (numbers start at 1)
         private var misses = 0
 
         @inline(__always)
         func get(_ number: UInt32) -> String? {
-            guard !numbers.isEmpty else { return nil }
-            let slot = Int(number) & (numbers.count - 1)
-            return numbers[slot] == number ? names[slot] : nil
+            guard !entries.isEmpty else { return nil }
+            let slot = Int(number) & (entries.count - 1)
+            return entries[slot].number == number ? entries[slot].name : nil
         }
 
-        mutating func put(_ number: UInt32, _ name: String) {
+        /// Looks `number` up in `table`, keeps it and returns its name.
+        mutating func fill(_ number: UInt32, _ txn: Transaction, _ table: Database, what: String) throws -> String {
             misses += 1
-            if numbers.isEmpty {
-                numbers = [UInt32](repeating: 0, count: 16)
-                names = [String](repeating: "", count: 16)
-            } else if misses >= numbers.count, numbers.count < Slots.largest {
-                let (oldNumbers, oldNames) = (numbers, names)
-                numbers = [UInt32](repeating: 0, count: numbers.count * 4)
-                names = [String](repeating: "", count: numbers.count)
-                for (n, s) in zip(oldNumbers, oldNames) where n != 0 { store(n, s) }
+            if entries.isEmpty {
+                entries = Array(repeating: (0, ""), count: 16)
+            } else if misses * 4 >= entries.count, entries.count < Slots.largest {
+                let old = entries
+                entries = Array(repeating: (0, ""), count: entries.count * 4)
+                for entry in old where entry.number != 0 { store(entry.number, entry.name) }
                 misses = 0
             }
+            let found = try withUnsafeBytes(of: number.bigEndian) { try txn.get(table, $0) }
+            guard let found else {
+                throw Record.Damage(problem: "\(what) number \(number) has no name in \(table.name)")
+            }
+            guard let bytes = NameEntry.name(number, found) else {
+                throw Record.Damage(problem: "the name of \(what) number \(number) in \(table.name) is damaged (checksum mismatch)")
+            }
+            let name = String(decoding: bytes, as: UTF8.self)
             store(number, name)
+            return name
         }
 
         @inline(__always)
         private mutating func store(_ number: UInt32, _ name: String) {
-            let slot = Int(number) & (numbers.count - 1)
-            numbers[slot] = number
-            names[slot] = name
+            entries[Int(number) & (entries.count - 1)] = (number, name)
         }
     }
 }
@@ -93,8 +84,12 @@ enum NameEntry {
     static func name(_ number: UInt32, _ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         guard value.count >= 4 else { return nil }
         let name = UnsafeRawBufferPointer(rebasing: value[0..<(value.count - 4)])
-        let expected = Self.value(number, name)
-        return expected.elementsEqual(value) ? name : nil
+        let crc = withUnsafeTemporaryAllocation(byteCount: 4 + name.count, alignment: 1) { covered in
+            withUnsafeBytes(of: number.bigEndian) { covered.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 4) }
+            if !name.isEmpty { (covered.baseAddress! + 4).copyMemory(from: name.baseAddress!, byteCount: name.count) }
+            return CRC32.checksum(UnsafeRawBufferPointer(covered))
+        }
+        return UInt32(readLE(value, value.count - 4, 4)) == crc ? name : nil
     }
 }
 

@@ -132,7 +132,7 @@ public struct Policy: Hashable, Sendable {
         func list(_ items: [String]) -> String {
             "[" + items.map(string).joined(separator: ", ") + "]"
         }
-        let names = clients.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let names = clients.keys.sorted { $0.utf8Precedes($1) }
         let width = names.map(\.utf8.count).max() ?? 0
         var out = "{\n"
         out += "  \"name\": \(string(name)),\n"

@@ -59,6 +59,6 @@ public enum SessionQuery {
         var counts: [ByteIdentity: Int] = [:]
         for s in sessions { counts[ByteIdentity(s.user), default: 0] += 1 }
         return counts.map { UserCount(user: $0.key.text, sessions: $0.value) }
-            .sorted { $0.user.utf8.lexicographicallyPrecedes($1.user.utf8) }
+            .sorted { $0.user.utf8Precedes($1.user) }
     }
 }

@@ -43,4 +43,19 @@ final class ByteIdentityTests: XCTestCase {
         XCTAssertEqual(fold.users.count, 2)
         XCTAssertEqual(fold.sessions(ofUser: decomposed).map(\.session), ["s" + decomposed])
     }
+
+    func testUTF8OrderIsTheOrderOfTheBytes() {
+        // Worked out by hand from the UTF-8 bytes: "" < "a" < "ab" < "b" < "é" (C3 A9) < "ﬀ" (EF AC 80);
+        // the decomposed "e\u{301}" (65 CC 81) sorts after "b" (62) and before "é" (C3), though
+        // Swift's `<` calls it equal to "é".
+        let ordered = ["", "a", "ab", "b", "e\u{301}", "é", "\u{FB00}"]
+        for (i, a) in ordered.enumerated() {
+            for (j, b) in ordered.enumerated() {
+                XCTAssertEqual(a.utf8Precedes(b), i < j, "\(Array(a.utf8)) before \(Array(b.utf8))")
+            }
+        }
+        // Sorting with it gives that order.
+        let shuffled = ["é", "b", "", "\u{FB00}", "ab", "e\u{301}", "a"]
+        XCTAssertEqual(shuffled.sorted { $0.utf8Precedes($1) }, ordered)
+    }
 }
