@@ -98,15 +98,29 @@ public struct Checkpoint: Equatable, Sendable {
         let digest = Array(body[i..<(i + 32)])
         i += 32
         guard let count = int(4).map(Int.init), count <= body.count else { return nil }
+        /// A client or method string: the few distinct ones are made, and the rules of each as a
+        /// client looked up, once per checkpoint (a method's are not used).
+        var seen: [(bytes: UnsafeRawBufferPointer, text: String, rules: Policy.Client)] = []
+        func word() -> (String, Policy.Client)? {
+            guard let n = int(2).map(Int.init), i + n <= body.count else { return nil }
+            let bytes = UnsafeRawBufferPointer(rebasing: body[i..<(i + n)])
+            i += n
+            if let known = seen.first(where: { $0.bytes.elementsEqual(bytes) }) { return (known.text, known.rules) }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let rules = policy.client(text)
+            seen.append((bytes, text, rules))
+            return (text, rules)
+        }
         var sessions: [SessionState] = []
         sessions.reserveCapacity(count)
         for _ in 0..<count {
-            guard let session = string(), let user = string(), let client = string(), let method = string(),
+            guard let session = string(), let user = string(), let (client, rules) = word(),
+                  let (method, _) = word(),
                   let loginAt = int(8), let loginSeq = int(8), let lastExtended = int(8), let hasExpiry = int(1),
                   let expires = int(8), let refreshes = int(4) else { return nil }
             var state = SessionState(session: session, user: user, client: client, method: method,
                                      loginAt: Instant(nanoseconds: Int64(bitPattern: loginAt)), loginSeq: loginSeq,
-                                     rules: policy.client(client))
+                                     rules: rules)
             state.lastExtendedAt = Instant(nanoseconds: Int64(bitPattern: lastExtended))
             state.expiresAt = hasExpiry == 1 ? Instant(nanoseconds: Int64(bitPattern: expires)) : nil
             state.refreshCount = Int(refreshes)

@@ -64,6 +64,12 @@ public struct Derivation: Sendable {
     /// with `at <= after`, all active then. The events to apply next must come after `after`.
     public init(policy: Policy, resuming sessions: [SessionState], after: Instant) {
         self.policy = policy
+        slots.reserveCapacity(sessions.count)
+        numberOfSlot.reserveCapacity(sessions.count)
+        isVacant.reserveCapacity(sessions.count)
+        slotOf.reserveCapacity(sessions.count)
+        byUser.reserveCapacity(sessions.count)
+        openByUser.reserveCapacity(sessions.count)
         for state in sessions {
             let slot = allocate(state, number: 0)
             sessionCount += 1
