@@ -3,7 +3,7 @@
 and `lmdb` (Debian's python3-lmdb) only. Run with /usr/bin/python3.
 
     audit.py verify LOG MANIFEST     check a ledger's `sledger log --format ndjson` against the calls made
-    audit.py damage LEDGER KIND ...  damage a ledger on purpose (flip, unindex, swap, truncate)
+    audit.py damage LEDGER KIND ...  damage a ledger on purpose (flip, flipname, unindex, swap, truncate)
     audit.py readers LEDGER          print the number of reader slots held by dead processes
 
 verify: MANIFEST has one line per call, `acked FILE` (the call exited 0) or `unacked FILE`
@@ -111,6 +111,30 @@ def damage(path, kind, args):
             f.seek(at)
             f.write(bytes([data[at] ^ 0x10]))
         print(seq)
+    elif kind == 'flipname':
+        # flip one bit of a name in user_names or session_names (format 4: most records give
+        # their names by number); `check` should name the record that first named it
+        seq, table = int(args[0]), args[1]
+        index = b'by_user' if table == 'user_names' else b'by_session'
+        names = env.open_db(table.encode(), create=False)
+        by = env.open_db(index, create=False, dupsort=True, dupfixed=True)
+        with env.begin() as txn:
+            record = bytes(txn.get(seq_key(seq), db=log))
+            number = struct.unpack_from('<I', record, 20 if table == 'user_names' else 24)[0]
+            assert number != 0, 'the event names a ' + table[:-6]
+            entry = bytes(txn.get(struct.pack('>I', number), db=names))
+            with txn.cursor(db=by) as cursor:
+                assert cursor.set_key(struct.pack('>I', number))
+                first = struct.unpack('>Q', cursor.value())[0]  # the smallest seq naming it
+        env.close()
+        file = os.path.join(path, 'data.mdb')
+        with open(file, 'r+b') as f:
+            data = f.read()
+            where = data.find(entry)
+            assert where >= 0 and data.find(entry, where + 1) < 0, 'the entry is stored once'
+            f.seek(where)
+            f.write(bytes([data[where] ^ 0x10]))
+        print(first)
     elif kind == 'unindex':
         # remove one event's by_user (or by_session / ids) entry
         seq, index = int(args[0]), args[1]

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Damage campaign (issue 5, item 4): a copy of a 20,000-event ledger is damaged one way at a
 # time (a bit flipped in a record inside data.mdb, an index entry removed from by_user,
-# by_session or ids, two records swapped, data.mdb truncated); then `check` must exit 1 and
+# by_session or ids, two records swapped, a bit flipped in a name in user_names or
+# session_names, data.mdb truncated); then `check` must exit 1 and
 # name the first damaged seq, and each query (`sessions --at T`, `who --at T`, `export`,
 # `log --format ndjson`, `replay`) must either refuse (exit 3, pointing to `sledger check`) or
 # print exactly what it prints on the intact ledger. Anything else (a different answer with
@@ -41,6 +42,8 @@ for k in $(seq 1 6); do cases+=("unindex $(rand 1 $EVENTS) by_user"); done
 for k in $(seq 1 3); do cases+=("unindex $(rand 1 $EVENTS) by_session"); done
 for k in $(seq 1 3); do cases+=("unindex $(rand 1 $EVENTS) ids"); done
 for k in $(seq 1 6); do a=$(rand 1 $((EVENTS - 1))); cases+=("swap $a $(rand $((a + 1)) $EVENTS)"); done
+for k in $(seq 1 2); do cases+=("flipname $(rand 1 $EVENTS) user_names"); done
+for k in $(seq 1 2); do cases+=("flipname $(rand 1 $EVENTS) session_names"); done
 for f in 0.95 0.6 0.3 0.0; do cases+=("truncate $f"); done
 
 named=0 checked=0 refused=0 correct=0 wrong=0 silent=0 crashed=0
