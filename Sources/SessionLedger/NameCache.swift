@@ -23,6 +23,12 @@ final class NameCache {
         return try sessions.fill(number, txn, table, what: "session")
     }
 
+    /// A name read from the record that carries it: kept like a looked-up one, so a fold in
+    /// `seq` order, which meets each session's first record before its others, rarely searches
+    /// the tables at all.
+    func remember(user number: UInt32, _ name: String) { users.remember(number, name) }
+    func remember(session number: UInt32, _ name: String) { sessions.remember(number, name) }
+
     private struct Slots {
         static let largest = 1 << 18
         private var entries: [(number: UInt32, name: String)] = []  // number 0: empty (numbers start at 1)
@@ -35,17 +41,15 @@ final class NameCache {
             return entries[slot].number == number ? entries[slot].name : nil
         }
 
+        /// Keeps `name` for `number` (counted like a miss: it is a name the cache did not hold).
+        mutating func remember(_ number: UInt32, _ name: String) {
+            makeRoom()
+            store(number, name)
+        }
+
         /// Looks `number` up in `table`, keeps it and returns its name.
         mutating func fill(_ number: UInt32, _ txn: Transaction, _ table: Database, what: String) throws -> String {
-            misses += 1
-            if entries.isEmpty {
-                entries = Array(repeating: (0, ""), count: 16)
-            } else if misses * 4 >= entries.count, entries.count < Slots.largest {
-                let old = entries
-                entries = Array(repeating: (0, ""), count: entries.count * 4)
-                for entry in old where entry.number != 0 { store(entry.number, entry.name) }
-                misses = 0
-            }
+            makeRoom()
             let found = try withUnsafeBytes(of: number.bigEndian) { try txn.get(table, $0) }
             guard let found else {
                 throw Record.Damage(problem: "\(what) number \(number) has no name in \(table.name)")
@@ -56,6 +60,19 @@ final class NameCache {
             let name = String(decoding: bytes, as: UTF8.self)
             store(number, name)
             return name
+        }
+
+        /// Counts a miss, and grows the cache fourfold after a quarter as many as it has slots.
+        private mutating func makeRoom() {
+            misses += 1
+            if entries.isEmpty {
+                entries = Array(repeating: (0, ""), count: 16)
+            } else if misses * 4 >= entries.count, entries.count < Slots.largest {
+                let old = entries
+                entries = Array(repeating: (0, ""), count: entries.count * 4)
+                for entry in old where entry.number != 0 { store(entry.number, entry.name) }
+                misses = 0
+            }
         }
 
         @inline(__always)
@@ -104,4 +121,7 @@ struct SnapshotNames: NameSource {
     func session(_ number: UInt32) throws -> String {
         try snapshot.names.session(number, snapshot.txn, snapshot.db.sessionNames)
     }
+
+    func carried(user number: UInt32, _ name: String) { snapshot.names.remember(user: number, name) }
+    func carried(session number: UInt32, _ name: String) { snapshot.names.remember(session: number, name) }
 }

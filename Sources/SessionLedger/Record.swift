@@ -148,10 +148,22 @@ public enum Record {
             try skip()
             return nil
         }
-        let user = carried.contains(.user) ? try string() : try names.user(header.userNumber)
+        let user: String
+        if carried.contains(.user) {
+            user = try string()
+            names.carried(user: header.userNumber, user)
+        } else {
+            user = try names.user(header.userNumber)
+        }
         var session: String?
         if flags & Flag.session != 0 {
-            session = carried.contains(.session) ? try string() : try names.session(header.sessionNumber)
+            if carried.contains(.session) {
+                let name = try string()
+                names.carried(session: header.sessionNumber, name)
+                session = name
+            } else {
+                session = try names.session(header.sessionNumber)
+            }
         }
         let client = try optional(Flag.client)
         let method = try optional(Flag.method)
@@ -189,10 +201,19 @@ public enum Record {
     }
 }
 
-/// Where `Record.decode` finds the names a record does not carry, by number.
+/// Where `Record.decode` finds the names a record does not carry, by number; it also hands
+/// over each name a record carries (read after the record's checksum matched), which a source
+/// may keep.
 public protocol NameSource {
     func user(_ number: UInt32) throws -> String
     func session(_ number: UInt32) throws -> String
+    func carried(user number: UInt32, _ name: String)
+    func carried(session number: UInt32, _ name: String)
+}
+
+extension NameSource {
+    public func carried(user number: UInt32, _ name: String) {}
+    public func carried(session number: UInt32, _ name: String) {}
 }
 
 // MARK: - Integer byte orders

@@ -83,6 +83,17 @@ def seq_key(seq):
     return struct.pack('>Q', seq)
 
 
+def flip_stored(path, stored, offset):
+    """Flips one bit of `stored` (bytes LMDB holds once) at `offset` in data.mdb itself."""
+    with open(os.path.join(path, 'data.mdb'), 'r+b') as f:
+        data = f.read()
+        where = data.find(stored)
+        assert where >= 0 and data.find(stored, where + 1) < 0, 'the bytes are stored once'
+        at = where + offset % len(stored)
+        f.seek(at)
+        f.write(bytes([data[at] ^ 0x10]))
+
+
 def damage(path, kind, args):
     """Damages LEDGER; prints the seq `check` should name (or `-` when it cannot be known)."""
     if kind == 'truncate':
@@ -102,14 +113,7 @@ def damage(path, kind, args):
         with env.begin() as txn:
             record = bytes(txn.get(seq_key(seq), db=log))
         env.close()
-        file = os.path.join(path, 'data.mdb')
-        with open(file, 'r+b') as f:
-            data = f.read()
-            where = data.find(record)
-            assert where >= 0 and data.find(record, where + 1) < 0, 'the record is stored once'
-            at = where + offset % len(record)
-            f.seek(at)
-            f.write(bytes([data[at] ^ 0x10]))
+        flip_stored(path, record, offset)
         print(seq)
     elif kind == 'flipname':
         # flip one bit of a name in user_names or session_names (format 4: most records give
@@ -127,13 +131,7 @@ def damage(path, kind, args):
                 assert cursor.set_key(struct.pack('>I', number))
                 first = struct.unpack('>Q', cursor.value())[0]  # the smallest seq naming it
         env.close()
-        file = os.path.join(path, 'data.mdb')
-        with open(file, 'r+b') as f:
-            data = f.read()
-            where = data.find(entry)
-            assert where >= 0 and data.find(entry, where + 1) < 0, 'the entry is stored once'
-            f.seek(where)
-            f.write(bytes([data[where] ^ 0x10]))
+        flip_stored(path, entry, 0)
         print(first)
     elif kind == 'unindex':
         # remove one event's by_user (or by_session / ids) entry
