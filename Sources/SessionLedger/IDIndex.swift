@@ -40,6 +40,14 @@ struct IDIndex {
 
     static func entry(_ id: String, seq: UInt64) -> (key: [UInt8], value: [UInt8]) { entry(hash: hash(id), seq: seq) }
 
+    /// Throws unless `value` has the 12 bytes of an entry: a damaged or foreign `ids` must not
+    /// read as "no such id" (which would store a duplicate).
+    static func checkSize(_ value: UnsafeRawBufferPointer) throws {
+        guard value.count == 12 else {
+            throw LedgerError.damaged(seq: nil, problem: "the ids index holds a \(value.count)-byte entry, not 12")
+        }
+    }
+
     /// The `seq` an entry's value holds.
     static func seq(ofValue value: UnsafeRawBufferPointer) -> UInt64 { readBE(value, 6, 6) }
 
@@ -49,7 +57,9 @@ struct IDIndex {
         return try txn.withCursor(db.ids) { cursor in
             var out: [UInt64] = []
             var entry = try cursor.seek(key: key, valueAtLeast: lowest)
-            while let current = entry, current.value.count == 12, current.value.prefix(6).elementsEqual(lowest.prefix(6)) {
+            while let current = entry {
+                try IDIndex.checkSize(current.value)
+                guard current.value.prefix(6).elementsEqual(lowest.prefix(6)) else { break }
                 out.append(IDIndex.seq(ofValue: current.value))
                 entry = try cursor.nextValue()
             }
@@ -105,7 +115,9 @@ extension IDIndex {
             try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .noDuplicateData) } }
             var earlier: [UInt64] = []
             var entry = try cursor.previousValue()
-            while let current = entry, current.value.count == 12, current.value.prefix(6).elementsEqual(value.prefix(6)) {
+            while let current = entry {
+                try IDIndex.checkSize(current.value)
+                guard current.value.prefix(6).elementsEqual(value.prefix(6)) else { break }
                 earlier.append(IDIndex.seq(ofValue: current.value))
                 entry = try cursor.previousValue()
             }

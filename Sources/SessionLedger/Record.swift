@@ -148,22 +148,10 @@ public enum Record {
             try skip()
             return nil
         }
-        let user: String
-        if carried.contains(.user) {
-            user = try string()
-            names.carried(user: header.userNumber, user)
-        } else {
-            user = try names.user(header.userNumber)
-        }
+        let user = carried.contains(.user) ? try string() : try names.user(header.userNumber)
         var session: String?
         if flags & Flag.session != 0 {
-            if carried.contains(.session) {
-                let name = try string()
-                names.carried(session: header.sessionNumber, name)
-                session = name
-            } else {
-                session = try names.session(header.sessionNumber)
-            }
+            session = carried.contains(.session) ? try string() : try names.session(header.sessionNumber)
         }
         let client = try optional(Flag.client)
         let method = try optional(Flag.method)
@@ -186,6 +174,9 @@ public enum Record {
             }
         }
         guard i == end else { throw Damage(problem: "\(end - i) unexpected bytes before the checksum") }
+        // Only a record that decoded whole hands over the names it carries.
+        if carried.contains(.user) { names.carried(user: header.userNumber, user) }
+        if carried.contains(.session), let session { names.carried(session: header.sessionNumber, session) }
         let event = Event(kind: header.kind, at: header.at, user: user, session: session, client: client,
                           method: method, id: id, ip: ip, agent: agent, meta: meta, hasMeta: flags & Flag.meta != 0)
         return (header, event)
@@ -202,8 +193,8 @@ public enum Record {
 }
 
 /// Where `Record.decode` finds the names a record does not carry, by number; it also hands
-/// over each name a record carries (read after the record's checksum matched), which a source
-/// may keep.
+/// over the names a record carries once the whole record has decoded (checksum and layout),
+/// which a source may keep.
 public protocol NameSource {
     func user(_ number: UInt32) throws -> String
     func session(_ number: UInt32) throws -> String

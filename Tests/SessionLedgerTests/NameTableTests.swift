@@ -107,6 +107,34 @@ final class NameTableTests: XCTestCase {
                         "the user_names index holds 2 entries, the log implies 3"])
     }
 
+    /// Rewrites the record at `seq` with the same event but other carried names, its checksum
+    /// recomputed (what a careless or deliberate rewrite would store).
+    private func rewrite(_ ledger: Ledger, seq: UInt64, carrying: Record.Carried) throws {
+        let (header, stored) = try ledger.read { snapshot in
+            (try snapshot.header(seq: seq), try XCTUnwrap(snapshot.event(seq: seq)))
+        }
+        var bytes: [UInt8] = []
+        Record.encode(stored.event, recorded: header.recorded, userNumber: header.userNumber,
+                      sessionNumber: header.sessionNumber, carrying: carrying, into: &bytes)
+        try ledger.env.write { txn in try txn.put(ledger.db.log, Key.seq(seq), bytes) }
+    }
+
+    func testCheckNamesARecordThatCarriesANameItIsNotTheFirstToUse() throws {
+        let ledger = try ledger()
+        try rewrite(ledger, seq: 2, carrying: [.user])  // alice was first named at seq 1
+        let report = try ledger.check()
+        XCTAssertEqual(report.firstDamagedSeq, 2)
+        XCTAssertTrue(report.problems.map(\.description).contains("seq 2: the user number does not match the users and user_names indexes"))
+    }
+
+    func testCheckNamesTheFirstRecordOfANameWhenItDoesNotCarryIt() throws {
+        let ledger = try ledger()
+        try rewrite(ledger, seq: 3, carrying: [.user])  // bob's first record, now without s2
+        let report = try ledger.check()
+        XCTAssertEqual(report.firstDamagedSeq, 3)
+        XCTAssertTrue(report.problems.map(\.description).contains("seq 3: the session number does not match the sessions and session_names indexes"))
+    }
+
     private func entries(_ snapshot: LedgerSnapshot, _ table: Database) throws -> [(UInt32, [UInt8])] {
         try snapshot.txn.withCursor(table) { cursor in
             var out: [(UInt32, [UInt8])] = []
