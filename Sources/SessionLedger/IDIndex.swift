@@ -55,16 +55,22 @@ struct IDIndex {
     func seqs(hash: UInt64) throws -> [UInt64] {
         let (key, lowest) = IDIndex.entry(hash: hash, seq: 0)
         return try txn.withCursor(db.ids) { cursor in
-            var out: [UInt64] = []
-            var entry = try cursor.seek(key: key, valueAtLeast: lowest)
-            while let current = entry {
-                try IDIndex.checkSize(current.value)
-                guard current.value.prefix(6).elementsEqual(lowest.prefix(6)) else { break }
-                out.append(IDIndex.seq(ofValue: current.value))
-                entry = try cursor.nextValue()
-            }
-            return out
+            try IDIndex.run(from: cursor.seek(key: key, valueAtLeast: lowest), like: lowest, next: cursor.nextValue)
         }
+    }
+
+    /// The `seq`s of the entries from `start` on, stepping with `next`, while their first 6
+    /// bytes (of the hash) are `value`'s.
+    private static func run(from start: Cursor.Entry?, like value: [UInt8], next: () throws -> Cursor.Entry?) throws -> [UInt64] {
+        var out: [UInt64] = []
+        var entry = start
+        while let current = entry {
+            try checkSize(current.value)
+            guard current.value.prefix(6).elementsEqual(value.prefix(6)) else { break }
+            out.append(seq(ofValue: current.value))
+            entry = try next()
+        }
+        return out
     }
 
     /// The stored event whose id is `id`, or nil.
@@ -113,15 +119,7 @@ extension IDIndex {
         let (key, value) = entry(id, seq: seq)
         let earlier: [UInt64] = try txn.withCursor(db.ids) { cursor in
             try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .noDuplicateData) } }
-            var earlier: [UInt64] = []
-            var entry = try cursor.previousValue()
-            while let current = entry {
-                try IDIndex.checkSize(current.value)
-                guard current.value.prefix(6).elementsEqual(value.prefix(6)) else { break }
-                earlier.append(IDIndex.seq(ofValue: current.value))
-                entry = try cursor.previousValue()
-            }
-            return earlier
+            return try run(from: cursor.previousValue(), like: value, next: cursor.previousValue)
         }
         guard !earlier.isEmpty, let held = try IDIndex(txn: txn, db: db).holder(of: id, among: earlier.reversed()) else { return nil }
         _ = try txn.delete(db.ids, key, value: value)
