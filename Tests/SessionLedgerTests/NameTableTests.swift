@@ -107,6 +107,26 @@ final class NameTableTests: XCTestCase {
                         "the user_names index holds 2 entries, the log implies 3"])
     }
 
+    func testNamesThatShareACacheSlotAreEachGivenRight() throws {
+        // 80 sessions, each logged in (seq 2k - 1, carrying its name) and refreshed (seq 2k, by
+        // number). The cache starts with 16 slots and grows to 64, then 256, as it misses: at
+        // each size, sessions n and n + 16 (then n + 64) share a slot.
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var input: [UInt8] = []
+        for n in 1...80 {
+            input += line(#"{"type":"login","at":"2026-03-01T09:00:\#(String(format: "%02d", n % 60))Z","user":"u\#(n % 7)","session":"s\#(n)","client":"web","method":"password"}"#)
+            input += line(#"{"type":"refresh","at":"2026-03-01T10:00:00Z","user":"u\#(n % 7)","session":"s\#(n)"}"#)
+        }
+        _ = try ledger.append([InputSource(bytes: input)])
+        // One snapshot reads only the refreshes, jumping between colliding numbers, twice over.
+        let order = (0..<16).flatMap { slot in stride(from: slot + 1, through: 80, by: 16) }
+        let read = try ledger.read { snapshot in
+            try (order + order).map { n in try XCTUnwrap(snapshot.event(seq: UInt64(2 * n))).event }
+        }
+        XCTAssertEqual(read.map(\.session), (order + order).map { "s\($0)" })
+        XCTAssertEqual(read.map(\.user), (order + order).map { "u\($0 % 7)" })
+    }
+
     /// Rewrites the record at `seq` with the same event but other carried names, its checksum
     /// recomputed (what a careless or deliberate rewrite would store).
     private func rewrite(_ ledger: Ledger, seq: UInt64, carrying: Record.Carried) throws {
