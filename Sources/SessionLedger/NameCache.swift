@@ -87,13 +87,8 @@ final class NameCache {
 /// for most records' names is then a refusal, not a wrong name (docs/FORMAT.md).
 enum NameEntry {
     static func value(_ number: UInt32, _ name: UnsafeRawBufferPointer) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(4 + name.count + 4)
-        appendBE(UInt64(number), 4, &out)
-        out.append(contentsOf: name)
-        let crc = out.withUnsafeBytes { CRC32.checksum($0) }
-        out.removeFirst(4)
-        appendLE(UInt64(crc), 4, &out)
+        var out = Array(name)
+        appendLE(UInt64(checksum(number, name)), 4, &out)
         return out
     }
 
@@ -101,12 +96,16 @@ enum NameEntry {
     static func name(_ number: UInt32, _ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         guard value.count >= 4 else { return nil }
         let name = UnsafeRawBufferPointer(rebasing: value[0..<(value.count - 4)])
-        let crc = withUnsafeTemporaryAllocation(byteCount: 4 + name.count, alignment: 1) { covered in
+        return UInt32(readLE(value, value.count - 4, 4)) == checksum(number, name) ? name : nil
+    }
+
+    /// CRC-32 of the key (`number`, u32 big-endian) followed by `name`, without an allocation.
+    private static func checksum(_ number: UInt32, _ name: UnsafeRawBufferPointer) -> UInt32 {
+        withUnsafeTemporaryAllocation(byteCount: 4 + name.count, alignment: 1) { covered in
             withUnsafeBytes(of: number.bigEndian) { covered.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 4) }
             if !name.isEmpty { (covered.baseAddress! + 4).copyMemory(from: name.baseAddress!, byteCount: name.count) }
             return CRC32.checksum(UnsafeRawBufferPointer(covered))
         }
-        return UInt32(readLE(value, value.count - 4, 4)) == crc ? name : nil
     }
 }
 
