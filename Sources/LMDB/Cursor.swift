@@ -65,3 +65,23 @@ extension Cursor {
         try check(rc, "mdb_cursor_put(\(database.name))")
     }
 }
+
+extension WriteTransaction {
+    /// Stores `value` under `key` unless the key is stored already; then returns the stored
+    /// value (borrowed until the transaction ends) and stores nothing. One search, not two:
+    /// "MDB_NOOVERWRITE ... The data parameter will be set to point to the existing item."
+    public func insertOrGet(_ database: Database, _ key: UnsafeRawBufferPointer,
+                            _ value: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
+        var existing = MDB_val()
+        let rc = withValue(key) { k in
+            withValue(value) { v -> Int32 in
+                let rc = mdb_put(handle, database.dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
+                existing = v
+                return rc
+            }
+        }
+        if rc == MDB_KEYEXIST { return existing.buffer }
+        try check(rc, "mdb_put(\(database.name))")
+        return nil
+    }
+}

@@ -99,6 +99,9 @@ struct CheckpointFold {
     /// The fold has applied every event with `at <= position`.
     private(set) var position: Instant?
     private(set) var folded: UInt64
+    /// Events applied since the stretch began, and the instant it ends at once `spacing` is reached.
+    private var since = 0
+    private var boundary: Instant?
     private var scratch: [Finding] = []
 
     init(policy: Policy, from checkpoint: Checkpoint?) {
@@ -115,38 +118,45 @@ struct CheckpointFold {
     mutating func next(_ snapshot: LedgerSnapshot, spacing: Int, stopAt: Instant? = nil) throws -> Checkpoint? {
         let head = try snapshot.eventCount()
         let from = position.map { $0.saturatingAdding(Duration(nanoseconds: 1)) }
-        var since = 0
-        var boundary = stopAt
+        since = 0
+        boundary = stopAt
         var captured: Checkpoint?
-        try snapshot.forEachRecordInTimeOrder(from: from, to: nil, foldOnly: true) { header, stored in
-            let at = stored.event.at
-            if let b = boundary, at > b {
-                captured = capture(at: b, head: head)
-                return false
-            }
-            if header.kind == .login {
-                if !builder.wasLoggedIn(header.sessionNumber) {
-                    derivation.apply(stored, late: false, checkFuture: false, into: &scratch)
-                    scratch.removeAll(keepingCapacity: true)
-                }
-                builder.noteLogin(session: header.sessionNumber)
-            } else {
-                derivation.apply(stored, late: false, checkFuture: false, into: &scratch)
-                scratch.removeAll(keepingCapacity: true)
-            }
-            folded += 1
-            since += 1
-            if boundary == nil, since >= spacing { boundary = at }
-            return true
+        try snapshot.forEachRecordInTimeOrder(from: from, to: nil, foldOnly: true) { _, stored in
+            captured = step(stored, spacing: spacing, head: head)
+            return captured == nil
         }
         if captured == nil, let stopAt, boundary == stopAt { captured = capture(at: stopAt, head: head) }
         return captured
+    }
+
+    /// Folds the next event in (`at`, `seq`) order. When the event lies past the end of a
+    /// stretch, returns the checkpoint at that end instead and applies nothing: pass the event
+    /// again to fold it into the next stretch. `head` is the head `seq` to record in a checkpoint.
+    mutating func step(_ stored: StoredEvent, spacing: Int, head: UInt64) -> Checkpoint? {
+        let at = stored.event.at
+        if let b = boundary, at > b { return capture(at: b, head: head) }
+        if stored.event.kind == .login {
+            if !builder.wasLoggedIn(stored.sessionNumber) {
+                derivation.apply(stored, late: false, checkFuture: false, into: &scratch)
+                scratch.removeAll(keepingCapacity: true)
+            }
+            builder.noteLogin(session: stored.sessionNumber)
+        } else {
+            derivation.apply(stored, late: false, checkFuture: false, into: &scratch)
+            scratch.removeAll(keepingCapacity: true)
+        }
+        folded += 1
+        since += 1
+        if boundary == nil, since >= spacing { boundary = at }
+        return nil
     }
 
     private mutating func capture(at: Instant, head: UInt64) -> Checkpoint {
         let checkpoint = builder.capture(derivation, at: at, headSeq: head, events: folded)
         derivation = Derivation(policy: policy, resuming: checkpoint.sessions, after: at)
         position = at
+        since = 0
+        boundary = nil
         return checkpoint
     }
 }

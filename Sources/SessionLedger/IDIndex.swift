@@ -29,13 +29,19 @@ struct IDIndex {
 
     /// The entry filing `seq` as the holder of an id with hash `hash`: key and value bytes.
     static func entry(hash: UInt64, seq: UInt64) -> (key: [UInt8], value: [UInt8]) {
-        precondition(seq <= largestSeq, "seq \(seq) does not fit the ids index")
         var key: [UInt8] = [], value: [UInt8] = []
+        entry(hash: hash, seq: seq, key: &key, value: &value)
+        return (key, value)
+    }
+
+    /// The same, written into `key` and `value` (replacing their contents).
+    static func entry(hash: UInt64, seq: UInt64, key: inout [UInt8], value: inout [UInt8]) {
+        precondition(seq <= largestSeq, "seq \(seq) does not fit the ids index")
+        key.removeAll(keepingCapacity: true)
+        value.removeAll(keepingCapacity: true)
         appendBE(hash >> 48, 2, &key)
-        value.reserveCapacity(12)
         appendBE(hash, 6, &value)
         appendBE(seq, 6, &value)
-        return (key, value)
     }
 
     static func entry(_ id: String, seq: UInt64) -> (key: [UInt8], value: [UInt8]) { entry(hash: hash(id), seq: seq) }
@@ -96,7 +102,7 @@ struct IDIndex {
     }
 
     /// Of the events `seqs` lists, the one whose id is `id`.
-    private func holder(of id: String, among seqs: [UInt64]) throws -> StoredEvent? {
+    func holder(of id: String, among seqs: [UInt64]) throws -> StoredEvent? {
         guard !seqs.isEmpty else { return nil }
         let snapshot = LedgerSnapshot(txn: txn, db: db)
         for seq in seqs {
@@ -106,23 +112,5 @@ struct IDIndex {
             if stored.event.id == id { return stored }
         }
         return nil
-    }
-}
-
-extension IDIndex {
-    /// Claims `id` for `seq`, or returns the stored event that already holds it (and stores
-    /// nothing). One search: the entry is inserted first, and since `seq` is the largest
-    /// stored, the entries with the same 8 bytes of hash are the values just before it (none,
-    /// for every id but a duplicate or a rare collision). When one of them holds the id, the
-    /// new entry is taken out again.
-    static func claim(_ id: String, seq: UInt64, txn: WriteTransaction, db: Ledger.Databases) throws -> StoredEvent? {
-        let (key, value) = entry(id, seq: seq)
-        let earlier: [UInt64] = try txn.withCursor(db.ids) { cursor in
-            try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .noDuplicateData) } }
-            return try run(from: cursor.previousValue(), like: value, next: cursor.previousValue)
-        }
-        guard !earlier.isEmpty, let held = try IDIndex(txn: txn, db: db).holder(of: id, among: earlier.reversed()) else { return nil }
-        _ = try txn.delete(db.ids, key, value: value)
-        return held
     }
 }

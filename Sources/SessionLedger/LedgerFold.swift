@@ -211,14 +211,14 @@ public struct InputLog: FoldSource {
     public init(source: InputSource, allErrors: Bool = false) throws {
         var options = AppendOptions()
         options.allErrors = allErrors
-        let pipeline = ParsePipeline(sources: [source], options: options, totalBytes: source.size)
+        let pipeline = ParsePipeline(sources: [source], options: options, totalBytes: source.size, forWriter: false)
         defer { pipeline.stop() }
         var events: [Event] = []
         var errors: [InputError] = []
         while let items = pipeline.next() {
             for item in items {
                 switch item {
-                case .event(let event, _): events.append(event)
+                case .event(let event, _, _): events.append(event)
                 case .error(let error): errors.append(error)
                 case .failure(let error): throw error
                 case .beginSource, .skip: break

@@ -13,6 +13,11 @@ public struct AppendOptions {
     /// After a call that stored events, write checkpoints when the next one is due at this
     /// spacing (nil: never).
     public var checkpointSpacing: CheckpointSpacing? = .adaptive
+    /// Fold the checkpoints on another core while storing, for inputs of at least this many
+    /// bytes (all regular files), and write them in the call's transaction (nil: never).
+    public var followCheckpointsFrom: Int? = 16 << 20
+    /// Ids claimed before they are filed in `ids` (smaller in tests, to cross a filing).
+    var idClaimsFlushAt = IDClaims.flushAt
     public init() {}
 }
 
@@ -34,6 +39,8 @@ public struct AppendSummary: Sendable {
     /// Why writing checkpoints failed, if it did: the events are stored all the same (queries
     /// then fold from an earlier checkpoint).
     public var checkpointError: String?
+    /// The checkpoints are current: folded while storing (`CheckpointFollower`).
+    var checkpointsFollowed = false
 }
 
 /// Every bad line of a refused call (just the first without `allErrors`).
@@ -79,7 +86,10 @@ extension Ledger {
                     DispatchQueue.global().async(group: prefault) { env.prefault(offset: used, length: length) }
                 }
             }) { txn in
-                var batch = try AppendBatch(txn: txn, db: db, options: options)
+                let follow = options.followCheckpointsFrom.map { totalBytes ?? 0 >= $0 } ?? false
+                let follower = follow ? options.checkpointSpacing.map { CheckpointFollower(ledger: self, spacing: $0) } : nil
+                defer { follower?.cancel() }
+                var batch = try AppendBatch(txn: txn, db: db, options: options, inputBytes: totalBytes, follower: follower)
                 let pipeline = ParsePipeline(sources: sources, options: options, totalBytes: totalBytes)
                 defer { pipeline.stop() }
                 try batch.consume(pipeline)
@@ -88,7 +98,7 @@ extension Ledger {
         } catch let error as LMDBError {
             throw LedgerError.storage(error, path: path)
         }
-        if summary.imported > 0, let spacing = options.checkpointSpacing {
+        if summary.imported > 0, !summary.checkpointsFollowed, let spacing = options.checkpointSpacing {
             do {
                 summary.checkpointsWritten = try writeCheckpointsIfDue(spacing: spacing)
             } catch {
@@ -156,20 +166,26 @@ struct AppendBatch {
     /// its instant on stale, and they are removed in this transaction.
     let latestCheckpoint: Instant?
     var staleFrom: Instant?
-    var userCache: [ByteIdentity: UInt32] = [:]
-    var sessionCache: [ByteIdentity: UInt32] = [:]
+    /// Folding checkpoints beside the writer, until an event out of time order ends it.
+    var follower: CheckpointFollower?
+    /// The keys of the checkpoints it folded, stored in this transaction.
+    var followedKeys: [[UInt8]] = []
+    /// Numbers the names of events that come without `EventKeys` (a group commit's).
+    var callNames = CallNames()
+    var numbers = LedgerNumbers()
     var record: [UInt8] = []
     var pending = PendingIndexes()
+    var claims: IDClaims
     var lines = CallLines()
     var errors: [InputError] = []
     var imported = 0
     var duplicates = 0
 
-    /// Interning caches are dropped past this many entries, to bound memory on huge imports.
-    static let cacheLimit = 1 << 18
-
-    init(txn: WriteTransaction, db: Ledger.Databases, options: AppendOptions) throws {
+    /// `inputBytes`: the size of the inputs, when known.
+    init(txn: WriteTransaction, db: Ledger.Databases, options: AppendOptions, inputBytes: Int? = nil,
+         follower: CheckpointFollower? = nil) throws {
         self.txn = txn
+        self.follower = follower
         self.db = db
         self.options = options
         self.recorded = Instant.now()
@@ -179,6 +195,8 @@ struct AppendBatch {
         self.userCount = UInt32(try txn.count(db.users))
         self.sessionCount = UInt32(try txn.count(db.sessions))
         self.lateness = LatenessTracker(maxSkew: nil, latest: try snapshot.latestInstant())
+        // An event is 100 bytes of NDJSON or more.
+        self.claims = try IDClaims(txn: txn, db: db, expected: inputBytes.map { $0 / 100 }, flushAt: options.idClaimsFlushAt)
         self.latestCheckpoint = try txn.withCursor(db.checkpoints) { try $0.last().map { Instant(biased: readBE($0.key, 0, 8)) } }
         record.reserveCapacity(512)
     }
@@ -195,10 +213,10 @@ struct AppendBatch {
                     lines.begin(source: name, firstSeq: chain.seq + 1)
                 case .skip(let line):
                     lines.skip(line)
-                case .event(let event, let line):
+                case .event(let event, let line, let keys):
                     guard errors.isEmpty else { continue }
                     do {
-                        try store(event, line: line)
+                        try store(event, line: line, keys: keys)
                     } catch var error as InputError {
                         error.file = source
                         errors.append(error)
@@ -214,10 +232,13 @@ struct AppendBatch {
         }
     }
 
-    mutating func store(_ event: Event, line: Int) throws {
+    /// Stores `event` (or counts it as a duplicate). `keys` are worked out here when not given.
+    mutating func store(_ event: Event, line: Int, keys: EventKeys? = nil) throws {
         let seq = chain.seq + 1
+        let keys = keys ?? callNames.keys(for: event)
+        if keys.renumbered { numbers.forget() }
         if let id = event.id {
-            if let earlier = try IDIndex.claim(id, seq: seq, txn: txn, db: db) {
+            if let earlier = try claims.claim(id, hash: keys.idHash, seq: seq, txn: txn, db: db) {
                 let held = earlier.seq
                 if CanonicalWriter.bytes(of: earlier.event) == CanonicalWriter.bytes(of: event) {
                     duplicates += 1
@@ -230,14 +251,14 @@ struct AppendBatch {
         }
         // The first record naming a user or session carries its string (decision 0008).
         var carrying: Record.Carried = []
-        let (userNumber, newUser) = try AppendBatch.intern(event.user, txn: txn, database: db.users, names: db.userNames,
-                                                           cache: &userCache, count: &userCount)
+        let (userNumber, newUser) = try AppendBatch.intern(event.user, keys.user, txn: txn, database: db.users, names: db.userNames,
+                                                           numbers: &numbers.users, count: &userCount)
         if newUser { carrying.insert(.user) }
         var sessionNumber: UInt32 = 0
         if let session = event.session {
             let newSession: Bool
-            (sessionNumber, newSession) = try AppendBatch.intern(session, txn: txn, database: db.sessions, names: db.sessionNames,
-                                                                 cache: &sessionCache, count: &sessionCount)
+            (sessionNumber, newSession) = try AppendBatch.intern(session, keys.session, txn: txn, database: db.sessions,
+                                                                 names: db.sessionNames, numbers: &numbers.sessions, count: &sessionCount)
             if newSession { carrying.insert(.session) }
         }
         Record.encode(event, recorded: recorded, userNumber: userNumber, sessionNumber: sessionNumber, carrying: carrying,
@@ -264,36 +285,71 @@ struct AppendBatch {
         if let checkpoint = latestCheckpoint, event.at <= checkpoint, staleFrom.map({ event.at < $0 }) ?? true {
             staleFrom = event.at
         }
+        if let follower {
+            if staleFrom != nil {
+                try abandonFollower()
+            } else if !follower.add(StoredEvent(seq: seq, recorded: recorded, event: event, sessionNumber: sessionNumber)) {
+                try abandonFollower()
+            } else if seq % UInt64(CheckpointFollower.batchSize) == 0 {
+                try storeFollowed(follower.take())
+            }
+        }
         pending.add(seq: seq, user: userNumber, session: sessionNumber)
         if pending.count >= PendingIndexes.flushAt { try pending.flush(txn, db) }
         imported += 1
     }
 
     /// The number of `name` in `database`, and whether this call just gave it one (then also
-    /// filed under the number in `names`).
-    private static func intern(_ name: String, txn: WriteTransaction, database: Database, names: Database,
-                               cache: inout [ByteIdentity: UInt32], count: inout UInt32) throws -> (UInt32, isNew: Bool) {
-        let key = ByteIdentity(name)
-        if let number = cache[key] { return (number, false) }
+    /// filed under the number in `names`). `numbers` holds what earlier events of the call
+    /// learned, by call number.
+    private static func intern(_ name: String, _ callNumber: UInt32, txn: WriteTransaction, database: Database, names: Database,
+                               numbers: inout [UInt32], count: inout UInt32) throws -> (UInt32, isNew: Bool) {
+        if let number = numbers.learned(callNumber) { return (number, false) }
         var name = name
         let (number, isNew): (UInt32, Bool) = try name.withUTF8 { utf8 in
             let key = UnsafeRawBufferPointer(utf8)
-            if let stored = try txn.get(database, key) { return (UInt32(readLE(stored, 0, 4)), false) }
-            count += 1
-            let number = count
-            try withUnsafeBytes(of: number.littleEndian) { try txn.put(database, key, $0, flags: .noOverwrite) }
-            let entry = NameEntry.value(number, key)
-            try withUnsafeBytes(of: number.bigEndian) { k in try entry.withUnsafeBytes { try txn.put(names, k, $0, flags: .append) } }
-            return (number, true)
+            let next = count + 1
+            if let stored = try withUnsafeBytes(of: next.littleEndian, { try txn.insertOrGet(database, key, $0) }) {
+                return (UInt32(readLE(stored, 0, 4)), false)
+            }
+            count = next
+            let entry = NameEntry.value(next, key)
+            try withUnsafeBytes(of: next.bigEndian) { k in try entry.withUnsafeBytes { try txn.put(names, k, $0, flags: .append) } }
+            return (next, true)
         }
-        if cache.count >= AppendBatch.cacheLimit { cache.removeAll(keepingCapacity: true) }
-        cache[key] = number
+        numbers.learn(callNumber, is: number)
         return (number, isNew)
+    }
+
+    /// Stores checkpoints the follower folded.
+    private mutating func storeFollowed(_ checkpoints: [(key: [UInt8], bytes: [UInt8])]) throws {
+        for checkpoint in checkpoints {
+            try txn.put(db.checkpoints, checkpoint.key, checkpoint.bytes)
+            followedKeys.append(checkpoint.key)
+        }
+    }
+
+    /// Stops the follower and removes what it stored: the checkpoints are then written after the call.
+    private mutating func abandonFollower() throws {
+        follower?.cancel()
+        follower = nil
+        for key in followedKeys { _ = try txn.delete(db.checkpoints, key) }
+        followedKeys = []
     }
 
     mutating func finish() throws -> AppendSummary {
         if !errors.isEmpty { throw InputErrors(errors: errors) }
+        var followed = false
+        if let follower {
+            if follower.finish() {
+                try storeFollowed(follower.take())
+                followed = true
+            } else {
+                try abandonFollower()
+            }
+        }
         try pending.flush(txn, db)
+        try claims.flush(txn, db)
         if let staleFrom {
             // A checkpoint is the state after every event up to its instant: one with an event
             // at or before its instant that it does not hold is wrong, not merely old.
@@ -310,12 +366,15 @@ struct AppendBatch {
             head += chain.value
             try txn.put(db.meta, Key.head, head)
         }
-        return AppendSummary(imported: imported, duplicates: duplicates, head: chain)
+        return AppendSummary(imported: imported, duplicates: duplicates, head: chain,
+                             checkpointsWritten: followedKeys.count, checkpointsFollowed: followed)
     }
 }
 
 /// Index entries gathered between flushes, then written in key order: LMDB touches each
-/// page once per run of neighbouring keys instead of once per event.
+/// page once per run of neighbouring keys instead of once per event. Each value is a `seq`
+/// larger than any stored, so it goes after its key's others (`MDB_APPENDDUP`: no search
+/// among them, and full pages).
 struct PendingIndexes {
     static let flushAt = 1 << 16
 
@@ -339,7 +398,7 @@ struct PendingIndexes {
                 appendBE(UInt64(entry.user), 4, &key)
                 value.removeAll(keepingCapacity: true)
                 appendBE(entry.seq, 8, &value)
-                try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v) } }
+                try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .appendDuplicate) } }
             }
         }
         bySession.sort { ($0.session, $0.seq) < ($1.session, $1.seq) }
@@ -349,7 +408,7 @@ struct PendingIndexes {
                 appendBE(UInt64(entry.session), 4, &key)
                 value.removeAll(keepingCapacity: true)
                 appendBE(entry.seq, 8, &value)
-                try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v) } }
+                try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .appendDuplicate) } }
             }
         }
         byUser.removeAll(keepingCapacity: true)

@@ -1,18 +1,17 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Reads and parses the inputs of one append call on a second thread, handing the writer
 /// batches of parsed lines in input order.
 ///
 /// Parsing and validation are about a third of an import's work and need no LMDB, so they
-/// overlap with the writer's interning, encoding, hashing and LMDB puts. Memory stays bounded:
+/// overlap with the writer's encoding, hashing and LMDB puts; so do numbering the names and
+/// hashing the ids (`EventKeys`). Memory stays bounded:
 /// at most `depth` batches of `batchSize` lines are in flight.
 final class ParsePipeline: @unchecked Sendable {
     enum Item {
         case beginSource(name: String?)
-        case event(Event, line: Int)
+        /// `keys` only when the pipeline feeds a writer.
+        case event(Event, line: Int, keys: EventKeys?)
         /// A line that stores nothing (blank).
         case skip(line: Int)
         case error(InputError)
@@ -22,70 +21,36 @@ final class ParsePipeline: @unchecked Sendable {
     static let batchSize = 4096
     static let depth = 4
 
-    private var mutex = pthread_mutex_t()
-    private var changed = pthread_cond_t()
-    private var queue: [[Item]] = []
-    private var finished = false
-    private var cancelled = false
+    private let queue = BatchQueue<Item>(depth: ParsePipeline.depth)
     private let done = DispatchGroup()
 
-    init(sources: [InputSource], options: AppendOptions, totalBytes: Int?) {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&changed, nil)
+    /// With `forWriter`, each event comes with its `EventKeys`.
+    init(sources: [InputSource], options: AppendOptions, totalBytes: Int?, forWriter: Bool = true) {
         done.enter()
         let thread = DispatchQueue(label: "sledger.parse")
         thread.async { [self] in
-            self.produce(sources, options, totalBytes)
+            self.produce(sources, options, totalBytes, forWriter)
             self.done.leave()
         }
     }
 
-    deinit {
-        pthread_cond_destroy(&changed)
-        pthread_mutex_destroy(&mutex)
-    }
-
     /// The next batch, or nil when the reader has finished.
-    func next() -> [Item]? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while queue.isEmpty && !finished { pthread_cond_wait(&changed, &mutex) }
-        if queue.isEmpty { return nil }
-        let batch = queue.removeFirst()
-        pthread_cond_broadcast(&changed)
-        return batch
-    }
+    func next() -> [Item]? { queue.next() }
 
     /// Stops the reader and waits for it; call before the sources go away.
     func stop() {
-        pthread_mutex_lock(&mutex)
-        cancelled = true
-        queue.removeAll()
-        pthread_cond_broadcast(&changed)
-        pthread_mutex_unlock(&mutex)
+        queue.cancel()
         done.wait()
     }
 
-    private func push(_ batch: [Item]) -> Bool {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while queue.count >= ParsePipeline.depth && !cancelled { pthread_cond_wait(&changed, &mutex) }
-        if cancelled { return false }
-        queue.append(batch)
-        pthread_cond_broadcast(&changed)
-        return true
-    }
+    private func push(_ batch: [Item]) -> Bool { queue.push(batch) }
 
-    private func finish() {
-        pthread_mutex_lock(&mutex)
-        finished = true
-        pthread_cond_broadcast(&changed)
-        pthread_mutex_unlock(&mutex)
-    }
+    private func finish() { queue.finish() }
 
-    private func produce(_ sources: [InputSource], _ options: AppendOptions, _ totalBytes: Int?) {
+    private func produce(_ sources: [InputSource], _ options: AppendOptions, _ totalBytes: Int?, _ forWriter: Bool) {
         defer { finish() }
         var parser = EventParser()
+        var names = CallNames()
         var batch: [Item] = []
         batch.reserveCapacity(ParsePipeline.batchSize)
         var linesRead = 0, bytesBefore = 0
@@ -107,7 +72,7 @@ final class ParsePipeline: @unchecked Sendable {
                             throw InputError(line: number, key: nil, problem: "longer than \(EventParser.maxLineBytes) bytes")
                         case .text(let bytes):
                             if let event = try parser.parse(bytes, lineNumber: number) {
-                                batch.append(.event(event, line: number))
+                                batch.append(.event(event, line: number, keys: forWriter ? names.keys(for: event) : nil))
                             } else {
                                 batch.append(.skip(line: number))
                             }

@@ -82,6 +82,19 @@ final class EnvironmentTests: XCTestCase {
         }
         XCTAssertEqual(walked, [[1, 4], [1, 9], [2, 3], [2, 5]])
     }
+
+    func testInsertOrGetStoresOnceAndThenReturnsTheHolder() throws {
+        let env = try environment()
+        let db = try env.write { try XCTUnwrap($0.openDatabase("ids", flags: .create)) }
+        try env.write { txn in
+            let first = try [UInt8]("id".utf8).withUnsafeBytes { k in try [UInt8]([1]).withUnsafeBytes { v in try txn.insertOrGet(db, k, v) } }
+            XCTAssertNil(first)
+            let second = try [UInt8]("id".utf8).withUnsafeBytes { k in
+                try [UInt8]([2]).withUnsafeBytes { v in try txn.insertOrGet(db, k, v).map(Array.init) }
+            }
+            XCTAssertEqual(second, [1])
+        }
+    }
 }
 
 import CLMDB

@@ -207,6 +207,94 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try ledger.read { try $0.checkpointCount() }, 4)
     }
 
+    /// Every stored checkpoint with its key, `headSeq` zeroed: the head when one was written
+    /// differs between writing during and after a call, and nothing but `headSeq <= head` reads it.
+    private func storedCheckpoints(_ ledger: Ledger) throws -> [(key: [UInt8], checkpoint: Checkpoint?)] {
+        try ledger.read { snapshot in
+            try snapshot.txn.withCursor(snapshot.db.checkpoints) { cursor in
+                var out: [(key: [UInt8], checkpoint: Checkpoint?)] = []
+                try cursor.forEach(from: cursor.first()) { entry in
+                    var checkpoint = Checkpoint.decode(entry.value, policy: .default)
+                    checkpoint?.headSeq = 0
+                    out.append((Array(entry.key), checkpoint))
+                    return true
+                }
+                return out
+            }
+        }
+    }
+
+    private func assertSameCheckpoints(_ a: Ledger, _ b: Ledger, _ message: String, line: UInt = #line) throws {
+        let (x, y) = (try storedCheckpoints(a), try storedCheckpoints(b))
+        XCTAssertEqual(x.map(\.key), y.map(\.key), message, line: line)
+        XCTAssertEqual(x.map(\.checkpoint), y.map(\.checkpoint), message, line: line)
+        XCTAssertFalse(x.contains { $0.checkpoint == nil }, message, line: line)
+    }
+
+    /// `CheckpointFollower`: the checkpoints folded beside the writer and stored in the call's
+    /// transaction are the ones the pass after the call writes, call after call, with late
+    /// events within the allowance, and with events older than a checkpoint (which end it).
+    func testCheckpointsFoldedWhileStoringEqualThoseWrittenAfterTheCall() throws {
+        var followed = 0, notFollowed = 0
+        for seed in UInt64(1)...8 {
+            var generator = TestLogGenerator(seed: seed)
+            generator.count = 600
+            let events = generator.events()
+            let directory = try temporaryDirectory(self)
+            let following = try Ledger(path: directory + "/following", access: .readWrite)
+            let after = try Ledger(path: directory + "/after", access: .readWrite)
+            var followOptions = AppendOptions()
+            followOptions.checkpointSpacing = seed <= 4 ? .every(9 + Int(seed)) : CheckpointSpacing(minimum: 5, maximum: 60, bytesPerEvent: 8 + Int(seed))
+            followOptions.followCheckpointsFrom = 0
+            var afterOptions = followOptions
+            afterOptions.followCheckpointsFrom = nil
+            let parts = [0, 200, 420, events.count]
+            for i in 0..<3 {
+                let text = lines(Array(events[parts[i]..<parts[i + 1]]))
+                let summary = try following.append([InputSource(bytes: text)], options: followOptions)
+                let expected = try after.append([InputSource(bytes: text)], options: afterOptions)
+                XCTAssertFalse(expected.checkpointsFollowed)
+                if summary.checkpointsFollowed { followed += 1 } else { notFollowed += 1 }
+                XCTAssertEqual(summary.checkpointsWritten, expected.checkpointsWritten, "seed \(seed), call \(i)")
+                XCTAssertNil(summary.checkpointError)
+                try assertSameCheckpoints(following, after, "seed \(seed), call \(i)")
+            }
+            XCTAssertGreaterThan(try following.read { try $0.checkpointCount() }, 10, "seed \(seed)")
+            XCTAssertTrue(try following.check().isIntact, "seed \(seed)")
+        }
+        XCTAssertGreaterThan(followed, 8, "most calls folded their checkpoints while storing")
+        XCTAssertGreaterThan(notFollowed, 0, "an event older than a checkpoint ended the follower in some call")
+    }
+
+    /// An event more than the allowance (an hour) older than the newest one comes after events
+    /// near it were folded: the follower stops, what it stored goes, and the checkpoints are
+    /// written after the call, the same as without it.
+    func testAnEventLaterThanTheAllowanceEndsTheFollower() throws {
+        var text = generatedLines(count: 400)  // 1 to 120 s apart: about 400 minutes
+        let late = Event(kind: .refresh, at: Instant(rfc3339: "2026-01-01T03:00:00Z")!, user: "u1", session: "s1")
+        text += lines([late])
+        text += generatedLines(count: 50, seed: 2, idPrefix: "f")
+        let directory = try temporaryDirectory(self)
+        let following = try Ledger(path: directory + "/following", access: .readWrite)
+        let after = try Ledger(path: directory + "/after", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = .every(40)
+        options.followCheckpointsFrom = 0
+        let summary = try following.append([InputSource(bytes: text)], options: options)
+        XCTAssertFalse(summary.checkpointsFollowed)
+        options.followCheckpointsFrom = nil
+        let expected = try after.append([InputSource(bytes: text)], options: options)
+        XCTAssertEqual(summary.checkpointsWritten, expected.checkpointsWritten)
+        XCTAssertGreaterThan(summary.checkpointsWritten, 5)
+        try assertSameCheckpoints(following, after, "late by more than the allowance")
+        XCTAssertTrue(try following.check().isIntact)
+
+        // Without the late line, the same input is followed to the end.
+        let inOrder = try Ledger(path: directory + "/in-order", access: .readWrite)
+        options.followCheckpointsFrom = 0
+        XCTAssertTrue(try inOrder.append([InputSource(bytes: generatedLines(count: 400))], options: options).checkpointsFollowed)
+    }
+
     private func lines(_ events: [Event]) -> [UInt8] {
         var text: [UInt8] = []
         for event in events { CanonicalWriter.write(event, into: &text); text.append(0x0A) }

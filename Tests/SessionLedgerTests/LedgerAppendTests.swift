@@ -66,6 +66,52 @@ final class LedgerAppendTests: XCTestCase {
         XCTAssertEqual(try ledger.head(), before)
     }
 
+    /// Ids are claimed in memory and filed in `ids` now and then (`IDClaims`): a duplicate or
+    /// a conflict is found whether the earlier id is filed already or still waiting.
+    func testAnIdClaimedEarlierInTheCallIsFoundBeforeAndAfterItIsFiled() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.idClaimsFlushAt = 3
+        func logout(_ second: Int, _ id: String) -> [UInt8] {
+            line(#"{"type":"logout","at":"2026-03-01T09:00:\#(second < 10 ? "0" : "")\#(second)Z","user":"u","session":"s","id":"\#(id)"}"#)
+        }
+        // a b c are filed after c; d waits when its duplicate comes; a's duplicate comes after the filing.
+        let input = logout(1, "a") + logout(2, "b") + logout(3, "c") + logout(4, "d") + logout(4, "d") + logout(1, "a") + logout(5, "e")
+        let summary = try ledger.append([InputSource(bytes: input)], options: options)
+        XCTAssertEqual(summary.imported, 5)
+        XCTAssertEqual(summary.duplicates, 2)
+        XCTAssertTrue(try ledger.check().isIntact)
+        XCTAssertEqual(try ledger.read { try IDIndex(txn: $0.txn, db: $0.db).lookup("e")?.seq }, 5)
+
+        let before = try ledger.head()
+        XCTAssertThrowsError(try ledger.append([InputSource(bytes: logout(6, "f") + logout(7, "g") + logout(8, "h") + logout(9, "f"))],
+                                               options: options)) { error in
+            XCTAssertEqual("\(error)", "line 4: id: id conflict with line 1")
+        }
+        XCTAssertThrowsError(try ledger.append([InputSource(bytes: logout(6, "x") + logout(9, "x"))], options: options)) { error in
+            XCTAssertEqual("\(error)", "line 2: id: id conflict with line 1")
+        }
+        XCTAssertThrowsError(try ledger.append([InputSource(bytes: logout(6, "y") + logout(9, "b"))], options: options)) { error in
+            XCTAssertEqual("\(error)", "line 2: id: id conflict with seq 2")
+        }
+        XCTAssertEqual(try ledger.head(), before)
+    }
+
+    /// A group commit checks each request's ids against the requests before it in the same
+    /// transaction, whose ids are claimed but not yet filed in `ids`.
+    func testAGroupRefusesARequestWhoseIdConflictsWithAnEarlierRequestOfTheGroup() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        let first = try EventBatch.parse(ndjson: line(#"{"type":"logout","at":"2026-03-01T09:00:00Z","user":"u","session":"s","id":"a"}"#))
+        let same = try EventBatch.parse(ndjson: line(#"{"type":"logout","at":"2026-03-01T09:00:00Z","user":"u","session":"s","id":"a"}"#))
+        let other = try EventBatch.parse(ndjson: line(#"{"type":"logout","at":"2026-03-01T09:00:05Z","user":"u","session":"s","id":"b"}"#)
+            + line(#"{"type":"logout","at":"2026-03-01T09:00:09Z","user":"v","session":"s","id":"a"}"#))
+        let (outcomes, head) = try ledger.appendGroup([first, same, other])
+        XCTAssertEqual(outcomes.map { "\($0)" }, ["stored(imported: 1, duplicates: 0)", "stored(imported: 0, duplicates: 1)",
+                                                  "refused(line 2: id: id conflict with seq 1)"])
+        XCTAssertEqual(head.seq, 1)
+        XCTAssertTrue(try ledger.check().isIntact)
+    }
+
     /// The `ids` index is keyed by 8 bytes of the id's SHA-256, so two ids can share a key.
     /// No real collision is known; this one is made by listing seq 1 (id "a") under "b"'s key,
     /// which is what "b" then finds there.
@@ -189,5 +235,20 @@ final class LedgerAppendTests: XCTestCase {
         let report = try ledger.check(digest: (early.seq, wrong))
         XCTAssertEqual(report.digestMatched, false)
         XCTAssertFalse(report.isIntact)
+    }
+}
+
+final class HashFilterTests: XCTestCase {
+    /// Every hash put in is found again; of hashes never put in, few are said to be there.
+    func testAHashFilterFindsWhatWasPutInAndFewOthers() {
+        var random = SplitMix64(seed: 7)
+        let inserted = (0..<100_000).map { _ in random.next() }
+        var filter = HashFilter(expected: inserted.count)
+        for hash in inserted { filter.insert(hash) }
+        XCTAssertTrue(inserted.allSatisfy(filter.mayContain), "no false negatives")
+        let others = (0..<100_000).map { _ in random.next() }
+        let falsePositives = others.filter(filter.mayContain).count
+        XCTAssertLessThan(falsePositives, 8_000, "under 8% at the expected count")
+        XCTAssertGreaterThan(HashFilter(expected: 10).mayContain(1) ? 0 : 1, 0, "an empty filter holds nothing")
     }
 }

@@ -1,0 +1,159 @@
+import Dispatch
+import HeapModule
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Folds checkpoints on another core while a large append call is still storing its events,
+/// so that they are written in the call's own transaction instead of by a second pass over
+/// the log after it (which took a third of a 1M-event import).
+///
+/// The checkpoints are the ones `Ledger.writeCheckpoints(rebuild: false)` would write after
+/// the call: the fold starts from the latest checkpoint, reads the events stored after it in
+/// a read transaction (the state before the call), then takes the call's events as the writer
+/// stores them. A fold goes in (`at`, `seq`) order, and an event may come after a later one
+/// (a late event), so the call's events wait in a heap and are folded once they are
+/// `allowance` older than the newest event seen (or when `capacity` wait). An event older
+/// than one already folded ends the follower: the writer removes what it stored, and the call
+/// writes its checkpoints afterwards as before.
+final class CheckpointFollower: @unchecked Sendable {
+    /// Events handed over at a time.
+    static let batchSize = 1024
+    /// How much later than the newest event an event may come and still be folded in order.
+    static let allowance = Duration(nanoseconds: 3_600_000_000_000)
+    /// The most events kept waiting: past it the earliest is folded whatever its age.
+    static let capacity = 1 << 16
+
+    private let input = BatchQueue<StoredEvent>(depth: 8)
+    private var pending: [StoredEvent] = []
+    private var mutex = pthread_mutex_t()
+    /// Encoded checkpoints not yet taken by the writer, with their keys.
+    private var ready: [(key: [UInt8], bytes: [UInt8])] = []
+    private var failed = false
+    private let done = DispatchGroup()
+
+    init(ledger: Ledger, spacing: CheckpointSpacing) {
+        pthread_mutex_init(&mutex, nil)
+        pending.reserveCapacity(CheckpointFollower.batchSize)
+        done.enter()
+        DispatchQueue(label: "sledger.checkpoints").async { [self] in
+            do {
+                try self.fold(ledger, spacing)
+            } catch {
+                pthread_mutex_lock(&mutex)
+                failed = true
+                pthread_mutex_unlock(&mutex)
+                input.cancel()  // the writer must not wait on a queue nobody takes from
+            }
+            self.done.leave()
+        }
+    }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    // MARK: - The writer's side
+
+    /// Hands over the next stored event; false when the follower has given up.
+    func add(_ stored: StoredEvent) -> Bool {
+        pending.append(stored)
+        guard pending.count >= CheckpointFollower.batchSize else { return true }
+        defer { pending.removeAll(keepingCapacity: true) }
+        return input.push(pending)
+    }
+
+    /// The checkpoints folded so far and not yet taken.
+    func take() -> [(key: [UInt8], bytes: [UInt8])] {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        defer { ready.removeAll() }
+        return ready
+    }
+
+    /// Ends the stream and waits for the fold: true when it folded every event handed over.
+    func finish() -> Bool {
+        if !pending.isEmpty { input.push(pending) }
+        pending.removeAll()
+        input.finish()
+        done.wait()
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return !failed
+    }
+
+    /// Stops the fold and waits for it (what is folded is dropped by the writer).
+    func cancel() {
+        input.cancel()
+        done.wait()
+    }
+
+    // MARK: - The follower's side
+
+    private struct NotFollowing: Error {}
+
+    private func fold(_ ledger: Ledger, _ spacing: CheckpointSpacing) throws {
+        var fold: CheckpointFold?
+        var events = 0
+        /// The latest instant folded.
+        var floor: Instant?
+        try ledger.read { snapshot in
+            // The state before the call: the same the writer's transaction began from.
+            let latest = try snapshot.checkpoint(atOrBefore: .latest, policy: .default)
+            let lastKey = try snapshot.txn.withCursor(snapshot.db.checkpoints) { try $0.last().map { Array($0.key) } }
+            // Unusable checkpoints after the latest usable one are for the pass after the call to remove.
+            guard lastKey == latest.map({ Checkpoint.key($0.at) }) else { throw NotFollowing() }
+            let latestBytes = try latest.flatMap { try snapshot.txn.get(snapshot.db.checkpoints, Checkpoint.key($0.at))?.count }
+            events = spacing.after(checkpointBytes: latestBytes)
+            var stored = CheckpointFold(policy: .default, from: latest)
+            while let checkpoint = try stored.next(snapshot, spacing: events) {
+                events = publish(checkpoint, spacing)
+            }
+            fold = stored
+            floor = [latest?.at, try snapshot.latestInstant()].compactMap { $0 }.max()
+        }
+        guard var fold else { throw NotFollowing() }
+        var waiting = Heap<Waiting>()
+        var newest: Instant?
+        var received: UInt64 = 0
+        func foldNext() throws {
+            let next = waiting.removeMin()
+            // Everything up to `floor` is folded (and maybe in a checkpoint): too late for this one.
+            if let floor, next.at < floor { throw NotFollowing() }
+            floor = next.at
+            if let checkpoint = fold.step(next.stored, spacing: events, head: received) {
+                events = publish(checkpoint, spacing)
+                _ = fold.step(next.stored, spacing: events, head: received)
+            }
+        }
+        while let batch = input.next() {
+            for stored in batch {
+                received = stored.seq
+                if let floor, stored.event.at < floor { throw NotFollowing() }
+                waiting.insert(Waiting(stored))
+                if newest.map({ $0 < stored.event.at }) ?? true { newest = stored.event.at }
+                while let earliest = waiting.min, let newest,
+                      waiting.count > CheckpointFollower.capacity || earliest.at.saturatingAdding(CheckpointFollower.allowance) < newest {
+                    try foldNext()
+                }
+            }
+        }
+        while !waiting.isEmpty { try foldNext() }
+    }
+
+    /// A stored event waiting to be folded, ordered as the fold reads them.
+    private struct Waiting: Comparable {
+        let stored: StoredEvent
+        init(_ stored: StoredEvent) { self.stored = stored }
+        var at: Instant { stored.event.at }
+        static func < (a: Waiting, b: Waiting) -> Bool { (a.at, a.stored.seq) < (b.at, b.stored.seq) }
+        static func == (a: Waiting, b: Waiting) -> Bool { a.stored.seq == b.stored.seq }
+    }
+
+    /// Queues `checkpoint` for the writer; returns the spacing to the next one.
+    private func publish(_ checkpoint: Checkpoint, _ spacing: CheckpointSpacing) -> Int {
+        let bytes = checkpoint.encoded()
+        pthread_mutex_lock(&mutex)
+        ready.append((Checkpoint.key(checkpoint.at), bytes))
+        pthread_mutex_unlock(&mutex)
+        return spacing.after(checkpointBytes: bytes.count)
+    }
+}
