@@ -18,6 +18,8 @@ public struct AppendOptions {
     public var followCheckpointsFrom: Int? = 16 << 20
     /// Ids claimed before they are filed in `ids` (smaller in tests, to cross a filing).
     var idClaimsFlushAt = IDClaims.flushAt
+    /// Names the reader numbers before it starts again (smaller in tests).
+    var callNamesLimit = CallNames.limit
     public init() {}
 }
 
@@ -171,7 +173,7 @@ struct AppendBatch {
     /// The keys of the checkpoints it folded, stored in this transaction.
     var followedKeys: [[UInt8]] = []
     /// Numbers the names of events that come without `EventKeys` (a group commit's).
-    var callNames = CallNames()
+    var callNames: CallNames
     var numbers = LedgerNumbers()
     var record: [UInt8] = []
     var pending = PendingIndexes()
@@ -196,6 +198,7 @@ struct AppendBatch {
         self.sessionCount = UInt32(try txn.count(db.sessions))
         self.lateness = LatenessTracker(maxSkew: nil, latest: try snapshot.latestInstant())
         // An event is 100 bytes of NDJSON or more.
+        self.callNames = CallNames(limit: options.callNamesLimit)
         self.claims = try IDClaims(txn: txn, db: db, expected: inputBytes.map { $0 / 100 }, flushAt: options.idClaimsFlushAt)
         self.latestCheckpoint = try txn.withCursor(db.checkpoints) { try $0.last().map { Instant(biased: readBE($0.key, 0, 8)) } }
         record.reserveCapacity(512)

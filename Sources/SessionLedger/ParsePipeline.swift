@@ -50,7 +50,7 @@ final class ParsePipeline: @unchecked Sendable {
     private func produce(_ sources: [InputSource], _ options: AppendOptions, _ totalBytes: Int?, _ forWriter: Bool) {
         defer { finish() }
         var parser = EventParser()
-        var names = CallNames()
+        var names = CallNames(limit: options.callNamesLimit)
         var batch: [Item] = []
         batch.reserveCapacity(ParsePipeline.batchSize)
         var linesRead = 0, bytesBefore = 0
