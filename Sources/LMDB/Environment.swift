@@ -43,8 +43,9 @@ public final class Environment: @unchecked Sendable {
             let fileSize = stat(path + "/data.mdb", &st) == 0 ? Int(st.st_size) : 0
             try check(mdb_env_set_mapsize(env, max(options.mapSize, fileSize)), "mdb_env_set_mapsize")
             // MDB_NOTLS: a read transaction is not tied to the thread that began it, so a
-            // parallel reader can hand one to a worker. MDB_NORDAHEAD: the log is read in
-            // order, the indexes are not; the kernel's read-ahead wastes cache on them.
+            // parallel reader can hand one to a worker. (Not MDB_NORDAHEAD: the log is read in
+            // order, and on Linux it would not stop the kernel mapping the cached pages around
+            // each fault, which is what a warm query pays for.)
             var flags = UInt32(MDB_NOTLS)
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
             if options.writeMap && !options.readOnly { flags |= UInt32(MDB_WRITEMAP) }
