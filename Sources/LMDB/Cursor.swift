@@ -68,7 +68,7 @@ extension Cursor {
 
 extension WriteTransaction {
     /// Stores `value` under `key` unless the key is stored already; then returns the stored
-    /// value (borrowed until the transaction ends) and stores nothing. One search, not two:
+    /// value (borrowed until the next change in this transaction: read it at once) and stores nothing. One search, not two:
     /// "MDB_NOOVERWRITE ... The data parameter will be set to point to the existing item."
     public func insertOrGet(_ database: Database, _ key: UnsafeRawBufferPointer,
                             _ value: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {

@@ -57,6 +57,13 @@ final class BatchQueue<Element>: @unchecked Sendable {
         pthread_mutex_unlock(&mutex)
     }
 
+    /// Whether `cancel` was called.
+    var isCancelled: Bool {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return cancelled
+    }
+
     /// Drops what waits and refuses more; wakes both sides.
     func cancel() {
         pthread_mutex_lock(&mutex)

@@ -14,11 +14,13 @@ import Glibc
 /// stores them. A fold goes in (`at`, `seq`) order, and an event may come after a later one
 /// (a late event), so the call's events wait in a heap and are folded once they are
 /// `allowance` older than the newest event seen (or when `capacity` wait). An event older
-/// than one already folded ends the follower: the writer removes what it stored, and the call
-/// writes its checkpoints afterwards as before.
+/// than one already folded ends the follower (at the start, every event stored before the
+/// call is folded, so any event older than the newest of them does): the writer removes what
+/// it stored, and the call writes its checkpoints afterwards as before.
 final class CheckpointFollower: @unchecked Sendable {
-    /// Events handed over at a time.
+    /// Events handed over at a time (fewer in tests).
     static let batchSize = 1024
+    let batchSize: Int
     /// How much later than the newest event an event may come and still be folded in order.
     static let allowance = Duration(nanoseconds: 3_600_000_000_000)
     /// The most events kept waiting: past it the earliest is folded whatever its age.
@@ -32,9 +34,10 @@ final class CheckpointFollower: @unchecked Sendable {
     private var failed = false
     private let done = DispatchGroup()
 
-    init(ledger: Ledger, spacing: CheckpointSpacing) {
+    init(ledger: Ledger, spacing: CheckpointSpacing, batchSize: Int = CheckpointFollower.batchSize) {
+        self.batchSize = batchSize
         pthread_mutex_init(&mutex, nil)
-        pending.reserveCapacity(CheckpointFollower.batchSize)
+        pending.reserveCapacity(batchSize)
         done.enter()
         DispatchQueue(label: "sledger.checkpoints").async { [self] in
             do {
@@ -56,7 +59,7 @@ final class CheckpointFollower: @unchecked Sendable {
     /// Hands over the next stored event; false when the follower has given up.
     func add(_ stored: StoredEvent) -> Bool {
         pending.append(stored)
-        guard pending.count >= CheckpointFollower.batchSize else { return true }
+        guard pending.count >= batchSize else { return true }
         defer { pending.removeAll(keepingCapacity: true) }
         return input.push(pending)
     }
@@ -136,7 +139,11 @@ final class CheckpointFollower: @unchecked Sendable {
                 }
             }
         }
-        while !waiting.isEmpty { try foldNext() }
+        // (`input.next()` returns nil once cancelled; so does this drain, between batches.)
+        while !waiting.isEmpty {
+            if waiting.count % batchSize == 0, input.isCancelled { return }
+            try foldNext()
+        }
     }
 
     /// A stored event waiting to be folded, ordered as the fold reads them.

@@ -20,6 +20,8 @@ public struct AppendOptions {
     var idClaimsFlushAt = IDClaims.flushAt
     /// Names the reader numbers before it starts again (smaller in tests).
     var callNamesLimit = CallNames.limit
+    /// Events handed to the checkpoint follower at a time (smaller in tests).
+    var followerBatchSize = CheckpointFollower.batchSize
     public init() {}
 }
 
@@ -89,7 +91,9 @@ extension Ledger {
                 }
             }) { txn in
                 let follow = options.followCheckpointsFrom.map { totalBytes ?? 0 >= $0 } ?? false
-                let follower = follow ? options.checkpointSpacing.map { CheckpointFollower(ledger: self, spacing: $0) } : nil
+                let follower = follow ? options.checkpointSpacing.map {
+                    CheckpointFollower(ledger: self, spacing: $0, batchSize: options.followerBatchSize)
+                } : nil
                 defer { follower?.cancel() }
                 var batch = try AppendBatch(txn: txn, db: db, options: options, inputBytes: totalBytes, follower: follower)
                 let pipeline = ParsePipeline(sources: sources, options: options, totalBytes: totalBytes)
@@ -293,7 +297,7 @@ struct AppendBatch {
                 try abandonFollower()
             } else if !follower.add(StoredEvent(seq: seq, recorded: recorded, event: event, sessionNumber: sessionNumber)) {
                 try abandonFollower()
-            } else if seq % UInt64(CheckpointFollower.batchSize) == 0 {
+            } else if seq % UInt64(follower.batchSize) == 0 {
                 try storeFollowed(follower.take())
             }
         }
@@ -344,7 +348,10 @@ struct AppendBatch {
         if !errors.isEmpty { throw InputErrors(errors: errors) }
         var followed = false
         if let follower {
-            if follower.finish() {
+            if imported == 0 {
+                // Nothing stored: leave any checkpoint already due to the pass after a call, as before.
+                try abandonFollower()
+            } else if follower.finish() {
                 try storeFollowed(follower.take())
                 followed = true
             } else {

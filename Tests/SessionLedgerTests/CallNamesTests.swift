@@ -48,8 +48,13 @@ final class CallNamesTests: XCTestCase {
         XCTAssertEqual(stored.map(\.session), parsed.map(\.session))
         XCTAssertTrue(try ledger.check().isIntact)
         // And a second call, numbering from scratch, finds the names the first one stored.
-        let more = try ledger.append([InputSource(bytes: generatedLines(count: 100, users: 20, seed: 3, idPrefix: "m"))], options: options)
+        let moreInput = generatedLines(count: 100, users: 20, seed: 3, idPrefix: "m")
+        let more = try ledger.append([InputSource(bytes: moreInput)], options: options)
         XCTAssertEqual(more.imported, 100)
+        let moreParsed = try EventBatch.parse(ndjson: moreInput).lines.map(\.event)
+        let moreStored = try ledger.read { snapshot in try (401...500).map { try XCTUnwrap(snapshot.event(seq: UInt64($0))).event } }
+        XCTAssertEqual(moreStored.map(\.user), moreParsed.map(\.user))
+        XCTAssertEqual(moreStored.map(\.session), moreParsed.map(\.session))
         XCTAssertEqual(try ledger.read { try $0.txn.count($0.db.users) }, 20)
         XCTAssertTrue(try ledger.check().isIntact)
     }

@@ -246,6 +246,9 @@ final class CheckpointTests: XCTestCase {
             var followOptions = AppendOptions()
             followOptions.checkpointSpacing = seed <= 4 ? .every(9 + Int(seed)) : CheckpointSpacing(minimum: 5, maximum: 60, bytesPerEvent: 8 + Int(seed))
             followOptions.followCheckpointsFrom = 0
+            // Small hand-overs for half the seeds: checkpoints are then stored mid-call, and
+            // removed again when a later event ends the follower.
+            if seed % 2 == 0 { followOptions.followerBatchSize = 3 }
             var afterOptions = followOptions
             afterOptions.followCheckpointsFrom = nil
             let parts = [0, 200, 420, events.count]
@@ -267,8 +270,9 @@ final class CheckpointTests: XCTestCase {
     }
 
     /// An event more than the allowance (an hour) older than the newest one comes after events
-    /// near it were folded: the follower stops, what it stored goes, and the checkpoints are
-    /// written after the call, the same as without it.
+    /// near it were folded and stored as checkpoints (handed over 4 at a time): the follower
+    /// stops, what it stored goes (some of it is at or after the late event, so it would be
+    /// wrong to keep), and the checkpoints are written after the call, the same as without it.
     func testAnEventLaterThanTheAllowanceEndsTheFollower() throws {
         var text = generatedLines(count: 400)  // 1 to 120 s apart: about 400 minutes
         let late = Event(kind: .refresh, at: Instant(rfc3339: "2026-01-01T03:00:00Z")!, user: "u1", session: "s1")
@@ -280,6 +284,7 @@ final class CheckpointTests: XCTestCase {
         var options = AppendOptions()
         options.checkpointSpacing = .every(40)
         options.followCheckpointsFrom = 0
+        options.followerBatchSize = 4
         let summary = try following.append([InputSource(bytes: text)], options: options)
         XCTAssertFalse(summary.checkpointsFollowed)
         options.followCheckpointsFrom = nil
@@ -293,6 +298,22 @@ final class CheckpointTests: XCTestCase {
         let inOrder = try Ledger(path: directory + "/in-order", access: .readWrite)
         options.followCheckpointsFrom = 0
         XCTAssertTrue(try inOrder.append([InputSource(bytes: generatedLines(count: 400))], options: options).checkpointsFollowed)
+    }
+
+    /// A call that stores nothing (every line a duplicate) leaves checkpoints to the pass
+    /// after a call, as without the follower: none is written.
+    func testACallThatStoresNothingWritesNoCheckpoint() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = nil
+        let input = generatedLines(count: 300)
+        _ = try ledger.append([InputSource(bytes: input)], options: options)
+        options.checkpointSpacing = .every(40)
+        options.followCheckpointsFrom = 0
+        let again = try ledger.append([InputSource(bytes: input)], options: options)
+        XCTAssertEqual(again.duplicates, 300)
+        XCTAssertEqual(again.checkpointsWritten, 0)
+        XCTAssertEqual(try ledger.read { try $0.checkpointCount() }, 0)
     }
 
     private func lines(_ events: [Event]) -> [UInt8] {
