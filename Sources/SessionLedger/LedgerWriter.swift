@@ -72,7 +72,12 @@ extension Ledger {
             try clearStaleReaders()
             defer {
                 prefault.wait()
-                try? env.releaseDisk(from: (try? env.info().usedBytes) ?? Int.max)
+                let used = (try? env.info().usedBytes) ?? Int.max
+                try? env.releaseDisk(from: used)
+                // And the map with it, so that the file's size is the pages in use (plus up to a
+                // MiB) and not the room reserved for the call: the writer lock is held and no
+                // transaction is open (see `prepareRoom`).
+                if used < Int.max { try? env.setMapSize((used + (1 << 20) - 1) & ~((1 << 20) - 1)) }
             }
             summary = try env.writeGrowingMap(prepare: {
                 prefault.wait()  // no resize while the pre-fault thread walks the map
