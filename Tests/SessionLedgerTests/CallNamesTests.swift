@@ -38,24 +38,23 @@ final class CallNamesTests: XCTestCase {
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         var options = AppendOptions()
         options.callNamesLimit = 3
-        let input = generatedLines(count: 400, users: 20)
-        let summary = try ledger.append([InputSource(bytes: input)], options: options)
-        XCTAssertEqual(summary.imported, 400)
-        // An independent path: the lines as parsed, against the events read back from the log.
-        let parsed = try EventBatch.parse(ndjson: input).lines.map(\.event)
-        let stored = try ledger.read { snapshot in try (1...400).map { try XCTUnwrap(snapshot.event(seq: UInt64($0))).event } }
-        XCTAssertEqual(stored.map(\.user), parsed.map(\.user))
-        XCTAssertEqual(stored.map(\.session), parsed.map(\.session))
-        XCTAssertTrue(try ledger.check().isIntact)
+        try appendAndCompare(ledger, generatedLines(count: 400, users: 20), options, firstSeq: 1)
         // And a second call, numbering from scratch, finds the names the first one stored.
-        let moreInput = generatedLines(count: 100, users: 20, seed: 3, idPrefix: "m")
-        let more = try ledger.append([InputSource(bytes: moreInput)], options: options)
-        XCTAssertEqual(more.imported, 100)
-        let moreParsed = try EventBatch.parse(ndjson: moreInput).lines.map(\.event)
-        let moreStored = try ledger.read { snapshot in try (401...500).map { try XCTUnwrap(snapshot.event(seq: UInt64($0))).event } }
-        XCTAssertEqual(moreStored.map(\.user), moreParsed.map(\.user))
-        XCTAssertEqual(moreStored.map(\.session), moreParsed.map(\.session))
+        try appendAndCompare(ledger, generatedLines(count: 100, users: 20, seed: 3, idPrefix: "m"), options, firstSeq: 401)
         XCTAssertEqual(try ledger.read { try $0.txn.count($0.db.users) }, 20)
-        XCTAssertTrue(try ledger.check().isIntact)
+    }
+
+    /// Appends `input`, then compares each stored event's user and session with an independent
+    /// path: the lines as parsed.
+    private func appendAndCompare(_ ledger: Ledger, _ input: [UInt8], _ options: AppendOptions, firstSeq: Int,
+                                  line: UInt = #line) throws {
+        let parsed = try EventBatch.parse(ndjson: input).lines.map(\.event)
+        XCTAssertEqual(try ledger.append([InputSource(bytes: input)], options: options).imported, parsed.count, line: line)
+        let stored = try ledger.read { snapshot in
+            try (firstSeq..<firstSeq + parsed.count).map { try XCTUnwrap(snapshot.event(seq: UInt64($0))).event }
+        }
+        XCTAssertEqual(stored.map(\.user), parsed.map(\.user), line: line)
+        XCTAssertEqual(stored.map(\.session), parsed.map(\.session), line: line)
+        XCTAssertTrue(try ledger.check().isIntact, line: line)
     }
 }
