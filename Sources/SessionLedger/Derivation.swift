@@ -23,7 +23,8 @@ public struct Derivation: Sendable {
     /// The slot of each session id.
     private var slotOf: [ByteIdentity: Int32] = [:]
     /// The slot of each session number a ledger interned (`StoredEvent.sessionNumber`; -1 or
-    /// past the end: not looked up yet): a shortcut past hashing and comparing the id.
+    /// past the end: not looked up yet; -2 - i: retired, its entry `retired[i]`): a shortcut
+    /// past hashing and comparing the id.
     private var slotOfNumber: [Int32] = []
     /// The session number of the event being applied (0: not given).
     private var currentNumber: UInt32 = 0
@@ -40,13 +41,16 @@ public struct Derivation: Sendable {
     /// Slots whose session was retired, free for the next login.
     private var vacantSlots: [Int32] = []
     private var isVacant: [Bool] = []
-    /// What findings still need of each retired session, by session number.
+    /// What findings still need of each retired session, in the order they were retired
+    /// (only this fold's sessions: a `replay --jobs` job keeps its own, not the whole
+    /// ledger's by number).
     private var retired: [Retired] = []
+    /// The `retired` entry of each slot's session when it was revived (-1: none), reused
+    /// when it is retired again (its state did not change meanwhile).
+    private var retiredOfSlot: [Int32] = []
     /// User and client strings of retired sessions, each kept once.
     private var names: [String] = []
     private var nameIndex: [ByteIdentity: Int32] = [:]
-    /// `slotOfNumber`'s mark for a retired session.
-    private static let retiredMark: Int32 = -2
 
     /// How many events have been applied.
     public private(set) var eventCount = 0
@@ -67,6 +71,7 @@ public struct Derivation: Sendable {
         slots.reserveCapacity(sessions.count)
         numberOfSlot.reserveCapacity(sessions.count)
         isVacant.reserveCapacity(sessions.count)
+        retiredOfSlot.reserveCapacity(sessions.count)
         slotOf.reserveCapacity(sessions.count)
         byUser.reserveCapacity(sessions.count)
         openByUser.reserveCapacity(sessions.count)
@@ -332,7 +337,7 @@ public struct Derivation: Sendable {
         if n != 0, n < slotOfNumber.count {
             let slot = slotOfNumber[n]
             if slot >= 0 { return Int(slot) }
-            if slot == Self.retiredMark { return Int(revive(n, id)) }
+            if slot <= -2 { return Int(revive(n, Int(-2 - slot), id)) }
         }
         guard let slot = slotOf[ByteIdentity(id)] else { return nil }
         if n != 0 { remember(currentNumber, slot) }
@@ -342,7 +347,9 @@ public struct Derivation: Sendable {
     private mutating func remember(_ number: UInt32, _ slot: Int32) {
         let n = Int(number)
         if n >= slotOfNumber.count {
-            slotOfNumber += repeatElement(-1, count: max(n + 1 - slotOfNumber.count, slotOfNumber.count))
+            // Exactly what is needed: the array's own growth leaves its spare capacity
+            // untouched (not resident), where filling it would make it so.
+            slotOfNumber.append(contentsOf: repeatElement(-1, count: n + 1 - slotOfNumber.count))
         }
         slotOfNumber[n] = slot
         numberOfSlot[Int(slot)] = number
@@ -354,11 +361,13 @@ public struct Derivation: Sendable {
             slots[Int(slot)] = state
             numberOfSlot[Int(slot)] = number
             isVacant[Int(slot)] = false
+            retiredOfSlot[Int(slot)] = -1
             return slot
         }
         slots.append(state)
         numberOfSlot.append(number)
         isVacant.append(false)
+        retiredOfSlot.append(-1)
         return Int32(slots.count - 1)
     }
 
@@ -378,7 +387,7 @@ public struct Derivation: Sendable {
     }
 
     /// Drops the full state of every session that is inactive at the last applied event's
-    /// instant, keeping only what a finding about it can say (about 24 bytes). An inactive
+    /// instant, keeping only what a finding about it can say (32 bytes). An inactive
     /// session stays inactive and unchanged whatever comes later (SessionState), so no
     /// finding and no count changes; a later event naming it brings it back, inactive.
     /// Afterwards `session(_:)`, `sessions` and `sessions(ofUser:)` show only the sessions
@@ -393,10 +402,13 @@ public struct Derivation: Sendable {
             guard status != .active, status != .notStarted else { continue }
             let s = slots[k]
             let n = Int(numberOfSlot[k])
-            if n >= retired.count { retired += repeatElement(Retired(), count: max(n + 1 - retired.count, retired.count)) }
-            retired[n] = Retired(loginAt: s.loginAt, endAt: (status == .expired ? s.expiresAt : s.endedAt)!,
-                                 user: intern(s.user), client: intern(s.client), status: status)
-            slotOfNumber[n] = Self.retiredMark
+            var entry = retiredOfSlot[k]
+            if entry < 0 {
+                entry = Int32(retired.count)
+                retired.append(Retired(loginAt: s.loginAt, endAt: (status == .expired ? s.expiresAt : s.endedAt)!,
+                                       user: intern(s.user), client: intern(s.client), status: status))
+            }
+            slotOfNumber[n] = -2 - entry
             slotOf[ByteIdentity(s.session)] = nil
             slots[k] = Self.vacant
             numberOfSlot[k] = 0
@@ -413,8 +425,8 @@ public struct Derivation: Sendable {
 
     /// The state of retired session number `n` again, for an event that names it: inactive,
     /// with what its findings read (user, client, login, end). Retired again by the next sweep.
-    private mutating func revive(_ n: Int, _ id: String) -> Int32 {
-        let r = retired[n]
+    private mutating func revive(_ n: Int, _ entry: Int, _ id: String) -> Int32 {
+        let r = retired[entry]
         let client = names[Int(r.client)]
         var state = SessionState(session: id, user: names[Int(r.user)], client: client, method: "", loginAt: r.loginAt,
                                  loginSeq: 0, rules: policy.client(client))
@@ -425,6 +437,7 @@ public struct Derivation: Sendable {
         default: state.expiresAt = r.endAt
         }
         let slot = allocate(state, number: UInt32(n))
+        retiredOfSlot[Int(slot)] = Int32(entry)
         slotOfNumber[n] = slot
         slotOf[ByteIdentity(id)] = slot
         return slot

@@ -95,7 +95,7 @@ public struct ParallelReplay {
             if session != 0 {
                 if session < owners.count { owner = owners[session] }
                 if owner == 0, header.kind == .login {
-                    if session >= owners.count { owners += [UInt32](repeating: 0, count: max(session + 1 - owners.count, owners.count)) }
+                    if session >= owners.count { owners.append(contentsOf: repeatElement(0, count: session + 1 - owners.count)) }
                     owners[session] = header.userNumber
                     owner = header.userNumber
                 }
