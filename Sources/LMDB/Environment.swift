@@ -89,6 +89,14 @@ public final class Environment: @unchecked Sendable {
         try check(mdb_env_set_mapsize(handle, bytes), "mdb_env_set_mapsize(\(bytes))")
     }
 
+    /// Writes a copy of the environment as of one read snapshot into the existing, empty
+    /// directory `path` (its `data.mdb`; LMDB makes the file with mode 0666 less the umask).
+    /// `compacting` (MDB_CP_COMPACT) leaves out the free pages and renumbers the rest in order,
+    /// so the copy holds only the pages in use. Writers may go on meanwhile.
+    public func copy(to path: String, compacting: Bool) throws {
+        try check(mdb_env_copy2(handle, path, compacting ? UInt32(MDB_CP_COMPACT) : 0), "mdb_env_copy2(\(path))")
+    }
+
     /// Clears reader slots left behind by dead processes; returns how many were cleared.
     ///
     /// A reader killed while holding a transaction pins old pages, so the file grows

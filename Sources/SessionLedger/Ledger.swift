@@ -184,7 +184,7 @@ public final class Ledger {
     }
 
     /// Makes the directory entries of newly created files durable.
-    private static func syncDirectory(_ path: String) {
+    static func syncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY)
         if fd >= 0 { fsync(fd); close(fd) }
     }

@@ -1,0 +1,64 @@
+import LMDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Ledger {
+    /// What `writeCompactCopy` wrote.
+    public struct CompactCopy: Sendable {
+        /// The copy's head: its last `seq` and chain value.
+        public var head: HashChain
+        /// The size of the copy's `data.mdb`.
+        public var bytes: Int
+    }
+
+    /// Writes a compacted copy of the ledger to `directory`, which must not exist: the same
+    /// databases, records and checkpoints as of one snapshot, without the free pages that
+    /// copy-on-write leaves behind (a ledger loaded by many durable calls holds a freelist
+    /// that later appends reuse but the file never gives back). The copy is made in a
+    /// sibling directory and renamed into place once it is on disk, so `directory` appears
+    /// whole or not at all. Appends to this ledger may go on meanwhile; they are not in the copy.
+    public func writeCompactCopy(to directory: String) throws -> CompactCopy {
+        var st = stat()
+        if stat(directory, &st) == 0 {
+            throw LedgerError.cannotCreate(path: directory, reason: "it already exists; give a new directory")
+        }
+        let partial = directory + ".partial-\(getpid())"
+        let old = umask(0o077)  // the copy's directory 0700 and data.mdb 0600, like a new ledger's
+        defer { umask(old) }
+        guard mkdir(partial, 0o700) == 0 else {
+            throw LedgerError.cannotCreate(path: partial, reason: String(cString: strerror(errno)))
+        }
+        do {
+            try env.copy(to: partial, compacting: true)
+            try Ledger.syncFile(partial + "/data.mdb")
+            guard rename(partial, directory) == 0 else {
+                throw LedgerError.cannotCreate(path: directory, reason: String(cString: strerror(errno)))
+            }
+        } catch {
+            unlink(partial + "/data.mdb")
+            rmdir(partial)
+            if let error = error as? LMDBError { throw LedgerError.storage(error, path: path) }
+            throw error
+        }
+        Ledger.syncDirectory(Ledger.parent(of: directory))
+        let copy = try Ledger(path: directory, access: .readOnly)
+        _ = stat(directory + "/data.mdb", &st)
+        return CompactCopy(head: try copy.head(), bytes: Int(st.st_size))
+    }
+
+    private static func syncFile(_ path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0, fsync(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if fd >= 0 { close(fd) }
+            throw LedgerError.cannotCreate(path: path, reason: reason)
+        }
+        close(fd)
+    }
+
+    private static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}
