@@ -68,11 +68,13 @@ final class CompactCommandTests: XCTestCase {
         XCTAssertEqual(try Sledger.run(["append", "--ledger", other], stdin: Data(event.utf8)).status, 0)
         let before = try Sledger.digest(other)
 
-        for target in [other, ledger] {
+        for (target, named, why) in [(other, other, "already exists"), (other + "/", other, "already exists"),
+                                     (ledger, ledger, "already exists"),
+                                     (dir + "/missing/copy", dir + "/missing/copy", "is not an existing directory")] {
             let result = try Sledger.run(["compact", "--ledger", ledger, "--to", target])
-            XCTAssertEqual(result.status, 2, "a bad argument")
+            XCTAssertEqual(result.status, 2, "a bad argument: \(target)")
             XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
-            XCTAssertTrue(result.stderr.contains(target) && result.stderr.contains("already exists"), result.stderr)
+            XCTAssertTrue(result.stderr.contains("--to \(named)") && result.stderr.contains(why), result.stderr)
         }
         XCTAssertEqual(try Sledger.digest(other), before)
         XCTAssertEqual(try Sledger.eventCount(ledger), 1)
