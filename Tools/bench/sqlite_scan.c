@@ -22,11 +22,26 @@ typedef struct { char *key; long long expires; int ended; } Slot;
 static Slot *table; static size_t cap = 1 << 22, used = 0;
 
 static uint64_t fnv(const unsigned char *s) { uint64_t h = 1469598103934665603ULL; while (*s) { h ^= *s++; h *= 1099511628211ULL; } return h; }
+/* Doubles the table when it is half full (5.7M sessions at 100M events outgrew 2^22 slots). */
+static void grow(void) {
+    Slot *old = table; size_t old_cap = cap;
+    cap *= 2;
+    table = calloc(cap, sizeof(Slot));
+    if (!table) { fprintf(stderr, "out of memory\n"); exit(1); }
+    for (size_t k = 0; k < old_cap; k++) {
+        if (!old[k].key) continue;
+        size_t i = fnv((const unsigned char *)old[k].key) & (cap - 1);
+        while (table[i].key) i = (i + 1) & (cap - 1);
+        table[i] = old[k];
+    }
+    free(old);
+}
 static Slot *find(const unsigned char *key, int create) {
     size_t i = fnv(key) & (cap - 1);
     while (table[i].key) { if (strcmp(table[i].key, (const char *)key) == 0) return &table[i]; i = (i + 1) & (cap - 1); }
     if (!create) return NULL;
-    if (++used > cap / 2) { fprintf(stderr, "table full\n"); exit(1); }
+    if (used + 1 > cap / 2) { grow(); return find(key, 1); }
+    used++;
     table[i].key = strdup((const char *)key);
     return &table[i];
 }
