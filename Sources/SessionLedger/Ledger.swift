@@ -183,10 +183,18 @@ public final class Ledger {
         return true
     }
 
-    /// Makes the directory entries of newly created files durable.
-    static func syncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY)
-        if fd >= 0 { fsync(fd); close(fd) }
+    /// Makes the directory entries of newly created files durable (best effort).
+    static func syncDirectory(_ path: String) { try? sync(path, directory: true) }
+
+    /// Flushes a file (or a directory's entries) to disk; throws when it cannot.
+    static func sync(_ path: String, directory: Bool = false) throws {
+        let fd = open(path, directory ? O_RDONLY | O_DIRECTORY : O_RDONLY)
+        guard fd >= 0, fsync(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if fd >= 0 { close(fd) }
+            throw LedgerError.cannotCreate(path: path, reason: reason)
+        }
+        close(fd)
     }
 
     // MARK: - Reading

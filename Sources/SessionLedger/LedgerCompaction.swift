@@ -38,8 +38,8 @@ extension Ledger {
         }
         do {
             try env.copy(to: partial, compacting: true)
-            try Ledger.syncFile(partial + "/data.mdb")
-            Ledger.syncDirectory(partial)
+            try Ledger.sync(partial + "/data.mdb")
+            try Ledger.sync(partial, directory: true)
             guard rename(partial, directory) == 0 else {
                 throw LedgerError.cannotCreate(path: directory, reason: String(cString: strerror(errno)))
             }
@@ -66,15 +66,5 @@ extension Ledger {
     public static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
-    private static func syncFile(_ path: String) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0, fsync(fd) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if fd >= 0 { close(fd) }
-            throw LedgerError.cannotCreate(path: path, reason: reason)
-        }
-        close(fd)
     }
 }
