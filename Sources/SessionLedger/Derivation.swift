@@ -22,10 +22,10 @@ public struct Derivation: Sendable {
     private var slots: [SessionState] = []
     /// The slot of each session id.
     private var slotOf: [ByteIdentity: Int32] = [:]
-    /// The slot of each session number a ledger interned (`StoredEvent.sessionNumber`; -1 or
-    /// past the end: not looked up yet; -2 - i: retired, its entry `retired[i]`): a shortcut
-    /// past hashing and comparing the id.
-    private var slotOfNumber: [Int32] = []
+    /// The slot of each session number a ledger interned (`StoredEvent.sessionNumber`; -1:
+    /// not looked up yet; -2 - i: retired, its entry `retired[i]`): a shortcut past hashing
+    /// and comparing the id. Paged, so a narrow fold does not pay for the ledger's numbers.
+    private var slotOfNumber = NumberTable(missing: -1)
     /// The session number of the event being applied (0: not given).
     private var currentNumber: UInt32 = 0
     /// Every session of each user, in login order.
@@ -334,7 +334,7 @@ public struct Derivation: Sendable {
     @inline(__always)
     private mutating func slot(of id: String) -> Int? {
         let n = Int(currentNumber)
-        if n != 0, n < slotOfNumber.count {
+        if n != 0 {
             let slot = slotOfNumber[n]
             if slot >= 0 { return Int(slot) }
             if slot <= -2 { return Int(revive(n, Int(-2 - slot), id)) }
@@ -345,13 +345,7 @@ public struct Derivation: Sendable {
     }
 
     private mutating func remember(_ number: UInt32, _ slot: Int32) {
-        let n = Int(number)
-        if n >= slotOfNumber.count {
-            // Exactly what is needed: the array's own growth leaves its spare capacity
-            // untouched (not resident), where filling it would make it so.
-            slotOfNumber.append(contentsOf: repeatElement(-1, count: n + 1 - slotOfNumber.count))
-        }
-        slotOfNumber[n] = slot
+        slotOfNumber[Int(number)] = slot
         numberOfSlot[Int(slot)] = number
     }
 
