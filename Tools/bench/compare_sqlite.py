@@ -8,11 +8,14 @@ BIN is sledger, DIR holds the C baselines (sqlite_import, sqlite_query, sqlite_s
 raw_lmdb_append, raw_lmdb_scan), --out the bench directory (stores, results). --batches
 holds the NDJSON files of the durable-append case (fresh events continuing the input); without
 it that case is skipped. Settings come from the environment, as compare_sqlite.sh documents
-them (REPEAT, SCAN_REPEAT, IMPORT, SQLITE_INDEXED, KEEP).
+them (REPEAT, SQLITE_REPEAT, SCAN_REPEAT, IMPORT, SQLITE_INDEXED, KEEP).
 
-Every question runs as its own process, timed from start to exit by _measure.py, with the
-stores in the page cache (warm). Prints a markdown table and the machine; writes
-OUT/results/compare-EVENTS.json (read by growth.py). Exits 1, after the table, with one line
+Every question runs as its own process, timed from start to exit by _measure.py, with its
+store in the page cache (warm): sledger asks all its questions first, then SQLite, each after
+reading its own store (at 100M events the two do not fit in memory together). Prints a markdown table and the machine; writes
+OUT/results/compare-EVENTS.json (read by growth.py); while it runs, each row is written to
+OUT/results/compare-EVENTS.partial.json as soon as it is measured (so a run that stops keeps
+what it measured), removed at the end. Exits 1, after the table, with one line
 naming the first disagreement when any answer differs between sledger and SQLite.
 """
 
@@ -94,6 +97,7 @@ def main():
     ap.add_argument("--batches")
     args = ap.parse_args()
     repeat, scan_repeat = env_int("REPEAT", 5), env_int("SCAN_REPEAT", 3)
+    sql_repeat = env_int("SQLITE_REPEAT", repeat)
     out, binp, sledger = args.out, args.bin, args.sledger
     os.makedirs(os.path.join(out, "results"), exist_ok=True)
     r = Runner(out)
@@ -109,11 +113,16 @@ def main():
     result = {"events": events, "input": args.input, "origin": args.origin, "rows": [], "checks": [],
               "disagreements": []}
     rows = result["rows"]
+    partial = os.path.join(out, "results", f"compare-{events}.partial.json")
 
     def row(key, question, kind, s, q, raw=None, note=""):
         """key names the question the same way at every size (growth.py matches rows by it)."""
         rows.append({"key": key, "question": question, "kind": kind, "sledger": s, "sqlite": q, "raw_lmdb": raw,
                      "note": note})
+        with open(partial + ".tmp", "w") as f:
+            json.dump({**result, "partial": True, "repeat": repeat, "sqlite_repeat": sql_repeat,
+                       "commit": commit(), "date": now()}, f, indent=1)
+        os.replace(partial + ".tmp", partial)
 
     def warm(*paths):
         for p in paths:
@@ -177,7 +186,7 @@ def main():
         t -= t % 10**9 if frac < 1 else 0
         instants.append((label, text_of(t), t))
     result["instants"] = [{"label": lbl, "at": txt} for lbl, txt, _ in instants]
-    warm(ledger, db)
+    warm(ledger)
 
     def disagree(what, sled, sql):
         number = len(result["disagreements"]) + 1
@@ -195,49 +204,64 @@ def main():
             only_q = [x for x in sql if x not in sled][:20]
             disagree(what, only_s, only_q)
 
+    # Each side asks all its questions with its own store warm, sledger's first: at 100M
+    # events the two stores do not fit in the page cache together, and alternating would
+    # time each side reading the disk after the other's pages pushed its own out.
+    fields = ("session", "client", "method", "login_at", "last_extended_at", "expires_at", "refresh_count",
+              "status", "ended_at", "end_reason")
+
+    def sledger_records(text):
+        return sorted(tuple(str(x.get(k)) if x.get(k) is not None else None for k in fields)
+                      for x in json.loads(text))
+
+    def sqlite_records(text):
+        recs = []
+        for v in rows_of(text):
+            for i in (3, 4, 5, 8):
+                v[i] = text_of(v[i]) if v[i] is not None else None
+            recs.append(tuple(v))
+        return sorted(recs)
+
+    asked = []  # per instant: (label, at, t, user, {question: (timing, answer)})
     for label, at, t in instants:
-        say(f"who / sessions --at {at} ({label})")
+        say(f"sledger: who / sessions / one user --at {at} ({label})")
+        got = {}
         s_who, text = r.run([sledger, "who", "--ledger", ledger, "--at", at, "--format", "json"], repeat)
         who = sorted((x["user"], int(x["sessions"])) for x in json.loads(text))
-        q_who, text = r.run([f"{binp}/sqlite_query", db, "who", str(t)], repeat)
+        got["who"] = (s_who, who)
+        s_ses, text = r.run([sledger, "sessions", "--ledger", ledger, "--at", at, "--format", "json"], repeat)
+        got["sessions"] = (s_ses, sorted((x["user"], x["session"]) for x in json.loads(text)))
+        # One user: the one with the most sessions active at T (ties: the first name).
+        user = min(who, key=lambda x: (-x[1], x[0]))[0] if who else "u_00001"
+        s_ua, text = r.run([sledger, "sessions", "--ledger", ledger, "--at", at, "--user", user, "--format", "json"],
+                           repeat)
+        got["user-active"] = (s_ua, sledger_records(text))
+        s_u, text = r.run([sledger, "user", user, "--ledger", ledger, "--at", at, "--format", "json"], repeat)
+        got["user"] = (s_u, sledger_records(text))
+        asked.append((label, at, t, user, got))
+
+    warm(db)
+    for label, at, t, user, got in asked:
+        say(f"SQLite: who / sessions / one user --at {at} ({label})")
+        s_who, who = got["who"]
+        q_who, text = r.run([f"{binp}/sqlite_query", db, "who", str(t)], sql_repeat)
         check(f"who --at {at}", who, sorted((u, int(n)) for u, n in rows_of(text)))
         row(f"who --at T ({label})", f"who --at {at} ({label}): {len(who):,} users", "time", s_who, q_who)
 
-        s_ses, text = r.run([sledger, "sessions", "--ledger", ledger, "--at", at, "--format", "json"], repeat)
-        ses = sorted((x["user"], x["session"]) for x in json.loads(text))
-        q_ses, text = r.run([f"{binp}/sqlite_query", db, "sessions", str(t)], repeat)
+        s_ses, ses = got["sessions"]
+        q_ses, text = r.run([f"{binp}/sqlite_query", db, "sessions", str(t)], sql_repeat)
         check(f"sessions --at {at}", ses, sorted(tuple(x) for x in rows_of(text)))
         row(f"sessions --at T ({label})", f"sessions --at {at} ({label}): {len(ses):,} sessions", "time",
             s_ses, q_ses)
 
-        # One user: the one with the most sessions active at T (ties: the first name).
-        user = min(who, key=lambda x: (-x[1], x[0]))[0] if who else "u_00001"
-        fields = ("session", "client", "method", "login_at", "last_extended_at", "expires_at", "refresh_count",
-                  "status", "ended_at", "end_reason")
-
-        def sledger_records(text):
-            return sorted(tuple(str(x.get(k)) if x.get(k) is not None else None for k in fields)
-                          for x in json.loads(text))
-
-        def sqlite_records(text):
-            recs = []
-            for v in rows_of(text):
-                for i in (3, 4, 5, 8):
-                    v[i] = text_of(v[i]) if v[i] is not None else None
-                recs.append(tuple(v))
-            return sorted(recs)
-
-        s_ua, text = r.run([sledger, "sessions", "--ledger", ledger, "--at", at, "--user", user, "--format", "json"],
-                           repeat)
-        mine = sledger_records(text)
-        q_ua, text = r.run([f"{binp}/sqlite_query", db, "user-active", str(t), user], repeat)
+        s_ua, mine = got["user-active"]
+        q_ua, text = r.run([f"{binp}/sqlite_query", db, "user-active", str(t), user], sql_repeat)
         check(f"sessions --at {at} --user {user}", mine, sqlite_records(text))
         row(f"sessions --at T --user U ({label})", f"sessions --at {at} --user {user}: {len(mine)} sessions",
             "time", s_ua, q_ua)
 
-        s_u, text = r.run([sledger, "user", user, "--ledger", ledger, "--at", at, "--format", "json"], repeat)
-        mine = sledger_records(text)
-        q_u, text = r.run([f"{binp}/sqlite_query", db, "user", str(t), user], repeat)
+        s_u, mine = got["user"]
+        q_u, text = r.run([f"{binp}/sqlite_query", db, "user", str(t), user], sql_repeat)
         check(f"user {user} --at {at}", mine, sqlite_records(text))
         row(f"user U --at T ({label})", f"user {user} --at {at}: {len(mine)} sessions", "time", s_u, q_u)
 
@@ -250,15 +274,16 @@ def main():
     else:
         replay_used = "replay (no --jobs on this build)"
     say(f"sledger {replay_used}; SQLite ordered scan + fold; raw LMDB scan")
-    warm(ledger, db)
+    warm(ledger)
     s_rep, text = r.run(replay, scan_repeat)
     findings = json.loads(text)
     if findings["events"] != events:
         sys.exit(f"compare_sqlite: sledger replay read {findings['events']} events, not {events}")
+    raw_rep, text = r.run([f"{binp}/raw_lmdb_scan", ledger], scan_repeat)
+    warm(db)
     q_rep, text = r.run([f"{binp}/sqlite_scan", db], scan_repeat)
     if json.loads(text)["events"] != events:
         sys.exit(f"compare_sqlite: the SQLite scan read {text}")
-    raw_rep, text = r.run([f"{binp}/raw_lmdb_scan", ledger], scan_repeat)
     row("whole replay (events/s)",
         f"whole replay: sledger {replay_used} / SQLite ordered scan + expiry fold (events/s)", "rate",
         rate(events, s_rep), rate(events, q_rep), rate(events, raw_rep),
@@ -310,21 +335,27 @@ def main():
     # --- report -------------------------------------------------------------------------
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     result.update({
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": now(),
         "machine": {"nproc": os.cpu_count(), "cpu": cpu},
         "load_before": load_before, "load_after": open("/proc/loadavg").read().split()[:3],
         "io_pressure_before": io_before, "io_pressure_after": io_pressure(),
         "commit": commit(),
-        "repeat": repeat, "scan_repeat": scan_repeat})
+        "repeat": repeat, "sqlite_repeat": sql_repeat, "scan_repeat": scan_repeat})
     for x in rows:
         x["ratio"] = ratio(x)
     with open(os.path.join(out, "results", f"compare-{events}.json"), "w") as f:
         json.dump(result, f, indent=1)
+    if os.path.exists(partial):
+        os.unlink(partial)
     print(table(result))
     if result["disagreements"]:
         d = result["disagreements"]
         sys.exit(f"compare_sqlite: sledger and SQLite disagree on {len(d)} question(s), first: {d[0]['question']} "
                  f"(answers in {d[0]['detail']})")
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def commit():
@@ -401,6 +432,9 @@ def table(res):
               + (f"; DISAGREEMENTS: {', '.join(d['question'] for d in res['disagreements'])}"
                  if res["disagreements"] else ""),
               f"- queries: wall time of one process from start to exit, median of {res['repeat']} warm runs "
+              + (f"({res['sqlite_repeat']} of SQLite's) " if res.get("sqlite_repeat", res["repeat"]) != res["repeat"]
+                 else "")
+              + 
               f"(p95 in brackets: the slowest run when there are fewer than 20); replay and scans: "
               f"{res['scan_repeat']} runs, events/s from their mean",
               f"- machine: {m['nproc']} cores, {m['cpu']}; load average before {' '.join(res['load_before'])}, "

@@ -29,7 +29,8 @@
 #
 # Prints one markdown table (question, sledger, SQLite, ratio with sledger faster > 1, raw
 # LMDB), the machine, date and load average; writes bench-out/results/compare-EVENTS.json
-# (Tools/bench/growth.py reads those). Exits 1 with one line when sledger and SQLite give a
+# (Tools/bench/growth.py reads those; compare-EVENTS.partial.json holds the rows measured so
+# far while it runs). Exits 1 with one line when sledger and SQLite give a
 # different answer to any question. Environment:
 #
 #   BENCH_DIR       where inputs, stores and results go (default bench-out/ in the repo)
@@ -38,7 +39,9 @@
 #   GEN_ARGS        the generator's arguments besides --events (default: --seed 1 --start
 #                   2023-01-01T00:00:00Z; for a 100k-user file add --users 100000), used
 #                   to make the append batches continue the same data
-#   REPEAT          runs of each query (default 5); SCAN_REPEAT runs of each scan (default 3)
+#   REPEAT          runs of each query (default 5); SCAN_REPEAT runs of each scan (default 3);
+#                   SQLITE_REPEAT runs of each SQLite query (default REPEAT; at 100M its `who`
+#                   and `sessions` scan the table, minutes a run)
 #   IMPORT=0        reuse the stores of an earlier run (no import rows)
 #   SQLITE_INDEXED=0  skip SQLite's import with indexes in place (very slow at 100M)
 #   APPEND=0|1      the durable-append case (default 1 up to 10M events, 0 above: it needs a
