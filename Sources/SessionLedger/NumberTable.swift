@@ -1,5 +1,5 @@
-/// A table from the ledger's interned numbers (sessions, users: 1, 2, 3 ...) to an `Int32`,
-/// in pages of 4,096 entries made only where numbers fall.
+/// A table from the ledger's session numbers (1, 2, 3 ...) to an `Int32`, in pages of 4,096
+/// entries made only where numbers fall.
 ///
 /// A fold of the whole log meets nearly every number, and then this is an array with one
 /// more step per lookup. A narrow fold (one user's events: `user U`, `sessions --user U`) or a
@@ -8,12 +8,14 @@
 /// 23 MB written, faulted in and unmapped again for a few dozen sessions.
 struct NumberTable {
     private static let pageBits = 12
-    private static let pageMask = (1 << pageBits) - 1
+    private static let pageSize = 1 << pageBits
 
     /// What a number not set reads as.
     let missing: Int32
-    /// Empty: no number of that page was set.
-    private var pages: [[Int32]] = []
+    /// The pages made, one after another in the order they were made.
+    private var entries: [Int32] = []
+    /// Where each page starts in `entries` (-1: not made).
+    private var pageStart: [Int] = []
 
     init(missing: Int32) {
         self.missing = missing
@@ -22,14 +24,18 @@ struct NumberTable {
     subscript(number: Int) -> Int32 {
         @inline(__always) get {
             let p = number >> Self.pageBits
-            guard p < pages.count, !pages[p].isEmpty else { return missing }
-            return pages[p][number & Self.pageMask]
+            guard p < pageStart.count else { return missing }
+            let start = pageStart[p]
+            return start < 0 ? missing : entries[start + (number & (Self.pageSize - 1))]
         }
         set {
             let p = number >> Self.pageBits
-            if p >= pages.count { pages.append(contentsOf: repeatElement([], count: p + 1 - pages.count)) }
-            if pages[p].isEmpty { pages[p] = [Int32](repeating: missing, count: Self.pageMask + 1) }
-            pages[p][number & Self.pageMask] = newValue
+            if p >= pageStart.count { pageStart.append(contentsOf: repeatElement(-1, count: p + 1 - pageStart.count)) }
+            if pageStart[p] < 0 {
+                pageStart[p] = entries.count
+                entries.append(contentsOf: repeatElement(missing, count: Self.pageSize))
+            }
+            entries[pageStart[p] + (number & (Self.pageSize - 1))] = newValue
         }
     }
 }

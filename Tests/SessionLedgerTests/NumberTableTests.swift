@@ -30,4 +30,13 @@ final class NumberTableTests: XCTestCase {
             XCTAssertEqual(table[n], model[n] ?? -1, "number \(n)")
         }
     }
+
+    func testMissingIsWhatTheTableWasMadeWith() {
+        var table = NumberTable(missing: 7)
+        XCTAssertEqual(table[5], 7)
+        table[4_100] = -3
+        XCTAssertEqual(table[4_100], -3)
+        XCTAssertEqual(table[4_099], 7, "the rest of a page made by a set reads as missing")
+        XCTAssertEqual(table[9_000_000], 7)
+    }
 }
