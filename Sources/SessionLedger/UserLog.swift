@@ -15,10 +15,15 @@ public struct UserLog: FoldSource {
     /// (`at`, `seq`) of every event of the slice, sorted.
     private let entries: [(at: Instant, seq: UInt64)]
 
-    public init(snapshot: LedgerSnapshot, user: String) throws {
+    /// With a `horizon` (the fold's), the records of events past it are not read: from the
+    /// first event in `seq` order that is not lagged and lies past the horizon, every event
+    /// does too unless `lags` lists it (TimeOrder), so only those are looked at. A user's
+    /// state early in a long log then costs the events up to then, not all of them.
+    public init(snapshot: LedgerSnapshot, user: String, horizon: LedgerFold.Horizon = .all) throws {
         self.user = user
         self.snapshot = snapshot
-        entries = try UserLog.slice(snapshot, user: try snapshot.userNumber(user), session: nil)
+        let bound = try horizon.end.flatMap { try snapshot.firstSeq(atOrAfter: $0, head: snapshot.eventCount()) }
+        entries = try UserLog.slice(snapshot, user: try snapshot.userNumber(user), session: nil, pastFrom: bound)
     }
 
     /// The slice for `session S`: the events of the user whose login created it (the first in
@@ -47,13 +52,21 @@ public struct UserLog: FoldSource {
         entries = try UserLog.slice(snapshot, user: owner?.user, session: number)
     }
 
-    private static func slice(_ snapshot: LedgerSnapshot, user number: UInt32?, session: UInt32?) throws -> [(at: Instant, seq: UInt64)] {
+    /// `pastFrom`: the first unlagged `seq` past the horizon; from it on only lagged events
+    /// are read.
+    private static func slice(_ snapshot: LedgerSnapshot, user number: UInt32?, session: UInt32?,
+                              pastFrom bound: UInt64? = nil) throws -> [(at: Instant, seq: UInt64)] {
         var seqs = Set<UInt64>()
         var sessions = Set<UInt32>()
         var slice: [(at: Instant, seq: UInt64)] = []
+        func mayBeWithin(_ seq: UInt64) throws -> Bool {
+            guard let bound, seq >= bound else { return true }
+            return try snapshot.txn.get(snapshot.db.lags, Key.seq(seq)) != nil
+        }
         if let session { sessions.insert(session) }
         if let number {
             for seq in try snapshot.seqs(ofUser: number) {
+                guard try mayBeWithin(seq) else { continue }
                 let header = try snapshot.header(seq: seq)
                 guard header.userNumber == number else {
                     throw LedgerError.damaged(seq: seq, problem: "by_user files seq \(seq) under another user")
@@ -64,6 +77,7 @@ public struct UserLog: FoldSource {
         }
         for session in sessions {
             for seq in try snapshot.seqs(ofSession: session) where !seqs.contains(seq) {
+                guard try mayBeWithin(seq) else { continue }
                 let header = try snapshot.header(seq: seq, session: session)
                 seqs.insert(seq)
                 slice.append((header.at, seq))

@@ -20,7 +20,7 @@ public enum ActiveSessions {
             }
             let sessions: [SessionState]
             if let user {
-                sessions = try LedgerFold(policy: policy, horizon: horizon).run(UserLog(snapshot: snapshot, user: user))
+                sessions = try LedgerFold(policy: policy, horizon: horizon).run(UserLog(snapshot: snapshot, user: user, horizon: horizon))
                     .derivation.sessions(ofUser: user)
             } else {
                 // From the latest checkpoint at or before the first instant looked at.
@@ -70,7 +70,9 @@ public enum ActiveSessions {
     /// are read, through the indexes: not the whole log.
     public static func printUser(_ ledger: Ledger, policy: Policy, user: String, at t: Instant,
                                  format: OutputFormat, output: RecordOutput) throws {
-        let fold = try ledger.read { try LedgerFold(policy: policy, horizon: .through(t)).run(UserLog(snapshot: $0, user: user)) }
+        let fold = try ledger.read {
+            try LedgerFold(policy: policy, horizon: .through(t)).run(UserLog(snapshot: $0, user: user, horizon: .through(t)))
+        }
         var printer = SessionRecord.printer(format, output: output)
         for state in fold.derivation.sessions(ofUser: user) { printer.add(SessionRecord.cells(state, at: t)) }
         printer.finish()

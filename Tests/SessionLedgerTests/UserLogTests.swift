@@ -5,22 +5,40 @@ import XCTest
 /// whole log gives that user's sessions.
 final class UserLogTests: XCTestCase {
     func testAUsersSliceGivesTheSameSessionsAsTheWholeLog() throws {
+        var boundedReadLess = 0
         for seed in UInt64(1)...12 {
             let seeded = try SeededLedger(self, seed: seed)
             let (ledger, policy, events) = (seeded.ledger, seeded.policy, seeded.events)
             let users = Set(events.map(\.user)).sorted()
             let instants = events.map(\.at).sorted()
-            let horizons: [LedgerFold.Horizon] = [.all, .through(instants[instants.count / 2]), .before(instants[instants.count / 3])]
+            var horizons: [LedgerFold.Horizon] = [.all, .through(instants[instants.count / 2]), .before(instants[instants.count / 3])]
+            // At the instant of a lagged event: it lies within the horizon, after (in `seq`
+            // order) events past it, so a bounded slice must still read it through `lags`.
+            var latest = Instant(nanoseconds: .min)
+            var lagged: [Instant] = []
+            for event in events {
+                if event.at < latest { lagged.append(event.at) }
+                latest = max(latest, event.at)
+            }
+            for k in stride(from: 0, to: lagged.count, by: max(1, lagged.count / 4)) { horizons.append(.through(lagged[k])) }
             try ledger.read { snapshot in
                 for horizon in horizons {
                     let whole = try LedgerFold(policy: policy, horizon: horizon).run(snapshot).derivation
                     for user in users {
                         let slice = try LedgerFold(policy: policy, horizon: horizon).run(UserLog(snapshot: snapshot, user: user)).derivation
                         XCTAssertEqual(slice.sessions(ofUser: user), whole.sessions(ofUser: user), "seed \(seed), user \(user), \(horizon)")
+                        // Bounded by the horizon: the records past it are not read, the same state.
+                        let bounded = try UserLog(snapshot: snapshot, user: user, horizon: horizon)
+                        let cut = try LedgerFold(policy: policy, horizon: horizon).run(bounded).derivation
+                        XCTAssertEqual(cut.sessions(ofUser: user), whole.sessions(ofUser: user), "seed \(seed), user \(user), \(horizon), bounded")
+                        if case .all = horizon {} else {
+                            boundedReadLess += try bounded.totalEvents() < UserLog(snapshot: snapshot, user: user).totalEvents() ? 1 : 0
+                        }
                     }
                 }
             }
         }
+        XCTAssertGreaterThan(boundedReadLess, 0, "a horizon inside the log leaves some events unread")
     }
 
     /// `session S` folds the slice of the user whose login created S: the same state, and the
