@@ -14,7 +14,7 @@ Every question runs as its own process, timed from start to exit by _measure.py,
 store in the page cache (warm): sledger asks all its questions first, then SQLite, each after
 reading its own store (at 100M events the two do not fit in memory together). Prints a markdown table and the machine; writes
 OUT/results/compare-EVENTS.json (read by growth.py); while it runs, each row is written to
-OUT/results/compare-EVENTS.partial.json as soon as it is measured (so a run that stops keeps
+OUT/results/compare-EVENTS.json.partial as soon as it is measured (so a run that stops keeps
 what it measured), removed at the end. Exits 1, after the table, with one line
 naming the first disagreement when any answer differs between sledger and SQLite.
 """
@@ -113,7 +113,7 @@ def main():
     result = {"events": events, "input": args.input, "origin": args.origin, "rows": [], "checks": [],
               "disagreements": []}
     rows = result["rows"]
-    partial = os.path.join(out, "results", f"compare-{events}.partial.json")
+    partial = os.path.join(out, "results", f"compare-{events}.json.partial")
 
     def row(key, question, kind, s, q, raw=None, note=""):
         """key names the question the same way at every size (growth.py matches rows by it)."""
@@ -273,7 +273,7 @@ def main():
         replay_used = "replay --jobs 2"
     else:
         replay_used = "replay (no --jobs on this build)"
-    say(f"sledger {replay_used}; SQLite ordered scan + fold; raw LMDB scan")
+    say(f"sledger {replay_used}; raw LMDB scan; SQLite ordered scan + fold")
     warm(ledger)
     s_rep, text = r.run(replay, scan_repeat)
     findings = json.loads(text)
@@ -434,7 +434,7 @@ def table(res):
               f"- queries: wall time of one process from start to exit, median of {res['repeat']} warm runs "
               + (f"({res['sqlite_repeat']} of SQLite's) " if res.get("sqlite_repeat", res["repeat"]) != res["repeat"]
                  else "")
-              + 
+              +
               f"(p95 in brackets: the slowest run when there are fewer than 20); replay and scans: "
               f"{res['scan_repeat']} runs, events/s from their mean",
               f"- machine: {m['nproc']} cores, {m['cpu']}; load average before {' '.join(res['load_before'])}, "

@@ -29,7 +29,7 @@
 #
 # Prints one markdown table (question, sledger, SQLite, ratio with sledger faster > 1, raw
 # LMDB), the machine, date and load average; writes bench-out/results/compare-EVENTS.json
-# (Tools/bench/growth.py reads those; compare-EVENTS.partial.json holds the rows measured so
+# (Tools/bench/growth.py reads those; compare-EVENTS.json.partial holds the rows measured so
 # far while it runs). Exits 1 with one line when sledger and SQLite give a
 # different answer to any question. Environment:
 #
