@@ -22,15 +22,16 @@ public struct UserLog: FoldSource {
     public init(snapshot: LedgerSnapshot, user: String, horizon: LedgerFold.Horizon = .all) throws {
         self.user = user
         self.snapshot = snapshot
-        let bound = try horizon.end.flatMap { try snapshot.firstSeq(atOrAfter: $0, head: snapshot.eventCount()) }
-        entries = try UserLog.slice(snapshot, user: try snapshot.userNumber(user), session: nil, pastFrom: bound)
+        entries = try UserLog.slice(snapshot, user: try snapshot.userNumber(user), session: nil,
+                                    pastFrom: try UserLog.bound(snapshot, horizon))
     }
 
     /// The slice for `session S`: the events of the user whose login created it (the first in
     /// (`at`, `seq`) order, as the fold applies them) with every event naming their sessions;
     /// when no login created it, only the events naming it. Folding it gives the session's
-    /// exact state, and its events' findings.
-    public init(snapshot: LedgerSnapshot, ownerOf session: String) throws {
+    /// exact state, and its events' findings. `horizon` as for a user's slice (the owner is
+    /// the same: the first login, if within the horizon at all, is the first within it).
+    public init(snapshot: LedgerSnapshot, ownerOf session: String, horizon: LedgerFold.Horizon = .all) throws {
         self.snapshot = snapshot
         guard let number = try snapshot.sessionNumber(session) else {
             user = ""
@@ -49,7 +50,12 @@ public struct UserLog: FoldSource {
         } else {
             user = ""
         }
-        entries = try UserLog.slice(snapshot, user: owner?.user, session: number)
+        entries = try UserLog.slice(snapshot, user: owner?.user, session: number, pastFrom: try UserLog.bound(snapshot, horizon))
+    }
+
+    /// The first unlagged `seq` past the horizon (nil: none, or no horizon).
+    private static func bound(_ snapshot: LedgerSnapshot, _ horizon: LedgerFold.Horizon) throws -> UInt64? {
+        try horizon.end.flatMap { try snapshot.firstSeq(atOrAfter: $0, head: snapshot.eventCount()) }
     }
 
     /// `pastFrom`: the first unlagged `seq` past the horizon; from it on only lagged events

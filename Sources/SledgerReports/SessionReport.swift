@@ -18,7 +18,7 @@ public enum SessionReport {
         var rows: [Row] = []
         let result = try ledger.read { snapshot in
             // Only the owner's slice of the log, through the indexes (UserLog explains why it suffices).
-            try fold.run(try UserLog(snapshot: snapshot, ownerOf: id), traceWhen: { ($0.session?.isSameID(as: id) ?? false) || $0.kind == .logoutAll }) { step in
+            try fold.run(try UserLog(snapshot: snapshot, ownerOf: id, horizon: fold.horizon), traceWhen: { ($0.session?.isSameID(as: id) ?? false) || $0.kind == .logoutAll }) { step in
                 let e = step.event.event
                 let changed = step.changes.first { $0.after.session.isSameID(as: id) }
                 guard (e.session?.isSameID(as: id) ?? false) || changed != nil else { return }

@@ -12,15 +12,7 @@ final class UserLogTests: XCTestCase {
             let users = Set(events.map(\.user)).sorted()
             let instants = events.map(\.at).sorted()
             var horizons: [LedgerFold.Horizon] = [.all, .through(instants[instants.count / 2]), .before(instants[instants.count / 3])]
-            // At the instant of a lagged event: it lies within the horizon, after (in `seq`
-            // order) events past it, so a bounded slice must still read it through `lags`.
-            var latest = Instant(nanoseconds: .min)
-            var lagged: [Instant] = []
-            for event in events {
-                if event.at < latest { lagged.append(event.at) }
-                latest = max(latest, event.at)
-            }
-            for k in stride(from: 0, to: lagged.count, by: max(1, lagged.count / 4)) { horizons.append(.through(lagged[k])) }
+            horizons += laggedInstants(events).map { .through($0) }
             try ledger.read { snapshot in
                 for horizon in horizons {
                     let whole = try LedgerFold(policy: policy, horizon: horizon).run(snapshot).derivation
@@ -50,14 +42,19 @@ final class UserLogTests: XCTestCase {
             let (ledger, policy, events) = (seeded.ledger, seeded.policy, seeded.events)
             let sessions = Set(events.compactMap(\.session)).sorted()
             let instants = events.map(\.at).sorted()
+            var horizons: [LedgerFold.Horizon] = [.all, .through(instants[instants.count / 2])]
+            horizons += laggedInstants(events).prefix(2).map { .through($0) }
             try ledger.read { snapshot in
-                for horizon in [LedgerFold.Horizon.all, .through(instants[instants.count / 2])] {
+                for horizon in horizons {
                     for session in sessions {
                         let fold = LedgerFold(policy: policy, horizon: horizon, findings: FindingFilter(session: session))
                         let whole = try fold.run(snapshot)
                         let slice = try fold.run(UserLog(snapshot: snapshot, ownerOf: session))
                         XCTAssertEqual(slice.derivation.session(session), whole.derivation.session(session), "seed \(seed), session \(session)")
                         XCTAssertEqual(slice.findings, whole.findings, "seed \(seed), session \(session), \(horizon)")
+                        let bounded = try fold.run(UserLog(snapshot: snapshot, ownerOf: session, horizon: horizon))
+                        XCTAssertEqual(bounded.derivation.session(session), whole.derivation.session(session), "seed \(seed), session \(session), \(horizon), bounded")
+                        XCTAssertEqual(bounded.findings, whole.findings, "seed \(seed), session \(session), \(horizon), bounded")
                     }
                 }
             }
@@ -96,5 +93,18 @@ final class UserLogTests: XCTestCase {
         let fold = try ledger.read { try LedgerFold(policy: .default).run(UserLog(snapshot: $0, user: "nobody")) }
         XCTAssertEqual(fold.events, 0)
         XCTAssertTrue(fold.derivation.sessions(ofUser: "nobody").isEmpty)
+    }
+
+    /// A few instants of lagged events (an `at` earlier than one before it in `seq` order): a
+    /// horizon there has the event within it, after (in `seq` order) events past it, so a
+    /// bounded slice must still read it through `lags`.
+    private func laggedInstants(_ events: [Event]) -> [Instant] {
+        var latest = Instant(nanoseconds: .min)
+        var lagged: [Instant] = []
+        for event in events {
+            if event.at < latest { lagged.append(event.at) }
+            latest = max(latest, event.at)
+        }
+        return stride(from: 0, to: lagged.count, by: max(1, lagged.count / 4)).map { lagged[$0] }
     }
 }
