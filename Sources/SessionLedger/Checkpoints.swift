@@ -80,11 +80,26 @@ struct ResumedLog: FoldSource {
 
     func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                  _ body: (StoredEvent) throws -> Bool) throws {
-        let after = checkpoint.at.saturatingAdding(Duration(nanoseconds: 1))
-        try snapshot.forEachRecordInTimeOrder(from: max(from ?? after, after), to: to, foldOnly: foldOnly) { header, stored in
+        try snapshot.forEachRecordInTimeOrder(from: start(from), to: to, foldOnly: foldOnly) { header, stored in
             if header.kind == .login, checkpoint.wasLoggedIn(header.sessionNumber) { return true }
             return try body(stored)
         }
+    }
+
+    /// The same, where a fold's shortcut may apply a refresh first (never a login: see above).
+    func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
+                                 shortcut: (UInt64, Record.Header) throws -> Bool,
+                                 _ body: (StoredEvent) throws -> Bool) throws {
+        try snapshot.forEachRecordInTimeOrder(from: start(from), to: to, foldOnly: foldOnly, shortcut: shortcut) { header, stored in
+            if header.kind == .login, checkpoint.wasLoggedIn(header.sessionNumber) { return true }
+            return try body(stored)
+        }
+    }
+
+    /// Where a read from `from` begins: never before the checkpoint's instant is past.
+    private func start(_ from: Instant?) -> Instant {
+        let after = checkpoint.at.saturatingAdding(Duration(nanoseconds: 1))
+        return max(from ?? after, after)
     }
 }
 

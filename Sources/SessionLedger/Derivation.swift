@@ -28,6 +28,8 @@ public struct Derivation: Sendable {
     private var slotOfNumber = NumberTable(missing: -1)
     /// The session number of the event being applied (0: not given).
     private var currentNumber: UInt32 = 0
+    /// The user number of the event being applied (0: not given).
+    private var currentUser: UInt32 = 0
     /// Every session of each user, in login order.
     private var byUser: [ByteIdentity: [Int32]] = [:]
     /// The sessions of each user that may still be active: `logout_all` walks these and
@@ -38,6 +40,9 @@ public struct Derivation: Sendable {
 
     /// The session number of each slot (0: not known, or the slot is vacant).
     private var numberOfSlot: [UInt32] = []
+    /// The user number of each slot's session, once an event carrying it was applied to the
+    /// session (0: not known): `applyRefresh` compares users by it.
+    private var userOfSlot: [UInt32] = []
     /// Slots whose session was retired, free for the next login.
     private var vacantSlots: [Int32] = []
     private var isVacant: [Bool] = []
@@ -56,9 +61,12 @@ public struct Derivation: Sendable {
     public private(set) var eventCount = 0
     /// How many sessions have been created (a login applied, or resumed from a checkpoint).
     public private(set) var sessionCount = 0
+    /// The slots of the sessions the last applied event changed, in the order it changed them.
+    private var changedSlots: [Int32] = []
+
     /// The sessions the last applied event changed (created, extended or ended), in the
     /// order it changed them: for `replay --trace`.
-    public private(set) var changedSessions: [String] = []
+    public var changedSessions: [String] { changedSlots.map { slots[Int($0)].session } }
 
     public init(policy: Policy) {
         self.policy = policy
@@ -70,13 +78,14 @@ public struct Derivation: Sendable {
         self.policy = policy
         slots.reserveCapacity(sessions.count)
         numberOfSlot.reserveCapacity(sessions.count)
+        userOfSlot.reserveCapacity(sessions.count)
         isVacant.reserveCapacity(sessions.count)
         retiredOfSlot.reserveCapacity(sessions.count)
         slotOf.reserveCapacity(sessions.count)
         byUser.reserveCapacity(sessions.count)
         openByUser.reserveCapacity(sessions.count)
         for state in sessions {
-            let slot = allocate(state, number: 0)
+            let slot = allocate(state, number: 0, user: 0)
             sessionCount += 1
             slotOf[ByteIdentity(state.session)] = slot
             byUser[ByteIdentity(state.user), default: []].append(slot)
@@ -146,8 +155,9 @@ public struct Derivation: Sendable {
         lastAt = e.at
         lastSeq = stored.seq
         currentNumber = stored.sessionNumber
+        currentUser = stored.userNumber
         eventCount += 1
-        changedSessions.removeAll(keepingCapacity: true)
+        changedSlots.removeAll(keepingCapacity: true)
 
         let report = Reporter(seq: stored.seq, event: e)
         switch e.kind {
@@ -166,6 +176,36 @@ public struct Derivation: Sendable {
         if checkFuture, let skew = policy.maxSkew, e.at > stored.recorded.saturatingAdding(skew) {
             findings.append(report(.futureEvent, "\(report.subject) is more than max_skew (\(skew.policyText)) later than the ledger's clock when it was recorded, \(stored.recorded)."))
         }
+    }
+
+    /// The log's commonest event applied from a ledger record's header alone, without its
+    /// strings: a refresh, by its own user, of an active session this fold already knows by
+    /// number, not early and not `future-event` (the caller has found it not late). Returns
+    /// true when it applied the event, leaving the state `apply` would and no findings (there
+    /// are none in that case); false, having changed nothing, for any other event: the caller
+    /// then decodes it and calls `apply`.
+    public mutating func applyRefresh(seq: UInt64, at: Instant, recorded: Instant, userNumber: UInt32,
+                                      sessionNumber: UInt32, checkFuture: Bool) -> Bool {
+        guard sessionNumber != 0, userNumber != 0 else { return false }
+        let slot = slotOfNumber[Int(sessionNumber)]
+        guard slot >= 0 else { return false }  // not met yet, or retired (inactive)
+        let index = Int(slot)
+        guard userOfSlot[index] == userNumber, slots[index].status(at: at) == .active, !isEarly(slots[index], at) else {
+            return false
+        }
+        if checkFuture, let skew = policy.maxSkew, at > recorded.saturatingAdding(skew) { return false }
+        if let lastAt, let lastSeq {
+            precondition(lastAt < at || (lastAt == at && lastSeq < seq),
+                         "Derivation.applyRefresh: events must come in (at, seq) ascending order")
+        }
+        lastAt = at
+        lastSeq = seq
+        currentNumber = sessionNumber
+        currentUser = userNumber
+        eventCount += 1
+        changedSlots.removeAll(keepingCapacity: true)
+        extend(index, at)
+        return true
     }
 
     /// `login`: creates the session unless its id was logged in before.
@@ -189,13 +229,13 @@ public struct Derivation: Sendable {
             findings.append(report(.loginMethod, "login at \(e.at) of session \(q(id)) for user \(q(e.user)) uses method \(q(method)), which the policy does not accept (accepted: \(list(policy.loginMethods))); the session was created all the same."))
         }
         let slot = allocate(SessionState(session: id, user: e.user, client: client, method: method, loginAt: e.at,
-                                         loginSeq: report.seq, rules: rules), number: currentNumber)
+                                         loginSeq: report.seq, rules: rules), number: currentNumber, user: currentUser)
         sessionCount += 1
         slotOf[ByteIdentity(id)] = slot
         if currentNumber != 0 { remember(currentNumber, slot) }
         byUser[ByteIdentity(e.user), default: []].append(slot)
         openByUser[ByteIdentity(e.user), default: []].append(slot)
-        changedSessions.append(id)
+        changedSlots.append(slot)
     }
 
     /// `refresh`: extends the session if it exists, has the same user and is active.
@@ -205,11 +245,12 @@ public struct Derivation: Sendable {
             return
         }
         let sameUser = slots[index].user.isSameID(as: e.user)
+        if sameUser, currentUser != 0 { userOfSlot[index] = currentUser }
         let status = slots[index].status(at: e.at)
         // The common case, an on-time refresh of an active session by its user, reads the
         // state in place (a copy of it costs a retain and a release of each of its strings).
         if sameUser, status == .active, !isEarly(slots[index], e.at) {
-            extend(index, e.at, id)
+            extend(index, e.at)
             return
         }
         let s = slots[index]
@@ -229,7 +270,7 @@ public struct Derivation: Sendable {
         case .notStarted:
             break // Cannot happen: the session's login was applied, so `loginAt <= at`.
         }
-        if sameUser, status == .active { extend(index, e.at, id) }
+        if sameUser, status == .active { extend(index, e.at) }
     }
 
     /// Whether a refresh at `t` of active session `s` comes sooner than its refresh interval.
@@ -241,11 +282,11 @@ public struct Derivation: Sendable {
 
     /// Applies a refresh at `t` to the session in `index`.
     @inline(__always)
-    private mutating func extend(_ index: Int, _ t: Instant, _ id: String) {
+    private mutating func extend(_ index: Int, _ t: Instant) {
         slots[index].lastExtendedAt = t
         slots[index].expiresAt = slots[index].rules.lifetime.map { t.saturatingAdding($0) }
         slots[index].refreshCount += 1
-        changedSessions.append(id)
+        changedSlots.append(Int32(index))
     }
 
     /// `logout`: ends the session if it exists and is active, whoever the event names as user.
@@ -325,7 +366,7 @@ public struct Derivation: Sendable {
     private mutating func end(_ slot: Int, at t: Instant, reason: SessionState.EndReason) {
         slots[slot].endedAt = t
         slots[slot].endReason = reason
-        changedSessions.append(slots[slot].session)
+        changedSlots.append(Int32(slot))
     }
 
     /// The slot of the session the event names: by its number when the ledger gave one and it
@@ -350,16 +391,18 @@ public struct Derivation: Sendable {
     }
 
     /// Puts `state` in a vacant slot, or a new one.
-    private mutating func allocate(_ state: SessionState, number: UInt32) -> Int32 {
+    private mutating func allocate(_ state: SessionState, number: UInt32, user: UInt32) -> Int32 {
         if let slot = vacantSlots.popLast() {
             slots[Int(slot)] = state
             numberOfSlot[Int(slot)] = number
+            userOfSlot[Int(slot)] = user
             isVacant[Int(slot)] = false
             retiredOfSlot[Int(slot)] = -1
             return slot
         }
         slots.append(state)
         numberOfSlot.append(number)
+        userOfSlot.append(user)
         isVacant.append(false)
         retiredOfSlot.append(-1)
         return Int32(slots.count - 1)
@@ -430,7 +473,7 @@ public struct Derivation: Sendable {
         case .tokenDeleted: (state.endedAt, state.endReason, state.expiresAt) = (r.endAt, .tokenDeleted, nil)
         default: state.expiresAt = r.endAt
         }
-        let slot = allocate(state, number: UInt32(n))
+        let slot = allocate(state, number: UInt32(n), user: 0)
         retiredOfSlot[Int(slot)] = Int32(entry)
         slotOfNumber[n] = slot
         slotOf[ByteIdentity(id)] = slot

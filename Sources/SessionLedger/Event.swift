@@ -92,15 +92,19 @@ public struct StoredEvent: Hashable, Sendable {
     /// The number the ledger interned `event.session` as (docs/FORMAT.md), 0 when it has none
     /// or the event was not read from a ledger: lets a fold find the session without hashing.
     public var sessionNumber: UInt32
+    /// The number the ledger interned `event.user` as, 0 likewise: lets a fold compare users
+    /// without comparing strings.
+    public var userNumber: UInt32
 
-    public init(seq: UInt64, recorded: Instant, event: Event, sessionNumber: UInt32 = 0) {
+    public init(seq: UInt64, recorded: Instant, event: Event, sessionNumber: UInt32 = 0, userNumber: UInt32 = 0) {
         self.seq = seq
         self.recorded = recorded
         self.event = event
         self.sessionNumber = sessionNumber
+        self.userNumber = userNumber
     }
 
-    /// The same `seq`, `recorded` and event; the session number is a lookup hint, not content.
+    /// The same `seq`, `recorded` and event; the numbers are lookup hints, not content.
     public static func == (a: StoredEvent, b: StoredEvent) -> Bool {
         a.seq == b.seq && a.recorded == b.recorded && a.event == b.event
     }

@@ -5,12 +5,28 @@ public protocol FoldSource {
     /// Visits events in (`at`, `seq`) order with `at < to` while `body` returns true; with
     /// `foldOnly`, events may lack `id`, `ip`, `agent` and `meta`, which no rule reads.
     func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool, _ body: (StoredEvent) throws -> Bool) throws
+    /// The same walk, where a source that reads ledger records first hands each refresh that
+    /// carries no name to `shortcut` as its `seq` and header, the record checked whole
+    /// (`Record.check`); when `shortcut` returns true it has applied the event, which is then
+    /// neither decoded nor given to `body` (`Derivation.applyRefresh`). Other sources give
+    /// every event to `body` (the default).
+    func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
+                                 shortcut: (UInt64, Record.Header) throws -> Bool,
+                                 _ body: (StoredEvent) throws -> Bool) throws
     /// Whether events carry a real `recorded` instant to check `future-event` against.
     var hasRecorded: Bool { get }
     /// How many events there are in all.
     func totalEvents() throws -> Int
     /// Throws when the source cannot be trusted to give every event exactly once.
     func verify() throws
+}
+
+extension FoldSource {
+    public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
+                                        shortcut: (UInt64, Record.Header) throws -> Bool,
+                                        _ body: (StoredEvent) throws -> Bool) throws {
+        try forEachEventInTimeOrder(from: from, to: to, foldOnly: foldOnly, body)
+    }
 }
 
 /// Folds a log through the one `Derivation` in (`at`, `seq`) order: what every
@@ -104,7 +120,20 @@ public struct LedgerFold {
         var events = 0
         let selectedFilter = findings ?? .all
         let selected = traceWhen ?? { selectedFilter.includes(event: $0) }
-        try source.forEachEventInTimeOrder(from: nil, to: horizon.end, foldOnly: trace == nil) { stored in
+        /// Counts an applied event, and reports progress and retires inactive sessions on time.
+        func applied() {
+            events += 1
+            if events & 0xFFFFF == 0 { progress?(events) }
+            if let retireEvery, trace == nil, events % retireEvery == 0 { derivation.retireInactive() }
+        }
+        try source.forEachEventInTimeOrder(from: nil, to: horizon.end, foldOnly: trace == nil, shortcut: { seq, header in
+            guard trace == nil, !late.contains(seq),
+                  derivation.applyRefresh(seq: seq, at: header.at, recorded: header.recorded, userNumber: header.userNumber,
+                                          sessionNumber: header.sessionNumber, checkFuture: checkFuture)
+            else { return false }
+            applied()
+            return true
+        }) { stored in
             scratch.removeAll(keepingCapacity: true)
             var before: [ByteIdentity: SessionState] = [:]
             let tracing = trace != nil && selected(stored.event)
@@ -122,9 +151,7 @@ public struct LedgerFold {
                 let named = stored.event.session.flatMap { derivation.session($0) }
                 try trace(Step(event: stored, findings: scratch, changes: changes, named: named))
             }
-            events += 1
-            if events & 0xFFFFF == 0 { progress?(events) }
-            if let retireEvery, trace == nil, events % retireEvery == 0 { derivation.retireInactive() }
+            applied()
             return true
         }
         return Result(derivation: derivation, findings: kept, events: events)

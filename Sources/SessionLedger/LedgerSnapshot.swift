@@ -112,6 +112,14 @@ public struct LedgerSnapshot {
         try forEachRecordInTimeOrder(from: from, to: to, foldOnly: foldOnly) { try body($1) }
     }
 
+    /// The same, where each refresh that carries no name goes to `shortcut` first, checked
+    /// but not decoded; one it applied (true) is not decoded at all (FoldSource).
+    public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
+                                        shortcut: (UInt64, Record.Header) throws -> Bool,
+                                        _ body: (StoredEvent) throws -> Bool) throws {
+        try forEachRecordInTimeOrder(from: from, to: to, foldOnly: foldOnly, shortcut: shortcut) { try body($1) }
+    }
+
     /// The same, with each record's header (its user and session numbers). Reads the log in
     /// `seq` order and merges in the events `lags` lists (TimeOrder.swift).
     func forEachRecordInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
@@ -119,6 +127,31 @@ public struct LedgerSnapshot {
         try forEachRecordHeaderInTimeOrder(from: from, to: to) { seq, header, record in
             try body(header, try decode(seq: seq, record, foldOnly: foldOnly))
         }
+    }
+
+    /// The same, offering each record to a fold's `shortcut` first (`offer`).
+    func forEachRecordInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
+                                  shortcut: (UInt64, Record.Header) throws -> Bool,
+                                  _ body: (Record.Header, StoredEvent) throws -> Bool) throws {
+        try forEachRecordHeaderInTimeOrder(from: from, to: to) { seq, header, record in
+            if try offer(seq, header, record, to: shortcut) { return true }
+            return try body(header, try decode(seq: seq, record, foldOnly: foldOnly))
+        }
+    }
+
+    /// Hands a refresh that carries no name to a fold's `shortcut` (`Derivation.applyRefresh`),
+    /// after checking the whole record as decoding would; true when the fold applied it.
+    /// (A record that carries a name is decoded, so the snapshot's names learn it.)
+    @inline(__always)
+    func offer(_ seq: UInt64, _ header: Record.Header, _ record: UnsafeRawBufferPointer,
+               to shortcut: (UInt64, Record.Header) throws -> Bool) throws -> Bool {
+        guard header.kind == .refresh, Record.carried(record).isEmpty else { return false }
+        do {
+            _ = try Record.check(record)
+        } catch let damage as Record.Damage {
+            throw LedgerError.damaged(seq: seq, problem: damage.problem)
+        }
+        return try shortcut(seq, header)
     }
 
     /// The earliest and latest `at` stored, from the log's first and last records and `lags`.
@@ -188,7 +221,8 @@ public struct LedgerSnapshot {
     func decodeWithHeader(seq: UInt64, _ bytes: UnsafeRawBufferPointer, foldOnly: Bool) throws -> (header: Record.Header, stored: StoredEvent) {
         do {
             let (header, event) = try Record.decode(bytes, foldOnly: foldOnly, names: SnapshotNames(snapshot: self))
-            return (header, StoredEvent(seq: seq, recorded: header.recorded, event: event, sessionNumber: header.sessionNumber))
+            return (header, StoredEvent(seq: seq, recorded: header.recorded, event: event,
+                                        sessionNumber: header.sessionNumber, userNumber: header.userNumber))
         } catch let damage as Record.Damage {
             throw LedgerError.damaged(seq: seq, problem: damage.problem)
         }

@@ -300,7 +300,8 @@ struct AppendBatch {
         if let follower {
             if staleFrom != nil {
                 try abandonFollower()
-            } else if !follower.add(StoredEvent(seq: seq, recorded: recorded, event: event, sessionNumber: sessionNumber)) {
+            } else if !follower.add(StoredEvent(seq: seq, recorded: recorded, event: event,
+                                                      sessionNumber: sessionNumber, userNumber: userNumber)) {
                 try abandonFollower()
             } else if seq % UInt64(follower.batchSize) == 0 {
                 try storeFollowed(follower.take())

@@ -107,8 +107,16 @@ public struct ParallelReplay {
             } else if home != me {
                 return true
             }
+            let isLate = late.contains(seq)
+            if !isLate, try snapshot.offer(seq, header, record, to: { seq, header in
+                derivation.applyRefresh(seq: seq, at: header.at, recorded: header.recorded, userNumber: header.userNumber,
+                                        sessionNumber: header.sessionNumber, checkFuture: true)
+            }) {
+                if let retireEvery, derivation.eventCount % retireEvery == 0 { derivation.retireInactive() }
+                return true
+            }
             let stored = try snapshot.decode(seq: seq, record, foldOnly: true)
-            derivation.apply(stored, late: late.contains(seq), checkFuture: true, part: part, into: &scratch)
+            derivation.apply(stored, late: isLate, checkFuture: true, part: part, into: &scratch)
             for finding in scratch where filter.includes(finding) {
                 chunk.append(FindingStream.Item(finding: finding, checksFirst: part == .sessionChecks))
             }

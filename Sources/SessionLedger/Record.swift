@@ -111,11 +111,24 @@ public enum Record {
         return CRC32.checksum(body) == UInt32(readLE(bytes, bytes.count - 4, 4))
     }
 
-    /// Decodes the whole record, verifying its checksum and layout; the names it does not carry
-    /// come from `names`. With `foldOnly`, the strings the derivation never reads (`id`, `ip`,
-    /// `agent`, `meta`) are checked for layout but not made into `String`s.
-    public static func decode<Names: NameSource>(_ bytes: UnsafeRawBufferPointer, foldOnly: Bool = false,
-                                                 names: Names) throws -> (header: Header, event: Event) {
+    /// Where a record's strings lie, found by `layout` after every check `decode` makes.
+    struct Layout {
+        typealias Span = Range<Int>
+        var user: Span?  // only when the record carries it
+        var session: Span?  // likewise
+        var client: Span?
+        var method: Span?
+        var id: Span?
+        var ip: Span?
+        var agent: Span?
+        /// Where the meta pairs begin (after their count byte), and how many there are.
+        var metaStart = 0
+        var metaCount = 0
+    }
+
+    /// Checks the whole record as `decode` does (checksum, flags, numbers, the length of every
+    /// string) and says where its strings lie, without making any of them.
+    static func layout(_ bytes: UnsafeRawBufferPointer) throws -> (header: Header, layout: Layout) {
         let header = try header(bytes)
         guard checksumMatches(bytes) else { throw Damage(problem: "checksum mismatch") }
         let flags = bytes[2]
@@ -129,56 +142,79 @@ public enum Record {
         }
         let end = bytes.count - 4
         var i = headerSize
-        func string() throws -> String {
+        func string() throws -> Layout.Span {
             guard i + 2 <= end else { throw Damage(problem: "string runs past the record") }
             let n = Int(readLE(bytes, i, 2))
             i += 2
             guard i + n <= end else { throw Damage(problem: "string runs past the record") }
             defer { i += n }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + n)]), as: UTF8.self)
+            return i..<(i + n)
         }
-        func skip() throws {
-            guard i + 2 <= end else { throw Damage(problem: "string runs past the record") }
-            i += 2 + Int(readLE(bytes, i, 2))
-            guard i <= end else { throw Damage(problem: "string runs past the record") }
+        func optional(_ flag: UInt8) throws -> Layout.Span? {
+            flags & flag != 0 ? try string() : nil
         }
-        func optional(_ flag: UInt8, needed: Bool = true) throws -> String? {
-            guard flags & flag != 0 else { return nil }
-            if needed { return try string() }
-            try skip()
-            return nil
-        }
-        let user = carried.contains(.user) ? try string() : try names.user(header.userNumber)
-        var session: String?
-        if flags & Flag.session != 0 {
-            session = carried.contains(.session) ? try string() : try names.session(header.sessionNumber)
-        }
-        let client = try optional(Flag.client)
-        let method = try optional(Flag.method)
-        let id = try optional(Flag.id, needed: !foldOnly)
-        let ip = try optional(Flag.ip, needed: !foldOnly)
-        let agent = try optional(Flag.agent, needed: !foldOnly)
-        var meta: [Event.MetaPair] = []
+        var layout = Layout()
+        if carried.contains(.user) { layout.user = try string() }
+        if carried.contains(.session) { layout.session = try string() }
+        layout.client = try optional(Flag.client)
+        layout.method = try optional(Flag.method)
+        layout.id = try optional(Flag.id)
+        layout.ip = try optional(Flag.ip)
+        layout.agent = try optional(Flag.agent)
         if flags & Flag.meta != 0 {
             guard i < end else { throw Damage(problem: "meta runs past the record") }
-            let count = Int(bytes[i])
+            layout.metaCount = Int(bytes[i])
             i += 1
-            for _ in 0..<count {
-                if foldOnly {
-                    try skip()
-                    try skip()
-                } else {
-                    let key = try string()
-                    meta.append(Event.MetaPair(key: key, value: try string()))
-                }
-            }
+            layout.metaStart = i
+            for _ in 0..<(2 * layout.metaCount) { _ = try string() }
         }
         guard i == end else { throw Damage(problem: "\(end - i) unexpected bytes before the checksum") }
+        return (header, layout)
+    }
+
+    /// Checks the whole record as `decode` does and returns its header, making no strings and
+    /// asking no `NameSource`: for a fold that applies the event from its header alone.
+    public static func check(_ bytes: UnsafeRawBufferPointer) throws -> Header {
+        try layout(bytes).header
+    }
+
+    /// Decodes the whole record, verifying its checksum and layout; the names it does not carry
+    /// come from `names`. With `foldOnly`, the strings the derivation never reads (`id`, `ip`,
+    /// `agent`, `meta`) are checked for layout but not made into `String`s.
+    public static func decode<Names: NameSource>(_ bytes: UnsafeRawBufferPointer, foldOnly: Bool = false,
+                                                 names: Names) throws -> (header: Header, event: Event) {
+        let (header, layout) = try layout(bytes)
+        func text(_ span: Layout.Span) -> String {
+            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[span]), as: UTF8.self)
+        }
+        func field(_ span: Layout.Span?, needed: Bool = true) -> String? {
+            needed ? span.map(text) : nil
+        }
+        let user = try layout.user.map(text) ?? names.user(header.userNumber)
+        var session: String?
+        if header.sessionNumber != 0 {
+            session = try layout.session.map(text) ?? names.session(header.sessionNumber)
+        }
+        var meta: [Event.MetaPair] = []
+        if !foldOnly {
+            var i = layout.metaStart
+            func next() -> String {
+                let n = Int(readLE(bytes, i, 2))
+                defer { i += 2 + n }
+                return text((i + 2)..<(i + 2 + n))
+            }
+            for _ in 0..<layout.metaCount {
+                let key = next()
+                meta.append(Event.MetaPair(key: key, value: next()))
+            }
+        }
         // Only a record that decoded whole hands over the names it carries.
-        if carried.contains(.user) { names.carried(user: header.userNumber, user) }
-        if carried.contains(.session), let session { names.carried(session: header.sessionNumber, session) }
-        let event = Event(kind: header.kind, at: header.at, user: user, session: session, client: client,
-                          method: method, id: id, ip: ip, agent: agent, meta: meta, hasMeta: flags & Flag.meta != 0)
+        if layout.user != nil { names.carried(user: header.userNumber, user) }
+        if layout.session != nil, let session { names.carried(session: header.sessionNumber, session) }
+        let event = Event(kind: header.kind, at: header.at, user: user, session: session, client: field(layout.client),
+                          method: field(layout.method), id: field(layout.id, needed: !foldOnly),
+                          ip: field(layout.ip, needed: !foldOnly), agent: field(layout.agent, needed: !foldOnly),
+                          meta: meta, hasMeta: bytes[2] & Flag.meta != 0)
         return (header, event)
     }
 
