@@ -11,8 +11,24 @@ import Crypto
 ///   them is a `duplicate-session`, which has no effect, so a fold resumed from here skips it.
 /// Everything else a later event can do to an inactive session is a finding without effect,
 /// so checkpoints serve state queries (`who`, `sessions`), never findings.
+///
+/// Version 2 adds each session's session and user numbers, so that a fold resumed from it
+/// applies its sessions' refreshes from the records' headers (`Derivation.applyRefresh`) from
+/// the first one on. A version 1 checkpoint (written before) is not read: it is skipped like a
+/// damaged one, and the next `append`/`import` or `sledger checkpoint` writes version 2 in its place.
 public struct Checkpoint: Equatable, Sendable {
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
+
+    /// A session's number and its user's, as the ledger interned them.
+    public struct Numbers: Equatable, Sendable {
+        public var session: UInt32
+        public var user: UInt32
+
+        public init(session: UInt32, user: UInt32) {
+            self.session = session
+            self.user = user
+        }
+    }
 
     /// Every event with `at <= self.at` is folded in.
     public var at: Instant
@@ -24,6 +40,8 @@ public struct Checkpoint: Equatable, Sendable {
     public var policyDigest: [UInt8]
     /// The sessions active at `at`, in login order.
     public var sessions: [SessionState]
+    /// The numbers of each of `sessions`, in the same order.
+    public var numbers: [Numbers]
     /// Bit `n` is set when session number `n` had a login with `at <= self.at`.
     public var loggedIn: [UInt8]
 
@@ -52,13 +70,14 @@ public struct Checkpoint: Equatable, Sendable {
 
     /// The stored value: a fixed header, the sessions, the bitset, and a CRC-32 of all before it.
     public func encoded() -> [UInt8] {
+        precondition(numbers.count == sessions.count, "one Numbers per session")
         var out: [UInt8] = [Checkpoint.version, 0, 0, 0]
         appendLE(UInt64(bitPattern: at.nanoseconds), 8, &out)
         appendLE(headSeq, 8, &out)
         appendLE(events, 8, &out)
         out += policyDigest
         appendLE(UInt64(sessions.count), 4, &out)
-        for s in sessions {
+        for (s, n) in zip(sessions, numbers) {
             Record.appendString(s.session, &out)
             Record.appendString(s.user, &out)
             Record.appendString(s.client, &out)
@@ -69,6 +88,8 @@ public struct Checkpoint: Equatable, Sendable {
             out.append(s.expiresAt == nil ? 0 : 1)
             appendLE(UInt64(bitPattern: s.expiresAt?.nanoseconds ?? 0), 8, &out)
             appendLE(UInt64(s.refreshCount), 4, &out)
+            appendLE(UInt64(n.session), 4, &out)
+            appendLE(UInt64(n.user), 4, &out)
         }
         appendLE(UInt64(loggedIn.count), 4, &out)
         out += loggedIn
@@ -112,12 +133,15 @@ public struct Checkpoint: Equatable, Sendable {
             return (text, rules)
         }
         var sessions: [SessionState] = []
+        var numbers: [Numbers] = []
         sessions.reserveCapacity(count)
+        numbers.reserveCapacity(count)
         for _ in 0..<count {
             guard let session = string(), let user = string(), let (client, rules) = word(),
                   let (method, _) = word(),
                   let loginAt = int(8), let loginSeq = int(8), let lastExtended = int(8), let hasExpiry = int(1),
-                  let expires = int(8), let refreshes = int(4) else { return nil }
+                  let expires = int(8), let refreshes = int(4),
+                  let sessionNumber = int(4), let userNumber = int(4) else { return nil }
             var state = SessionState(session: session, user: user, client: client, method: method,
                                      loginAt: Instant(nanoseconds: Int64(bitPattern: loginAt)), loginSeq: loginSeq,
                                      rules: rules)
@@ -125,10 +149,11 @@ public struct Checkpoint: Equatable, Sendable {
             state.expiresAt = hasExpiry == 1 ? Instant(nanoseconds: Int64(bitPattern: expires)) : nil
             state.refreshCount = Int(refreshes)
             sessions.append(state)
+            numbers.append(Numbers(session: UInt32(sessionNumber), user: UInt32(userNumber)))
         }
         guard let bits = int(4).map(Int.init), i + bits == body.count else { return nil }
         return Checkpoint(at: Instant(nanoseconds: Int64(bitPattern: at)), headSeq: headSeq, events: events,
-                          policyDigest: digest, sessions: sessions, loggedIn: Array(body[i...]))
+                          policyDigest: digest, sessions: sessions, numbers: numbers, loggedIn: Array(body[i...]))
     }
 }
 
@@ -154,7 +179,8 @@ struct CheckpointBuilder {
     }
 
     func capture(_ derivation: Derivation, at: Instant, headSeq: UInt64, events: UInt64) -> Checkpoint {
-        Checkpoint(at: at, headSeq: headSeq, events: events, policyDigest: digest,
-                   sessions: derivation.sessions.filter { $0.isActive(at: at) }, loggedIn: loggedIn)
+        let active = derivation.numberedSessions.filter { $0.state.isActive(at: at) }
+        return Checkpoint(at: at, headSeq: headSeq, events: events, policyDigest: digest,
+                          sessions: active.map(\.state), numbers: active.map(\.numbers), loggedIn: loggedIn)
     }
 }

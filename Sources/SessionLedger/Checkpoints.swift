@@ -61,7 +61,7 @@ extension LedgerSnapshot {
         guard let checkpoint = try checkpoint(atOrBefore: readsFrom, policy: policy) else {
             return try fold.run(self).derivation
         }
-        let resumed = Derivation(policy: policy, resuming: checkpoint.sessions, after: checkpoint.at)
+        let resumed = Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers, after: checkpoint.at)
         return try fold.run(ResumedLog(snapshot: self, checkpoint: checkpoint), resuming: resumed).derivation
     }
 }
@@ -121,7 +121,7 @@ struct CheckpointFold {
 
     init(policy: Policy, from checkpoint: Checkpoint?) {
         self.policy = policy
-        derivation = checkpoint.map { Derivation(policy: policy, resuming: $0.sessions, after: $0.at) } ?? Derivation(policy: policy)
+        derivation = checkpoint.map { Derivation(policy: policy, resuming: $0.sessions, numbers: $0.numbers, after: $0.at) } ?? Derivation(policy: policy)
         builder = CheckpointBuilder(policy: policy, resuming: checkpoint)
         position = checkpoint?.at
         folded = checkpoint?.events ?? 0
@@ -136,7 +136,15 @@ struct CheckpointFold {
         since = 0
         boundary = stopAt
         var captured: Checkpoint?
-        try snapshot.forEachRecordInTimeOrder(from: from, to: nil, foldOnly: true) { _, stored in
+        try snapshot.forEachRecordInTimeOrder(from: from, to: nil, foldOnly: true, shortcut: { seq, header in
+            // Within the stretch, an on-time refresh is applied from its header; any other
+            // event, or one past the stretch's end, goes to `step`.
+            if let b = boundary, header.at > b { return false }
+            guard derivation.applyRefresh(seq: seq, at: header.at, recorded: header.recorded, userNumber: header.userNumber,
+                                          sessionNumber: header.sessionNumber, checkFuture: false) else { return false }
+            counted(header.at, spacing: spacing)
+            return true
+        }) { _, stored in
             captured = step(stored, spacing: spacing, head: head)
             return captured == nil
         }
@@ -160,15 +168,20 @@ struct CheckpointFold {
             derivation.apply(stored, late: false, checkFuture: false, into: &scratch)
             scratch.removeAll(keepingCapacity: true)
         }
+        counted(at, spacing: spacing)
+        return nil
+    }
+
+    /// Counts an event folded at `at`; the stretch ends at the instant of its `spacing`-th.
+    private mutating func counted(_ at: Instant, spacing: Int) {
         folded += 1
         since += 1
         if boundary == nil, since >= spacing { boundary = at }
-        return nil
     }
 
     private mutating func capture(at: Instant, head: UInt64) -> Checkpoint {
         let checkpoint = builder.capture(derivation, at: at, headSeq: head, events: folded)
-        derivation = Derivation(policy: policy, resuming: checkpoint.sessions, after: at)
+        derivation = Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers, after: at)
         position = at
         since = 0
         boundary = nil
@@ -277,7 +290,7 @@ extension Ledger {
             var fold = CheckpointFold(policy: .default, from: nil)
             try snapshot.forEachStoredCheckpoint(policy: .default) { at, stored in
                 guard let stored else {
-                    problems.append(.init(seq: nil, what: "the checkpoint at \(at) is damaged (it is skipped; `sledger checkpoint` rebuilds it)"))
+                    problems.append(.init(seq: nil, what: "the checkpoint at \(at) is damaged or of an earlier version (it is skipped; `sledger checkpoint` rebuilds it)"))
                     return
                 }
                 guard stored.policyDigest == digest else { return }  // another policy's: not checked here

@@ -74,7 +74,10 @@ public struct Derivation: Sendable {
 
     /// Resumes from a checkpoint: `sessions` (in login order) as they stood after every event
     /// with `at <= after`, all active then. The events to apply next must come after `after`.
-    public init(policy: Policy, resuming sessions: [SessionState], after: Instant) {
+    /// `numbers`, when given, are each session's numbers (a version 2 checkpoint's): its
+    /// refreshes can then take `applyRefresh` from the first one on.
+    public init(policy: Policy, resuming sessions: [SessionState], numbers: [Checkpoint.Numbers] = [], after: Instant) {
+        precondition(numbers.isEmpty || numbers.count == sessions.count, "one Numbers per session")
         self.policy = policy
         slots.reserveCapacity(sessions.count)
         numberOfSlot.reserveCapacity(sessions.count)
@@ -84,8 +87,10 @@ public struct Derivation: Sendable {
         slotOf.reserveCapacity(sessions.count)
         byUser.reserveCapacity(sessions.count)
         openByUser.reserveCapacity(sessions.count)
-        for state in sessions {
-            let slot = allocate(state, number: 0, user: 0)
+        for (k, state) in sessions.enumerated() {
+            let n = numbers.isEmpty ? Checkpoint.Numbers(session: 0, user: 0) : numbers[k]
+            let slot = allocate(state, number: n.session, user: n.user)
+            if n.session != 0 { slotOfNumber[Int(n.session)] = slot }
             sessionCount += 1
             slotOf[ByteIdentity(state.session)] = slot
             byUser[ByteIdentity(state.user), default: []].append(slot)
@@ -109,6 +114,13 @@ public struct Derivation: Sendable {
     /// sessions not retired, in no particular order). O(sessions).
     public var sessions: [SessionState] {
         vacantSlots.isEmpty ? slots : slots.indices.filter { !isVacant[$0] }.map { slots[$0] }
+    }
+
+    /// `sessions` with each one's numbers (0: not known), for a checkpoint.
+    var numberedSessions: [(state: SessionState, numbers: Checkpoint.Numbers)] {
+        slots.indices.filter { !isVacant[$0] }.map { k in
+            (slots[k], Checkpoint.Numbers(session: numberOfSlot[k], user: userOfSlot[k]))
+        }
     }
 
     /// Every session of `user`, in login order.

@@ -184,6 +184,7 @@ final class CheckpointTests: XCTestCase {
         // A well-formed but wrong one (a session dropped, checksum recomputed): only a refold tells.
         var wrong = good
         wrong.sessions.removeFirst()
+        wrong.numbers.removeFirst()
         try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), wrong.encoded()) }
         let report = try ledger.check()
         XCTAssertFalse(report.isIntact)
@@ -194,6 +195,51 @@ final class CheckpointTests: XCTestCase {
         _ = try ledger.writeCheckpoints(spacing: .every(400))
         XCTAssertTrue(try ledger.check().isIntact)
         XCTAssertEqual(try ledger.read { try $0.checkpoint(atOrBefore: victim, policy: .default) }, good)
+    }
+
+    /// Version 2: each session's numbers are the ones the ledger's `sessions` and `users`
+    /// tables give its strings. A version 1 checkpoint is skipped, reported, and rewritten.
+    func testCheckpointsCarryTheLedgersNumbersAndAnEarlierVersionIsRewritten() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = nil
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 3_000))], options: options)
+        XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: .every(400)), 5)
+        var stored: [(at: Instant, checkpoint: Checkpoint?)] = []
+        try ledger.read { snapshot in
+            try snapshot.forEachStoredCheckpoint(policy: .default) { stored.append(($0, $1)) }
+            var checked = 0
+            for (_, checkpoint) in stored {
+                let checkpoint = try XCTUnwrap(checkpoint)
+                XCTAssertEqual(checkpoint.numbers.count, checkpoint.sessions.count)
+                for (state, numbers) in zip(checkpoint.sessions, checkpoint.numbers) {
+                    XCTAssertEqual(numbers.session, try snapshot.sessionNumber(state.session), state.session)
+                    XCTAssertEqual(numbers.user, try snapshot.userNumber(state.user), state.user)
+                    checked += 1
+                }
+            }
+            XCTAssertGreaterThan(checked, 50)
+        }
+
+        // The same bytes marked version 1 (checksum recomputed): not read, and `check` says why.
+        let victim = stored[2].at
+        var old = stored[2].checkpoint!.encoded()
+        old[0] = 1
+        old.removeLast(4)
+        let crc = old.withUnsafeBytes { CRC32.checksum($0) }
+        old += withUnsafeBytes(of: crc.littleEndian) { Array($0) }
+        XCTAssertNil(old.withUnsafeBytes { Checkpoint.decode($0, policy: .default) })
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), old) }
+        XCTAssertTrue(try ledger.check().problems.contains { $0.what.contains("of an earlier version") })
+        let t = stored[3].at.saturatingAdding(Duration(nanoseconds: -1))
+        try ledger.read { snapshot in
+            XCTAssertEqual(try snapshot.checkpoint(atOrBefore: t, policy: .default)?.at, stored[1].at)
+            XCTAssertEqual(try withCheckpoints(snapshot, .default, at: t), try wholeLog(snapshot, .default, at: t))
+        }
+        // `sledger checkpoint` writes version 2 in its place.
+        _ = try ledger.writeCheckpoints(spacing: .every(400))
+        XCTAssertTrue(try ledger.check().isIntact)
+        XCTAssertEqual(try ledger.read { try $0.checkpoint(atOrBefore: victim, policy: .default) }, stored[2].checkpoint)
     }
 
     func testImportWritesCheckpointsOnceAStretchIsFull() throws {
