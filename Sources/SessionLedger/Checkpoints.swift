@@ -204,23 +204,25 @@ extension Ledger {
     @discardableResult
     public func writeCheckpoints(policy: Policy = .default, spacing: CheckpointSpacing = .adaptive,
                                  rebuild: Bool = true) throws -> Int {
-        try writeCheckpoints(policy: policy, spacing: spacing, rebuild: rebuild) { key, bytes in
+        try writeCheckpoints(policy: policy, spacing: spacing, rebuild: rebuild) { bytes, change in
             var attempt = 0
             var previousSize = 0
             defer { try? env.releaseDisk(from: (try? env.info().usedBytes) ?? Int.max) }
             try env.writeGrowingMap(prepare: {
                 attempt += 1
-                try prepareRoom(attempt: attempt, inputBytes: bytes.count, previousSize: &previousSize)
+                try prepareRoom(attempt: attempt, inputBytes: bytes, previousSize: &previousSize)
             }) { txn in
-                try txn.put(db.checkpoints, key, bytes)
+                try change(txn)
             }
         }
     }
 
-    /// `writeCheckpoints`, with how each checkpoint (its key and bytes) is stored left to
-    /// `store`: `sledger serve` stores them without resizing the map under its queries.
+    /// `writeCheckpoints`, with how each change is written left to `write`: it is given about
+    /// how many bytes the change stores (0 for removals, which still need pages for the tree
+    /// they change) and must run the change in a durable write transaction. The CLI's grows the
+    /// map as `append` does; `sledger serve`'s never resizes it under its queries.
     func writeCheckpoints(policy: Policy, spacing: CheckpointSpacing, rebuild: Bool,
-                          store: ([UInt8], [UInt8]) throws -> Void) throws -> Int {
+                          write: (Int, (WriteTransaction) throws -> Void) throws -> Void) throws -> Int {
         precondition(access == .readWrite, "writing checkpoints needs a ledger opened .readWrite")
         let digest = Checkpoint.digest(of: policy)
         do {
@@ -239,7 +241,7 @@ extension Ledger {
                 return firstUnusable.map { first in instants.filter { $0 >= first } } ?? []
             }
             if !unusable.isEmpty {
-                try env.write { txn in for at in unusable { _ = try txn.delete(db.checkpoints, Checkpoint.key(at)) } }
+                try write(0) { txn in for at in unusable { _ = try txn.delete(db.checkpoints, Checkpoint.key(at)) } }
             }
             let latest = try read { try $0.checkpoint(atOrBefore: .latest, policy: policy) }
             var fold = CheckpointFold(policy: policy, from: latest)
@@ -249,7 +251,7 @@ extension Ledger {
             var events = spacing.after(checkpointBytes: latestBytes)
             while let checkpoint = try read({ try fold.next($0, spacing: events) }) {
                 let bytes = checkpoint.encoded()
-                try store(Checkpoint.key(checkpoint.at), bytes)
+                try write(bytes.count) { try $0.put(db.checkpoints, Checkpoint.key(checkpoint.at), bytes) }
                 written += 1
                 events = spacing.after(checkpointBytes: bytes.count)
             }

@@ -59,13 +59,13 @@ extension Ledger {
     public func writeCheckpointsIfDue(grow: (Int) throws -> Void) throws -> Int {
         guard try checkpointsDue(spacing: .adaptive) else { return 0 }
         do {
-            return try writeCheckpoints(policy: .default, spacing: .adaptive, rebuild: false) { key, bytes in
+            return try writeCheckpoints(policy: .default, spacing: .adaptive, rebuild: false) { bytes, change in
                 // A checkpoint's pages and the B-tree pages it splits, with air.
-                let need = 2 * bytes.count + (16 << 20)
+                let need = 2 * bytes + (16 << 20)
                 if try mapRoom() < need { try grow(need) }
                 while true {
                     do {
-                        try env.write { try $0.put(db.checkpoints, key, bytes) }
+                        try env.write { try change($0) }
                         return
                     } catch LMDBError.Code.mapFull {
                         try grow(2 * (try mapRoom()) + need)

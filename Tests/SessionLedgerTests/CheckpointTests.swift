@@ -242,6 +242,31 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try ledger.read { try $0.checkpoint(atOrBefore: victim, policy: .default) }, stored[2].checkpoint)
     }
 
+    /// Removing unusable checkpoints needs pages too: on a ledger with no free pages whose file
+    /// ends at its last page (a compact copy; an import leaves the file so when the pages in
+    /// use fill whole MiBs), `sledger checkpoint` must grow the map for the removal as it does
+    /// for the writes. It failed with MDB_MAP_FULL before writing anything.
+    func testRebuildingCheckpointsOfAFullFileGrowsTheMap() throws {
+        let directory = try temporaryDirectory(self)
+        let original = try Ledger(path: directory + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = nil
+        _ = try original.append([InputSource(bytes: generatedLines(count: 3_000))], options: options)
+        XCTAssertGreaterThan(try original.writeCheckpoints(spacing: .every(300)), 5)
+        var stored: [Checkpoint?] = []
+        try original.read { try $0.forEachStoredCheckpoint(policy: .default) { stored.append($1) } }
+        let instants = try original.read { try $0.checkpointInstants() }
+        try original.env.write { txn in for at in instants { try txn.put(original.db.checkpoints, Checkpoint.key(at), [1, 2, 3]) } }
+        _ = try original.writeCompactCopy(to: directory + "/c")
+        let ledger = try Ledger(path: directory + "/c", access: .readWrite)
+        try ledger.env.setMapSize(try ledger.env.info().usedBytes)
+        XCTAssertEqual(try ledger.writeCheckpoints(spacing: .every(300)), stored.count)
+        XCTAssertTrue(try ledger.check().isIntact)
+        var rewritten: [Checkpoint?] = []
+        try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { rewritten.append($1) } }
+        XCTAssertEqual(rewritten, stored)
+    }
+
     func testImportWritesCheckpointsOnceAStretchIsFull() throws {
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         var options = AppendOptions()
