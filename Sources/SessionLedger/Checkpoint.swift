@@ -14,8 +14,9 @@ import Crypto
 ///
 /// Version 2 adds each session's session and user numbers, so that a fold resumed from it
 /// applies its sessions' refreshes from the records' headers (`Derivation.applyRefresh`) from
-/// the first one on. A version 1 checkpoint (written before) is not read: it is skipped like a
-/// damaged one, and the next `append`/`import` or `sledger checkpoint` writes version 2 in its place.
+/// the first one on. A version 1 checkpoint (written before) is still read, its numbers 0 (not
+/// known: a fold learns them from each session's first event, as before); it is `isOutdated`,
+/// and `sledger checkpoint` writes it again as version 2.
 public struct Checkpoint: Equatable, Sendable {
     public static let version: UInt8 = 2
 
@@ -40,8 +41,12 @@ public struct Checkpoint: Equatable, Sendable {
     public var policyDigest: [UInt8]
     /// The sessions active at `at`, in login order.
     public var sessions: [SessionState]
-    /// The numbers of each of `sessions`, in the same order.
+    /// The numbers of each of `sessions`, in the same order (0: not known).
     public var numbers: [Numbers]
+
+    /// True when some session's numbers are not known (a version 1 checkpoint, or one folded on
+    /// from it): correct, only slower to resume from; `sledger checkpoint` writes it again.
+    public var isOutdated: Bool { numbers.contains { $0.session == 0 || $0.user == 0 } }
     /// Bit `n` is set when session number `n` had a login with `at <= self.at`.
     public var loggedIn: [UInt8]
 
@@ -62,7 +67,7 @@ public struct Checkpoint: Equatable, Sendable {
     /// its fixed header without decoding its sessions or checking its checksum: enough to
     /// decide whether new checkpoints are due, which an append asks after every call.
     static func peek(_ bytes: UnsafeRawBufferPointer, digest: [UInt8]) -> UInt64? {
-        guard bytes.count >= 68, bytes[0] == version, bytes[28..<60].elementsEqual(digest) else { return nil }
+        guard bytes.count >= 68, bytes[0] == 1 || bytes[0] == version, bytes[28..<60].elementsEqual(digest) else { return nil }
         return readLE(bytes, 20, 8)
     }
 
@@ -101,7 +106,8 @@ public struct Checkpoint: Equatable, Sendable {
     /// Reads a stored value; nil when it is damaged (wrong checksum, version or layout), so
     /// that the caller skips it. The policy gives each session its client's rules.
     public static func decode(_ bytes: UnsafeRawBufferPointer, policy: Policy) -> Checkpoint? {
-        guard bytes.count >= 68, bytes[0] == version else { return nil }
+        guard bytes.count >= 68, bytes[0] == 1 || bytes[0] == version else { return nil }
+        let hasNumbers = bytes[0] >= 2
         let body = UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 4)])
         guard CRC32.checksum(body) == UInt32(readLE(bytes, bytes.count - 4, 4)) else { return nil }
         var i = 4
@@ -141,7 +147,7 @@ public struct Checkpoint: Equatable, Sendable {
                   let (method, _) = word(),
                   let loginAt = int(8), let loginSeq = int(8), let lastExtended = int(8), let hasExpiry = int(1),
                   let expires = int(8), let refreshes = int(4),
-                  let sessionNumber = int(4), let userNumber = int(4) else { return nil }
+                  let sessionNumber = hasNumbers ? int(4) : 0, let userNumber = hasNumbers ? int(4) : 0 else { return nil }
             var state = SessionState(session: session, user: user, client: client, method: method,
                                      loginAt: Instant(nanoseconds: Int64(bitPattern: loginAt)), loginSeq: loginSeq,
                                      rules: rules)

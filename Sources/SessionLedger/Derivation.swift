@@ -65,7 +65,7 @@ public struct Derivation: Sendable {
     private var changedSlots: [Int32] = []
 
     /// The sessions the last applied event changed (created, extended or ended), in the
-    /// order it changed them: for `replay --trace`.
+    /// order it changed them: for `replay --trace` (empty after `retireInactive()`).
     public var changedSessions: [String] { changedSlots.map { slots[Int($0)].session } }
 
     public init(policy: Policy) {
@@ -444,6 +444,7 @@ public struct Derivation: Sendable {
     /// Only sessions whose events carried a ledger's session number are retired.
     public mutating func retireInactive() {
         guard let now = lastAt else { return }
+        changedSlots.removeAll()
         var freed = Set<Int32>()
         var owners = Set<ByteIdentity>()
         for k in slots.indices where numberOfSlot[k] != 0 {

@@ -198,8 +198,8 @@ final class CheckpointTests: XCTestCase {
     }
 
     /// Version 2: each session's numbers are the ones the ledger's `sessions` and `users`
-    /// tables give its strings. A version 1 checkpoint is skipped, reported, and rewritten.
-    func testCheckpointsCarryTheLedgersNumbersAndAnEarlierVersionIsRewritten() throws {
+    /// tables give its strings. A version 1 checkpoint is read without them, and rewritten.
+    func testCheckpointsCarryTheLedgersNumbersAndAVersionOneIsReadThenRewritten() throws {
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         var options = AppendOptions()
         options.checkpointSpacing = nil
@@ -221,25 +221,63 @@ final class CheckpointTests: XCTestCase {
             XCTAssertGreaterThan(checked, 50)
         }
 
-        // The same bytes marked version 1 (checksum recomputed): not read, and `check` says why.
+        // The same checkpoint as version 1 wrote it (FORMAT.md: no numbers): read, numbers not
+        // known, answers unchanged, `check` content; `sledger checkpoint` writes version 2 again.
         let victim = stored[2].at
-        var old = stored[2].checkpoint!.encoded()
-        old[0] = 1
-        old.removeLast(4)
-        let crc = old.withUnsafeBytes { CRC32.checksum($0) }
-        old += withUnsafeBytes(of: crc.littleEndian) { Array($0) }
-        XCTAssertNil(old.withUnsafeBytes { Checkpoint.decode($0, policy: .default) })
+        let original = stored[2].checkpoint!
+        let old = versionOne(original)
+        let decoded = try XCTUnwrap(old.withUnsafeBytes { Checkpoint.decode($0, policy: .default) })
+        XCTAssertEqual(decoded.sessions, original.sessions)
+        XCTAssertEqual(decoded.numbers, Array(repeating: Checkpoint.Numbers(session: 0, user: 0), count: original.sessions.count))
+        XCTAssertTrue(decoded.isOutdated)
+        XCTAssertFalse(original.isOutdated)
         try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), old) }
-        XCTAssertTrue(try ledger.check().problems.contains { $0.what.contains("of an earlier version") })
-        let t = stored[3].at.saturatingAdding(Duration(nanoseconds: -1))
-        try ledger.read { snapshot in
-            XCTAssertEqual(try snapshot.checkpoint(atOrBefore: t, policy: .default)?.at, stored[1].at)
-            XCTAssertEqual(try withCheckpoints(snapshot, .default, at: t), try wholeLog(snapshot, .default, at: t))
+        let report = try ledger.check()
+        XCTAssertTrue(report.isIntact, "\(report.problems)")
+        for t in [victim, stored[3].at.saturatingAdding(Duration(nanoseconds: -1))] {
+            try ledger.read { snapshot in
+                XCTAssertEqual(try snapshot.checkpoint(atOrBefore: t, policy: .default)?.at, victim)
+                XCTAssertEqual(try withCheckpoints(snapshot, .default, at: t), try wholeLog(snapshot, .default, at: t))
+            }
         }
-        // `sledger checkpoint` writes version 2 in its place.
+        // A wrong session in it is still found by `check`.
+        var wrong = decoded
+        wrong.sessions.removeFirst()
+        wrong.numbers.removeFirst()
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), versionOne(wrong)) }
+        XCTAssertTrue(try ledger.check().problems.contains { $0.what.contains("differs from a refold") })
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), old) }
         _ = try ledger.writeCheckpoints(spacing: .every(400))
         XCTAssertTrue(try ledger.check().isIntact)
-        XCTAssertEqual(try ledger.read { try $0.checkpoint(atOrBefore: victim, policy: .default) }, stored[2].checkpoint)
+        var rewritten: [Checkpoint?] = []
+        try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { rewritten.append($1) } }
+        XCTAssertEqual(rewritten, stored.map(\.checkpoint))
+    }
+
+    /// A checkpoint's bytes as version 1 laid them out (docs/FORMAT.md before version 2: each
+    /// session without its two numbers), written here field by field, not by `encoded()`.
+    private func versionOne(_ c: Checkpoint) -> [UInt8] {
+        var out: [UInt8] = [1, 0, 0, 0]
+        func int(_ v: UInt64, _ width: Int) { for k in 0..<width { out.append(UInt8(truncatingIfNeeded: v >> (8 * k))) } }
+        func text(_ s: String) { int(UInt64(s.utf8.count), 2); out += Array(s.utf8) }
+        int(UInt64(bitPattern: c.at.nanoseconds), 8)
+        int(c.headSeq, 8)
+        int(c.events, 8)
+        out += c.policyDigest
+        int(UInt64(c.sessions.count), 4)
+        for s in c.sessions {
+            text(s.session); text(s.user); text(s.client); text(s.method)
+            int(UInt64(bitPattern: s.loginAt.nanoseconds), 8)
+            int(s.loginSeq, 8)
+            int(UInt64(bitPattern: s.lastExtendedAt.nanoseconds), 8)
+            out.append(s.expiresAt == nil ? 0 : 1)
+            int(UInt64(bitPattern: s.expiresAt?.nanoseconds ?? 0), 8)
+            int(UInt64(s.refreshCount), 4)
+        }
+        int(UInt64(c.loggedIn.count), 4)
+        out += c.loggedIn
+        int(UInt64(out.withUnsafeBytes { CRC32.checksum($0) }), 4)
+        return out
     }
 
     /// Removing unusable checkpoints needs pages too: on a ledger with no free pages whose file
