@@ -61,8 +61,9 @@ extension LedgerSnapshot {
         guard let checkpoint = try checkpoint(atOrBefore: readsFrom, policy: policy) else {
             return try fold.run(self).derivation
         }
-        let resumed = Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers, after: checkpoint.at)
-        return try fold.run(ResumedLog(snapshot: self, checkpoint: checkpoint), resuming: resumed).derivation
+        return try fold.run(ResumedLog(snapshot: self, checkpoint: checkpoint),
+                            resuming: Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers,
+                                                 after: checkpoint.at)).derivation
     }
 }
 
