@@ -141,8 +141,7 @@ struct CheckpointFold {
             // Within the stretch, an on-time refresh is applied from its header; any other
             // event, or one past the stretch's end, goes to `step`.
             if let b = boundary, header.at > b { return false }
-            guard derivation.applyRefresh(seq: seq, at: header.at, recorded: header.recorded, userNumber: header.userNumber,
-                                          sessionNumber: header.sessionNumber, checkFuture: false) else { return false }
+            guard derivation.applyRefresh(seq: seq, header, checkFuture: false) else { return false }
             counted(header.at, spacing: spacing)
             return true
         }) { _, stored in

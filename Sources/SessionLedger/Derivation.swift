@@ -190,6 +190,12 @@ public struct Derivation: Sendable {
         }
     }
 
+    /// `applyRefresh` with the numbers and instants of a ledger record's header.
+    public mutating func applyRefresh(seq: UInt64, _ header: Record.Header, checkFuture: Bool) -> Bool {
+        applyRefresh(seq: seq, at: header.at, recorded: header.recorded, userNumber: header.userNumber,
+                     sessionNumber: header.sessionNumber, checkFuture: checkFuture)
+    }
+
     /// The log's commonest event applied from a ledger record's header alone, without its
     /// strings: a refresh, by its own user, of an active session this fold already knows by
     /// number, not early and not `future-event` (the caller has found it not late). Returns

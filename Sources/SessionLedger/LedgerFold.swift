@@ -129,10 +129,7 @@ public struct LedgerFold {
             if let retireEvery, trace == nil, events % retireEvery == 0 { derivation.retireInactive() }
         }
         try source.forEachEventInTimeOrder(from: nil, to: horizon.end, foldOnly: trace == nil, shortcut: { seq, header in
-            guard trace == nil, !late.contains(seq),
-                  derivation.applyRefresh(seq: seq, at: header.at, recorded: header.recorded, userNumber: header.userNumber,
-                                          sessionNumber: header.sessionNumber, checkFuture: checkFuture)
-            else { return false }
+            guard trace == nil, !late.contains(seq), derivation.applyRefresh(seq: seq, header, checkFuture: checkFuture) else { return false }
             applied()
             return true
         }) { stored in

@@ -108,19 +108,15 @@ public struct ParallelReplay {
                 return true
             }
             let isLate = late.contains(seq)
-            if !isLate, try snapshot.offer(seq, header, record, to: { seq, header in
-                derivation.applyRefresh(seq: seq, at: header.at, recorded: header.recorded, userNumber: header.userNumber,
-                                        sessionNumber: header.sessionNumber, checkFuture: true)
-            }) {
-                if let retireEvery, derivation.eventCount % retireEvery == 0 { derivation.retireInactive() }
-                return true
+            let applied = try !isLate && snapshot.offer(seq, header, record) { derivation.applyRefresh(seq: $0, $1, checkFuture: true) }
+            if !applied {
+                let stored = try snapshot.decode(seq: seq, record, foldOnly: true)
+                derivation.apply(stored, late: isLate, checkFuture: true, part: part, into: &scratch)
+                for finding in scratch where filter.includes(finding) {
+                    chunk.append(FindingStream.Item(finding: finding, checksFirst: part == .sessionChecks))
+                }
+                scratch.removeAll(keepingCapacity: true)
             }
-            let stored = try snapshot.decode(seq: seq, record, foldOnly: true)
-            derivation.apply(stored, late: isLate, checkFuture: true, part: part, into: &scratch)
-            for finding in scratch where filter.includes(finding) {
-                chunk.append(FindingStream.Item(finding: finding, checksFirst: part == .sessionChecks))
-            }
-            scratch.removeAll(keepingCapacity: true)
             if let retireEvery, derivation.eventCount % retireEvery == 0 { derivation.retireInactive() }
             if chunk.count >= FindingStream.chunkSize {
                 try stream.push(chunk)
