@@ -17,8 +17,11 @@ import Crypto
 /// the first one on. A version 1 checkpoint (written before) is still read, its numbers 0 (not
 /// known: a fold learns them from each session's first event, as before); it is `isOutdated`,
 /// and `sledger checkpoint` writes it again as version 2.
+///
+/// Version 3 adds the stretch of time line before it (`CheckpointStretch`), from which `who`
+/// answers without folding. One without it (version 1 or 2) is `isOutdated` too.
 public struct Checkpoint: Equatable, Sendable {
-    public static let version: UInt8 = 2
+    public static let version: UInt8 = 3
 
     /// A session's number and its user's, as the ledger interned them.
     public struct Numbers: Equatable, Sendable {
@@ -45,10 +48,14 @@ public struct Checkpoint: Equatable, Sendable {
     public var numbers: [Numbers]
 
     /// True when some session's numbers are not known (a version 1 checkpoint, or one folded on
-    /// from it): correct, only slower to resume from; `sledger checkpoint` writes it again.
-    public var isOutdated: Bool { numbers.contains { $0.session == 0 || $0.user == 0 } }
+    /// from it) or it has no stretch (before version 3): correct, only slower to resume from
+    /// and to answer `who` from; `sledger checkpoint` writes it again.
+    public var isOutdated: Bool { stretch == nil || numbers.contains { $0.session == 0 || $0.user == 0 } }
     /// Bit `n` is set when session number `n` had a login with `at <= self.at`.
     public var loggedIn: [UInt8]
+    /// The stretch before it, for `who` (nil: written before version 3, or folded on from a
+    /// version 1 checkpoint, whose user numbers are not known).
+    public var stretch: CheckpointStretch?
 
     public static func digest(of policy: Policy) -> [UInt8] {
         Array(SHA256.hash(data: Array(policy.canonicalJSON().utf8)))
@@ -67,8 +74,16 @@ public struct Checkpoint: Equatable, Sendable {
     /// its fixed header without decoding its sessions or checking its checksum: enough to
     /// decide whether new checkpoints are due, which an append asks after every call.
     static func peek(_ bytes: UnsafeRawBufferPointer, digest: [UInt8]) -> UInt64? {
-        guard bytes.count >= 68, bytes[0] == 1 || bytes[0] == version, bytes[28..<60].elementsEqual(digest) else { return nil }
+        guard bytes.count >= 68, (1...version).contains(bytes[0]), bytes[28..<60].elementsEqual(digest) else { return nil }
         return readLE(bytes, 20, 8)
+    }
+
+    /// The size that spaces the next checkpoint (`CheckpointSpacing.after`): the stored value's
+    /// bytes less its stretch, which a resumed fold does not read (so the stretch leaves the
+    /// spacing, and how far `sessions` folds, as they were before version 3).
+    static func spacedBytes(_ value: UnsafeRawBufferPointer) -> Int {
+        guard value.count >= 64, value[0] >= 3 else { return value.count }
+        return value.count - min(Int(readLE(value, 60, 4)), value.count)
     }
 
     // MARK: - Bytes
@@ -81,6 +96,8 @@ public struct Checkpoint: Equatable, Sendable {
         appendLE(headSeq, 8, &out)
         appendLE(events, 8, &out)
         out += policyDigest
+        // The stretch's length, then the stretch (0: none).
+        if let stretch { stretch.append(to: &out) } else { appendLE(0, 4, &out) }
         appendLE(UInt64(sessions.count), 4, &out)
         for (s, n) in zip(sessions, numbers) {
             Record.appendString(s.session, &out)
@@ -106,7 +123,7 @@ public struct Checkpoint: Equatable, Sendable {
     /// Reads a stored value; nil when it is damaged (wrong checksum, version or layout), so
     /// that the caller skips it. The policy gives each session its client's rules.
     public static func decode(_ bytes: UnsafeRawBufferPointer, policy: Policy) -> Checkpoint? {
-        guard bytes.count >= 68, bytes[0] == 1 || bytes[0] == version else { return nil }
+        guard bytes.count >= 68, (1...version).contains(bytes[0]) else { return nil }
         let hasNumbers = bytes[0] >= 2
         let body = UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 4)])
         guard CRC32.checksum(body) == UInt32(readLE(bytes, bytes.count - 4, 4)) else { return nil }
@@ -124,6 +141,16 @@ public struct Checkpoint: Equatable, Sendable {
         guard let at = int(8), let headSeq = int(8), let events = int(8), i + 32 <= body.count else { return nil }
         let digest = Array(body[i..<(i + 32)])
         i += 32
+        var stretch: CheckpointStretch?
+        if bytes[0] >= 3 {
+            guard let length = int(4).map(Int.init), i + length <= body.count else { return nil }
+            if length > 0 {
+                // (The stretch's own checksum covers the bytes before it, the header included.)
+                guard let view = CheckpointStretch.View(bytes, start: i, end: i + length) else { return nil }
+                stretch = view.decoded
+            }
+            i += length
+        }
         guard let count = int(4).map(Int.init), count <= body.count else { return nil }
         /// A client or method string: the few distinct ones are made, and the rules of each as a
         /// client looked up, once per checkpoint (a method's are not used).
@@ -159,7 +186,8 @@ public struct Checkpoint: Equatable, Sendable {
         }
         guard let bits = int(4).map(Int.init), i + bits == body.count else { return nil }
         return Checkpoint(at: Instant(nanoseconds: Int64(bitPattern: at)), headSeq: headSeq, events: events,
-                          policyDigest: digest, sessions: sessions, numbers: numbers, loggedIn: Array(body[i...]))
+                          policyDigest: digest, sessions: sessions, numbers: numbers, loggedIn: Array(body[i...]),
+                          stretch: stretch)
     }
 }
 
@@ -184,9 +212,12 @@ struct CheckpointBuilder {
         loggedIn[byte] |= 1 << (n & 7)
     }
 
-    func capture(_ derivation: Derivation, at: Instant, headSeq: UInt64, events: UInt64) -> Checkpoint {
+    /// The checkpoint at `at` of a fold that started at `stretchFrom` (`Instant.earliest`: at
+    /// the first event), its stretch included.
+    func capture(_ derivation: Derivation, at: Instant, headSeq: UInt64, events: UInt64, stretchFrom: Instant) -> Checkpoint {
         let active = derivation.numberedSessions.filter { $0.state.isActive(at: at) }
         return Checkpoint(at: at, headSeq: headSeq, events: events, policyDigest: digest,
-                          sessions: active.map(\.state), numbers: active.map(\.numbers), loggedIn: loggedIn)
+                          sessions: active.map(\.state), numbers: active.map(\.numbers), loggedIn: loggedIn,
+                          stretch: CheckpointStretch(derivation, from: stretchFrom, at: at))
     }
 }

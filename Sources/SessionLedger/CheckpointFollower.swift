@@ -104,7 +104,7 @@ final class CheckpointFollower: @unchecked Sendable {
             let lastKey = try snapshot.txn.withCursor(snapshot.db.checkpoints) { try $0.last().map { Array($0.key) } }
             // Unusable checkpoints after the latest usable one are for the pass after the call to remove.
             guard lastKey == latest.map({ Checkpoint.key($0.at) }) else { throw NotFollowing() }
-            let latestBytes = try latest.flatMap { try snapshot.txn.get(snapshot.db.checkpoints, Checkpoint.key($0.at))?.count }
+            let latestBytes = try latest.flatMap { try snapshot.txn.get(snapshot.db.checkpoints, Checkpoint.key($0.at)).map(Checkpoint.spacedBytes) }
             events = spacing.after(checkpointBytes: latestBytes)
             var stored = CheckpointFold(policy: .default, from: latest)
             while let checkpoint = try stored.next(snapshot, spacing: events) {
@@ -161,6 +161,6 @@ final class CheckpointFollower: @unchecked Sendable {
         pthread_mutex_lock(&mutex)
         ready.append((Checkpoint.key(checkpoint.at), bytes))
         pthread_mutex_unlock(&mutex)
-        return spacing.after(checkpointBytes: bytes.count)
+        return spacing.after(checkpointBytes: bytes.withUnsafeBytes(Checkpoint.spacedBytes))
     }
 }

@@ -118,6 +118,9 @@ struct CheckpointFold {
     /// Events applied since the stretch began, and the instant it ends at once `spacing` is reached.
     private var since = 0
     private var boundary: Instant?
+    /// Where the next checkpoint's stretch (`CheckpointStretch`) begins: the instant this fold
+    /// began the stretch at, unless `next` was told a later one.
+    private var stretchFrom: Instant?
     private var scratch: [Finding] = []
 
     init(policy: Policy, from checkpoint: Checkpoint?) {
@@ -131,11 +134,15 @@ struct CheckpointFold {
     /// Folds on from `position` and returns the next checkpoint: at the instant where `spacing`
     /// events have been folded (all events of that instant included), or at `stopAt` when
     /// given and reached first (`spacing` is then ignored). Nil when the log ends first.
-    mutating func next(_ snapshot: LedgerSnapshot, spacing: Int, stopAt: Instant? = nil) throws -> Checkpoint? {
+    /// `stretchFrom` starts its stretch later than `position` (for `sledger check`, to compare
+    /// a stored one); one earlier cannot be told from here, and then it has none.
+    mutating func next(_ snapshot: LedgerSnapshot, spacing: Int, stopAt: Instant? = nil,
+                       stretchFrom: Instant? = nil) throws -> Checkpoint? {
         let head = try snapshot.eventCount()
         let from = position.map { $0.saturatingAdding(Duration(nanoseconds: 1)) }
         since = 0
         boundary = stopAt
+        self.stretchFrom = stretchFrom
         var captured: Checkpoint?
         try snapshot.forEachRecordInTimeOrder(from: from, to: nil, foldOnly: true, shortcut: { seq, header in
             // Within the stretch, an on-time refresh is applied from its header; any other
@@ -180,7 +187,10 @@ struct CheckpointFold {
     }
 
     private mutating func capture(at: Instant, head: UInt64) -> Checkpoint {
-        let checkpoint = builder.capture(derivation, at: at, headSeq: head, events: folded)
+        let start = position ?? .earliest
+        var checkpoint = builder.capture(derivation, at: at, headSeq: head, events: folded, stretchFrom: max(stretchFrom ?? start, start))
+        if let stretchFrom, stretchFrom < start { checkpoint.stretch = nil }
+        self.stretchFrom = nil
         derivation = Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers, after: at)
         position = at
         since = 0
@@ -249,13 +259,13 @@ extension Ledger {
             var fold = CheckpointFold(policy: policy, from: latest)
             var written = 0
             // The stored size, as `checkpointsDue` reads it (re-encoding could cost ~10 MB).
-            let latestBytes = try latest.flatMap { latest in try read { try $0.txn.get(db.checkpoints, Checkpoint.key(latest.at))?.count } }
+            let latestBytes = try latest.flatMap { latest in try read { try $0.txn.get(db.checkpoints, Checkpoint.key(latest.at)).map(Checkpoint.spacedBytes) } }
             var events = spacing.after(checkpointBytes: latestBytes)
             while let checkpoint = try read({ try fold.next($0, spacing: events) }) {
                 let bytes = checkpoint.encoded()
                 try write(bytes.count) { try $0.put(db.checkpoints, Checkpoint.key(checkpoint.at), bytes) }
                 written += 1
-                events = spacing.after(checkpointBytes: bytes.count)
+                events = spacing.after(checkpointBytes: bytes.withUnsafeBytes(Checkpoint.spacedBytes))
             }
             return written
         } catch let error as LMDBError {
@@ -277,7 +287,7 @@ extension Ledger {
         let digest = Checkpoint.digest(of: .default)
         return try read { snapshot -> Bool in
             let latest = try snapshot.txn.withCursor(snapshot.db.checkpoints) { cursor in
-                try cursor.last().flatMap { entry in Checkpoint.peek(entry.value, digest: digest).map { ($0, entry.value.count) } }
+                try cursor.last().flatMap { entry in Checkpoint.peek(entry.value, digest: digest).map { ($0, Checkpoint.spacedBytes(entry.value)) } }
             }
             let events = try snapshot.eventCount()
             let past = events - min(latest?.0 ?? 0, events)
@@ -302,15 +312,19 @@ extension Ledger {
                     problems.append(.init(seq: nil, what: "the checkpoint filed at \(at) says it is at \(stored.at)"))
                     return
                 }
-                guard let refolded = try fold.next(snapshot, spacing: .max, stopAt: at) else { return }
+                guard let refolded = try fold.next(snapshot, spacing: .max, stopAt: at, stretchFrom: stored.stretch?.from) else { return }
                 var expected = refolded
                 expected.headSeq = stored.headSeq
+                // No stretch (before version 3) is no difference either; one is compared from where it says it starts.
+                if stored.stretch == nil { expected.stretch = nil }
                 // A number the stored one does not know (0: version 1, or folded on from one) is no difference.
                 expected.numbers = zip(stored.numbers, refolded.numbers).map { mine, truth in
                     Checkpoint.Numbers(session: mine.session == 0 ? 0 : truth.session, user: mine.user == 0 ? 0 : truth.user)
                 }
                 if stored != expected {
-                    problems.append(.init(seq: nil, what: "the checkpoint at \(at) differs from a refold of the log (\(stored.events) events and \(stored.sessions.count) active sessions stored, \(refolded.events) and \(refolded.sessions.count) refolded); it is not used until rebuilt"))
+                    let stretch = stored.stretch != expected.stretch
+                        ? "; its stretch from \(stored.stretch!.from) holds \(stored.stretch!.entries.count) sessions, a refold \(expected.stretch.map { "\($0.entries.count)" } ?? "none")" : ""
+                    problems.append(.init(seq: nil, what: "the checkpoint at \(at) differs from a refold of the log (\(stored.events) events and \(stored.sessions.count) active sessions stored, \(refolded.events) and \(refolded.sessions.count) refolded\(stretch))"))
                 }
             }
             return problems

@@ -56,11 +56,24 @@ public enum ActiveSessions {
     public static let whoFields = ["user", "sessions"]
 
     /// `who`: the users with at least one active session (of `client`, if given), with how many.
+    /// Counted from the stretch of the checkpoint after the instant or range when there is a
+    /// usable one (`LedgerSnapshot.whoFromStretch`), else from the sessions a fold finds.
+    public static func who(_ ledger: Ledger, policy: Policy, when: TimeSelection, client: String?) throws -> [SessionQuery.UserCount] {
+        let counted = try ledger.read { snapshot in
+            switch when {
+            case .at(let t): try snapshot.whoFromStretch(policy: policy, at: t, client: client)
+            case .range(let from, let to): try snapshot.whoFromStretch(policy: policy, from: from, to: to, client: client)
+            }
+        }
+        if let counted { return counted }
+        let (states, _) = try find(ledger, policy: policy, when: when)
+        return SessionQuery.who(states.filter { client == nil || $0.client == client })
+    }
+
     public static func printWho(_ ledger: Ledger, policy: Policy, when: TimeSelection, client: String?,
                                 format: OutputFormat, output: RecordOutput) throws {
-        let (states, _) = try find(ledger, policy: policy, when: when)
         var printer = RecordPrinter(format: format, fields: whoFields, output: output)
-        for entry in SessionQuery.who(states.filter { client == nil || $0.client == client }) {
+        for entry in try who(ledger, policy: policy, when: when, client: client) {
             printer.add([.string(entry.user), .integer(Int64(entry.sessions))])
         }
         printer.finish()

@@ -11,7 +11,8 @@ struct CheckpointCommand: ParsableCommand {
             to 1,048,576 events apart), or every --spacing events. They are a cache beside the log: `append` and \
             `import` write them as the log grows, a late event older than one removes it, `check` \
             verifies each against a refold, and a damaged one is skipped and rebuilt here, as is one \
-            written by an earlier version without session numbers (still read meanwhile, only slower). \
+            written by an earlier version without session numbers or stretches (still read meanwhile, \
+            only slower). \
             See docs/FORMAT.md.
             """)
 

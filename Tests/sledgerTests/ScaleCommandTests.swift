@@ -25,7 +25,7 @@ final class ScaleCommandTests: XCTestCase {
         let ledger = try temporaryDirectory(self) + "/ledger"
         XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, fixturesDirectory + "/team-quarter/events.ndjson"]).status, 0)
         let questions: [[String]] = ["2026-01-05T12:00:00Z", "2026-02-01T00:00:00Z", "2026-02-14T09:30:00Z", "2026-03-31T23:59:59Z"].flatMap { t in
-            [["who", "--at", t], ["sessions", "--at", t, "--format", "ndjson"]]
+            [["who", "--at", t], ["who", "--at", t, "--client", "web", "--format", "csv"], ["sessions", "--at", t, "--format", "ndjson"]]
         } + [["who", "--from", "2026-02-01T00:00:00Z", "--to", "2026-02-03T00:00:00Z"],
              ["sessions", "--from", "2026-03-01T00:00:00Z", "--to", "2026-03-02T00:00:00Z", "--format", "csv"]]
         let before = try questions.map { try Sledger.run($0 + ["--ledger", ledger]).stdout }

@@ -1,0 +1,246 @@
+import XCTest
+@testable import SessionLedger
+
+/// A checkpoint's stretch (version 3): `who` counted from it equals `who` from a fold of the
+/// whole log, for instants and ranges, with and without a client; it goes with its checkpoint
+/// when a late event removes that; a damaged one is not used and `check` compares it with a refold.
+final class CheckpointStretchTests: XCTestCase {
+    /// `who` from a fold of the whole log, ignoring checkpoints: the independent answer.
+    private func foldedWho(_ snapshot: LedgerSnapshot, _ policy: Policy, at t: Instant, client: String? = nil) throws -> [SessionQuery.UserCount] {
+        try who(activeAt(snapshot, policy, t), client)
+    }
+
+    private func activeAt(_ snapshot: LedgerSnapshot, _ policy: Policy, _ t: Instant) throws -> [SessionState] {
+        try LedgerFold(policy: policy, horizon: .through(t)).run(snapshot).derivation.sessions.filter { $0.isActive(at: t) }
+    }
+
+    private func who(_ active: [SessionState], _ client: String?) -> [SessionQuery.UserCount] {
+        SessionQuery.who(active.filter { client == nil || $0.client == client })
+    }
+
+    private func foldedWho(_ snapshot: LedgerSnapshot, _ policy: Policy, from: Instant, to: Instant, client: String? = nil) throws -> [SessionQuery.UserCount] {
+        let states = try LedgerFold(policy: policy, horizon: .before(to)).run(snapshot).derivation.sessions
+        return SessionQuery.who(states.filter { $0.wasActive(from: from, to: to) && (client == nil || $0.client == client) })
+    }
+
+    private func lines(_ events: some Sequence<Event>) -> [UInt8] {
+        var text: [UInt8] = []
+        for event in events { CanonicalWriter.write(event, into: &text); text.append(0x0A) }
+        return text
+    }
+
+    func testWhoFromStretchesEqualsWhoFromAFoldOfTheWholeLog() throws {
+        var answered = 0, ranges = 0, nonEmpty = 0
+        for seed in UInt64(1)...8 {
+            var generator = TestLogGenerator(seed: seed)
+            generator.count = 400
+            let policy = generator.policy()
+            let events = generator.events()
+            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
+            var options = AppendOptions()
+            options.checkpointSpacing = nil
+            // Appended in parts with checkpoints between: later parts' out-of-order events make
+            // some stale, so stretches are written from where a fold resumed as well as from the start.
+            let parts = [0, 150, 300, events.count]
+            for i in 0..<3 {
+                _ = try ledger.append([InputSource(bytes: lines(events[parts[i]..<parts[i + 1]]))], options: options)
+                try ledger.writeCheckpoints(policy: policy, spacing: .every(9 + Int(seed)))
+            }
+            XCTAssertTrue(try ledger.check().isIntact, "seed \(seed)")
+            let instants = Set(events.map(\.at)).sorted()
+            let probes = [Instant(nanoseconds: instants[0].nanoseconds - 1)] + instants
+                + instants.map { Instant(nanoseconds: $0.nanoseconds + 1) } + instants.map { Instant(nanoseconds: $0.nanoseconds - 1) }
+            try ledger.read { snapshot in
+                for (i, t) in probes.enumerated() where i % 4 == 0 {
+                    var active: [SessionState]?  // folded once for the five clients
+                    for client in [nil, "web", "code", "smart-tv", "none-such"] {
+                        guard let counted = try snapshot.whoFromStretch(policy: policy, at: t, client: client) else { continue }
+                        answered += 1
+                        if !counted.isEmpty { nonEmpty += 1 }
+                        if active == nil { active = try activeAt(snapshot, policy, t) }
+                        XCTAssertEqual(counted, who(active!, client), "seed \(seed), at \(t), client \(client ?? "-")")
+                    }
+                    let to = probes[min(i + 1 + i % 7, probes.count - 1)]
+                    if let counted = try snapshot.whoFromStretch(policy: policy, from: t, to: to, client: i % 4 == 0 ? "web" : nil) {
+                        ranges += 1
+                        XCTAssertEqual(counted, try foldedWho(snapshot, policy, from: t, to: to, client: i % 4 == 0 ? "web" : nil),
+                                       "seed \(seed), from \(t) to \(to)")
+                    }
+                }
+                // Past the last checkpoint there is no stretch: the caller folds.
+                XCTAssertNil(try snapshot.whoFromStretch(policy: policy, at: instants.last!.saturatingAdding(.seconds(1)), client: nil))
+                // Another policy's checkpoints are not used.
+                XCTAssertNil(try snapshot.whoFromStretch(policy: .default, at: instants[instants.count / 2], client: nil))
+            }
+        }
+        XCTAssertGreaterThan(answered, 1_000, "most instants lie in a stretch")
+        XCTAssertGreaterThan(nonEmpty, 300)
+        XCTAssertGreaterThan(ranges, 150)
+    }
+
+    /// The same on the many-user log of `generatedLines`, under the default policy, where the
+    /// names of the users counted are read by one walk over `user_names` or by lookups.
+    func testWhoFromStretchesOnManyUsersAndBothWaysOfNamingThem() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = nil
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 4_000, users: 300))], options: options)
+        XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: .every(300)), 10)
+        try ledger.read { snapshot in
+            var instants: [Instant] = []
+            try snapshot.forEachEvent { instants.append($0.event.at); return true }
+            var answered = 0
+            for t in stride(from: 0, to: instants.count, by: 97).map({ instants[$0] }) {
+                guard let counted = try snapshot.whoFromStretch(policy: .default, at: t, client: nil) else { continue }
+                answered += 1
+                XCTAssertEqual(counted, try foldedWho(snapshot, .default, at: t), "at \(t)")
+            }
+            XCTAssertGreaterThan(answered, 30)
+            let users = UInt32(try snapshot.userCount())
+            let all = Array(1...users)
+            let few: [UInt32] = [1, 7, users / 2, users]
+            let named = try all.map { try snapshot.names.user($0, snapshot.txn, snapshot.db.userNames) }
+            XCTAssertEqual(try snapshot.userNames(all), named, "by one walk")
+            XCTAssertEqual(try snapshot.userNames(few), few.map { named[Int($0) - 1] }, "by lookups")
+            XCTAssertEqual(try snapshot.userNames(Array(all.dropFirst(3))), Array(named.dropFirst(3)), "a walk from the first one asked for")
+        }
+    }
+
+    func testALateEventTakesTheStretchWithItsCheckpoint() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = nil
+        let at = { (minutes: Int) in Instant(rfc3339: "2026-03-01T09:00:00Z")!.saturatingAdding(.seconds(Int64(minutes) * 60)) }
+        var events = [Event(kind: .login, at: at(0), user: "alice", session: "a1", client: "web", method: "google")]
+        for m in 1...40 {
+            events.append(Event(kind: .login, at: at(m), user: "u\(m)", session: "s\(m)", client: "web", method: "google"))
+        }
+        _ = try ledger.append([InputSource(bytes: lines(events))], options: options)
+        XCTAssertEqual(try ledger.writeCheckpoints(spacing: .every(10)), 4)  // at minutes 9, 19, 29 and 39
+        let alice = SessionQuery.UserCount(user: "alice", sessions: 1)
+        try ledger.read { snapshot in
+            let who = try XCTUnwrap(try snapshot.whoFromStretch(policy: .default, at: at(30), client: nil))
+            XCTAssertEqual(who.count, 31)
+            XCTAssertTrue(who.contains(alice))
+        }
+        // alice logged out at minute 25, logged an hour late: the checkpoints at 29 and 39 go,
+        // and their stretches with them.
+        _ = try ledger.append([InputSource(bytes: lines([Event(kind: .logout, at: at(25), user: "alice", session: "a1")]))], options: options)
+        try ledger.read { snapshot in
+            XCTAssertNil(try snapshot.whoFromStretch(policy: .default, at: at(30), client: nil))
+            XCTAssertNil(try snapshot.whoFromStretch(policy: .default, at: at(25), client: nil))
+            XCTAssertEqual(try snapshot.whoFromStretch(policy: .default, at: at(15), client: nil)?.contains(alice), true, "before the logout")
+        }
+        XCTAssertEqual(try ledger.writeCheckpoints(spacing: .every(10)), 2)
+        try ledger.read { snapshot in
+            XCTAssertEqual(try snapshot.checkpointInstants().count, 4)
+            for m in [20, 24, 25, 30, 36] {
+                let who = try XCTUnwrap(try snapshot.whoFromStretch(policy: .default, at: at(m), client: nil), "minute \(m)")
+                XCTAssertEqual(who.contains(alice), m < 25, "minute \(m)")
+                XCTAssertEqual(who, try foldedWho(snapshot, .default, at: at(m)))
+            }
+        }
+    }
+
+    func testADamagedStretchIsNotUsedAndAWrongOneFailsCheck() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = nil
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 3_000))], options: options)
+        XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: .every(400)), 5)
+        var stored: [(at: Instant, checkpoint: Checkpoint?)] = []
+        try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { stored.append(($0, $1)) } }
+        let (victim, good) = (stored[3].at, stored[3].checkpoint!)
+        let stretch = try XCTUnwrap(good.stretch)
+        XCTAssertEqual(stretch.from, stored[2].at, "a stretch begins at the checkpoint before")
+        XCTAssertEqual(stored[0].checkpoint?.stretch?.from, .earliest, "the first one's at the log's start")
+        let t = Instant(nanoseconds: victim.nanoseconds - 1)
+        let truth = try ledger.read { try foldedWho($0, .default, at: t) }
+        XCTAssertEqual(try ledger.read { try $0.whoFromStretch(policy: .default, at: t, client: nil) }, truth)
+
+        // A flipped byte inside the stretch: its own checksum fails, so `who` folds instead.
+        var flipped = good.encoded()
+        flipped[64 + 12 + 40] ^= 0x04
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), flipped) }
+        try ledger.read { snapshot in
+            XCTAssertNil(try snapshot.whoFromStretch(policy: .default, at: t, client: nil))
+        }
+        XCTAssertTrue(try ledger.check().problems.contains { $0.what.contains("damaged") })
+
+        // A well-formed but wrong stretch (one session dropped, checksums recomputed): `who`
+        // trusts it, as queries trust any intact checkpoint, and `check`'s refold finds it.
+        var wrong = good
+        wrong.stretch!.entries.removeFirst()
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), wrong.encoded()) }
+        let report = try ledger.check()
+        XCTAssertTrue(report.problems.contains { $0.what.contains("differs from a refold") && $0.what.contains("stretch") }, "\(report.problems)")
+        // So does one that says it begins earlier than it does.
+        wrong = good
+        wrong.stretch!.from = stored[1].at
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), wrong.encoded()) }
+        XCTAssertTrue(try ledger.check().problems.contains { $0.what.contains("stretch") })
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), good.encoded()) }
+        XCTAssertTrue(try ledger.check().isIntact)
+    }
+
+    /// A version 2 checkpoint (docs/FORMAT.md: no stretch) is read, `who` folds for the instants
+    /// before it, `check` is content, and `sledger checkpoint` writes it again as version 3.
+    func testAVersionTwoCheckpointIsReadWithoutAStretchThenRewritten() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = nil
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 3_000))], options: options)
+        XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: .every(400)), 5)
+        var stored: [(at: Instant, checkpoint: Checkpoint?)] = []
+        try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { stored.append(($0, $1)) } }
+        let (victim, original) = (stored[2].at, stored[2].checkpoint!)
+        let old = versionTwo(original)
+        let decoded = try XCTUnwrap(old.withUnsafeBytes { Checkpoint.decode($0, policy: .default) })
+        XCTAssertNil(decoded.stretch)
+        XCTAssertTrue(decoded.isOutdated)
+        var expected = original
+        expected.stretch = nil
+        XCTAssertEqual(decoded, expected)
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), old) }
+        XCTAssertTrue(try ledger.check().isIntact)
+        let t = Instant(nanoseconds: victim.nanoseconds - 1)
+        try ledger.read { snapshot in
+            XCTAssertNil(try snapshot.whoFromStretch(policy: .default, at: t, client: nil))
+            XCTAssertNotNil(try snapshot.whoFromStretch(policy: .default, at: victim.saturatingAdding(Duration(nanoseconds: 1)), client: nil),
+                            "the next one's stretch begins at it")
+        }
+        _ = try ledger.writeCheckpoints(spacing: .every(400))
+        var rewritten: [Checkpoint?] = []
+        try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { rewritten.append($1) } }
+        XCTAssertEqual(rewritten, stored.map(\.checkpoint))
+        XCTAssertTrue(try ledger.check().isIntact)
+    }
+
+    /// A checkpoint's bytes as version 2 laid them out (docs/FORMAT.md before version 3: no
+    /// stretch), written here field by field, not by `encoded()`.
+    private func versionTwo(_ c: Checkpoint) -> [UInt8] {
+        var out: [UInt8] = [2, 0, 0, 0]
+        func int(_ v: UInt64, _ width: Int) { for k in 0..<width { out.append(UInt8(truncatingIfNeeded: v >> (8 * k))) } }
+        func text(_ s: String) { int(UInt64(s.utf8.count), 2); out += Array(s.utf8) }
+        int(UInt64(bitPattern: c.at.nanoseconds), 8)
+        int(c.headSeq, 8)
+        int(c.events, 8)
+        out += c.policyDigest
+        int(UInt64(c.sessions.count), 4)
+        for (s, n) in zip(c.sessions, c.numbers) {
+            text(s.session); text(s.user); text(s.client); text(s.method)
+            int(UInt64(bitPattern: s.loginAt.nanoseconds), 8)
+            int(s.loginSeq, 8)
+            int(UInt64(bitPattern: s.lastExtendedAt.nanoseconds), 8)
+            out.append(s.expiresAt == nil ? 0 : 1)
+            int(UInt64(bitPattern: s.expiresAt?.nanoseconds ?? 0), 8)
+            int(UInt64(s.refreshCount), 4)
+            int(UInt64(n.session), 4)
+            int(UInt64(n.user), 4)
+        }
+        int(UInt64(c.loggedIn.count), 4)
+        out += c.loggedIn
+        int(UInt64(out.withUnsafeBytes { CRC32.checksum($0) }), 4)
+        return out
+    }
+}
