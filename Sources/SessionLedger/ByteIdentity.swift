@@ -54,3 +54,41 @@ extension String {
         return a.lexicographicallyPrecedes(b)
     }
 }
+
+/// `items` sorted by the UTF-8 bytes of `text(item)` (`utf8Precedes`'s order), comparing
+/// first their first 16 bytes packed big-endian in two integers, then their lengths, and the
+/// bytes past 16 only when both are longer: most comparisons of short ids then call no
+/// `memcmp`. Sorting 86,000 users by `utf8Precedes` alone was a third of a `who` at 100M
+/// events answered from a checkpoint's stretch.
+public func sortedByUTF8<T>(_ items: [T], _ text: (T) -> String) -> [T] {
+    var keys: [UTF8SortKey] = []
+    keys.reserveCapacity(items.count)
+    for (index, item) in items.enumerated() {
+        var string = text(item)
+        let key = string.withUTF8 { bytes in
+            var high: UInt64 = 0, low: UInt64 = 0
+            for k in 0..<min(bytes.count, 16) {
+                if k < 8 { high |= UInt64(bytes[k]) << (56 - 8 * k) } else { low |= UInt64(bytes[k]) << (56 - 8 * (k - 8)) }
+            }
+            return UTF8SortKey(high: high, low: low, length: bytes.count, index: index)
+        }
+        keys.append(key)
+    }
+    keys.sort { x, y in
+        if x.high != y.high { return x.high < y.high }
+        if x.low != y.low { return x.low < y.low }
+        // The same first 16 bytes (zeros past the end): a string of 16 bytes or fewer is then
+        // a prefix of the other, so the shorter comes first.
+        if x.length <= 16 || y.length <= 16 { return x.length < y.length }
+        return text(items[x.index]).utf8Precedes(text(items[y.index]))
+    }
+    return keys.map { items[$0.index] }
+}
+
+/// `sortedByUTF8`'s key of one string.
+private struct UTF8SortKey {
+    var high: UInt64
+    var low: UInt64
+    var length: Int
+    var index: Int
+}

@@ -304,7 +304,7 @@ extension Ledger {
             var fold = CheckpointFold(policy: .default, from: nil)
             try snapshot.forEachStoredCheckpoint(policy: .default) { at, stored in
                 guard let stored else {
-                    problems.append(.init(seq: nil, what: "the checkpoint at \(at) is damaged (it is skipped; `sledger checkpoint` rebuilds it)"))
+                    problems.append(.init(seq: nil, what: "the checkpoint at \(at) is damaged (no fold starts from it; `sledger checkpoint` rebuilds it)"))
                     return
                 }
                 guard stored.policyDigest == digest else { return }  // another policy's: not checked here

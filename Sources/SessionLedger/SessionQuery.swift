@@ -58,7 +58,6 @@ public enum SessionQuery {
     public static func who(_ sessions: [SessionState]) -> [UserCount] {
         var counts: [ByteIdentity: Int] = [:]
         for s in sessions { counts[ByteIdentity(s.user), default: 0] += 1 }
-        return counts.map { UserCount(user: $0.key.text, sessions: $0.value) }
-            .sorted { $0.user.utf8Precedes($1.user) }
+        return sortedByUTF8(counts.map { UserCount(user: $0.key.text, sessions: $0.value) }, \.user)
     }
 }

@@ -28,7 +28,9 @@ extension LedgerSnapshot {
                                 isActive: (Int64, Int64) -> Bool) throws -> [SessionQuery.UserCount]? {
         let head = try eventCount()
         let digest = Checkpoint.digest(of: policy)
-        let users: [UInt32]? = try txn.withCursor(db.checkpoints) { cursor in
+        let userCount = try userCount()
+        // How many sessions each user number has, counted in place.
+        let counts: [UInt32]? = try txn.withCursor(db.checkpoints) { cursor in
             guard let stored = try cursor.seek(atLeast: Checkpoint.key(Instant(nanoseconds: last))) else { return nil }
             let value = stored.value
             guard value.count >= 68, value[0] >= 3, value[0] <= Checkpoint.version,
@@ -38,22 +40,18 @@ extension LedgerSnapshot {
             guard length > 0, let stretch = CheckpointStretch.View(value, start: 64, end: 64 + length),
                   stretch.from.nanoseconds <= first else { return nil }
             let wanted = stretch.clients.map { client == nil || $0 == client }
-            var users: [UInt32] = []
+            var counts = [UInt32](repeating: 0, count: userCount + 1)
             for k in 0..<stretch.count {
                 let e = stretch.entry(k)
-                if wanted[Int(e.client)], isActive(e.loginAt, e.until) { users.append(e.user) }
+                guard e.user <= userCount else { return nil }  // not a number `users` gave: fold instead
+                if wanted[Int(e.client)], isActive(e.loginAt, e.until) { counts[Int(e.user)] += 1 }
             }
-            return users
+            return counts
         }
-        guard var users else { return nil }
-        users.sort()
-        var counts: [(number: UInt32, sessions: Int)] = []
-        for user in users {
-            if counts.last?.number == user { counts[counts.count - 1].sessions += 1 } else { counts.append((user, 1)) }
-        }
-        let names = try userNames(counts.map(\.number))
-        return zip(names, counts).map { SessionQuery.UserCount(user: $0, sessions: $1.sessions) }
-            .sorted { $0.user.utf8Precedes($1.user) }
+        guard let counts else { return nil }
+        let numbers = counts.indices.filter { counts[$0] > 0 }.map { UInt32($0) }
+        let names = try userNames(numbers)
+        return sortedByUTF8(zip(names, numbers).map { SessionQuery.UserCount(user: $0, sessions: Int(counts[Int($1)])) }, \.user)
     }
 
     /// The names of user numbers given in ascending order: one walk over `user_names` when

@@ -4,7 +4,7 @@ import SessionLedger
 struct CheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoint",
-        abstract: "Write checkpoints of derived state, so that who and sessions fold from the nearest one.",
+        abstract: "Write checkpoints of derived state, so that sessions folds from the nearest one and who counts its stretch.",
         discussion: """
             A checkpoint is the state (under the default policy) after every event up to an instant, \
             spaced by their own size (about 16 bytes of checkpoint per event of the log, from 16,384 \
@@ -12,7 +12,9 @@ struct CheckpointCommand: ParsableCommand {
             `import` write them as the log grows, a late event older than one removes it, `check` \
             verifies each against a refold, and a damaged one is skipped and rebuilt here, as is one \
             written by an earlier version without session numbers or stretches (still read meanwhile, \
-            only slower). \
+            only slower). A checkpoint also holds, for the stretch of time since the one before, \
+            each session active in it with its login and end, which who --at T counts for any T \
+            in that stretch instead of folding. \
             See docs/FORMAT.md.
             """)
 

@@ -57,5 +57,23 @@ final class ByteIdentityTests: XCTestCase {
         // Sorting with it gives that order.
         let shuffled = ["é", "b", "", "\u{FB00}", "ab", "e\u{301}", "a"]
         XCTAssertEqual(shuffled.sorted { $0.utf8Precedes($1) }, ordered)
+        XCTAssertEqual(sortedByUTF8(shuffled) { $0 }, ordered)
+    }
+
+    /// `sortedByUTF8` packs the first 16 bytes in integers: the same order as comparing the
+    /// byte arrays, around the 8- and 16-byte edges, with zero bytes (which the packing pads
+    /// with) and with long shared prefixes.
+    func testSortingByPackedPrefixesGivesTheOrderOfTheBytes() {
+        var random = SplitMix64(seed: 7)
+        let alphabet: [String] = ["a", "b", "\u{0}", "é", "z", "_", "1"]
+        var words: [String] = []
+        for _ in 0..<3_000 {
+            let base = random.pick(["", "u_", "user-000000000", "abcdefgh", "abcdefghijklmnop"])
+            var word = base
+            for _ in 0..<random.below(20) { word += random.pick(alphabet) }
+            words.append(word)
+        }
+        let expected = words.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        XCTAssertEqual(sortedByUTF8(words) { $0 }.map { Array($0.utf8) }, expected.map { Array($0.utf8) })
     }
 }
