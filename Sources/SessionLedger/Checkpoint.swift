@@ -53,8 +53,7 @@ public struct Checkpoint: Equatable, Sendable {
     public var isOutdated: Bool { stretch == nil || numbers.contains { $0.session == 0 || $0.user == 0 } }
     /// Bit `n` is set when session number `n` had a login with `at <= self.at`.
     public var loggedIn: [UInt8]
-    /// The stretch before it, for `who` (nil: written before version 3, or folded on from a
-    /// version 1 checkpoint, whose user numbers are not known).
+    /// The stretch before it, for `who` (nil: written before version 3).
     public var stretch: CheckpointStretch?
 
     public static func digest(of policy: Policy) -> [UInt8] {

@@ -1,8 +1,8 @@
 /// What a checkpoint at C says of the stretch of time line before it, `[from, C]`, where
 /// `from` is the instant the fold that wrote it started from (the checkpoint before, or
 /// `Instant.earliest` for a fold from the first event): every session active at some instant
-/// of the stretch, with its user's number, its client, its login and the end of its active
-/// interval as of C (`SessionState.activeUntil`, or `Instant.latest` for one still active at C).
+/// of the stretch, with its user, its client, its login and the end of its active interval as
+/// of C (`SessionState.activeUntil`, or `Instant.latest` for one still active at C).
 ///
 /// That is all `who` needs for any T in the stretch. A session inactive at some instant stays
 /// inactive and unchanged (SessionState), so as of C it has the end it had as of any later
@@ -11,12 +11,15 @@
 /// in `[T1, T2)` as of T2's last instant the entries with `loginAt < T2`, `loginAt < until`
 /// and `T1 < until` (`SessionState.wasActive`), when T1 and T2's last instant lie in the
 /// stretch. `who` then counts entries instead of folding (`LedgerSnapshot.whoFromStretch`).
+/// The users are stored once each, sorted as `who` lists them, and entries name them by
+/// their place in that list: counting by place gives the answer in order, with no sort and
+/// no lookup of names.
 ///
 /// Part of the checkpoint, so whatever invalidates the checkpoint (a late event at or before
 /// C) removes it too; `sledger check` compares it with a refold (docs/FORMAT.md).
 public struct CheckpointStretch: Equatable, Sendable {
     public struct Entry: Equatable, Sendable {
-        /// The user's number (`users`).
+        /// An index into `users`.
         public var user: UInt32
         /// An index into `clients`.
         public var client: UInt32
@@ -29,6 +32,8 @@ public struct CheckpointStretch: Equatable, Sendable {
     public var from: Instant
     /// The client strings of the entries, each once (by bytes), in order of first use.
     public var clients: [String]
+    /// The users of the entries, each once (by bytes), sorted by their UTF-8 bytes.
+    public var users: [String]
     /// The sessions, in login order.
     public var entries: [Entry]
 
@@ -36,46 +41,51 @@ public struct CheckpointStretch: Equatable, Sendable {
     static let entrySize = 24
 
     /// The stretch `[from, at]` of a fold that started at `from` and has applied every event
-    /// with `at <= at`: nil when some session's user number is not known (a fold resumed from
-    /// a version 1 checkpoint), since entries are counted by number.
-    init?(_ derivation: Derivation, from: Instant, at: Instant) {
+    /// with `at <= at`.
+    init(_ derivation: Derivation, from: Instant, at: Instant) {
         self.from = from
-        clients = []
-        entries = []
+        var kept: [(state: SessionState, until: Instant)] = []
         var clientIndex: [ByteIdentity: UInt32] = [:]
-        for (state, numbers) in derivation.numberedSessions {
+        var userIndex: [ByteIdentity: UInt32] = [:]
+        clients = []
+        for state in derivation.sessions {
             let until = state.isActive(at: at) ? Instant.latest : (state.activeUntil ?? .latest)
             guard until > from, until > state.loginAt else { continue }  // inactive all the stretch, or never active
-            guard numbers.user != 0 else { return nil }
-            let client: UInt32
-            if let known = clientIndex[ByteIdentity(state.client)] {
-                client = known
-            } else {
-                client = UInt32(clients.count)
-                clientIndex[ByteIdentity(state.client)] = client
+            kept.append((state, until))
+            if clientIndex[ByteIdentity(state.client)] == nil {
+                clientIndex[ByteIdentity(state.client)] = UInt32(clients.count)
                 clients.append(state.client)
             }
-            entries.append(Entry(user: numbers.user, client: client, loginAt: state.loginAt, until: until))
+            userIndex[ByteIdentity(state.user)] = 0
+        }
+        users = sortedByUTF8(userIndex.keys.map(\.text)) { $0 }
+        for (k, user) in users.enumerated() { userIndex[ByteIdentity(user)] = UInt32(k) }
+        entries = kept.map { state, until in
+            Entry(user: userIndex[ByteIdentity(state.user)]!, client: clientIndex[ByteIdentity(state.client)]!,
+                  loginAt: state.loginAt, until: until)
         }
     }
 
-    init(from: Instant, clients: [String], entries: [Entry]) {
-        (self.from, self.clients, self.entries) = (from, clients, entries)
+    init(from: Instant, clients: [String], users: [String], entries: [Entry]) {
+        (self.from, self.clients, self.users, self.entries) = (from, clients, users, entries)
     }
 
     // MARK: - Bytes
 
     /// Appends the stretch's length and the stretch as stored inside a checkpoint
-    /// (docs/FORMAT.md): `from`, the clients, the entries, then a CRC-32 of every byte of `out`
-    /// before it, the checkpoint's header included, so that a reader of the stretch alone
-    /// checks all it relies on.
+    /// (docs/FORMAT.md): `from`, the clients, the users, the entries, then a CRC-32 of every
+    /// byte of `out` before it, the checkpoint's header included, so that a reader of the
+    /// stretch alone checks all it relies on.
     func append(to out: inout [UInt8]) {
-        let clientBytes = clients.reduce(0) { $0 + 2 + $1.utf8.count }
-        appendLE(UInt64(8 + 4 + clientBytes + 4 + entries.count * Self.entrySize + 4), 4, &out)
-        out.reserveCapacity(out.count + 16 + clientBytes + entries.count * Self.entrySize + 4)
+        let stringBytes = (clients + users).reduce(0) { $0 + 2 + $1.utf8.count }
+        let length = 8 + 4 + 4 + stringBytes + 4 + entries.count * Self.entrySize + 4
+        out.reserveCapacity(out.count + 4 + length)
+        appendLE(UInt64(length), 4, &out)
         appendLE(UInt64(bitPattern: from.nanoseconds), 8, &out)
         appendLE(UInt64(clients.count), 4, &out)
         for client in clients { Record.appendString(client, &out) }
+        appendLE(UInt64(users.count), 4, &out)
+        for user in users { Record.appendString(user, &out) }
         appendLE(UInt64(entries.count), 4, &out)
         for entry in entries {
             appendLE(UInt64(entry.user), 4, &out)
@@ -91,35 +101,51 @@ public struct CheckpointStretch: Equatable, Sendable {
     struct View {
         let from: Instant
         let clients: [String]
+        /// Where each user's UTF-8 bytes are in `value`.
+        let users: [Range<Int>]
+        let value: UnsafeRawBufferPointer
         /// The entries' bytes.
         let entries: UnsafeRawBufferPointer
 
         init?(_ value: UnsafeRawBufferPointer, start: Int, end: Int) {
-            guard start >= 0, end <= value.count, end - start >= 20 else { return nil }
+            guard start >= 0, end <= value.count, end - start >= 24 else { return nil }
             guard CRC32.checksum(UnsafeRawBufferPointer(rebasing: value[0..<(end - 4)])) == UInt32(readLE(value, end - 4, 4)) else {
                 return nil
             }
+            self.value = value
+            let last = end - 4
             var i = start
             from = Instant(nanoseconds: Int64(bitPattern: readLE(value, i, 8)))
-            let count = Int(readLE(value, i + 8, 4))
-            i += 12
-            var clients: [String] = []
-            for _ in 0..<count {
-                guard i + 2 <= end - 4 else { return nil }
-                let n = Int(readLE(value, i, 2))
-                guard i + 2 + n <= end - 4 else { return nil }
-                clients.append(String(decoding: UnsafeRawBufferPointer(rebasing: value[(i + 2)..<(i + 2 + n)]), as: UTF8.self))
-                i += 2 + n
+            i += 8
+            /// A u32 count, then that many u16-length strings: their places.
+            func strings() -> [Range<Int>]? {
+                guard i + 4 <= last else { return nil }
+                let count = Int(readLE(value, i, 4))
+                i += 4
+                guard count <= (last - i) / 2 else { return nil }
+                var out: [Range<Int>] = []
+                out.reserveCapacity(count)
+                for _ in 0..<count {
+                    guard i + 2 <= last else { return nil }
+                    let n = Int(readLE(value, i, 2))
+                    guard i + 2 + n <= last else { return nil }
+                    out.append((i + 2)..<(i + 2 + n))
+                    i += 2 + n
+                }
+                return out
             }
-            self.clients = clients
-            guard i + 4 <= end - 4 else { return nil }
+            guard let clients = strings() else { return nil }
+            self.clients = clients.map { String(decoding: UnsafeRawBufferPointer(rebasing: value[$0]), as: UTF8.self) }
+            guard let users = strings() else { return nil }
+            self.users = users
+            guard i + 4 <= last else { return nil }
             let entryCount = Int(readLE(value, i, 4))
             i += 4
-            guard entryCount == (end - 4 - i) / CheckpointStretch.entrySize, (end - 4 - i) % CheckpointStretch.entrySize == 0 else { return nil }
-            entries = UnsafeRawBufferPointer(rebasing: value[i..<(end - 4)])
+            guard (last - i) % CheckpointStretch.entrySize == 0, entryCount == (last - i) / CheckpointStretch.entrySize else { return nil }
+            entries = UnsafeRawBufferPointer(rebasing: value[i..<last])
             for k in 0..<entryCount {
                 let e = entry(k)
-                guard e.user != 0, e.client < clients.count else { return nil }
+                guard e.user < users.count, e.client < clients.count else { return nil }
             }
         }
 
@@ -135,9 +161,12 @@ public struct CheckpointStretch: Equatable, Sendable {
                     Int64(littleEndian: entries.loadUnaligned(fromByteOffset: o + 16, as: Int64.self)))
         }
 
+        /// User `k`'s name.
+        func user(_ k: Int) -> String { String(decoding: UnsafeRawBufferPointer(rebasing: value[users[k]]), as: UTF8.self) }
+
         /// The stretch as a value (for `Checkpoint.decode`).
         var decoded: CheckpointStretch {
-            CheckpointStretch(from: from, clients: clients, entries: (0..<count).map { k in
+            CheckpointStretch(from: from, clients: clients, users: users.indices.map(user), entries: (0..<count).map { k in
                 let e = entry(k)
                 return Entry(user: e.user, client: e.client, loginAt: Instant(nanoseconds: e.loginAt), until: Instant(nanoseconds: e.until))
             })

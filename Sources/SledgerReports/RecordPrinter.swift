@@ -185,13 +185,28 @@ public struct RecordPrinter {
     /// would; unlike Swift's `Character`s, a ',' followed by a combining mark is still a ','
     /// (as it is to a CSV reader).
     private static func appendCSV(_ bytes: String.UTF8View, _ out: inout [UInt8]) {
+        let done: Void? = bytes.withContiguousStorageIfAvailable { appendCSV($0, &out) }
+        if done == nil { Array(bytes).withUnsafeBufferPointer { appendCSV($0, &out) } }
+    }
+
+    /// The same on contiguous bytes: a cell without a '"' is copied whole (a `who` of 86,000
+    /// users spent a seventh of its time appending byte by byte).
+    private static func appendCSV(_ bytes: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
         let formula = bytes.first.map { $0 == 0x3D || $0 == 0x2B || $0 == 0x2D || $0 == 0x40 || $0 == 0x09 || $0 == 0x0D } ?? false
-        let quoted = bytes.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+        var quoted = false, doubled = false
+        for byte in bytes where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
+            quoted = true
+            if byte == 0x22 { doubled = true }
+        }
         if quoted { out.append(0x22) }
         if formula { out.append(UInt8(ascii: "'")) }
-        for byte in bytes {
-            if byte == 0x22 { out.append(0x22) }
-            out.append(byte)
+        if doubled {
+            for byte in bytes {
+                if byte == 0x22 { out.append(0x22) }
+                out.append(byte)
+            }
+        } else {
+            out.append(contentsOf: bytes)
         }
         if quoted { out.append(0x22) }
     }
