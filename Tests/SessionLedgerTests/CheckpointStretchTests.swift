@@ -146,13 +146,7 @@ final class CheckpointStretchTests: XCTestCase {
     }
 
     func testADamagedStretchIsNotUsedAndAWrongOneFailsCheck() throws {
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
-        var options = AppendOptions()
-        options.checkpointSpacing = nil
-        _ = try ledger.append([InputSource(bytes: generatedLines(count: 3_000))], options: options)
-        XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: .every(400)), 5)
-        var stored: [(at: Instant, checkpoint: Checkpoint?)] = []
-        try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { stored.append(($0, $1)) } }
+        let (ledger, stored) = try ledgerWithCheckpoints(self)
         let (victim, good) = (stored[3].at, stored[3].checkpoint!)
         let stretch = try XCTUnwrap(good.stretch)
         XCTAssertEqual(stretch.from, stored[2].at, "a stretch begins at the checkpoint before")
@@ -193,13 +187,7 @@ final class CheckpointStretchTests: XCTestCase {
     /// A version 2 checkpoint (docs/FORMAT.md: no stretch) is read, `who` folds for the instants
     /// before it, `check` is content, and `sledger checkpoint` writes it again as version 3.
     func testAVersionTwoCheckpointIsReadWithoutAStretchThenRewritten() throws {
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
-        var options = AppendOptions()
-        options.checkpointSpacing = nil
-        _ = try ledger.append([InputSource(bytes: generatedLines(count: 3_000))], options: options)
-        XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: .every(400)), 5)
-        var stored: [(at: Instant, checkpoint: Checkpoint?)] = []
-        try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { stored.append(($0, $1)) } }
+        let (ledger, stored) = try ledgerWithCheckpoints(self)
         let (victim, original) = (stored[2].at, stored[2].checkpoint!)
         let old = versionTwo(original)
         let decoded = try XCTUnwrap(old.withUnsafeBytes { Checkpoint.decode($0, policy: .default) })

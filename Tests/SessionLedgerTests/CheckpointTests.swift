@@ -167,14 +167,8 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testCheckRefoldsCheckpointsAndQueriesSkipADamagedOne() throws {
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
-        var options = AppendOptions()
-        options.checkpointSpacing = nil
-        _ = try ledger.append([InputSource(bytes: generatedLines(count: 3_000))], options: options)
-        XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: .every(400)), 5)
+        let (ledger, stored) = try ledgerWithCheckpoints(self)
         XCTAssertTrue(try ledger.check().isIntact)
-        var stored: [(at: Instant, checkpoint: Checkpoint?)] = []
-        try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { stored.append(($0, $1)) } }
         let (victim, good) = (stored[2].at, stored[2].checkpoint!)
         let t = stored[3].at.saturatingAdding(Duration(nanoseconds: -1))  // reads from the victim
         let truth = try ledger.read { try wholeLog($0, .default, at: t) }
@@ -208,14 +202,8 @@ final class CheckpointTests: XCTestCase {
     /// Version 2: each session's numbers are the ones the ledger's `sessions` and `users`
     /// tables give its strings. A version 1 checkpoint is read without them, and rewritten.
     func testCheckpointsCarryTheLedgersNumbersAndAVersionOneIsReadThenRewritten() throws {
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
-        var options = AppendOptions()
-        options.checkpointSpacing = nil
-        _ = try ledger.append([InputSource(bytes: generatedLines(count: 3_000))], options: options)
-        XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: .every(400)), 5)
-        var stored: [(at: Instant, checkpoint: Checkpoint?)] = []
+        let (ledger, stored) = try ledgerWithCheckpoints(self)
         try ledger.read { snapshot in
-            try snapshot.forEachStoredCheckpoint(policy: .default) { stored.append(($0, $1)) }
             var checked = 0
             for (_, checkpoint) in stored {
                 let checkpoint = try XCTUnwrap(checkpoint)

@@ -51,3 +51,18 @@ func generatedLines(count: Int, users: Int = 50, seed: UInt64 = 1, idPrefix: Str
     }
     return out
 }
+
+/// A fresh ledger holding `generatedLines(count:)` (appended without checkpoints) with
+/// checkpoints then written every `spacing` events (more than five of them), and those
+/// checkpoints as stored, in time order: where the checkpoint tests start from.
+func ledgerWithCheckpoints(_ test: XCTestCase, count: Int = 3_000, spacing: Int = 400) throws
+    -> (ledger: Ledger, stored: [(at: Instant, checkpoint: Checkpoint?)]) {
+    let ledger = try Ledger(path: try temporaryDirectory(test) + "/l", access: .readWrite)
+    var options = AppendOptions()
+    options.checkpointSpacing = nil
+    _ = try ledger.append([InputSource(bytes: generatedLines(count: count))], options: options)
+    XCTAssertGreaterThan(try ledger.writeCheckpoints(spacing: .every(spacing)), 5)
+    var stored: [(at: Instant, checkpoint: Checkpoint?)] = []
+    try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { stored.append(($0, $1)) } }
+    return (ledger, stored)
+}
