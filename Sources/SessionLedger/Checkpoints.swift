@@ -188,9 +188,10 @@ struct CheckpointFold {
 
     private mutating func capture(at: Instant, head: UInt64) -> Checkpoint {
         let start = position ?? .earliest
-        var checkpoint = builder.capture(derivation, at: at, headSeq: head, events: folded, stretchFrom: max(stretchFrom ?? start, start))
-        if let stretchFrom, stretchFrom < start { checkpoint.stretch = nil }
-        self.stretchFrom = nil
+        let from = stretchFrom ?? start
+        var checkpoint = builder.capture(derivation, at: at, headSeq: head, events: folded, stretchFrom: max(from, start))
+        if from < start { checkpoint.stretch = nil }  // it would hold sessions this fold never had
+        stretchFrom = nil
         derivation = Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers, after: at)
         position = at
         since = 0

@@ -168,6 +168,18 @@ final class CheckpointStretchTests: XCTestCase {
         XCTAssertEqual(problems.count, 1, "\(problems)")
         XCTAssertTrue(problems.first?.what.contains("checkpoint at \(victim) is damaged") ?? false, "\(problems)")
 
+        // A flipped byte past the stretch (in the sessions or the bitset): the stretch is intact (its checksum
+        // covers the header and itself), so `who` still counts it; folds skip the checkpoint,
+        // and `check` names it.
+        var tail = good.encoded()
+        tail[tail.count - 100] ^= 0x04
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), tail) }
+        try ledger.read { snapshot in
+            XCTAssertEqual(try snapshot.whoFromStretch(policy: .default, at: t, client: nil), truth)
+            XCTAssertEqual(try snapshot.checkpoint(atOrBefore: victim, policy: .default)?.at, stored[2].at)
+        }
+        XCTAssertTrue(try ledger.check().problems.contains { $0.what.contains("checkpoint at \(victim) is damaged") })
+
         // A well-formed but wrong stretch (one session dropped, checksums recomputed): `who`
         // trusts it, as queries trust any intact checkpoint, and `check`'s refold finds it.
         var wrong = good
