@@ -23,29 +23,12 @@ final class CheckpointStretchTests: XCTestCase {
         return SessionQuery.who(states.filter { $0.wasActive(from: from, to: to) && (client == nil || $0.client == client) })
     }
 
-    private func lines(_ events: some Sequence<Event>) -> [UInt8] {
-        var text: [UInt8] = []
-        for event in events { CanonicalWriter.write(event, into: &text); text.append(0x0A) }
-        return text
-    }
 
     func testWhoFromStretchesEqualsWhoFromAFoldOfTheWholeLog() throws {
         var answered = 0, ranges = 0, nonEmpty = 0
         for seed in UInt64(1)...8 {
-            var generator = TestLogGenerator(seed: seed)
-            generator.count = 400
-            let policy = generator.policy()
-            let events = generator.events()
-            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
-            var options = AppendOptions()
-            options.checkpointSpacing = nil
-            // Appended in parts with checkpoints between: later parts' out-of-order events make
-            // some stale, so stretches are written from where a fold resumed as well as from the start.
-            let parts = [0, 150, 300, events.count]
-            for i in 0..<3 {
-                _ = try ledger.append([InputSource(bytes: lines(events[parts[i]..<parts[i + 1]]))], options: options)
-                try ledger.writeCheckpoints(policy: policy, spacing: .every(9 + Int(seed)))
-            }
+            // Stretches written from where a fold resumed as well as from the start.
+            let (ledger, policy, events) = try seededLedgerWithCheckpoints(self, seed: seed, spacing: .every(9 + Int(seed)))
             XCTAssertTrue(try ledger.check().isIntact, "seed \(seed)")
             let instants = Set(events.map(\.at)).sorted()
             let probes = [Instant(nanoseconds: instants[0].nanoseconds - 1)] + instants
@@ -110,16 +93,9 @@ final class CheckpointStretchTests: XCTestCase {
     }
 
     func testALateEventTakesTheStretchWithItsCheckpoint() throws {
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        let (ledger, at) = try fortyLoginsAfterAlice(self)  // checkpoints at minutes 9, 19, 29 and 39
         var options = AppendOptions()
         options.checkpointSpacing = nil
-        let at = { (minutes: Int) in Instant(rfc3339: "2026-03-01T09:00:00Z")!.saturatingAdding(.seconds(Int64(minutes) * 60)) }
-        var events = [Event(kind: .login, at: at(0), user: "alice", session: "a1", client: "web", method: "google")]
-        for m in 1...40 {
-            events.append(Event(kind: .login, at: at(m), user: "u\(m)", session: "s\(m)", client: "web", method: "google"))
-        }
-        _ = try ledger.append([InputSource(bytes: lines(events))], options: options)
-        XCTAssertEqual(try ledger.writeCheckpoints(spacing: .every(10)), 4)  // at minutes 9, 19, 29 and 39
         let alice = SessionQuery.UserCount(user: "alice", sessions: 1)
         try ledger.read { snapshot in
             let who = try XCTUnwrap(try snapshot.whoFromStretch(policy: .default, at: at(30), client: nil))
@@ -128,7 +104,7 @@ final class CheckpointStretchTests: XCTestCase {
         }
         // alice logged out at minute 25, logged an hour late: the checkpoints at 29 and 39 go,
         // and their stretches with them.
-        _ = try ledger.append([InputSource(bytes: lines([Event(kind: .logout, at: at(25), user: "alice", session: "a1")]))], options: options)
+        _ = try ledger.append([InputSource(bytes: canonicalLines([Event(kind: .logout, at: at(25), user: "alice", session: "a1")]))], options: options)
         try ledger.read { snapshot in
             XCTAssertNil(try snapshot.whoFromStretch(policy: .default, at: at(30), client: nil))
             XCTAssertNil(try snapshot.whoFromStretch(policy: .default, at: at(25), client: nil))
@@ -201,7 +177,7 @@ final class CheckpointStretchTests: XCTestCase {
     func testAVersionTwoCheckpointIsReadWithoutAStretchThenRewritten() throws {
         let (ledger, stored) = try ledgerWithCheckpoints(self)
         let (victim, original) = (stored[2].at, stored[2].checkpoint!)
-        let old = versionTwo(original)
+        let old = olderCheckpointBytes(original, version: 2)
         let decoded = try XCTUnwrap(old.withUnsafeBytes { Checkpoint.decode($0, policy: .default) })
         XCTAssertNil(decoded.stretch)
         XCTAssertTrue(decoded.isOutdated)
@@ -222,33 +198,5 @@ final class CheckpointStretchTests: XCTestCase {
         try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { rewritten.append($1) } }
         XCTAssertEqual(rewritten, stored.map(\.checkpoint))
         XCTAssertTrue(try ledger.check().isIntact)
-    }
-
-    /// A checkpoint's bytes as version 2 laid them out (docs/FORMAT.md before version 3: no
-    /// stretch), written here field by field, not by `encoded()`.
-    private func versionTwo(_ c: Checkpoint) -> [UInt8] {
-        var out: [UInt8] = [2, 0, 0, 0]
-        func int(_ v: UInt64, _ width: Int) { for k in 0..<width { out.append(UInt8(truncatingIfNeeded: v >> (8 * k))) } }
-        func text(_ s: String) { int(UInt64(s.utf8.count), 2); out += Array(s.utf8) }
-        int(UInt64(bitPattern: c.at.nanoseconds), 8)
-        int(c.headSeq, 8)
-        int(c.events, 8)
-        out += c.policyDigest
-        int(UInt64(c.sessions.count), 4)
-        for (s, n) in zip(c.sessions, c.numbers) {
-            text(s.session); text(s.user); text(s.client); text(s.method)
-            int(UInt64(bitPattern: s.loginAt.nanoseconds), 8)
-            int(s.loginSeq, 8)
-            int(UInt64(bitPattern: s.lastExtendedAt.nanoseconds), 8)
-            out.append(s.expiresAt == nil ? 0 : 1)
-            int(UInt64(bitPattern: s.expiresAt?.nanoseconds ?? 0), 8)
-            int(UInt64(s.refreshCount), 4)
-            int(UInt64(n.session), 4)
-            int(UInt64(n.user), 4)
-        }
-        int(UInt64(c.loggedIn.count), 4)
-        out += c.loggedIn
-        int(UInt64(out.withUnsafeBytes { CRC32.checksum($0) }), 4)
-        return out
     }
 }

@@ -24,25 +24,10 @@ final class CheckpointTests: XCTestCase {
     func testAnswersFromCheckpointsEqualAnswersFromTheWholeLog() throws {
         var resumed = 0
         for seed in UInt64(1)...10 {
-            var generator = TestLogGenerator(seed: seed)
-            generator.count = 400
-            let policy = generator.policy()
-            let events = generator.events()
-            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
-            var options = AppendOptions()
-            options.checkpointSpacing = nil
-            // Appended in parts, with checkpoints written between them: the out-of-order events
-            // of later parts make some of them stale.
-            let parts = [0, 150, 300, events.count]
-            for i in 0..<3 {
-                var text: [UInt8] = []
-                for event in events[parts[i]..<parts[i + 1]] { CanonicalWriter.write(event, into: &text); text.append(0x0A) }
-                _ = try ledger.append([InputSource(bytes: text)], options: options)
-                // Half the seeds space them by their size, as append does (on a smaller scale).
-                let spacing = seed <= 5 ? CheckpointSpacing.every(11 + Int(seed))
-                    : CheckpointSpacing(minimum: 5, maximum: 60, bytesPerEvent: 8 + Int(seed))
-                try ledger.writeCheckpoints(policy: policy, spacing: spacing)
-            }
+            // Half the seeds space them by their size, as append does (on a smaller scale).
+            let spacing = seed <= 5 ? CheckpointSpacing.every(11 + Int(seed))
+                : CheckpointSpacing(minimum: 5, maximum: 60, bytesPerEvent: 8 + Int(seed))
+            let (ledger, policy, events) = try seededLedgerWithCheckpoints(self, seed: seed, spacing: spacing)
             let instants = Set(events.map(\.at)).sorted()
             let probes = [Instant(nanoseconds: instants[0].nanoseconds - 1)] + instants
                 + instants.map { Instant(nanoseconds: $0.nanoseconds + 1) } + [instants.last!.saturatingAdding(.seconds(40 * 86_400))]
@@ -134,21 +119,14 @@ final class CheckpointTests: XCTestCase {
     /// A late event older than a checkpoint: the checkpoints at or after its instant go in the
     /// same transaction, earlier ones stay, and the answers include it.
     func testALateEventOlderThanACheckpointRemovesItAndIsNotLost() throws {
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        let (ledger, at) = try fortyLoginsAfterAlice(self)
         var options = AppendOptions()
         options.checkpointSpacing = nil
-        let at = { (minutes: Int) in Instant(rfc3339: "2026-03-01T09:00:00Z")!.saturatingAdding(.seconds(Int64(minutes) * 60)) }
-        var events = [Event(kind: .login, at: at(0), user: "alice", session: "a1", client: "web", method: "google")]
-        for m in 1...40 {
-            events.append(Event(kind: .login, at: at(m), user: "u\(m)", session: "s\(m)", client: "web", method: "google"))
-        }
-        _ = try ledger.append([InputSource(bytes: lines(events))], options: options)
-        XCTAssertEqual(try ledger.writeCheckpoints(spacing: .every(10)), 4)  // after 10, 20, 30 and 40 events
         let before = try ledger.read { snapshot in try snapshot.checkpointInstants() }
         XCTAssertEqual(before, [at(9), at(19), at(29), at(39)])
 
         // alice logged out at minute 25, logged an hour late.
-        _ = try ledger.append([InputSource(bytes: lines([Event(kind: .logout, at: at(25), user: "alice", session: "a1")]))], options: options)
+        _ = try ledger.append([InputSource(bytes: canonicalLines([Event(kind: .logout, at: at(25), user: "alice", session: "a1")]))], options: options)
         let after = try ledger.read { snapshot in try snapshot.checkpointInstants() }
         XCTAssertEqual(after, [at(9), at(19)])
         try ledger.read { snapshot in
@@ -221,7 +199,7 @@ final class CheckpointTests: XCTestCase {
         // known, answers unchanged, `check` content; `sledger checkpoint` writes version 2 again.
         let victim = stored[2].at
         let original = stored[2].checkpoint!
-        let old = versionOne(original)
+        let old = olderCheckpointBytes(original, version: 1)
         let decoded = try XCTUnwrap(old.withUnsafeBytes { Checkpoint.decode($0, policy: .default) })
         XCTAssertEqual(decoded.sessions, original.sessions)
         XCTAssertEqual(decoded.numbers, Array(repeating: Checkpoint.Numbers(session: 0, user: 0), count: original.sessions.count))
@@ -240,7 +218,7 @@ final class CheckpointTests: XCTestCase {
         var wrong = decoded
         wrong.sessions.removeFirst()
         wrong.numbers.removeFirst()
-        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), versionOne(wrong)) }
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), olderCheckpointBytes(wrong, version: 1)) }
         XCTAssertTrue(try ledger.check().problems.contains { $0.what.contains("differs from a refold") })
         try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim), old) }
         _ = try ledger.writeCheckpoints(spacing: .every(400))
@@ -248,32 +226,6 @@ final class CheckpointTests: XCTestCase {
         var rewritten: [Checkpoint?] = []
         try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { rewritten.append($1) } }
         XCTAssertEqual(rewritten, stored.map(\.checkpoint))
-    }
-
-    /// A checkpoint's bytes as version 1 laid them out (docs/FORMAT.md before version 2: each
-    /// session without its two numbers), written here field by field, not by `encoded()`.
-    private func versionOne(_ c: Checkpoint) -> [UInt8] {
-        var out: [UInt8] = [1, 0, 0, 0]
-        func int(_ v: UInt64, _ width: Int) { for k in 0..<width { out.append(UInt8(truncatingIfNeeded: v >> (8 * k))) } }
-        func text(_ s: String) { int(UInt64(s.utf8.count), 2); out += Array(s.utf8) }
-        int(UInt64(bitPattern: c.at.nanoseconds), 8)
-        int(c.headSeq, 8)
-        int(c.events, 8)
-        out += c.policyDigest
-        int(UInt64(c.sessions.count), 4)
-        for s in c.sessions {
-            text(s.session); text(s.user); text(s.client); text(s.method)
-            int(UInt64(bitPattern: s.loginAt.nanoseconds), 8)
-            int(s.loginSeq, 8)
-            int(UInt64(bitPattern: s.lastExtendedAt.nanoseconds), 8)
-            out.append(s.expiresAt == nil ? 0 : 1)
-            int(UInt64(bitPattern: s.expiresAt?.nanoseconds ?? 0), 8)
-            int(UInt64(s.refreshCount), 4)
-        }
-        int(UInt64(c.loggedIn.count), 4)
-        out += c.loggedIn
-        int(UInt64(out.withUnsafeBytes { CRC32.checksum($0) }), 4)
-        return out
     }
 
     /// Removing unusable checkpoints needs pages too: on a ledger with no free pages whose file
@@ -358,7 +310,7 @@ final class CheckpointTests: XCTestCase {
             afterOptions.followCheckpointsFrom = nil
             let parts = [0, 200, 420, events.count]
             for i in 0..<3 {
-                let text = lines(Array(events[parts[i]..<parts[i + 1]]))
+                let text = canonicalLines(events[parts[i]..<parts[i + 1]])
                 let summary = try following.append([InputSource(bytes: text)], options: followOptions)
                 let expected = try after.append([InputSource(bytes: text)], options: afterOptions)
                 XCTAssertFalse(expected.checkpointsFollowed)
@@ -381,7 +333,7 @@ final class CheckpointTests: XCTestCase {
     func testAnEventLaterThanTheAllowanceEndsTheFollower() throws {
         var text = generatedLines(count: 400)  // 1 to 120 s apart: about 400 minutes
         let late = Event(kind: .refresh, at: Instant(rfc3339: "2026-01-01T03:00:00Z")!, user: "u1", session: "s1")
-        text += lines([late])
+        text += canonicalLines([late])
         text += generatedLines(count: 50, seed: 2, idPrefix: "f")
         let directory = try temporaryDirectory(self)
         let following = try Ledger(path: directory + "/following", access: .readWrite)
@@ -421,9 +373,4 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try ledger.read { try $0.checkpointCount() }, 0)
     }
 
-    private func lines(_ events: [Event]) -> [UInt8] {
-        var text: [UInt8] = []
-        for event in events { CanonicalWriter.write(event, into: &text); text.append(0x0A) }
-        return text
-    }
 }
