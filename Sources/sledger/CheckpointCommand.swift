@@ -4,17 +4,19 @@ import SessionLedger
 struct CheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoint",
-        abstract: "Write checkpoints of derived state, so that sessions folds from the nearest one and who counts its stretch.",
+        abstract: "Write checkpoints of derived state, from which sessions folds and whose stretches who counts.",
         discussion: """
             A checkpoint is the state (under the default policy) after every event up to an instant, \
-            spaced by their own size (about 16 bytes of checkpoint per event of the log, from 16,384 \
+            spaced by their own size (about 16 bytes of checkpoint per event of the log, stretches \
+            aside, from 16,384 \
             to 1,048,576 events apart), or every --spacing events. They are a cache beside the log: `append` and \
             `import` write them as the log grows, a late event older than one removes it, `check` \
             verifies each against a refold, and a damaged one is skipped and rebuilt here, as is one \
             written by an earlier version without session numbers or stretches (still read meanwhile, \
-            only slower). A checkpoint also holds, for the stretch of time since the one before, \
-            each session active in it with its login and end, which who --at T counts for any T \
-            in that stretch instead of folding. \
+            only slower). sessions --at T folds from the latest checkpoint at or before T. A checkpoint \
+            also holds, for the stretch of time since the one before, each session active in it \
+            with its login and end, which who counts instead of folding for an instant or a range \
+            inside that stretch. \
             See docs/FORMAT.md.
             """)
 
