@@ -54,13 +54,12 @@ public struct RecordPrinter {
         line.removeAll(keepingCapacity: true)
         switch format {
         case .table:
-            if let widths {
-                output.line(RecordPrinter.tableLine(cells.map(\.text), widths))
-            } else {
+            guard let widths else {
                 rows.append(cells)
                 if rows.count == RecordPrinter.tableSample { printTable() }
+                return
             }
-            return
+            RecordPrinter.appendTableLine(cells, widths, &line)
         case .ndjson:
             RecordPrinter.appendObject(fields: fields, cells: cells, &line)
             line.append(0x0A)
@@ -142,19 +141,40 @@ public struct RecordPrinter {
         for row in rows {
             for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.text.count) }
         }
-        output.line(RecordPrinter.tableLine(titles, widths))
-        for row in rows { output.line(RecordPrinter.tableLine(row.map { $0.text }, widths)) }
+        line.removeAll(keepingCapacity: true)
+        RecordPrinter.appendTableLine(titles.map { .string($0) }, widths, &line)
+        for row in rows { RecordPrinter.appendTableLine(row, widths, &line) }
+        output.write(line)
+        line.removeAll(keepingCapacity: true)
         rows.removeAll()
         self.widths = widths
     }
 
-    private static func tableLine(_ texts: [String], _ widths: [Int]) -> String {
-        var parts: [String] = []
-        for (i, text) in texts.enumerated() {
-            let pad = i == texts.count - 1 ? 0 : max(0, widths[i] - text.count)
-            parts.append(text + String(repeating: " ", count: pad))
+    /// Appends one table line and its newline: the cells' texts two spaces apart, each but
+    /// the last padded to its column's width in `Character`s (as `text.count` counts them).
+    private static func appendTableLine(_ cells: [Cell], _ widths: [Int], _ out: inout [UInt8]) {
+        for (i, cell) in cells.enumerated() {
+            if i > 0 { out.append(contentsOf: [0x20, 0x20]) }
+            let start = out.count
+            appendText(cell, &out)
+            guard i < cells.count - 1 else { break }
+            // Bytes are Characters when all are ASCII but CR (CR LF is one Character).
+            let plain = out[start...].allSatisfy { $0 < 0x80 && $0 != 0x0D }
+            let count = plain ? out.count - start : String(decoding: out[start...], as: UTF8.self).count
+            if widths[i] > count { out.append(contentsOf: repeatElement(0x20, count: widths[i] - count)) }
         }
-        return parts.joined(separator: "  ")
+        out.append(0x0A)
+    }
+
+    /// Appends a cell's `text` as bytes, with no string made for numbers and instants.
+    private static func appendText(_ cell: Cell, _ out: inout [UInt8]) {
+        switch cell {
+        case .string(let s): out.append(contentsOf: s.utf8)
+        case .integer(let n): appendInteger(n, &out)
+        case .instant(let t): t.writeCanonical(into: &out)
+        case .null, .absent: break
+        case .json(let j): out.append(contentsOf: j.utf8)
+        }
     }
 
     /// A CSV cell (RFC 4180 quoting), with cells that a spreadsheet would run as a formula

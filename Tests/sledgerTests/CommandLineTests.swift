@@ -87,6 +87,27 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(row.unicodeScalars.filter { $0 == "," }.count, csv.split(separator: "\n")[0].filter { $0 == "," }.count + 1,
                        "one comma inside the quoted agent, the rest between columns: \(row)")
     }
+
+    /// Table columns are as wide as their widest cell in the first 1,000 rows, counted in
+    /// characters: "ze\u{301}d" is three wide in five bytes, and rows past the first 1,000
+    /// keep the same widths.
+    func testTablesPadByCharactersPastTheRowsTheyAreSizedOn() throws {
+        let ledger = try temporaryDirectory(self) + "/ledger"
+        let users = ["alexandra", "alexandra", "bo", "ze\u{301}d", "zo\u{E9}"] + (0..<1000).map { "u" + String(format: "%04d", $0) }
+        let events = users.enumerated().map { i, user in
+            #"{"type":"login","at":"2026-03-01T09:00:00Z","user":"\#(user)","session":"s\#(i)","client":"web","method":"google","id":"e\#(i)"}"#
+        }.joined(separator: "\n")
+        XCTAssertEqual(try Sledger.run(["append", "--ledger", ledger], stdin: Data(events.utf8)).status, 0)
+        let lines = try Sledger.run(["who", "--ledger", ledger, "--at", "2026-03-01T10:00:00Z"]).stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.count, 1 + 1004 + 1, "a title line, 1,004 users and the last newline")
+        XCTAssertEqual(lines[0], "user       sessions")
+        XCTAssertEqual(lines[1], "alexandra  2")
+        XCTAssertEqual(lines[2], "bo         1")
+        XCTAssertEqual(lines[1002], "u0999      1")
+        XCTAssertEqual(lines[1003], "ze\u{301}d        1")
+        XCTAssertEqual(lines[1004], "zo\u{E9}        1")
+        XCTAssertEqual(lines[1005], "")
+    }
 }
 
 final class DamagedLedgerCommandTests: XCTestCase {
