@@ -44,6 +44,11 @@ extension LedgerSnapshot {
         }
     }
 
+    /// The newest stored checkpoint's instant (usable or not), nil when there is none. O(1).
+    func newestCheckpointInstant() throws -> Instant? {
+        try txn.withCursor(db.checkpoints) { cursor in try cursor.last().map { Instant(biased: readBE($0.key, 0, 8)) } }
+    }
+
     /// Every stored checkpoint's instant, in time order.
     func checkpointInstants() throws -> [Instant] {
         try txn.withCursor(db.checkpoints) { cursor in
@@ -57,13 +62,18 @@ extension LedgerSnapshot {
     /// at or before `readsFrom` (the earliest instant whose status the caller looks at), or
     /// from the first event when there is none. The answer is the same either way.
     public func stateFold(policy: Policy, horizon: LedgerFold.Horizon, readsFrom: Instant) throws -> Derivation {
-        let fold = LedgerFold(policy: policy, horizon: horizon)
         guard let checkpoint = try checkpoint(atOrBefore: readsFrom, policy: policy) else {
-            return try fold.run(self).derivation
+            return try LedgerFold(policy: policy, horizon: horizon).run(self).derivation
         }
-        return try fold.run(ResumedLog(snapshot: self, checkpoint: checkpoint),
-                            resuming: Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers,
-                                                 after: checkpoint.at)).derivation
+        return try stateFold(policy: policy, horizon: horizon, from: checkpoint)
+    }
+
+    /// The state folded from `checkpoint` (one of this snapshot's, usable under `policy`).
+    func stateFold(policy: Policy, horizon: LedgerFold.Horizon, from checkpoint: Checkpoint) throws -> Derivation {
+        try LedgerFold(policy: policy, horizon: horizon)
+            .run(ResumedLog(snapshot: self, checkpoint: checkpoint),
+                 resuming: Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers,
+                                      after: checkpoint.at)).derivation
     }
 }
 

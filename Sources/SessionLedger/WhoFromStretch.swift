@@ -35,16 +35,54 @@ extension LedgerSnapshot {
             let length = Int(readLE(value, 60, 4))
             guard length > 0, let stretch = CheckpointStretch.View(value, start: 64, end: 64 + length),
                   stretch.from.nanoseconds <= first else { return nil }
-            let wanted = stretch.clients.map { client == nil || $0 == client }
-            // How many sessions each user has, by the user's place in the stretch's sorted list.
-            var counts = [Int](repeating: 0, count: stretch.users.count)
-            counts.withUnsafeMutableBufferPointer { counts in
-                for k in 0..<stretch.count {
-                    let e = stretch.entry(k)
-                    if e.loginAt <= last, first < e.until, e.loginAt < e.until, wanted[Int(e.client)] { counts[Int(e.user)] += 1 }
-                }
-            }
-            return counts.indices.filter { counts[$0] > 0 }.map { SessionQuery.UserCount(user: stretch.user($0), sessions: counts[$0]) }
+            return stretch.who(first: first, last: last, client: client)
         }
     }
+}
+
+/// A stretch `who` can count in: one stored in a checkpoint, read in place
+/// (`CheckpointStretch.View`), or one in memory (`CheckpointStretch`, as `LiveTail` keeps).
+protocol CountableStretch {
+    var clients: [String] { get }
+    var userCount: Int { get }
+    /// How many entries.
+    var count: Int { get }
+    func entry(_ k: Int) -> (user: UInt32, client: UInt32, loginAt: Int64, until: Int64)
+    /// User `k`'s name.
+    func user(_ k: Int) -> String
+}
+
+extension CountableStretch {
+    /// The users with at least one entry (of `client`, if given) active at some instant of
+    /// `[first, last]` as of `last`, with how many, sorted by user: `loginAt <= last`,
+    /// `first < until` and `loginAt < until`. Meaningful only when the stretch holds that range.
+    func who(first: Int64, last: Int64, client: String?) -> [SessionQuery.UserCount] {
+        let wanted = clients.map { client == nil || $0 == client }
+        // How many sessions each user has, by the user's place in the stretch's sorted list.
+        var counts = [Int](repeating: 0, count: userCount)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for k in 0..<count {
+                let e = entry(k)
+                if e.loginAt <= last, first < e.until, e.loginAt < e.until, wanted[Int(e.client)] { counts[Int(e.user)] += 1 }
+            }
+        }
+        return counts.indices.filter { counts[$0] > 0 }.map { SessionQuery.UserCount(user: user($0), sessions: counts[$0]) }
+    }
+}
+
+extension CheckpointStretch.View: CountableStretch {
+    var userCount: Int { users.count }
+}
+
+extension CheckpointStretch: CountableStretch {
+    var userCount: Int { users.count }
+    var count: Int { entries.count }
+
+    @inline(__always)
+    func entry(_ k: Int) -> (user: UInt32, client: UInt32, loginAt: Int64, until: Int64) {
+        let e = entries[k]
+        return (e.user, e.client, e.loginAt.nanoseconds, e.until.nanoseconds)
+    }
+
+    func user(_ k: Int) -> String { users[k] }
 }

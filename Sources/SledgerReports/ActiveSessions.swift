@@ -57,12 +57,18 @@ public enum ActiveSessions {
 
     /// `who`: the users with at least one active session (of `client`, if given), with how many.
     /// Counted from the stretch of the checkpoint after the instant or range when there is a
-    /// usable one (`LedgerSnapshot.whoFromStretch`), else from the sessions a fold finds.
-    public static func who(_ ledger: Ledger, policy: Policy, when: TimeSelection, client: String?) throws -> [SessionQuery.UserCount] {
+    /// usable one (`LedgerSnapshot.whoFromStretch`), else from `tail`'s stretch when given (past
+    /// the last checkpoint: `sledger serve`), else from the sessions a fold finds.
+    public static func who(_ ledger: Ledger, policy: Policy, when: TimeSelection, client: String?,
+                           tail: LiveTail? = nil) throws -> [SessionQuery.UserCount] {
         let counted = try ledger.read { snapshot in
             switch when {
-            case .at(let t): try snapshot.whoFromStretch(policy: policy, at: t, client: client)
-            case .range(let from, let to): try snapshot.whoFromStretch(policy: policy, from: from, to: to, client: client)
+            case .at(let t):
+                try snapshot.whoFromStretch(policy: policy, at: t, client: client)
+                    ?? tail?.who(snapshot, at: t, client: client)
+            case .range(let from, let to):
+                try snapshot.whoFromStretch(policy: policy, from: from, to: to, client: client)
+                    ?? tail?.who(snapshot, from: from, to: to, client: client)
             }
         }
         if let counted { return counted }
@@ -71,9 +77,9 @@ public enum ActiveSessions {
     }
 
     public static func printWho(_ ledger: Ledger, policy: Policy, when: TimeSelection, client: String?,
-                                format: OutputFormat, output: RecordOutput) throws {
+                                format: OutputFormat, output: RecordOutput, tail: LiveTail? = nil) throws {
         var printer = RecordPrinter(format: format, fields: whoFields, output: output)
-        for entry in try who(ledger, policy: policy, when: when, client: client) {
+        for entry in try who(ledger, policy: policy, when: when, client: client, tail: tail) {
             printer.add([.string(entry.user), .integer(Int64(entry.sessions))])
         }
         printer.finish()

@@ -8,6 +8,14 @@ import SledgerReports
 struct QueryRoutes {
     let access: LedgerAccess
     let policy: Policy
+    /// `who` past the last checkpoint, kept between requests.
+    let tail: LiveTail
+
+    init(access: LedgerAccess, policy: Policy) {
+        self.access = access
+        self.policy = policy
+        tail = LiveTail(policy: policy)
+    }
 
     func add(to router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -28,7 +36,7 @@ struct QueryRoutes {
                 let when = try TimeSelection.parse(at: q["at"], from: q["from"], to: q["to"])
                 let client = q["client"]
                 return try await render(format) {
-                    try ActiveSessions.printWho($0, policy: policy, when: when, client: client, format: format, output: $1)
+                    try ActiveSessions.printWho($0, policy: policy, when: when, client: client, format: format, output: $1, tail: tail)
                 }
             }
         }

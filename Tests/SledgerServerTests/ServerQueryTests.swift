@@ -24,6 +24,32 @@ final class ServerQueryTests: XCTestCase {
         }
     }
 
+    /// Past the last checkpoint the server counts from the tail it keeps (`LiveTail`): the
+    /// fixture's hand-worked answer, and once an event is posted, what `sledger who` (a fold,
+    /// in its own process) answers on the same ledger.
+    func testWhoPastTheLastCheckpointIsTheFixturesAnswerAndFollowsPostedEvents() async throws {
+        let ledger = try temporaryLedger(self)
+        try runSledger(["append", "--ledger", ledger], stdin: try repositoryFile("Fixtures/incident-april/events.ndjson"))
+        // Checkpoints every 4 events in time order: the last at the 12th, 2026-04-07T10:00:00Z.
+        try runSledger(["checkpoint", "--ledger", ledger, "--spacing", "4"])
+        let server = try ServerProcess(self, ledger: ledger)
+        let expected = try fixture("expected-who.json") as! [String: [[String: Any]]]
+        for (instant, records) in expected {
+            let answer = try await server.get("/v1/who?at=\(instant)")
+            XCTAssertEqual(answer.records as NSArray, records as NSArray, instant)
+        }
+        try await server.post(login("inc-16", user: "new.hire@acme.example", session: "s_new", at: "2026-04-08T11:00:00Z") + "\n").assertOK()
+        for t in ["2026-04-08T10:59:59Z", "2026-04-08T11:00:00Z", "2026-04-09T00:00:00Z", "2026-06-01T00:00:00Z"] {
+            let folded = try runSledger(["who", "--ledger", ledger, "--at", t, "--format", "csv"])
+            let answer = try await server.get("/v1/who?at=\(t)&format=csv")
+            XCTAssertEqual(answer.text, folded, t)
+            XCTAssertEqual(folded.contains("new.hire"), t == "2026-04-08T11:00:00Z" || t == "2026-04-09T00:00:00Z", t)
+        }
+        let range = "from=2026-04-08T09:30:00Z&to=2026-04-08T11:00:01Z"
+        let answer = try await server.get("/v1/who?\(range)&format=csv")
+        XCTAssertEqual(answer.text, try runSledger(["who", "--ledger", ledger, "--from", "2026-04-08T09:30:00Z", "--to", "2026-04-08T11:00:01Z", "--format", "csv"]))
+    }
+
     func testAUsersSessionsAreTheFixturesHandWorkedRecords() async throws {
         let server = try await fixtureServer()
         let expected = try fixture("expected-sessions.json") as! [String: Any]
@@ -125,4 +151,24 @@ final class ServerQueryTests: XCTestCase {
         XCTAssertEqual(answer.lines.map { $0["seq"] as? Int }, [16])
         XCTAssertEqual(answer.lines.map { $0["id"] as? String }, ["late-comer"])
     }
+}
+
+/// Runs the `sledger` executable beside the server's and returns its standard output; fails
+/// the test on a non-zero exit.
+@discardableResult
+func runSledger(_ arguments: [String], stdin: String = "", file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    let process = Process()
+    process.executableURL = ServerProcess.executable
+    process.arguments = arguments
+    let input = Pipe(), output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    input.fileHandleForWriting.write(Data(stdin.utf8))
+    try input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationStatus, 0, "sledger \(arguments.joined(separator: " "))", file: file, line: line)
+    return String(decoding: data, as: UTF8.self)
 }

@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `who` past the last checkpoint, for a process that answers many queries (`sledger serve`):
+/// the state folded from the latest usable checkpoint through the head, kept in memory and
+/// brought up to date as the log grows, with the stretch (`CheckpointStretch`) it gives.
+///
+/// Past the last checkpoint no stored stretch holds the instant, so a `who` folds the tail of
+/// the log (about a second at 100M events). The tail's stretch answers every instant and range
+/// from its checkpoint on, the future included: its fold has applied every event, so each
+/// session's active interval `[loginAt, activeUntil)` is known as of any later instant (an
+/// open one ends at `activeUntil`, its expiry, unless an event comes first; SessionState).
+/// The answer is the fold's (docs/ARCHITECTURE.md, "Queries").
+///
+/// Kept for one head at a time (the ledger is append-only, so a head names its log). A later
+/// head brings the tail up to date: its new events are applied when none is older than what
+/// the tail already holds; otherwise (a late event), or when a newer checkpoint has been
+/// written, or the increment is large, the tail is folded again from the latest checkpoint.
+/// A query on an older snapshot than the tail's is not answered here (the caller folds).
+public final class LiveTail: @unchecked Sendable {
+    public let policy: Policy
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private var tail: Tail?
+    /// How many times the tail was folded from a checkpoint, and brought up to date (for tests).
+    private(set) var builds = 0, extensions = 0
+    /// More new events than this are folded again from the latest checkpoint instead.
+    static let extendAtMost: UInt64 = 1 << 16
+
+    private struct Tail {
+        /// The checkpoint the fold began at: its instant and which sessions it had logged in.
+        let from: Instant
+        let loggedIn: [UInt8]
+        /// The newest checkpoint stored when the tail was folded (usable or not).
+        let newestCheckpoint: Instant?
+        var derivation: Derivation
+        var headSeq: UInt64
+        /// The largest `at` applied.
+        var latest: Instant
+        /// The stretch `[from, ...)` of `derivation`, made when first asked for.
+        var stretch: CheckpointStretch?
+    }
+
+    public init(policy: Policy) {
+        self.policy = policy
+        mutex = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    /// The users with at least one session (of `client`, if given) active at `t`, with how many,
+    /// sorted by user; nil when the tail cannot tell (no usable checkpoint at or before `t`, or
+    /// `snapshot` older than the tail).
+    public func who(_ snapshot: LedgerSnapshot, at t: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
+        try who(snapshot, first: t.nanoseconds, last: t.nanoseconds, client: client)
+    }
+
+    /// The same for the sessions active at some instant of `[from, to)`, as of the range's last
+    /// instant.
+    public func who(_ snapshot: LedgerSnapshot, from: Instant, to: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
+        guard from < to else { return [] }
+        return try who(snapshot, first: from.nanoseconds, last: to.nanoseconds - 1, client: client)
+    }
+
+    private func who(_ snapshot: LedgerSnapshot, first: Int64, last: Int64, client: String?) throws -> [SessionQuery.UserCount]? {
+        guard let stretch = try stretch(snapshot), stretch.from.nanoseconds <= first else { return nil }
+        return stretch.who(first: first, last: last, client: client)
+    }
+
+    /// The tail's stretch as of `snapshot`'s head, folded or brought up to date first if needed.
+    private func stretch(_ snapshot: LedgerSnapshot) throws -> CheckpointStretch? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        let head = try snapshot.eventCount()
+        let newest = try snapshot.newestCheckpointInstant()
+        // Taken out, so that bringing it up to date does not copy the derivation's tables.
+        if var current = tail.take() {
+            guard current.headSeq <= head else {
+                tail = current
+                return nil
+            }
+            if current.newestCheckpoint == newest, current.headSeq == head {
+                tail = current
+            } else if current.newestCheckpoint == newest, head - current.headSeq <= Self.extendAtMost,
+                      try Self.extend(&current, snapshot, head: head) {
+                extensions += 1
+                tail = current
+            }
+        }
+        if tail == nil {
+            tail = try Self.fold(snapshot, policy: policy, head: head, newest: newest)
+            guard tail != nil else { return nil }
+            builds += 1
+        }
+        if tail!.stretch == nil {
+            // `at: .latest` keeps each session's `activeUntil` as its end, open ones included.
+            tail!.stretch = CheckpointStretch(tail!.derivation, from: tail!.from, at: .latest)
+        }
+        return tail!.stretch
+    }
+
+    /// The tail folded from the latest usable checkpoint through `head`; nil when there is none
+    /// (a fold of the whole log would keep every session ever in memory).
+    private static func fold(_ snapshot: LedgerSnapshot, policy: Policy, head: UInt64, newest: Instant?) throws -> Tail? {
+        guard let checkpoint = try snapshot.checkpoint(atOrBefore: .latest, policy: policy) else { return nil }
+        let derivation = try snapshot.stateFold(policy: policy, horizon: .all, from: checkpoint)
+        let latest = max(try snapshot.latestInstant() ?? checkpoint.at, checkpoint.at)
+        return Tail(from: checkpoint.at, loggedIn: checkpoint.loggedIn, newestCheckpoint: newest,
+                    derivation: derivation, headSeq: head, latest: latest)
+    }
+
+    /// Applies the events after `tail.headSeq` through `head`, in (`at`, `seq`) order, as a fold
+    /// from the checkpoint would (`ResumedLog`: a login of a session the checkpoint had logged
+    /// in is a duplicate). False, with `tail` unchanged, when one is older than the tail's
+    /// latest instant: it belongs before events already applied.
+    private static func extend(_ tail: inout Tail, _ snapshot: LedgerSnapshot, head: UInt64) throws -> Bool {
+        var added: [StoredEvent] = []
+        try snapshot.forEachEvent(after: tail.headSeq) { stored in
+            guard stored.seq <= head else { return false }
+            added.append(stored)
+            return true
+        }
+        guard added.allSatisfy({ $0.event.at >= tail.latest }) else { return false }
+        added.sort { ($0.event.at, $0.seq) < ($1.event.at, $1.seq) }
+        var scratch: [Finding] = []
+        for stored in added {
+            if stored.event.kind == .login, Checkpoint.isSet(stored.sessionNumber, in: tail.loggedIn) { continue }
+            tail.derivation.apply(stored, late: false, checkFuture: false, into: &scratch)
+            scratch.removeAll(keepingCapacity: true)
+        }
+        tail.latest = added.last.map { max(tail.latest, $0.event.at) } ?? tail.latest
+        tail.headSeq = head
+        tail.stretch = nil
+        return true
+    }
+}
