@@ -54,7 +54,7 @@ final class LedgerDamageTests: XCTestCase {
         let path = try temporaryDirectory(self) + "/l"
         let ledger = try Ledger(path: path, access: .readWrite)
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 300))])
-        let header = try ledger.read { try $0.header(seq: 77) }
+        let header = try ledger.read { try $0.verifiedRecord(seq: 77).header }
         try ledger.env.write { txn in
             XCTAssertTrue(try txn.delete(ledger.db.byUser, Key.number(header.userNumber), value: Key.seq(77)))
         }
@@ -106,7 +106,7 @@ final class QueryDamageTests: XCTestCase {
     func testAUserSliceRefusesAUserIndexWithAnEntryMissingWhileTheLogFoldIsUnaffected() throws {
         let ledger = try ledger()
         let intact = try ledger.read { try LedgerFold(policy: .default).run($0).derivation.sessions }
-        let header = try ledger.read { try $0.header(seq: 150) }
+        let header = try ledger.read { try $0.verifiedRecord(seq: 150).header }
         try ledger.env.write { txn in
             XCTAssertTrue(try txn.delete(ledger.db.byUser, Key.number(header.userNumber), value: Key.seq(150)))
         }

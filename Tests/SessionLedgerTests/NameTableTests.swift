@@ -131,7 +131,7 @@ final class NameTableTests: XCTestCase {
     /// recomputed (what a careless or deliberate rewrite would store).
     private func rewrite(_ ledger: Ledger, seq: UInt64, carrying: Record.Carried) throws {
         let (header, stored) = try ledger.read { snapshot in
-            (try snapshot.header(seq: seq), try XCTUnwrap(snapshot.event(seq: seq)))
+            (try snapshot.verifiedRecord(seq: seq).header, try XCTUnwrap(snapshot.event(seq: seq)))
         }
         var bytes: [UInt8] = []
         Record.encode(stored.event, recorded: header.recorded, userNumber: header.userNumber,
