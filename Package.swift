@@ -26,11 +26,14 @@ let package = Package(
         ),
         // The Swift wrapper: the only module that imports CLMDB.
         .target(name: "LMDB", dependencies: ["CLMDB"]),
+        // CRC-32 by carry-less multiplies (x86-64 with PCLMULQDQ), behind SessionLedger's CRC32.
+        .target(name: "CCRC32"),
         // The domain: events, records, the store, the policy and the derivation engine.
         .target(
             name: "SessionLedger",
             dependencies: [
                 "LMDB",
+                "CCRC32",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]

@@ -1,9 +1,22 @@
+import CCRC32
+
 /// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320): the per-record checksum.
 ///
 /// The same function as zlib's `crc32`, so a Python script can verify records with
 /// `zlib.crc32`. A checksum, not a hash: the hash chain (SHA-256) is what resists tampering.
-/// Slicing-by-8 (eight tables, eight bytes a step): every query verifies every record it reads.
+/// Every query verifies every record it reads, and `who` a checkpoint's stretch of megabytes:
+/// from 64 bytes on, where the CPU has carry-less multiplies, the bulk is folded 64 bytes at a
+/// time (`sledger_crc32_pclmul`, C), the rest by slicing-by-8 (eight tables, eight bytes a step).
 enum CRC32 {
+    static let pclmul = sledger_crc32_pclmul_available() != 0
+
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard pclmul, bytes.count >= 64, let base = bytes.baseAddress else { return bySlicing(bytes) }
+        let folded = bytes.count & ~15
+        let crc = sledger_crc32_pclmul(0xFFFF_FFFF, base.assumingMemoryBound(to: UInt8.self), folded)
+        return bySlicing(UnsafeRawBufferPointer(rebasing: bytes[folded...]), from: crc)
+    }
+
     static let tables: [UInt32] = {
         var t = [UInt32](repeating: 0, count: 8 * 256)
         for n in 0..<256 {
@@ -17,8 +30,9 @@ enum CRC32 {
         return t
     }()
 
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
+    /// The table-driven CRC, continuing from the register `crc` (0xFFFFFFFF at the start).
+    static func bySlicing(_ bytes: UnsafeRawBufferPointer, from register: UInt32 = 0xFFFF_FFFF) -> UInt32 {
+        var crc = register
         tables.withUnsafeBufferPointer { t in
             var i = 0
             let n = bytes.count

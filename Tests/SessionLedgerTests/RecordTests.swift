@@ -8,6 +8,30 @@ final class RecordTests: XCTestCase {
         XCTAssertEqual(bytes.withUnsafeBytes { CRC32.checksum($0) }, 0xCBF4_3926)
     }
 
+    /// From 64 bytes on the bulk is folded by carry-less multiplies where the CPU has them:
+    /// values Python's `zlib.crc32` gave for these bytes, and the table-driven CRC for every
+    /// length to 300 at every offset within 16 bytes.
+    func testCRC32OfLongerBytesIsZlibsAndTheTablesAtEveryLengthAndOffset() {
+        let pattern = (0..<100_003).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
+        // zlib.crc32(bytes(1 << 20)), of bytes((i * 7 + 3) & 0xFF for i in range(100003)),
+        // and of its slices [5:69] and [1:80].
+        XCTAssertEqual([UInt8](repeating: 0, count: 1 << 20).withUnsafeBytes { CRC32.checksum($0) }, 0xA738_EA1C)
+        pattern.withUnsafeBytes { bytes in
+            XCTAssertEqual(CRC32.checksum(bytes), 0xCD67_6DAB)
+            XCTAssertEqual(CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[5..<69])), 0xFA00_FA26)
+            XCTAssertEqual(CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[1..<80])), 0x0794_0E61)
+            for offset in 0..<16 {
+                for count in 0...300 {
+                    let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
+                    XCTAssertEqual(CRC32.checksum(slice), CRC32.bySlicing(slice), "offset \(offset), \(count) bytes")
+                }
+            }
+        }
+        #if arch(x86_64)
+        XCTAssertTrue(CRC32.pclmul, "this machine's CPU has PCLMULQDQ; without it the test above checks only the tables")
+        #endif
+    }
+
     /// Names by number, for records that do not carry them; a test fails if asked for any other.
     private struct Names: NameSource {
         var users: [UInt32: String] = [:]
