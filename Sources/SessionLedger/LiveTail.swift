@@ -2,9 +2,10 @@
 import Glibc
 #endif
 
-/// `who` past the last checkpoint, for a process that answers many queries (`sledger serve`):
-/// the state folded from the latest usable checkpoint through the head, kept in memory and
-/// brought up to date as the log grows, with the stretch (`CheckpointStretch`) it gives.
+/// `who` past the last checkpoint, and `sessions` past the last event, for a process that
+/// answers many queries (`sledger serve`): the state folded from the latest usable checkpoint
+/// through the head, kept in memory and brought up to date as the log grows, with the stretch
+/// (`CheckpointStretch`) it gives.
 ///
 /// Past the last checkpoint no stored stretch holds the instant, so a `who` folds the tail of
 /// the log (about a second at 100M events). The tail's stretch answers every instant and range
@@ -71,17 +72,50 @@ public final class LiveTail: @unchecked Sendable {
         return stretch.who(first: first, last: last, client: client)
     }
 
+    /// Every session the tail holds (in login order), whose state is the state as of any instant
+    /// at or after the last event: for `sessions` at or after it ("sessions now"). Nil unless
+    /// `horizon` takes in every event and `readsFrom` (the first instant whose status is read)
+    /// is not before the tail's checkpoint, which dropped the sessions inactive by then.
+    public func sessions(_ snapshot: LedgerSnapshot, horizon: LedgerFold.Horizon, readsFrom: Instant) throws -> [SessionState]? {
+        guard let tail = try current(snapshot), tail.from <= readsFrom else { return nil }
+        switch horizon {
+        case .all: break
+        case .through(let t): guard t >= tail.latest else { return nil }
+        case .before(let t): guard t > tail.latest else { return nil }
+        }
+        return tail.derivation.sessions
+    }
+
     /// The tail's stretch as of `snapshot`'s head, folded or brought up to date first if needed.
     private func stretch(_ snapshot: LedgerSnapshot) throws -> CheckpointStretch? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
+        guard try bringUpToDate(snapshot) else { return nil }
+        if tail!.stretch == nil {
+            // `at: .latest` keeps each session's `activeUntil` as its end, open ones included.
+            tail!.stretch = CheckpointStretch(tail!.derivation, from: tail!.from, at: .latest)
+        }
+        return tail!.stretch
+    }
+
+    /// The tail as of `snapshot`'s head (a copy: its tables are shared until the next change).
+    private func current(_ snapshot: LedgerSnapshot) throws -> Tail? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try bringUpToDate(snapshot) ? tail : nil
+    }
+
+    /// Makes `tail` the tail as of `snapshot`'s head, folding or bringing it up to date if
+    /// needed; false when it cannot (no usable checkpoint, or `snapshot` older than the tail).
+    /// Called holding `mutex`.
+    private func bringUpToDate(_ snapshot: LedgerSnapshot) throws -> Bool {
         let head = try snapshot.eventCount()
         let newest = try snapshot.newestCheckpointInstant()
         // Taken out, so that bringing it up to date does not copy the derivation's tables.
         if var current = tail.take() {
             guard current.headSeq <= head else {
                 tail = current
-                return nil
+                return false
             }
             if current.newestCheckpoint == newest, current.headSeq == head {
                 tail = current
@@ -93,14 +127,10 @@ public final class LiveTail: @unchecked Sendable {
         }
         if tail == nil {
             tail = try Self.fold(snapshot, policy: policy, head: head, newest: newest)
-            guard tail != nil else { return nil }
+            guard tail != nil else { return false }
             builds += 1
         }
-        if tail!.stretch == nil {
-            // `at: .latest` keeps each session's `activeUntil` as its end, open ones included.
-            tail!.stretch = CheckpointStretch(tail!.derivation, from: tail!.from, at: .latest)
-        }
-        return tail!.stretch
+        return true
     }
 
     /// The tail folded from the latest usable checkpoint through `head`; nil when there is none

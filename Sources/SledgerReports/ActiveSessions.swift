@@ -10,8 +10,9 @@ public enum TimeSelection: Sendable {
 public enum ActiveSessions {
     /// With `user`, only that user's events are read (through the indexes), and only that
     /// user's sessions are returned. Records are as of `asOf`: T, or the range's last instant.
+    /// Without, `tail` (`sledger serve`) answers when that is at or after the last event.
     public static func find(_ ledger: Ledger, policy: Policy, when: TimeSelection,
-                            user: String? = nil) throws -> (sessions: [SessionState], asOf: Instant) {
+                            user: String? = nil, tail: LiveTail? = nil) throws -> (sessions: [SessionState], asOf: Instant) {
         try ledger.read { snapshot in
             let horizon: LedgerFold.Horizon
             switch when {
@@ -29,7 +30,8 @@ public enum ActiveSessions {
                 case .at(let t): readsFrom = t
                 case .range(let from, _): readsFrom = from
                 }
-                sessions = try snapshot.stateFold(policy: policy, horizon: horizon, readsFrom: readsFrom).sessions
+                sessions = try tail?.sessions(snapshot, horizon: horizon, readsFrom: readsFrom)
+                    ?? snapshot.stateFold(policy: policy, horizon: horizon, readsFrom: readsFrom).sessions
             }
             switch when {
             case .at(let t):
@@ -42,8 +44,8 @@ public enum ActiveSessions {
 
     /// `sessions`: the records of the active sessions, narrowed to a user and a client.
     public static func printSessions(_ ledger: Ledger, policy: Policy, when: TimeSelection, user: String?,
-                                     client: String?, format: OutputFormat, output: RecordOutput) throws {
-        let (states, asOf) = try find(ledger, policy: policy, when: when, user: user)
+                                     client: String?, format: OutputFormat, output: RecordOutput, tail: LiveTail? = nil) throws {
+        let (states, asOf) = try find(ledger, policy: policy, when: when, user: user, tail: tail)
         var printer = SessionRecord.printer(format, output: output)
         for state in states {
             if let user, !state.user.isSameID(as: user) { continue }

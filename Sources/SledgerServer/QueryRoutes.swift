@@ -8,7 +8,7 @@ import SledgerReports
 struct QueryRoutes {
     let access: LedgerAccess
     let policy: Policy
-    /// `who` past the last checkpoint, kept between requests.
+    /// `who` past the last checkpoint and `sessions` past the last event, kept between requests.
     let tail: LiveTail
 
     init(access: LedgerAccess, policy: Policy) {
@@ -27,7 +27,7 @@ struct QueryRoutes {
                 let when = try TimeSelection.parse(at: q["at"], from: q["from"], to: q["to"])
                 let (user, client) = (q["user"], q["client"])
                 return try await render(format) {
-                    try ActiveSessions.printSessions($0, policy: policy, when: when, user: user, client: client, format: format, output: $1)
+                    try ActiveSessions.printSessions($0, policy: policy, when: when, user: user, client: client, format: format, output: $1, tail: tail)
                 }
             }
         }

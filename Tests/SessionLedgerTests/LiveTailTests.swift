@@ -1,8 +1,9 @@
 import XCTest
 @testable import SessionLedger
 
-/// `LiveTail` (`who` past the last checkpoint in `sledger serve`): its answers equal `who` from
-/// a fold of the whole log, for instants and ranges from its checkpoint into the future; it is
+/// `LiveTail` (`who` past the last checkpoint and `sessions` past the last event in `sledger
+/// serve`): its answers equal those from a fold of the whole log, for instants and ranges from
+/// its checkpoint into the future (`sessions`: from the last event); it is
 /// folded once per head, brought up to date by on-time events, and folded again after a late
 /// event or a newer checkpoint.
 final class LiveTailTests: XCTestCase {
@@ -26,14 +27,24 @@ final class LiveTailTests: XCTestCase {
     /// Asks the tail and a fold of the whole log (ignoring checkpoints: the independent answer)
     /// the same questions; returns how many the tail answered.
     private func compare(_ tail: LiveTail, _ ledger: Ledger, _ policy: Policy, _ events: [Event], _ label: String) throws -> Int {
-        var answered = 0
+        var answered = 0, sessionsAnswered = 0
         try ledger.read { snapshot in
             let instants = try probes(snapshot, events)
+            let last = try snapshot.latestInstant()!
             // About 12 instants and ranges (a fold of 400 events takes 20 ms in a debug build), the
             // last ones (days after the last event) always.
             let step = max(1, instants.count / 12)
             for (i, t) in instants.enumerated() where i % step == 0 || i >= instants.count - 4 {
                 let states = try LedgerFold(policy: policy, horizon: .through(t)).run(snapshot).derivation.sessions.filter { $0.isActive(at: t) }
+                // `sessions` at or after the last event: every field, in the fold's order.
+                let held = try tail.sessions(snapshot, horizon: .through(t), readsFrom: t)
+                if t >= last {
+                    XCTAssertEqual(try XCTUnwrap(held, "\(label): sessions at \(t)").filter { $0.isActive(at: t) }, states,
+                                   "\(label): sessions at \(t)")
+                    sessionsAnswered += 1
+                } else {
+                    XCTAssertNil(held, "\(label): sessions at \(t), before the last event")
+                }
                 for client in [nil, "web", "code"] {
                     let counted = try XCTUnwrap(try tail.who(snapshot, at: t, client: client), "\(label): at \(t)")
                     XCTAssertEqual(counted, SessionQuery.who(states.filter { client == nil || $0.client == client }),
@@ -41,6 +52,11 @@ final class LiveTailTests: XCTestCase {
                     answered += 1
                 }
                 let to = instants[min(i + 1 + i % 5, instants.count - 1)]
+                if to > last, t < to {
+                    let states = try LedgerFold(policy: policy, horizon: .before(to)).run(snapshot).derivation.sessions
+                    XCTAssertEqual(try XCTUnwrap(try tail.sessions(snapshot, horizon: .before(to), readsFrom: t)).filter { $0.wasActive(from: t, to: to) },
+                                   states.filter { $0.wasActive(from: t, to: to) }, "\(label): sessions from \(t) to \(to)")
+                }
                 let client = i % 4 == 0 ? "web" : nil
                 let counted = try XCTUnwrap(try tail.who(snapshot, from: t, to: to, client: client), "\(label): from \(t) to \(to)")
                 XCTAssertEqual(counted, try foldedWho(snapshot, policy, from: t, to: to, client: client), "\(label): from \(t) to \(to)")
@@ -48,7 +64,9 @@ final class LiveTailTests: XCTestCase {
             // Before its checkpoint the tail does not answer (a stored stretch or a fold does).
             let before = Instant(nanoseconds: try snapshot.newestCheckpointInstant()!.nanoseconds - 1)
             XCTAssertNil(try tail.who(snapshot, at: before, client: nil), label)
+            XCTAssertNil(try tail.sessions(snapshot, horizon: .all, readsFrom: before), label)
         }
+        XCTAssertGreaterThanOrEqual(sessionsAnswered, 4, "\(label): the instants after the last event")
         return answered
     }
 

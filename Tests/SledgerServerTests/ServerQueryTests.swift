@@ -25,8 +25,8 @@ final class ServerQueryTests: XCTestCase {
     }
 
     /// Past the last checkpoint the server counts from the tail it keeps (`LiveTail`): the
-    /// fixture's hand-worked answer, and once an event is posted, what `sledger who` (a fold,
-    /// in its own process) answers on the same ledger.
+    /// fixture's hand-worked answer, and once an event is posted, what `sledger who` and
+    /// `sledger sessions` (folds, in their own process) answer on the same ledger.
     func testWhoPastTheLastCheckpointIsTheFixturesAnswerAndFollowsPostedEvents() async throws {
         let ledger = try temporaryLedger(self)
         try runSledger(["append", "--ledger", ledger], stdin: try repositoryFile("Fixtures/incident-april/events.ndjson"))
@@ -44,6 +44,9 @@ final class ServerQueryTests: XCTestCase {
             let answer = try await server.get("/v1/who?at=\(t)&format=csv")
             XCTAssertEqual(answer.text, folded, t)
             XCTAssertEqual(folded.contains("new.hire"), t == "2026-04-08T11:00:00Z" || t == "2026-04-09T00:00:00Z", t)
+            // `sessions` too, which the tail answers at or after the last event.
+            let sessions = try await server.get("/v1/sessions?at=\(t)&format=csv")
+            XCTAssertEqual(sessions.text, try runSledger(["sessions", "--ledger", ledger, "--at", t, "--format", "csv"]), t)
         }
         let range = "from=2026-04-08T09:30:00Z&to=2026-04-08T11:00:01Z"
         let answer = try await server.get("/v1/who?\(range)&format=csv")
