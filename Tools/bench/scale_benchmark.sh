@@ -77,6 +77,9 @@ for label, frac in (("first decile", 0.1), ("middle", 0.5), ("three quarters", 0
 wall, rss, text = run(["who", "--format", "csv"])
 row(f"who (now, past the last event): {text.count(chr(10)) - 1:,} users", wall, rss)
 routes.append(("who (now, past the last event)", "/v1/who?format=csv"))
+wall, rss, text = run(["sessions", "--format", "csv"])
+row(f"sessions (now, past the last event): {text.count(chr(10)) - 1:,} sessions", wall, rss)
+routes.append(("sessions (now, past the last event)", "/v1/sessions?format=csv"))
 used = int(stats["used_bytes"])
 print(f"| {events:,} events | median wall (or rate) | peak RssAnon |\n|---|---:|---:|")
 for r in rows:
