@@ -17,16 +17,22 @@ import Glibc
 /// Kept for one head at a time (the ledger is append-only, so a head names its log). A later
 /// head brings the tail up to date: its new events are applied when none is older than what
 /// the tail already holds; otherwise (a late event), or when a newer checkpoint has been
-/// written, or the increment is large, the tail is folded again from the latest checkpoint.
-/// A query on an older snapshot than the tail's is not answered here (the caller folds).
+/// written, or the increment is large, the tail is folded again from the latest checkpoint
+/// (after a late event that removed recent checkpoints, from an older one, whose sessions
+/// since it the tail then holds until the next fold). A query on an older snapshot than the
+/// tail's is not answered here (the caller folds).
 public final class LiveTail: @unchecked Sendable {
     public let policy: Policy
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var tail: Tail?
     /// How many times the tail was folded from a checkpoint, and brought up to date (for tests).
     private(set) var builds = 0, extensions = 0
-    /// More new events than this are folded again from the latest checkpoint instead.
-    static let extendAtMost: UInt64 = 1 << 16
+    /// More new events than this are folded again from the latest checkpoint instead (a
+    /// variable for tests).
+    var extendAtMost: UInt64 = 1 << 16
+    /// The head and newest checkpoint of the last snapshot where no checkpoint was usable
+    /// (another policy's, say): not looked for again, each a full decode, until they change.
+    private var noCheckpoint: (head: UInt64, newest: Instant?)?
 
     private struct Tail {
         /// The checkpoint the fold began at: its instant and which sessions it had logged in.
@@ -77,12 +83,17 @@ public final class LiveTail: @unchecked Sendable {
     /// `horizon` takes in every event and `readsFrom` (the first instant whose status is read)
     /// is not before the tail's checkpoint, which dropped the sessions inactive by then.
     public func sessions(_ snapshot: LedgerSnapshot, horizon: LedgerFold.Horizon, readsFrom: Instant) throws -> [SessionState]? {
-        guard let tail = try current(snapshot), tail.from <= readsFrom else { return nil }
-        switch horizon {
-        case .all: break
-        case .through(let t): guard t >= tail.latest else { return nil }
-        case .before(let t): guard t > tail.latest else { return nil }
+        /// Whether the horizon takes in every event up to `latest`.
+        func coversAll(_ latest: Instant) -> Bool {
+            switch horizon {
+            case .all: true
+            case .through(let t): t >= latest
+            case .before(let t): t > latest
+            }
         }
+        // Checked first against the log (O(1)), so an earlier `sessions` does not bring the tail up to date.
+        guard coversAll(try snapshot.latestInstant() ?? .earliest),
+              let tail = try current(snapshot), tail.from <= readsFrom, coversAll(tail.latest) else { return nil }
         return tail.derivation.sessions
     }
 
@@ -106,28 +117,36 @@ public final class LiveTail: @unchecked Sendable {
     }
 
     /// Makes `tail` the tail as of `snapshot`'s head, folding or bringing it up to date if
-    /// needed; false when it cannot (no usable checkpoint, or `snapshot` older than the tail).
-    /// Called holding `mutex`.
+    /// needed; false when it cannot (no usable checkpoint, or `snapshot` older than the tail:
+    /// a lower head, or the same head without a checkpoint the tail's snapshot had).
+    /// Called holding `mutex`; a fold holds it throughout (about a second at 100M events),
+    /// and other `who`s past the last checkpoint wait for it rather than fold too.
     private func bringUpToDate(_ snapshot: LedgerSnapshot) throws -> Bool {
         let head = try snapshot.eventCount()
         let newest = try snapshot.newestCheckpointInstant()
         // Taken out, so that bringing it up to date does not copy the derivation's tables.
         if var current = tail.take() {
-            guard current.headSeq <= head else {
+            let older = current.headSeq > head
+                || (current.headSeq == head && (newest ?? .earliest) < (current.newestCheckpoint ?? .earliest))
+            if older {
                 tail = current
                 return false
             }
             if current.newestCheckpoint == newest, current.headSeq == head {
                 tail = current
-            } else if current.newestCheckpoint == newest, head - current.headSeq <= Self.extendAtMost,
+            } else if current.newestCheckpoint == newest, head - current.headSeq <= extendAtMost,
                       try Self.extend(&current, snapshot, head: head) {
                 extensions += 1
                 tail = current
             }
         }
         if tail == nil {
+            if let none = noCheckpoint, none.head == head, none.newest == newest { return false }
             tail = try Self.fold(snapshot, policy: policy, head: head, newest: newest)
-            guard tail != nil else { return false }
+            guard tail != nil else {
+                noCheckpoint = (head, newest)
+                return false
+            }
             builds += 1
         }
         return true
@@ -146,13 +165,15 @@ public final class LiveTail: @unchecked Sendable {
     /// Applies the events after `tail.headSeq` through `head`, in (`at`, `seq`) order, as a fold
     /// from the checkpoint would (`ResumedLog`: a login of a session the checkpoint had logged
     /// in is a duplicate). False, with `tail` unchanged, when one is older than the tail's
-    /// latest instant: it belongs before events already applied.
+    /// latest instant: it belongs before events already applied. Each record is checked as a
+    /// fold checks it (its checksum), not the hash chain, so the server answers where the CLI does.
     private static func extend(_ tail: inout Tail, _ snapshot: LedgerSnapshot, head: UInt64) throws -> Bool {
         var added: [StoredEvent] = []
-        try snapshot.forEachEvent(after: tail.headSeq) { stored in
-            guard stored.seq <= head else { return false }
+        for seq in (tail.headSeq + 1)..<(head + 1) {
+            guard let stored = try snapshot.event(seq: seq) else {
+                throw LedgerError.damaged(seq: seq, problem: "the log ends at seq \(seq - 1) but the head says \(head)")
+            }
             added.append(stored)
-            return true
         }
         guard added.allSatisfy({ $0.event.at >= tail.latest }) else { return false }
         added.sort { ($0.event.at, $0.seq) < ($1.event.at, $1.seq) }

@@ -136,6 +136,31 @@ final class LiveTailTests: XCTestCase {
             XCTAssertGreaterThan(try ledger.writeCheckpoints(policy: policy, spacing: .every(60)), 0)
             _ = try compare(tail, ledger, policy, Array(events[..<250]) + moved, "seed \(seed), new checkpoints")
             XCTAssertEqual(tail.builds, 3, "seed \(seed)")
+
+            // More new events than it extends by: folded again.
+            tail.extendAtMost = 3
+            let later = try ledger.read { try $0.latestInstant()! }
+            let logins = (1...5).map { k in
+                Event(kind: .login, at: later.saturatingAdding(.seconds(Int64(k) * 60)), user: "dora", session: "d\(k)", client: "web", method: "google")
+            }
+            _ = try ledger.append([InputSource(bytes: canonicalLines(logins))], options: options)
+            moved += logins
+            _ = try compare(tail, ledger, policy, Array(events[..<250]) + moved, "seed \(seed), many new")
+            XCTAssertEqual(tail.builds, 4, "seed \(seed)")
+            XCTAssertEqual(tail.extensions, 2, "seed \(seed)")
+
+            // A late event older than the newest checkpoint removes it (and any after it): folded
+            // again from the newest left.
+            let (newest, count) = try ledger.read { (try $0.newestCheckpointInstant()!, try $0.checkpointCount()) }
+            let older = Event(kind: .logoutAll, at: Instant(nanoseconds: newest.nanoseconds - 1), user: "bob", session: "late-2")
+            _ = try ledger.append([InputSource(bytes: canonicalLines([older]))], options: options)
+            moved.append(older)
+            try ledger.read { snapshot in
+                XCTAssertLessThan(try snapshot.checkpointCount(), count, "seed \(seed)")
+                XCTAssertLessThan(try XCTUnwrap(try snapshot.newestCheckpointInstant()), newest, "seed \(seed)")
+            }
+            _ = try compare(tail, ledger, policy, Array(events[..<250]) + moved, "seed \(seed), checkpoint removed")
+            XCTAssertEqual(tail.builds, 5, "seed \(seed)")
         }
     }
 }

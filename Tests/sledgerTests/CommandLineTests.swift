@@ -89,24 +89,26 @@ final class CommandLineTests: XCTestCase {
     }
 
     /// Table columns are as wide as their widest cell in the first 1,000 rows, counted in
-    /// characters: "ze\u{301}d" is three wide in five bytes, and rows past the first 1,000
-    /// keep the same widths.
+    /// characters: "b" and twelve "é" is thirteen wide in 25 bytes, "ze\u{301}d" three in five,
+    /// and rows past the first 1,000 keep the same widths.
     func testTablesPadByCharactersPastTheRowsTheyAreSizedOn() throws {
         let ledger = try temporaryDirectory(self) + "/ledger"
-        let users = ["alexandra", "alexandra", "bo", "ze\u{301}d", "zo\u{E9}"] + (0..<1000).map { "u" + String(format: "%04d", $0) }
+        let wide = "b" + String(repeating: "\u{E9}", count: 12)
+        let users = ["alexandra", "alexandra", "bo", wide, "ze\u{301}d", "zo\u{E9}"] + (0..<1000).map { "u" + String(format: "%04d", $0) }
         let events = users.enumerated().map { i, user in
             #"{"type":"login","at":"2026-03-01T09:00:00Z","user":"\#(user)","session":"s\#(i)","client":"web","method":"google","id":"e\#(i)"}"#
         }.joined(separator: "\n")
         XCTAssertEqual(try Sledger.run(["append", "--ledger", ledger], stdin: Data(events.utf8)).status, 0)
         let lines = try Sledger.run(["who", "--ledger", ledger, "--at", "2026-03-01T10:00:00Z"]).stdout.split(separator: "\n", omittingEmptySubsequences: false)
-        XCTAssertEqual(lines.count, 1 + 1004 + 1, "a title line, 1,004 users and the last newline")
-        XCTAssertEqual(lines[0], "user       sessions")
-        XCTAssertEqual(lines[1], "alexandra  2")
-        XCTAssertEqual(lines[2], "bo         1")
-        XCTAssertEqual(lines[1002], "u0999      1")
-        XCTAssertEqual(lines[1003], "ze\u{301}d        1")
-        XCTAssertEqual(lines[1004], "zo\u{E9}        1")
-        XCTAssertEqual(lines[1005], "")
+        XCTAssertEqual(lines.count, 1 + 1005 + 1, "a title line, 1,005 users and the last newline")
+        XCTAssertEqual(lines[0], "user" + String(repeating: " ", count: 9 + 2) + "sessions")
+        XCTAssertEqual(lines[1], "alexandra" + String(repeating: " ", count: 4 + 2) + "2")
+        XCTAssertEqual(lines[2], "bo" + String(repeating: " ", count: 11 + 2) + "1")
+        XCTAssertEqual(lines[3], wide + "  1")
+        XCTAssertEqual(lines[1003], "u0999" + String(repeating: " ", count: 8 + 2) + "1")
+        XCTAssertEqual(lines[1004], "ze\u{301}d" + String(repeating: " ", count: 10 + 2) + "1")
+        XCTAssertEqual(lines[1005], "zo\u{E9}" + String(repeating: " ", count: 10 + 2) + "1")
+        XCTAssertEqual(lines[1006], "")
     }
 }
 
