@@ -47,10 +47,12 @@ public enum ActiveSessions {
                                      client: String?, format: OutputFormat, output: RecordOutput, tail: LiveTail? = nil) throws {
         let (states, asOf) = try find(ledger, policy: policy, when: when, user: user, tail: tail)
         var printer = SessionRecord.printer(format, output: output)
+        var row: [Cell] = []
         for state in states {
             if let user, !state.user.isSameID(as: user) { continue }
             if let client, state.client != client { continue }
-            printer.add(SessionRecord.cells(state, at: asOf))
+            SessionRecord.fill(&row, state, at: asOf)
+            printer.add(row)
         }
         printer.finish()
     }
@@ -81,8 +83,12 @@ public enum ActiveSessions {
     public static func printWho(_ ledger: Ledger, policy: Policy, when: TimeSelection, client: String?,
                                 format: OutputFormat, output: RecordOutput, tail: LiveTail? = nil) throws {
         var printer = RecordPrinter(format: format, fields: whoFields, output: output)
+        // One row array, changed in place: not one made and freed per user (86,000 at 100M).
+        var row: [Cell] = [.null, .null]
         for entry in try who(ledger, policy: policy, when: when, client: client, tail: tail) {
-            printer.add([.string(entry.user), .integer(Int64(entry.sessions))])
+            row[0] = .string(entry.user)
+            row[1] = .integer(Int64(entry.sessions))
+            printer.add(row)
         }
         printer.finish()
     }

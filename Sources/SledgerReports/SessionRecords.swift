@@ -8,12 +8,26 @@ public enum SessionRecord {
     /// The record of `state` with its status at `t`. `ended_at`/`end_reason` are left out of
     /// JSON until the session has ended; `expires_at` is null when the lifetime is null.
     public static func cells(_ state: SessionState, at t: Instant) -> [Cell] {
-        [.string(state.session), .string(state.user), .string(state.client), .string(state.method),
-         .instant(state.loginAt), .instant(state.lastExtendedAt),
-         state.expiresAt.map(Cell.instant) ?? .null,
-         .integer(Int64(state.refreshCount)), .string(state.status(at: t).name),
-         state.endedAt.map(Cell.instant) ?? .absent,
-         state.endReason.map { .string($0.name) } ?? .absent]
+        var row: [Cell] = []
+        fill(&row, state, at: t)
+        return row
+    }
+
+    /// The same into `row`, whose storage is reused: a long listing changes one array in place
+    /// instead of making and freeing one per session.
+    public static func fill(_ row: inout [Cell], _ state: SessionState, at t: Instant) {
+        row.removeAll(keepingCapacity: true)
+        row.append(.string(state.session))
+        row.append(.string(state.user))
+        row.append(.string(state.client))
+        row.append(.string(state.method))
+        row.append(.instant(state.loginAt))
+        row.append(.instant(state.lastExtendedAt))
+        row.append(state.expiresAt.map(Cell.instant) ?? .null)
+        row.append(.integer(Int64(state.refreshCount)))
+        row.append(.string(state.status(at: t).name))
+        row.append(state.endedAt.map(Cell.instant) ?? .absent)
+        row.append(state.endReason.map { .string($0.name) } ?? .absent)
     }
 
     public static func printer(_ format: OutputFormat, output: RecordOutput) -> RecordPrinter {
