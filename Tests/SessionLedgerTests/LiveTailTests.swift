@@ -91,13 +91,9 @@ final class LiveTailTests: XCTestCase {
 
     func testOnTimeEventsBringTheTailUpToDateAndALateOneOrANewCheckpointRefoldsIt() throws {
         for seed in UInt64(1)...4 {
-            var generator = TestLogGenerator(seed: seed)
-            generator.count = 400
-            let policy = generator.policy()
-            let events = generator.events()
+            let (policy, events) = seededLog(seed: seed)
             let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
-            var options = AppendOptions()
-            options.checkpointSpacing = nil
+            let options = AppendOptions.withoutCheckpoints
             _ = try ledger.append([InputSource(bytes: canonicalLines(events[..<250]))], options: options)
             XCTAssertGreaterThan(try ledger.writeCheckpoints(policy: policy, spacing: .every(60)), 2)
             let tail = LiveTail(policy: policy)

@@ -73,13 +73,9 @@ func ledgerWithCheckpoints(_ test: XCTestCase, count: Int = 3_000, spacing: Int 
 /// from where a fold resumed. Returns the ledger, the policy and the events.
 func seededLedgerWithCheckpoints(_ test: XCTestCase, seed: UInt64, spacing: CheckpointSpacing) throws
     -> (ledger: Ledger, policy: Policy, events: [Event]) {
-    var generator = TestLogGenerator(seed: seed)
-    generator.count = 400
-    let policy = generator.policy()
-    let events = generator.events()
+    let (policy, events) = seededLog(seed: seed)
     let ledger = try Ledger(path: try temporaryDirectory(test) + "/l\(seed)", access: .readWrite)
-    var options = AppendOptions()
-    options.checkpointSpacing = nil
+    let options = AppendOptions.withoutCheckpoints
     let parts = [0, 150, 300, events.count]
     for i in 0..<3 {
         var text: [UInt8] = []
@@ -88,6 +84,23 @@ func seededLedgerWithCheckpoints(_ test: XCTestCase, seed: UInt64, spacing: Chec
         try ledger.writeCheckpoints(policy: policy, spacing: spacing)
     }
     return (ledger, policy, events)
+}
+
+/// The 400 events `TestLogGenerator(seed:)` makes, and the policy it drew.
+func seededLog(seed: UInt64) -> (policy: Policy, events: [Event]) {
+    var generator = TestLogGenerator(seed: seed)
+    generator.count = 400
+    let policy = generator.policy()
+    return (policy, generator.events())
+}
+
+extension AppendOptions {
+    /// Appends that write no checkpoints: the test writes them where it wants them.
+    static var withoutCheckpoints: AppendOptions {
+        var options = AppendOptions()
+        options.checkpointSpacing = nil
+        return options
+    }
 }
 
 /// `events` as NDJSON lines in canonical form.
