@@ -221,7 +221,8 @@ public struct Derivation: Sendable {
         currentNumber = sessionNumber
         currentUser = userNumber
         eventCount += 1
-        changedSlots.removeAll(keepingCapacity: true)
+        // Most often the last event changed one session too; `removeAll` is a call per event.
+        if changedSlots.count == 1 { changedSlots.removeLast() } else { changedSlots.removeAll(keepingCapacity: true) }
         extend(index, at)
         return true
     }

@@ -47,3 +47,33 @@ public struct LatenessTracker: Hashable, Sendable {
         return late
     }
 }
+
+/// The late `seq`s as a fold asks about them, once per event: a bitmap over the span of its
+/// members when that takes no more memory than a hash set of them (a whole replay: one bit
+/// per event, read in nearly `seq` order, instead of a hash and a miss per event), the set
+/// otherwise (a narrow fold: a few late events among a hundred million `seq`s).
+struct LateLookup {
+    private let set: Set<UInt64>
+    private let first: UInt64
+    /// Bit `seq - first`; empty when `set` answers.
+    private let bits: [UInt64]
+
+    init(_ late: Set<UInt64>) {
+        guard let low = late.min(), let high = late.max(), (high - low) / 8 <= UInt64(late.count) * 16 else {
+            (set, first, bits) = (late, 0, [])
+            return
+        }
+        var words = [UInt64](repeating: 0, count: Int((high - low) / 64) + 1)
+        for seq in late { words[Int((seq - low) / 64)] |= 1 << ((seq - low) % 64) }
+        (set, first, bits) = ([], low, words)
+    }
+
+    @inline(__always)
+    func contains(_ seq: UInt64) -> Bool {
+        if bits.isEmpty { return !set.isEmpty && set.contains(seq) }  // bits are never empty with a member
+        guard seq >= first else { return false }
+        let offset = seq - first
+        let word = Int(truncatingIfNeeded: offset / 64)
+        return word < bits.count && bits[word] & (1 << (offset % 64)) != 0
+    }
+}

@@ -112,7 +112,7 @@ public struct LedgerFold {
                     trace: ((Step) throws -> Void)? = nil) throws -> Result {
         precondition(resuming == nil || findings == nil, "a fold resumed from a checkpoint derives state only")
         try source.verify()
-        let late = findings == nil ? [] : try source.lateSeqs(maxSkew: policy.maxSkew)
+        let late = LateLookup(findings == nil ? [] : try source.lateSeqs(maxSkew: policy.maxSkew))
         let checkFuture = findings != nil && source.hasRecorded
         // Taken, not copied: a second reference would make the first change copy every table
         // of a derivation resumed from a checkpoint (a twentieth of a `who` at 100,000 users).

@@ -126,6 +126,28 @@ public enum Record {
         var metaCount = 0
     }
 
+    /// Reads a record's length-prefixed strings in turn, up to its checksum. A struct rather
+    /// than a nested function over a captured index: a captured variable is checked for
+    /// exclusive access at every use, on every record a fold reads.
+    private struct SpanReader {
+        let bytes: UnsafeRawBufferPointer
+        var i: Int
+        let end: Int
+
+        init(bytes: UnsafeRawBufferPointer, at start: Int) {
+            (self.bytes, i, end) = (bytes, start, bytes.count - 4)
+        }
+
+        mutating func string() throws -> Layout.Span {
+            guard i + 2 <= end else { throw Damage(problem: "string runs past the record") }
+            let n = Int(readLE(bytes, i, 2))
+            i += 2
+            guard i + n <= end else { throw Damage(problem: "string runs past the record") }
+            defer { i += n }
+            return i..<(i + n)
+        }
+    }
+
     /// Checks the whole record as `decode` does (checksum, flags, numbers, the length of every
     /// string) and says where its strings lie, without making any of them.
     static func layout(_ bytes: UnsafeRawBufferPointer) throws -> (header: Header, layout: Layout) {
@@ -140,34 +162,23 @@ public enum Record {
         guard header.userNumber != 0, (flags & Flag.session != 0) == (header.sessionNumber != 0) else {
             throw Damage(problem: "the user or session number does not match the record's fields")
         }
-        let end = bytes.count - 4
-        var i = headerSize
-        func string() throws -> Layout.Span {
-            guard i + 2 <= end else { throw Damage(problem: "string runs past the record") }
-            let n = Int(readLE(bytes, i, 2))
-            i += 2
-            guard i + n <= end else { throw Damage(problem: "string runs past the record") }
-            defer { i += n }
-            return i..<(i + n)
-        }
-        func optional(_ flag: UInt8) throws -> Layout.Span? {
-            flags & flag != 0 ? try string() : nil
-        }
+        var spans = SpanReader(bytes: bytes, at: headerSize)
         var layout = Layout()
-        if carried.contains(.user) { layout.user = try string() }
-        if carried.contains(.session) { layout.session = try string() }
-        layout.client = try optional(Flag.client)
-        layout.method = try optional(Flag.method)
-        layout.id = try optional(Flag.id)
-        layout.ip = try optional(Flag.ip)
-        layout.agent = try optional(Flag.agent)
+        if carried.contains(.user) { layout.user = try spans.string() }
+        if carried.contains(.session) { layout.session = try spans.string() }
+        if flags & Flag.client != 0 { layout.client = try spans.string() }
+        if flags & Flag.method != 0 { layout.method = try spans.string() }
+        if flags & Flag.id != 0 { layout.id = try spans.string() }
+        if flags & Flag.ip != 0 { layout.ip = try spans.string() }
+        if flags & Flag.agent != 0 { layout.agent = try spans.string() }
         if flags & Flag.meta != 0 {
-            guard i < end else { throw Damage(problem: "meta runs past the record") }
-            layout.metaCount = Int(bytes[i])
-            i += 1
-            layout.metaStart = i
-            for _ in 0..<(2 * layout.metaCount) { _ = try string() }
+            guard spans.i < spans.end else { throw Damage(problem: "meta runs past the record") }
+            layout.metaCount = Int(bytes[spans.i])
+            spans.i += 1
+            layout.metaStart = spans.i
+            for _ in 0..<(2 * layout.metaCount) { _ = try spans.string() }
         }
+        let (i, end) = (spans.i, spans.end)
         guard i == end else { throw Damage(problem: "\(end - i) unexpected bytes before the checksum") }
         return (header, layout)
     }

@@ -83,6 +83,7 @@ public struct SessionState: Hashable, Sendable {
     ///
     /// Exact for any `t` up to the last applied event's instant and for later instants
     /// before any further event (see the type's comment).
+    @inline(__always)  // `Derivation.applyRefresh` reads it per event; a call copies the state first
     public func status(at t: Instant) -> Status {
         if t < loginAt { return .notStarted }
         if let endedAt, let endReason, endedAt <= t { return Status(endReason) }

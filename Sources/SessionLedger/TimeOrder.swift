@@ -26,8 +26,8 @@ extension LedgerSnapshot {
         }
         // The lagged events from `start` on: all of their seqs (to skip them in the log) and,
         // sorted by (at, seq), those inside the range (to merge them in).
-        var laggedSeqs: [UInt64] = []
-        var lagged: [(at: Instant, seq: UInt64)] = []
+        var seqsFound: [UInt64] = []
+        var inRange: [(at: Instant, seq: UInt64)] = []
         try txn.withCursor(db.lags) { cursor in
             try cursor.forEach(from: cursor.seek(atLeast: Key.seq(start))) { entry in
                 let seq = readBE(entry.key, 0, 8)
@@ -36,44 +36,48 @@ extension LedgerSnapshot {
                     throw LedgerError.damaged(seq: seq, problem: "the lags entry of seq \(seq) has \(entry.value.count) bytes, not 16")
                 }
                 let at = Instant(nanoseconds: Int64(bitPattern: readLE(entry.value, 8, 8)))
-                laggedSeqs.append(seq)
-                if from.map({ at >= $0 }) ?? true, to.map({ at < $0 }) ?? true { lagged.append((at, seq)) }
+                seqsFound.append(seq)
+                if from.map({ at >= $0 }) ?? true, to.map({ at < $0 }) ?? true { inRange.append((at, seq)) }
                 return true
             }
         }
-        lagged.sort { ($0.at, $0.seq) < ($1.at, $1.seq) }
+        inRange.sort { ($0.at, $0.seq) < ($1.at, $1.seq) }
+        let (laggedSeqs, lagged) = (seqsFound, inRange)
 
-        var nextLagged = 0
-        var stopped = false
-        /// Hands over the lagged events that come before (at, seq); false when `body` stopped.
-        func lagging(before bound: (Instant, UInt64)?) throws -> Bool {
-            while nextLagged < lagged.count, bound.map({ (lagged[nextLagged].at, lagged[nextLagged].seq) < $0 }) ?? true {
-                let (at, seq) = lagged[nextLagged]
-                nextLagged += 1
-                guard let record = try txn.get(db.log, Key.seq(seq)) else {
-                    throw LedgerError.damaged(seq: seq, problem: "the lags index names seq \(seq), which the log does not hold")
-                }
-                let header = try self.header(of: record, seq: seq)
-                guard header.at == at else {
-                    throw LedgerError.damaged(seq: seq, problem: "the record at seq \(seq) is not the event the lags index lists there")
-                }
-                guard try body(seq, header, record) else { return false }
-            }
-            return true
-        }
-
-        var skip = 0  // index in laggedSeqs
-        var previous: Instant?
+        // The walk keeps its state in locals of one closure, not in variables a nested
+        // function or closure captures: those are checked for exclusive access on every use,
+        // which was a twentieth of a whole replay.
         try txn.withCursor(db.log) { cursor in
-            try cursor.forEach(from: cursor.seek(atLeast: Key.seq(start))) { entry in
-                let seq = readBE(entry.key, 0, 8)
-                guard seq <= head else { return false }
+            var nextLagged = 0
+            /// Hands over the lagged events that come before `bound` (all when nil); false when `body` stopped.
+            func handLagged(before bound: (Instant, UInt64)?, _ next: inout Int) throws -> Bool {
+                while next < lagged.count, bound.map({ (lagged[next].at, lagged[next].seq) < $0 }) ?? true {
+                    let (at, seq) = lagged[next]
+                    next += 1
+                    guard let record = try txn.get(db.log, Key.seq(seq)) else {
+                        throw LedgerError.damaged(seq: seq, problem: "the lags index names seq \(seq), which the log does not hold")
+                    }
+                    let header = try self.header(of: record, seq: seq)
+                    guard header.at == at else {
+                        throw LedgerError.damaged(seq: seq, problem: "the record at seq \(seq) is not the event the lags index lists there")
+                    }
+                    guard try body(seq, header, record) else { return false }
+                }
+                return true
+            }
+            var skip = 0  // index in laggedSeqs
+            var previous = Instant(nanoseconds: .min)
+            var entry = try cursor.seek(atLeast: Key.seq(start))
+            while let current = entry {
+                let seq = readBE(current.key, 0, 8)
+                guard seq <= head else { break }
                 if skip < laggedSeqs.count, laggedSeqs[skip] == seq {
                     skip += 1
-                    return true
+                    entry = try cursor.next()
+                    continue
                 }
-                let header = try self.header(of: entry.value, seq: seq)
-                if let previous, header.at < previous {
+                let header = try self.header(of: current.value, seq: seq)
+                if header.at < previous {
                     throw LedgerError.damaged(seq: seq, problem: "seq \(seq) lies before an earlier event in time, and the lags index does not list it")
                 }
                 previous = header.at
@@ -81,17 +85,17 @@ extension LedgerSnapshot {
                 // first, or a flipped bit that moved its `at` past `to` would silently cut the
                 // fold short (the damage campaign found one).
                 if let to, header.at >= to {
-                    _ = try verifiedHeader(of: entry.value, seq: seq)
-                    return false
+                    _ = try verifiedHeader(of: current.value, seq: seq)
+                    break
                 }
-                guard try lagging(before: (header.at, seq)), try body(seq, header, entry.value) else {
-                    stopped = true
-                    return false
+                if nextLagged < lagged.count, (lagged[nextLagged].at, lagged[nextLagged].seq) < (header.at, seq) {
+                    guard try handLagged(before: (header.at, seq), &nextLagged) else { return }
                 }
-                return true
+                guard try body(seq, header, current.value) else { return }
+                entry = try cursor.next()
             }
+            _ = try handLagged(before: nil, &nextLagged)
         }
-        if !stopped { _ = try lagging(before: nil) }
     }
 
     /// The `seq` of the first event in `seq` order with `at >= t` (never a lagged one), nil

@@ -30,6 +30,16 @@ final class TimeOrderTests: XCTestCase {
                         XCTAssertEqual(seen.map(\.seq), want.map(\.seq), "seed \(seed), from \(String(describing: from)) to \(String(describing: to))")
                     }
                 }
+                // A walk the body stops hands over nothing after the record it stopped on,
+                // lagged or not: the records up to it, in order, and no more.
+                for stop in [1, 2, 37, 100, 180, 249, 250] {
+                    var seen: [UInt64] = []
+                    try snapshot.forEachRecordHeaderInTimeOrder { seq, _, _ in
+                        seen.append(seq)
+                        return seen.count < stop
+                    }
+                    XCTAssertEqual(seen, expected.prefix(stop).map(\.seq), "seed \(seed), stopped at \(stop)")
+                }
             }
         }
     }
