@@ -29,7 +29,7 @@ struct ReplayCommand: ParsableCommand {
     var jobs: Int = 1
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard (1...255).contains(jobs) else { throw ValidationError("--jobs must be from 1 to 255") }
     }
 
     func run() throws {

@@ -21,6 +21,19 @@ final class ScaleCommandTests: XCTestCase {
         }
     }
 
+    func testJobsOutsideOneTo255AreRefusedInOneLine() throws {
+        let ledger = try temporaryDirectory(self) + "/ledger"
+        XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, fixturesDirectory + "/team-quarter/events.ndjson"]).status, 0)
+        for jobs in ["0", "256"] {
+            let refused = try Sledger.run(["replay", "--ledger", ledger, "--jobs", jobs])
+            XCTAssertNotEqual(refused.status, 0, "--jobs \(jobs)")
+            XCTAssertEqual(refused.stdout, "", "--jobs \(jobs)")
+            XCTAssertTrue(refused.stderr.contains("--jobs must be from 1 to 255"), refused.stderr)
+        }
+        XCTAssertEqual(try Sledger.run(["replay", "--ledger", ledger, "--jobs", "255"]).stdout,
+                       try Sledger.run(["replay", "--ledger", ledger]).stdout)
+    }
+
     func testWhoAndSessionsAnswerTheSameFromCheckpoints() throws {
         let ledger = try temporaryDirectory(self) + "/ledger"
         XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, fixturesDirectory + "/team-quarter/events.ndjson"]).status, 0)
