@@ -452,7 +452,6 @@ public struct Derivation: Sendable {
     public mutating func retireInactive() {
         guard let now = lastAt else { return }
         changedSlots.removeAll()
-        var freed = Set<Int32>()
         var owners = Set<ByteIdentity>()
         for k in slots.indices where numberOfSlot[k] != 0 {
             let status = slots[k].status(at: now)
@@ -471,12 +470,13 @@ public struct Derivation: Sendable {
             numberOfSlot[k] = 0
             isVacant[k] = true
             vacantSlots.append(Int32(k))
-            freed.insert(Int32(k))
             owners.insert(ByteIdentity(s.user))
         }
+        // A vacant slot in a user's lists was freed by this sweep: earlier sweeps took theirs
+        // out, a slot given to a new login is no longer vacant, and a revived session is in no list.
         for user in owners {
-            byUser[user]?.removeAll { freed.contains($0) }
-            openByUser[user]?.removeAll { freed.contains($0) }
+            byUser[user]?.removeAll { isVacant[Int($0)] }
+            openByUser[user]?.removeAll { isVacant[Int($0)] }
         }
     }
 
