@@ -68,6 +68,9 @@ struct LateLookup {
         (set, first, bits) = ([], low, words)
     }
 
+    /// Whether the bitmap answers (for tests).
+    var isBitmap: Bool { !bits.isEmpty }
+
     @inline(__always)
     func contains(_ seq: UInt64) -> Bool {
         if bits.isEmpty { return !set.isEmpty && set.contains(seq) }  // bits are never empty with a member

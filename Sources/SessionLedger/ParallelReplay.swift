@@ -22,9 +22,12 @@ public struct ParallelReplay {
     /// `retireEvery`); nil: never.
     public var retireEvery: Int? = LedgerFold.replayRetireEvery
 
-    /// At most 255 jobs (a job is a thread on its own core).
+    /// The most jobs a replay runs: each holds a read transaction for its whole run, and
+    /// LMDB's reader table (126 slots) is shared with every other reader of the ledger.
+    public static let maxJobs = 64
+
     public init(policy: Policy, filter: FindingFilter = .all, jobs: Int) {
-        precondition((1...255).contains(jobs))
+        precondition((1...Self.maxJobs).contains(jobs))
         self.policy = policy
         self.filter = filter
         self.jobs = jobs

@@ -25,11 +25,11 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Exit 1 on warnings too.") var strict = false
     @Option(help: ArgumentHelp("Verify this NDJSON file instead of a ledger (no `recorded`, so no future-event).", valueName: "FILE"))
     var input: String?
-    @Option(help: ArgumentHelp("Fold a ledger on this many threads, split by user; the output is the same as with one. (--trace and --input run one.)", valueName: "N"))
+    @Option(help: ArgumentHelp("Fold a ledger on this many threads (1 to 64), split by user; the output is the same as with one. (--trace and --input run one.)", valueName: "N"))
     var jobs: Int = 1
 
     func validate() throws {
-        guard (1...255).contains(jobs) else { throw ValidationError("--jobs must be from 1 to 255") }
+        guard (1...ParallelReplay.maxJobs).contains(jobs) else { throw ValidationError("--jobs must be from 1 to \(ParallelReplay.maxJobs)") }
     }
 
     func run() throws {

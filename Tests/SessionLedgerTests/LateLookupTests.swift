@@ -16,6 +16,9 @@ final class LateLookupTests: XCTestCase {
             [1, 100_000_000],                                               // two, far apart
             [UInt64.max - 1, UInt64.max],
         ]
+        XCTAssertTrue(LateLookup(sets[4]).isBitmap, "dense members make a bitmap")
+        XCTAssertFalse(LateLookup(sets[5]).isBitmap, "sparse members keep the set")
+        XCTAssertFalse(LateLookup(sets[6]).isBitmap, "two members far apart keep the set")
         for late in sets {
             let lookup = LateLookup(late)
             var probes: [UInt64] = [0, 1, 2, 62, 63, 64, 65, 66, 127, 128, 999, 1_000, 3_000, 3_001,
