@@ -6,37 +6,73 @@ import LMDB
 /// event: the largest cost of an import (22% of a 1M-event import's samples). Claims are kept
 /// here instead, in an open-addressing table keyed by the id's hash, and filed in hash order
 /// when the table is full and when the call ends, so LMDB walks the tree once per flush.
-/// A claim looks in the table, then in `ids`. When `ids` was empty as the call began, only
-/// this call's filings are there: a Bloom filter of their hashes (`HashFilter`) then spares
-/// the search for nearly every claim (the search was 9% of a 3M-event import's samples).
-/// The entries filed are the same as before (decision 0009).
+/// A claim looks in the table, then in `ids`. A Bloom filter of the hashes in `ids`
+/// (`HashFilter`) spares the search for nearly every claim when it holds all of them: when
+/// `ids` was empty as the call began (only this call's filings are there), or when the call
+/// brings enough ids to pay for reading every filed hash into the filter first. Otherwise
+/// every claim searches `ids`: at 20M events that search was a third of a 10M-event call's
+/// writer time, about 5 µs a claim (docs/PERFORMANCE.md). The entries filed are the same
+/// either way (decision 0009).
 struct IDClaims {
     /// Claims held before filing: bounds the table to 32 MiB.
     static let flushAt = 1 << 20
+
+    /// A call that expects at least one id for every `scanRatio` filed reads the filed hashes
+    /// into `filed` as it begins. Reading a filed hash costs about a fiftieth of a search.
+    static let scanRatio = 16
 
     /// (hash, seq) slots; seq 0 marks an empty one (seqs start at 1). At most half are used:
     /// the table doubles as it fills, up to twice `flushAt` slots.
     private var slots: [(hash: UInt64, seq: UInt64)] = Array(repeating: (0, 0), count: 1 << 10)
     private var mask: Int { slots.count - 1 }
     private(set) var count = 0
-    /// Whether `ids` held entries as the call began: every claim must then look there.
-    private let filedBefore: Bool
-    /// Otherwise, the hashes this call filed (nil: none yet).
-    private var filedHere: HashFilter?
+    /// Whether `ids` may hold hashes that `filed` does not: every claim must then search it.
+    private let unfiltered: Bool
+    /// Whether the call began by reading the hashes filed before it into `filed`.
+    private(set) var readFiledIds = false
+    /// Every hash in `ids` when `unfiltered` is false (nil: none yet).
+    private var filed: HashFilter?
     private let flushAt: Int
-    /// About how many ids the call brings (nil: unknown), to size `filedHere`.
+    /// About how many ids the call brings (nil: unknown), to size `filed`.
     private let expected: Int?
 
-    init(txn: Transaction, db: Ledger.Databases, expected: Int? = nil, flushAt: Int = IDClaims.flushAt) throws {
-        filedBefore = try txn.count(db.ids) > 0
+    /// `scan`: whether to read the filed hashes into the filter as the call begins (nil:
+    /// when the call expects at least one id for every `scanRatio` filed).
+    init(txn: Transaction, db: Ledger.Databases, expected: Int? = nil, flushAt: Int = IDClaims.flushAt,
+         scan: Bool? = nil) throws {
+        let stored = try txn.count(db.ids)
         self.expected = expected
         self.flushAt = flushAt
+        guard stored > 0 else {
+            unfiltered = false
+            return
+        }
+        let worthIt = expected.map { $0 >= stored / IDClaims.scanRatio } ?? false
+        guard scan ?? worthIt else {
+            unfiltered = true
+            return
+        }
+        var filter = HashFilter(expected: stored + (expected ?? 0))
+        try txn.withCursor(db.ids) { cursor in
+            var entry = try cursor.first()
+            while let current = entry {
+                try IDIndex.checkSize(current.value)
+                guard current.key.count == 2 else {
+                    throw LedgerError.damaged(seq: nil, problem: "the ids index holds a \(current.key.count)-byte key, not 2")
+                }
+                filter.insert(IDIndex.hash(key: current.key, value: current.value))
+                entry = try cursor.next()
+            }
+        }
+        filed = filter
+        unfiltered = false
+        readFiledIds = true
     }
 
     /// The stored event whose id is `id`: filed in `ids` or claimed in this call. `hash` is `IDIndex.hash(id)`.
     func holder(of id: String, hash: UInt64, txn: Transaction, db: Ledger.Databases) throws -> StoredEvent? {
         var earlier: [UInt64] = []
-        if filedBefore || filedHere?.mayContain(hash) == true { earlier = try IDIndex(txn: txn, db: db).seqs(hash: hash) }
+        if unfiltered || filed?.mayContain(hash) == true { earlier = try IDIndex(txn: txn, db: db).seqs(hash: hash) }
         var index = Int(truncatingIfNeeded: hash) & mask
         while slots[index].seq != 0 {
             if slots[index].hash == hash { earlier.append(slots[index].seq) }
@@ -86,9 +122,9 @@ struct IDClaims {
                 try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v) } }
             }
         }
-        if !filedBefore {
-            if filedHere == nil { filedHere = HashFilter(expected: max(expected ?? 0, 2 * claims.count)) }
-            for claim in claims { filedHere!.insert(claim.hash) }
+        if !unfiltered {
+            if filed == nil { filed = HashFilter(expected: max(expected ?? 0, 2 * claims.count)) }
+            for claim in claims { filed!.insert(claim.hash) }
         }
         for index in slots.indices { slots[index] = (0, 0) }
         count = 0

@@ -54,6 +54,11 @@ struct IDIndex {
         }
     }
 
+    /// The hash (its first 8 bytes) an entry files: 2 in the key, 6 at the start of the value.
+    static func hash(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> UInt64 {
+        readBE(key, 0, 2) << 48 | readBE(value, 0, 6)
+    }
+
     /// The `seq` an entry's value holds.
     static func seq(ofValue value: UnsafeRawBufferPointer) -> UInt64 { readBE(value, 6, 6) }
 

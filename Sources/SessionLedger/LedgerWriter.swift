@@ -18,6 +18,9 @@ public struct AppendOptions {
     public var followCheckpointsFrom: Int? = 16 << 20
     /// Ids claimed before they are filed in `ids` (smaller in tests, to cross a filing).
     var idClaimsFlushAt = IDClaims.flushAt
+    /// Whether to read the filed ids into a filter as the call begins (nil: when the call is
+    /// large beside them; set in tests).
+    var scanFiledIds: Bool?
     /// Names the reader numbers before it starts again (smaller in tests).
     var callNamesLimit = CallNames.limit
     /// Events handed to the checkpoint follower at a time (smaller in tests).
@@ -208,7 +211,8 @@ struct AppendBatch {
         self.lateness = LatenessTracker(maxSkew: nil, latest: try snapshot.latestInstant())
         // An event is 100 bytes of NDJSON or more.
         self.callNames = CallNames(limit: options.callNamesLimit)
-        self.claims = try IDClaims(txn: txn, db: db, expected: inputBytes.map { $0 / 100 }, flushAt: options.idClaimsFlushAt)
+        self.claims = try IDClaims(txn: txn, db: db, expected: inputBytes.map { $0 / 100 }, flushAt: options.idClaimsFlushAt,
+                                   scan: options.scanFiledIds)
         self.latestCheckpoint = try txn.withCursor(db.checkpoints) { try $0.last().map { Instant(biased: readBE($0.key, 0, 8)) } }
         record.reserveCapacity(512)
     }

@@ -97,6 +97,51 @@ final class LedgerAppendTests: XCTestCase {
         XCTAssertEqual(try ledger.head(), before)
     }
 
+    /// A call may read the ids filed before it into its filter instead of searching `ids` for
+    /// each claim (`IDClaims.scanRatio`): either way, an id stored by an earlier call is a
+    /// duplicate with the same content and a conflict with other content, and a new id is new.
+    func testADuplicateOrConflictWithAnEarlierCallIsFoundWhetherOrNotTheFiledIdsAreRead() throws {
+        func logout(_ second: Int, _ id: String, user: String = "u") -> [UInt8] {
+            line(#"{"type":"logout","at":"2026-03-01T09:00:\#(second < 10 ? "0" : "")\#(second)Z","user":"\#(user)","session":"s","id":"\#(id)"}"#)
+        }
+        for scan in [true, false] {
+            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(scan)", access: .readWrite)
+            var options = AppendOptions()
+            options.scanFiledIds = scan
+            options.idClaimsFlushAt = 2
+            // Filed by an earlier call: enough ids that a wrong filter would miss some.
+            let earlier = generatedLines(count: 300, seed: 3, idPrefix: "early-")
+            _ = try ledger.append([InputSource(bytes: earlier + logout(1, "a") + logout(2, "b"))], options: options)
+            let before = try ledger.head()
+
+            let again = try ledger.append([InputSource(bytes: logout(3, "c") + logout(2, "b") + earlier + logout(4, "d"))],
+                                          options: options)
+            XCTAssertEqual(again.imported, 2, "scan: \(scan)")
+            XCTAssertEqual(again.duplicates, 301, "scan: \(scan)")
+            XCTAssertThrowsError(try ledger.append([InputSource(bytes: logout(5, "e") + logout(6, "f") + logout(1, "a", user: "v"))],
+                                                   options: options)) { error in
+                XCTAssertEqual("\(error)", "line 3: id: id conflict with seq 301", "scan: \(scan)")
+            }
+            XCTAssertEqual(try ledger.head().seq, before.seq + 2)
+            XCTAssertTrue(try ledger.check().isIntact)
+        }
+    }
+
+    /// The filed ids are read into the filter when the call expects at least one id for every
+    /// `scanRatio` filed, and searched for each claim otherwise.
+    func testTheFiledIdsAreReadOnlyForACallLargeBesideThem() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 1_600))])
+        try ledger.read { snapshot in
+            let (txn, db) = (snapshot.txn, snapshot.db)
+            XCTAssertFalse(try IDClaims(txn: txn, db: db, expected: 99).readFiledIds)
+            XCTAssertTrue(try IDClaims(txn: txn, db: db, expected: 100).readFiledIds)
+            XCTAssertFalse(try IDClaims(txn: txn, db: db, expected: nil).readFiledIds)
+            XCTAssertTrue(try IDClaims(txn: txn, db: db, expected: nil, scan: true).readFiledIds)
+            XCTAssertFalse(try IDClaims(txn: txn, db: db, expected: 10_000, scan: false).readFiledIds)
+        }
+    }
+
     /// A group commit checks each request's ids against the requests before it in the same
     /// transaction, whose ids are claimed but not yet filed in `ids`.
     func testAGroupRefusesARequestWhoseIdConflictsWithAnEarlierRequestOfTheGroup() throws {
