@@ -18,7 +18,8 @@ struct IDClaims {
     static let flushAt = 1 << 20
 
     /// A call that expects at least one id for every `scanRatio` filed reads the filed hashes
-    /// into `filed` as it begins. Reading a filed hash costs about a fiftieth of a search.
+    /// into `filed` as it begins, unless the filter would then hold fewer than 4 bits a hash
+    /// (more than 536M hashes in its 64 MiB), when it would say "maybe" too often to pay.
     static let scanRatio = 16
 
     /// (hash, seq) slots; seq 0 marks an empty one (seqs start at 1). At most half are used:
@@ -29,7 +30,7 @@ struct IDClaims {
     /// Whether `ids` may hold hashes that `filed` does not: every claim must then search it.
     private let unfiltered: Bool
     /// Whether the call began by reading the hashes filed before it into `filed`.
-    private(set) var readFiledIds = false
+    let readFiledIds: Bool
     /// Every hash in `ids` when `unfiltered` is false (nil: none yet).
     private var filed: HashFilter?
     private let flushAt: Int
@@ -45,11 +46,13 @@ struct IDClaims {
         self.flushAt = flushAt
         guard stored > 0 else {
             unfiltered = false
+            readFiledIds = false
             return
         }
-        let worthIt = expected.map { $0 >= stored / IDClaims.scanRatio } ?? false
+        let worthIt = expected.map { $0 >= stored / IDClaims.scanRatio && stored + $0 <= HashFilter.largestBits / 4 } ?? false
         guard scan ?? worthIt else {
             unfiltered = true
+            readFiledIds = false
             return
         }
         var filter = HashFilter(expected: stored + (expected ?? 0))
@@ -139,8 +142,11 @@ struct HashFilter {
     private var words: [UInt64]
     private let blockShift: Int
 
+    /// 64 MiB.
+    static let largestBits = 1 << 29
+
     init(expected: Int) {
-        let bits = min(max(8 * expected, 1 << 19), 1 << 29)
+        let bits = min(max(8 * expected, 1 << 19), HashFilter.largestBits)
         let blocks = 1 << (Int.bitWidth - (bits / 512 - 1).leadingZeroBitCount)  // a power of two
         words = Array(repeating: 0, count: 8 * blocks)
         blockShift = 64 - blocks.trailingZeroBitCount

@@ -128,7 +128,8 @@ final class LedgerAppendTests: XCTestCase {
     }
 
     /// The filed ids are read into the filter when the call expects at least one id for every
-    /// `scanRatio` filed, and searched for each claim otherwise.
+    /// `scanRatio` filed, and searched for each claim otherwise (and when the filter would hold
+    /// fewer than 4 bits a hash).
     func testTheFiledIdsAreReadOnlyForACallLargeBesideThem() throws {
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 1_600))])
@@ -139,6 +140,8 @@ final class LedgerAppendTests: XCTestCase {
             XCTAssertFalse(try IDClaims(txn: txn, db: db, expected: nil).readFiledIds)
             XCTAssertTrue(try IDClaims(txn: txn, db: db, expected: nil, scan: true).readFiledIds)
             XCTAssertFalse(try IDClaims(txn: txn, db: db, expected: 10_000, scan: false).readFiledIds)
+            XCTAssertTrue(try IDClaims(txn: txn, db: db, expected: HashFilter.largestBits / 4 - 1_600).readFiledIds)
+            XCTAssertFalse(try IDClaims(txn: txn, db: db, expected: HashFilter.largestBits / 4 - 1_599).readFiledIds)
         }
     }
 
