@@ -16,6 +16,9 @@ public struct AppendOptions {
     /// Fold the checkpoints on another core while storing, for inputs of at least this many
     /// bytes (all regular files), and write them in the call's transaction (nil: never).
     public var followCheckpointsFrom: Int? = 16 << 20
+    /// After a call of at least this many bytes of input, write a checkpoint near the end of
+    /// the time line when enough events lie past the latest (`Ledger.writeTailCheckpoint`; nil: never).
+    public var tailCheckpointFrom: Int? = 16 << 20
     /// Ids claimed before they are filed in `ids` (smaller in tests, to cross a filing).
     var idClaimsFlushAt = IDClaims.flushAt
     /// Whether to read the filed ids into a filter as the call begins (nil: when the call is
@@ -112,9 +115,12 @@ extension Ledger {
         } catch let error as LMDBError {
             throw LedgerError.storage(error, path: path)
         }
-        if summary.imported > 0, !summary.checkpointsFollowed, let spacing = options.checkpointSpacing {
+        if summary.imported > 0, let spacing = options.checkpointSpacing {
             do {
-                summary.checkpointsWritten = try writeCheckpointsIfDue(spacing: spacing)
+                if !summary.checkpointsFollowed { summary.checkpointsWritten = try writeCheckpointsIfDue(spacing: spacing) }
+                if let from = options.tailCheckpointFrom, totalBytes ?? 0 >= from {
+                    summary.checkpointsWritten += try writeTailCheckpoint(spacing: spacing)
+                }
             } catch {
                 summary.checkpointError = "\(error)"
             }

@@ -357,6 +357,78 @@ final class CheckpointTests: XCTestCase {
         XCTAssertTrue(try inOrder.append([InputSource(bytes: generatedLines(count: 400))], options: options).checkpointsFollowed)
     }
 
+    /// A large call (here every call: `tailCheckpointFrom` 0) ends with a checkpoint an hour
+    /// before its newest event when at least a quarter of the spacing due lies before that
+    /// instant: queries past the last spaced checkpoint resume from it and answer as a fold of
+    /// the whole log does, and the next call's checkpoints are spaced from it.
+    func testALargeCallEndsWithACheckpointAnHourBeforeItsNewestEvent() throws {
+        let lines = generatedLines(count: 1000).split(separator: 0x0A)  // 1 to 120 s apart, in time order
+        /// The `at` of a generated line, read from its text.
+        func at(_ line: ArraySlice<UInt8>) -> Instant {
+            let text = String(decoding: line, as: UTF8.self)
+            let value = text.components(separatedBy: #""at":""#)[1].prefix { $0 != "\"" }
+            return Instant(rfc3339: Array(value.utf8))!
+        }
+        let ats = lines.map(at)
+        func text(_ range: Range<Int>) -> [UInt8] { lines[range].flatMap { Array($0) + [UInt8(0x0A)] } }
+        let hourBefore = { (i: Int) in Instant(nanoseconds: ats[i].nanoseconds - 3_600_000_000_000) }
+        let directory = try temporaryDirectory(self)
+        let ledger = try Ledger(path: directory + "/tail", access: .readWrite)
+        let plain = try Ledger(path: directory + "/plain", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = .every(400)  // a quarter: 100 events
+        options.tailCheckpointFrom = 0
+        var plainOptions = options
+        plainOptions.tailCheckpointFrom = nil
+        func checkpoints(_ ledger: Ledger) throws -> [(at: Instant, events: UInt64)] {
+            var out: [(at: Instant, events: UInt64)] = []
+            try ledger.read { snapshot in
+                try snapshot.forEachStoredCheckpoint(policy: .default) { at, stored in out.append((at, try XCTUnwrap(stored).events)) }
+            }
+            return out
+        }
+        /// How many of the first `count` events lie at or before `t`.
+        func eventsThrough(_ t: Instant, of count: Int) -> UInt64 { UInt64(ats[..<count].filter { $0 <= t }.count) }
+
+        // 300 events, about five hours: no spaced checkpoint yet; about 240 events lie before the tail's instant.
+        XCTAssertEqual(try ledger.append([InputSource(bytes: text(0..<300))], options: options).checkpointsWritten, 1)
+        XCTAssertEqual(try plain.append([InputSource(bytes: text(0..<300))], options: plainOptions).checkpointsWritten, 0)
+        let first = try checkpoints(ledger)
+        XCTAssertEqual(first.map(\.at), [hourBefore(299)])
+        XCTAssertEqual(first.map(\.events), [eventsThrough(hourBefore(299), of: 300)])
+        XCTAssertGreaterThanOrEqual(first[0].events, 100)
+
+        // 40 more events (about 40 minutes): fewer than 100 lie between that checkpoint and the new tail's instant.
+        XCTAssertEqual(try ledger.append([InputSource(bytes: text(300..<340))], options: options).checkpointsWritten, 0)
+        XCTAssertLessThan(eventsThrough(hourBefore(339), of: 340) - first[0].events, 100)
+
+        // The rest: spaced checkpoints 400 events after the tail's, then a tail again.
+        _ = try ledger.append([InputSource(bytes: text(340..<1000))], options: options)
+        _ = try plain.append([InputSource(bytes: text(300..<1000))], options: plainOptions)
+        let all = try checkpoints(ledger)
+        XCTAssertEqual(all.first?.at, first[0].at)
+        XCTAssertEqual(all.last?.at, hourBefore(999))
+        XCTAssertEqual(all.last?.events, eventsThrough(hourBefore(999), of: 1000))
+        let spaced = all.dropFirst().dropLast()
+        XCTAssertFalse(spaced.isEmpty)
+        for (k, checkpoint) in spaced.enumerated() {
+            XCTAssertEqual(checkpoint.events, first[0].events + UInt64(400 * (k + 1)), "spaced from the first call's tail")
+        }
+        XCTAssertNotEqual(try checkpoints(plain).last?.at, all.last?.at)
+        XCTAssertTrue(try ledger.check().isIntact)
+
+        // Past the last spaced checkpoint, answers resume from the tail's and equal a fold of the whole log.
+        let policy = Policy.default
+        try ledger.read { snapshot in
+            for i in stride(from: 900, to: 1000, by: 7) {
+                let t = ats[i]
+                XCTAssertEqual(try snapshot.checkpoint(atOrBefore: t, policy: policy)?.at, t >= hourBefore(999) ? hourBefore(999) : spaced.last!.at)
+                XCTAssertEqual(try withCheckpoints(snapshot, policy, at: t), try wholeLog(snapshot, policy, at: t), "at \(t)")
+                XCTAssertEqual(try withCheckpoints(snapshot, policy, from: ats[i - 50], to: t), try wholeLog(snapshot, policy, from: ats[i - 50], to: t))
+            }
+        }
+    }
+
     /// A call that stores nothing (every line a duplicate) leaves checkpoints to the pass
     /// after a call, as without the follower: none is written.
     func testACallThatStoresNothingWritesNoCheckpoint() throws {
