@@ -10,7 +10,8 @@ struct CheckpointCommand: ParsableCommand {
             spaced by their own size (about 16 bytes of checkpoint per event of the log, stretches \
             aside, from 16,384 \
             to 1,048,576 events apart), or every --spacing events. They are a cache beside the log: `append` and \
-            `import` write them as the log grows, a late event older than one removes it, `check` \
+            `import` write them as the log grows (a call of 16 MiB or more of files also ends with one an \
+            hour before the newest event, when a quarter of the spacing lies before it), a late event older than one removes it, `check` \
             verifies each against a refold, and a damaged one is skipped and rebuilt here, as is one \
             written by an earlier version without session numbers or stretches (still read meanwhile, \
             only slower). sessions --at T folds from the latest checkpoint at or before T. A checkpoint \

@@ -358,9 +358,11 @@ final class CheckpointTests: XCTestCase {
     }
 
     /// A large call (here every call: `tailCheckpointFrom` 0) ends with a checkpoint an hour
-    /// before its newest event when at least a quarter of the spacing due lies before that
-    /// instant: queries past the last spaced checkpoint resume from it and answer as a fold of
-    /// the whole log does, and the next call's checkpoints are spaced from it.
+    /// before the newest event in the ledger when at least a quarter of the spacing due lies at
+    /// or before that instant: the same whether the checkpoints were folded beside the writer
+    /// or after the call; queries past the last spaced checkpoint resume from it and answer as
+    /// a fold of the whole log does; the next call's checkpoints are spaced from it; an event
+    /// within the hour leaves it, one at or before its instant replaces it.
     func testALargeCallEndsWithACheckpointAnHourBeforeItsNewestEvent() throws {
         let lines = generatedLines(count: 1000).split(separator: 0x0A)  // 1 to 120 s apart, in time order
         /// The `at` of a generated line, read from its text.
@@ -371,15 +373,14 @@ final class CheckpointTests: XCTestCase {
         }
         let ats = lines.map(at)
         func text(_ range: Range<Int>) -> [UInt8] { lines[range].flatMap { Array($0) + [UInt8(0x0A)] } }
-        let hourBefore = { (i: Int) in Instant(nanoseconds: ats[i].nanoseconds - 3_600_000_000_000) }
-        let directory = try temporaryDirectory(self)
-        let ledger = try Ledger(path: directory + "/tail", access: .readWrite)
-        let plain = try Ledger(path: directory + "/plain", access: .readWrite)
-        var options = AppendOptions()
-        options.checkpointSpacing = .every(400)  // a quarter: 100 events
-        options.tailCheckpointFrom = 0
-        var plainOptions = options
-        plainOptions.tailCheckpointFrom = nil
+        let hour: Int64 = 3_600_000_000_000
+        let hourBefore = { (i: Int) in Instant(nanoseconds: ats[i].nanoseconds - hour) }
+        /// A refresh of a session no login made (stored all the same) at `t`.
+        func line(at t: Instant, id: String) -> [UInt8] {
+            Array(#"{"type":"refresh","at":"\#(t)","user":"u1","session":"nobody","id":"\#(id)"}"#.utf8) + [0x0A]
+        }
+        /// How many of the first `count` generated events lie at or before `t`.
+        func eventsThrough(_ t: Instant, of count: Int) -> UInt64 { UInt64(ats[..<count].filter { $0 <= t }.count) }
         func checkpoints(_ ledger: Ledger) throws -> [(at: Instant, events: UInt64)] {
             var out: [(at: Instant, events: UInt64)] = []
             try ledger.read { snapshot in
@@ -387,34 +388,68 @@ final class CheckpointTests: XCTestCase {
             }
             return out
         }
-        /// How many of the first `count` events lie at or before `t`.
-        func eventsThrough(_ t: Instant, of count: Int) -> UInt64 { UInt64(ats[..<count].filter { $0 <= t }.count) }
+        let directory = try temporaryDirectory(self)
+        var options = AppendOptions()
+        options.checkpointSpacing = .every(400)  // a quarter: 100 events
+        options.tailCheckpointFrom = 0
 
-        // 300 events, about five hours: no spaced checkpoint yet; about 240 events lie before the tail's instant.
-        XCTAssertEqual(try ledger.append([InputSource(bytes: text(0..<300))], options: options).checkpointsWritten, 1)
-        XCTAssertEqual(try plain.append([InputSource(bytes: text(0..<300))], options: plainOptions).checkpointsWritten, 0)
+        // The quarter, exactly: a first call with 100 events at or before its tail's instant
+        // writes it, the same call without its first event none.
+        let n = try XCTUnwrap((1...400).first { eventsThrough(hourBefore($0 - 1), of: $0) >= 100 })
+        let extra = Int(eventsThrough(hourBefore(n - 1), of: n)) - 100  // leave out the first `extra` events: 100 remain
+        let short = try Ledger(path: directory + "/short", access: .readWrite)
+        XCTAssertEqual(try short.append([InputSource(bytes: text((extra + 1)..<n))], options: options).checkpointsWritten, 0)
+        XCTAssertTrue(try checkpoints(short).isEmpty)
+        let enough = try Ledger(path: directory + "/enough", access: .readWrite)
+        XCTAssertEqual(try enough.append([InputSource(bytes: text(extra..<n))], options: options).checkpointsWritten, 1)
+        XCTAssertEqual(try checkpoints(enough).map(\.events), [100])
+        XCTAssertEqual(try checkpoints(enough).map(\.at), [hourBefore(n - 1)])
+
+        // The same calls into a ledger that folds checkpoints after each call, one that folds
+        // them beside the writer, and one without tails.
+        let ledger = try Ledger(path: directory + "/after", access: .readWrite)
+        let following = try Ledger(path: directory + "/following", access: .readWrite)
+        let plain = try Ledger(path: directory + "/plain", access: .readWrite)
+        var followOptions = options
+        followOptions.followCheckpointsFrom = 0
+        var plainOptions = options
+        plainOptions.tailCheckpointFrom = nil
+        var followed = 0
+        func call(_ input: [UInt8]) throws -> Int {
+            let summary = try ledger.append([InputSource(bytes: input)], options: options)
+            let folded = try following.append([InputSource(bytes: input)], options: followOptions)
+            _ = try plain.append([InputSource(bytes: input)], options: plainOptions)
+            XCTAssertEqual(folded.checkpointsWritten, summary.checkpointsWritten)
+            if folded.checkpointsFollowed { followed += 1 }
+            try assertSameCheckpoints(ledger, following, "after \(try ledger.read { try $0.eventCount() }) events")
+            return summary.checkpointsWritten
+        }
+
+        // 300 events (about five hours) and a last one older than the newest: the tail is an hour
+        // before the newest, not before the last stored.
+        XCTAssertEqual(try call(text(0..<300) + line(at: ats[150], id: "late-1")), 1)
         let first = try checkpoints(ledger)
         XCTAssertEqual(first.map(\.at), [hourBefore(299)])
-        XCTAssertEqual(first.map(\.events), [eventsThrough(hourBefore(299), of: 300)])
-        XCTAssertGreaterThanOrEqual(first[0].events, 100)
+        XCTAssertEqual(first.map(\.events), [eventsThrough(hourBefore(299), of: 300) + 1])
+        XCTAssertTrue(try checkpoints(plain).isEmpty, "no spaced checkpoint yet")
 
-        // 40 more events (about 40 minutes): fewer than 100 lie between that checkpoint and the new tail's instant.
-        XCTAssertEqual(try ledger.append([InputSource(bytes: text(300..<340))], options: options).checkpointsWritten, 0)
-        XCTAssertLessThan(eventsThrough(hourBefore(339), of: 340) - first[0].events, 100)
+        // 40 more events (about 40 minutes): fewer than 100 lie between it and the new tail's instant.
+        XCTAssertEqual(try call(text(300..<340)), 0)
+        XCTAssertLessThan(eventsThrough(hourBefore(339), of: 340) + 1 - first[0].events, 100)
 
-        // The rest: spaced checkpoints 400 events after the tail's, then a tail again.
-        _ = try ledger.append([InputSource(bytes: text(340..<1000))], options: options)
-        _ = try plain.append([InputSource(bytes: text(300..<1000))], options: plainOptions)
+        // The rest: spaced checkpoints 400 events after the first tail's, then a tail again.
+        _ = try call(text(340..<1000))
+        XCTAssertGreaterThan(followed, 0, "the last call folded its checkpoints beside the writer")
         let all = try checkpoints(ledger)
+        let tail = hourBefore(999)
         XCTAssertEqual(all.first?.at, first[0].at)
-        XCTAssertEqual(all.last?.at, hourBefore(999))
-        XCTAssertEqual(all.last?.events, eventsThrough(hourBefore(999), of: 1000))
+        XCTAssertEqual(all.last?.at, tail)
+        XCTAssertEqual(all.last?.events, eventsThrough(tail, of: 1000) + 1)
         let spaced = all.dropFirst().dropLast()
         XCTAssertFalse(spaced.isEmpty)
         for (k, checkpoint) in spaced.enumerated() {
             XCTAssertEqual(checkpoint.events, first[0].events + UInt64(400 * (k + 1)), "spaced from the first call's tail")
         }
-        XCTAssertNotEqual(try checkpoints(plain).last?.at, all.last?.at)
         XCTAssertTrue(try ledger.check().isIntact)
 
         // Past the last spaced checkpoint, answers resume from the tail's and equal a fold of the whole log.
@@ -422,11 +457,21 @@ final class CheckpointTests: XCTestCase {
         try ledger.read { snapshot in
             for i in stride(from: 900, to: 1000, by: 7) {
                 let t = ats[i]
-                XCTAssertEqual(try snapshot.checkpoint(atOrBefore: t, policy: policy)?.at, t >= hourBefore(999) ? hourBefore(999) : spaced.last!.at)
+                XCTAssertEqual(try snapshot.checkpoint(atOrBefore: t, policy: policy)?.at, t >= tail ? tail : spaced.last!.at)
                 XCTAssertEqual(try withCheckpoints(snapshot, policy, at: t), try wholeLog(snapshot, policy, at: t), "at \(t)")
                 XCTAssertEqual(try withCheckpoints(snapshot, policy, from: ats[i - 50], to: t), try wholeLog(snapshot, policy, from: ats[i - 50], to: t))
             }
         }
+
+        // An event within the hour before the newest leaves the tail as it was; one at or before
+        // its instant removes it, and the call writes it again with that event.
+        XCTAssertEqual(try call(line(at: Instant(nanoseconds: tail.nanoseconds + hour / 2), id: "late-2")), 0)
+        XCTAssertEqual(try checkpoints(ledger).last?.at, tail)
+        XCTAssertEqual(try checkpoints(ledger).last?.events, eventsThrough(tail, of: 1000) + 1)
+        XCTAssertEqual(try call(line(at: tail, id: "late-3")), 1)
+        XCTAssertEqual(try checkpoints(ledger).map(\.at), all.map(\.at))
+        XCTAssertEqual(try checkpoints(ledger).last?.events, eventsThrough(tail, of: 1000) + 2)
+        XCTAssertTrue(try ledger.check().isIntact)
     }
 
     /// A call that stores nothing (every line a duplicate) leaves checkpoints to the pass
