@@ -86,7 +86,6 @@ public struct Derivation: Sendable {
         retiredOfSlot.reserveCapacity(sessions.count)
         slotOf.reserveCapacity(sessions.count)
         byUser.reserveCapacity(sessions.count)
-        openByUser.reserveCapacity(sessions.count)
         for (k, state) in sessions.enumerated() {
             let n = numbers.isEmpty ? Checkpoint.Numbers(session: 0, user: 0) : numbers[k]
             let slot = allocate(state, number: n.session, user: n.user)
@@ -94,8 +93,10 @@ public struct Derivation: Sendable {
             sessionCount += 1
             slotOf[ByteIdentity(state.session)] = slot
             byUser[ByteIdentity(state.user), default: []].append(slot)
-            openByUser[ByteIdentity(state.user), default: []].append(slot)
         }
+        // A checkpoint holds only active sessions, so each is open: the same table, shared
+        // until the fold changes one (a second pass of hashing cost as much as the first).
+        openByUser = byUser
         lastAt = after
         lastSeq = .max
     }
