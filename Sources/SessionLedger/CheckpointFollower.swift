@@ -100,12 +100,9 @@ final class CheckpointFollower: @unchecked Sendable {
         var floor: Instant?
         try ledger.read { snapshot in
             // The state before the call: the same the writer's transaction began from.
-            let latest = try snapshot.checkpoint(atOrBefore: .latest, policy: .default)
-            let lastKey = try snapshot.txn.withCursor(snapshot.db.checkpoints) { try $0.last().map { Array($0.key) } }
             // Unusable checkpoints after the latest usable one are for the pass after the call to remove.
-            guard lastKey == latest.map({ Checkpoint.key($0.at) }) else { throw NotFollowing() }
-            let latestBytes = try latest.flatMap { try snapshot.txn.get(snapshot.db.checkpoints, Checkpoint.key($0.at)).map(Checkpoint.spacedBytes) }
-            events = spacing.after(checkpointBytes: latestBytes)
+            guard let (latest, next) = try snapshot.checkpointToGoOnFrom(policy: .default, spacing: spacing) else { throw NotFollowing() }
+            events = next
             var stored = CheckpointFold(policy: .default, from: latest)
             while let checkpoint = try stored.next(snapshot, spacing: events) {
                 events = publish(checkpoint, spacing)

@@ -34,6 +34,18 @@ extension LedgerSnapshot {
     /// How many checkpoints are stored.
     public func checkpointCount() throws -> Int { try txn.count(db.checkpoints) }
 
+    /// Where a fold that writes checkpoints goes on from: the latest checkpoint `policy` may
+    /// use (nil: none) and how many events `spacing` puts between it and the next, by its
+    /// stored size as `checkpointsDue` reads it (re-encoding it could cost ~10 MB). Nil when
+    /// checkpoints it may not use lie after it: `writeCheckpoints` removes those first.
+    func checkpointToGoOnFrom(policy: Policy, spacing: CheckpointSpacing) throws -> (latest: Checkpoint?, next: Int)? {
+        let latest = try checkpoint(atOrBefore: .latest, policy: policy)
+        let key = latest.map { Checkpoint.key($0.at) }
+        guard try txn.withCursor(db.checkpoints, { try $0.last().map { Array($0.key) } }) == key else { return nil }
+        let bytes = try key.flatMap { try txn.get(db.checkpoints, $0).map(Checkpoint.spacedBytes) }
+        return (latest, spacing.after(checkpointBytes: bytes))
+    }
+
     /// Visits every stored checkpoint in time order, decoded one at a time (nil when damaged).
     func forEachStoredCheckpoint(policy: Policy, _ body: (Instant, Checkpoint?) throws -> Void) throws {
         try txn.withCursor(db.checkpoints) { cursor in
@@ -256,17 +268,12 @@ extension Ledger {
             let tail = try read { snapshot -> Checkpoint? in
                 guard let newest = try snapshot.latestInstant() else { return nil }
                 let at = newest.saturatingAdding(Duration(nanoseconds: -CheckpointFollower.allowance.nanoseconds))
-                guard at < newest else { return nil }
-                let latest = try snapshot.checkpoint(atOrBefore: .latest, policy: policy)
-                // Unusable checkpoints after the latest usable one are `writeCheckpoints`' to remove first.
-                let lastKey = try snapshot.txn.withCursor(snapshot.db.checkpoints) { try $0.last().map { Array($0.key) } }
-                guard lastKey == latest.map({ Checkpoint.key($0.at) }) else { return nil }
+                guard at < newest, let (latest, next) = try snapshot.checkpointToGoOnFrom(policy: policy, spacing: spacing) else { return nil }
                 if let latest, at <= latest.at { return nil }
-                let latestBytes = try latest.flatMap { try snapshot.txn.get(snapshot.db.checkpoints, Checkpoint.key($0.at)).map(Checkpoint.spacedBytes) }
                 var fold = CheckpointFold(policy: policy, from: latest)
                 guard let checkpoint = try fold.next(snapshot, spacing: .max, stopAt: at) else { return nil }
                 let folded = checkpoint.events - (latest?.events ?? 0)
-                return folded >= UInt64(spacing.after(checkpointBytes: latestBytes) / 4) ? checkpoint : nil
+                return folded >= UInt64(next / 4) ? checkpoint : nil
             }
             guard let tail else { return 0 }
             let bytes = tail.encoded()
@@ -305,12 +312,11 @@ extension Ledger {
             if !unusable.isEmpty {
                 try write(0) { txn in for at in unusable { _ = try txn.delete(db.checkpoints, Checkpoint.key(at)) } }
             }
-            let latest = try read { try $0.checkpoint(atOrBefore: .latest, policy: policy) }
-            var fold = CheckpointFold(policy: policy, from: latest)
+            // None is left after the latest usable one now.
+            guard let start = try read({ try $0.checkpointToGoOnFrom(policy: policy, spacing: spacing) }) else { return 0 }
+            var fold = CheckpointFold(policy: policy, from: start.latest)
+            var events = start.next
             var written = 0
-            // The stored size, as `checkpointsDue` reads it (re-encoding could cost ~10 MB).
-            let latestBytes = try latest.flatMap { latest in try read { try $0.txn.get(db.checkpoints, Checkpoint.key(latest.at)).map(Checkpoint.spacedBytes) } }
-            var events = spacing.after(checkpointBytes: latestBytes)
             while let checkpoint = try read({ try fold.next($0, spacing: events) }) {
                 let bytes = checkpoint.encoded()
                 try write(bytes.count) { try $0.put(db.checkpoints, Checkpoint.key(checkpoint.at), bytes) }

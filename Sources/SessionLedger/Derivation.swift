@@ -95,7 +95,7 @@ public struct Derivation: Sendable {
             byUser[ByteIdentity(state.user), default: []].append(slot)
         }
         // A checkpoint holds only active sessions, so each is open: the same table, shared
-        // until the fold changes one (a second pass of hashing cost as much as the first).
+        // until the fold changes it, instead of hashing every user a second time.
         openByUser = byUser
         lastAt = after
         lastSeq = .max
