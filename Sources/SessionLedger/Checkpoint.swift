@@ -122,71 +122,7 @@ public struct Checkpoint: Equatable, Sendable {
     /// Reads a stored value; nil when it is damaged (wrong checksum, version or layout), so
     /// that the caller skips it. The policy gives each session its client's rules.
     public static func decode(_ bytes: UnsafeRawBufferPointer, policy: Policy) -> Checkpoint? {
-        guard bytes.count >= 68, (1...version).contains(bytes[0]) else { return nil }
-        let hasNumbers = bytes[0] >= 2
-        let body = UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 4)])
-        guard CRC32.checksum(body) == UInt32(readLE(bytes, bytes.count - 4, 4)) else { return nil }
-        var i = 4
-        func int(_ width: Int) -> UInt64? {
-            guard i + width <= body.count else { return nil }
-            defer { i += width }
-            return readLE(body, i, width)
-        }
-        func string() -> String? {
-            guard let n = int(2).map(Int.init), i + n <= body.count else { return nil }
-            defer { i += n }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: body[i..<(i + n)]), as: UTF8.self)
-        }
-        guard let at = int(8), let headSeq = int(8), let events = int(8), i + 32 <= body.count else { return nil }
-        let digest = Array(body[i..<(i + 32)])
-        i += 32
-        var stretch: CheckpointStretch?
-        if bytes[0] >= 3 {
-            guard let length = int(4).map(Int.init), i + length <= body.count else { return nil }
-            if length > 0 {
-                // (The stretch's own checksum covers the bytes before it, the header included.)
-                guard let view = CheckpointStretch.View(bytes, start: i, end: i + length) else { return nil }
-                stretch = view.decoded
-            }
-            i += length
-        }
-        guard let count = int(4).map(Int.init), count <= body.count else { return nil }
-        /// A client or method string: the few distinct ones are made, and the rules of each as a
-        /// client looked up, once per checkpoint (a method's are not used).
-        var seen: [(bytes: UnsafeRawBufferPointer, text: String, rules: Policy.Client)] = []
-        func word() -> (String, Policy.Client)? {
-            guard let n = int(2).map(Int.init), i + n <= body.count else { return nil }
-            let bytes = UnsafeRawBufferPointer(rebasing: body[i..<(i + n)])
-            i += n
-            if let known = seen.first(where: { $0.bytes.elementsEqual(bytes) }) { return (known.text, known.rules) }
-            let text = String(decoding: bytes, as: UTF8.self)
-            let rules = policy.client(text)
-            seen.append((bytes, text, rules))
-            return (text, rules)
-        }
-        var sessions: [SessionState] = []
-        var numbers: [Numbers] = []
-        sessions.reserveCapacity(count)
-        numbers.reserveCapacity(count)
-        for _ in 0..<count {
-            guard let session = string(), let user = string(), let (client, rules) = word(),
-                  let (method, _) = word(),
-                  let loginAt = int(8), let loginSeq = int(8), let lastExtended = int(8), let hasExpiry = int(1),
-                  let expires = int(8), let refreshes = int(4),
-                  let sessionNumber = hasNumbers ? int(4) : 0, let userNumber = hasNumbers ? int(4) : 0 else { return nil }
-            var state = SessionState(session: session, user: user, client: client, method: method,
-                                     loginAt: Instant(nanoseconds: Int64(bitPattern: loginAt)), loginSeq: loginSeq,
-                                     rules: rules)
-            state.lastExtendedAt = Instant(nanoseconds: Int64(bitPattern: lastExtended))
-            state.expiresAt = hasExpiry == 1 ? Instant(nanoseconds: Int64(bitPattern: expires)) : nil
-            state.refreshCount = Int(refreshes)
-            sessions.append(state)
-            numbers.append(Numbers(session: UInt32(sessionNumber), user: UInt32(userNumber)))
-        }
-        guard let bits = int(4).map(Int.init), i + bits == body.count else { return nil }
-        return Checkpoint(at: Instant(nanoseconds: Int64(bitPattern: at)), headSeq: headSeq, events: events,
-                          policyDigest: digest, sessions: sessions, numbers: numbers, loggedIn: Array(body[i...]),
-                          stretch: stretch)
+        View(bytes)?.decoded(policy: policy)
     }
 }
 

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a checkpoint at C says of the stretch of time line before it, `[from, C]`, where
 /// `from` is the instant the fold that wrote it started from (the checkpoint before, or
 /// `Instant.earliest` for a fold from the first event): every session active at some instant
@@ -162,7 +166,28 @@ public struct CheckpointStretch: Equatable, Sendable {
         }
 
         /// User `k`'s name.
-        func user(_ k: Int) -> String { String(decoding: UnsafeRawBufferPointer(rebasing: value[users[k]]), as: UTF8.self) }
+        func user(_ k: Int) -> String { String(decoding: userBytes(k), as: UTF8.self) }
+
+        /// User `k`'s UTF-8 bytes, in place.
+        func userBytes(_ k: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: value[users[k]]) }
+
+        /// The place of `user` in the list of users (sorted by their bytes); nil when not listed.
+        func place(ofUser user: String) -> Int? {
+            var user = user
+            return user.withUTF8 { wanted in
+                var (low, high) = (0, users.count)
+                while low < high {
+                    let mid = (low + high) / 2
+                    let listed = userBytes(mid)
+                    let common = min(listed.count, wanted.count)
+                    var order = common == 0 ? 0 : Int(memcmp(listed.baseAddress!, wanted.baseAddress!, common))
+                    if order == 0 { order = listed.count - wanted.count }
+                    if order == 0 { return mid }
+                    if order < 0 { low = mid + 1 } else { high = mid }
+                }
+                return nil
+            }
+        }
 
         /// The stretch as a value (for `Checkpoint.decode`).
         var decoded: CheckpointStretch {

@@ -15,15 +15,20 @@ extension LedgerSnapshot {
     /// layout), written under the same policy, and consistent with the head. Damaged or
     /// foreign ones are skipped, never trusted.
     public func checkpoint(atOrBefore t: Instant, policy: Policy) throws -> Checkpoint? {
+        try checkpointView(atOrBefore: t, policy: policy)?.decoded(policy: policy)
+    }
+
+    /// The same read in place (valid while this snapshot is).
+    func checkpointView(atOrBefore t: Instant, policy: Policy) throws -> Checkpoint.View? {
         let digest = Checkpoint.digest(of: policy)
         let head = try eventCount()
         return try txn.withCursor(db.checkpoints) { cursor in
             var entry = try cursor.seek(atLeast: Checkpoint.key(t.saturatingAdding(Duration(nanoseconds: 1))))
             entry = entry == nil ? try cursor.last() : try cursor.previous()
             while let current = entry {
-                if let checkpoint = Checkpoint.decode(current.value, policy: policy), checkpoint.at <= t,
-                   checkpoint.policyDigest == digest, checkpoint.headSeq <= head, checkpoint.events <= head {
-                    return checkpoint
+                if let view = Checkpoint.View(current.value), view.at <= t, view.policyDigest.elementsEqual(digest),
+                   view.headSeq <= head, view.events <= head {
+                    return view
                 }
                 entry = try cursor.previous()
             }

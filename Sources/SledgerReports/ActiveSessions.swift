@@ -62,7 +62,9 @@ public enum ActiveSessions {
     /// `who`: the users with at least one active session (of `client`, if given), with how many.
     /// Counted from the stretch of the checkpoint after the instant or range when there is a
     /// usable one (`LedgerSnapshot.whoFromStretch`), else from `tail`'s stretch when given (past
-    /// the last checkpoint: `sledger serve`), else from the sessions a fold finds.
+    /// the last checkpoint: `sledger serve`), else from the checkpoint before it and a fold of
+    /// the sessions later events touch (`LedgerSnapshot.whoFromCheckpoint`), else from the
+    /// sessions a fold of the whole log finds.
     public static func who(_ ledger: Ledger, policy: Policy, when: TimeSelection, client: String?,
                            tail: LiveTail? = nil) throws -> [SessionQuery.UserCount] {
         let counted = try ledger.read { snapshot in
@@ -70,9 +72,11 @@ public enum ActiveSessions {
             case .at(let t):
                 try snapshot.whoFromStretch(policy: policy, at: t, client: client)
                     ?? tail?.who(snapshot, at: t, client: client)
+                    ?? snapshot.whoFromCheckpoint(policy: policy, at: t, client: client)
             case .range(let from, let to):
                 try snapshot.whoFromStretch(policy: policy, from: from, to: to, client: client)
                     ?? tail?.who(snapshot, from: from, to: to, client: client)
+                    ?? snapshot.whoFromCheckpoint(policy: policy, from: from, to: to, client: client)
             }
         }
         if let counted { return counted }

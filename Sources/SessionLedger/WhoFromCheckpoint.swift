@@ -1,0 +1,104 @@
+/// `who` at or after a checkpoint that no stretch holds (the last hour of the log, or past its
+/// end): the checkpoint's sessions that no later event touches are counted where they lie, and
+/// only the others are folded on.
+///
+/// From checkpoint C to T, a session changes only through an event naming it (a login, refresh,
+/// logout or token_deleted of its id) or a `logout_all` of its user (Derivation). So a session
+/// of C that no event in `(C, T]` names, and whose user no `logout_all` there names, is at T as
+/// it was at C: active at T exactly when T is before its expiry (it was active at C, with no
+/// end). Those are counted from the stored bytes, by their entry in C's stretch, which names
+/// the same sessions (the ones active at C, in the same order) by their user's place in its
+/// sorted list. The rest, and the sessions logged in after C, come from a fold from C holding
+/// only the touched sessions: the fold from C would give them the same state. The answer is the
+/// fold's (docs/FORMAT.md, "Checkpoints"); without a checkpoint, a stretch, or every session's
+/// numbers, the caller folds.
+extension LedgerSnapshot {
+    /// The users with at least one session (of `client`, if given) active at `t`, with how
+    /// many, sorted by user; nil when no usable checkpoint at or before `t` has a stretch.
+    public func whoFromCheckpoint(policy: Policy, at t: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
+        try whoFromCheckpoint(policy: policy, readsFrom: t, horizon: .through(t), client: client) { $0.isActive(at: t) }
+    }
+
+    /// The same for the sessions active at some instant of `[from, to)`, as of the range's last
+    /// instant (`SessionState.wasActive`).
+    public func whoFromCheckpoint(policy: Policy, from: Instant, to: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
+        guard from < to else { return [] }
+        return try whoFromCheckpoint(policy: policy, readsFrom: from, horizon: .before(to), client: client) {
+            $0.wasActive(from: from, to: to)
+        }
+    }
+
+    /// `counts` says whether a session's state (after the events within `horizon`) is counted.
+    private func whoFromCheckpoint(policy: Policy, readsFrom: Instant, horizon: LedgerFold.Horizon, client: String?,
+                                   counts: (SessionState) -> Bool) throws -> [SessionQuery.UserCount]? {
+        guard let view = try checkpointView(atOrBefore: readsFrom, policy: policy), let stretch = view.stretch else { return nil }
+        // What the events after the checkpoint name: sessions (by number), and users of `logout_all`.
+        var namedSessions = NumberSet(), loggedOutUsers = NumberSet()
+        try forEachRecordHeaderInTimeOrder(from: view.at.saturatingAdding(Duration(nanoseconds: 1)), to: horizon.end) { _, header, _ in
+            namedSessions.insert(header.sessionNumber)
+            if header.kind == .logoutAll { loggedOutUsers.insert(header.userNumber) }
+            return true
+        }
+        let wanted = stretch.clients.map { client == nil || $0 == client }
+        var perUser = [Int](repeating: 0, count: stretch.users.count)
+        var touched = Checkpoint(at: view.at, headSeq: view.headSeq, events: view.events, policyDigest: Array(view.policyDigest),
+                                 sessions: [], numbers: [], loggedIn: Array(view.bytes[view.loggedIn]), stretch: nil)
+        var words = Checkpoint.View.Words(policy: policy)
+        // The stretch's entries still active at C (`until` open) are C's sessions, in order.
+        var entry = 0
+        for s in view.sessions {
+            // An outdated checkpoint (sessions without numbers), or a stretch that does not list its sessions.
+            guard s.numbers.session != 0, s.numbers.user != 0 else { return nil }
+            while entry < stretch.count, stretch.entry(entry).until != Instant.latest.nanoseconds { entry += 1 }
+            guard entry < stretch.count else { return nil }
+            let e = stretch.entry(entry)
+            entry += 1
+            guard e.loginAt == s.loginAt.nanoseconds else { return nil }
+            if namedSessions.contains(s.numbers.session) || loggedOutUsers.contains(s.numbers.user) {
+                touched.sessions.append(view.state(s, &words))
+                touched.numbers.append(s.numbers)
+            } else if wanted[Int(e.client)] {
+                // As at C: active from its login until its expiry, if any.
+                var state = SessionState(session: "", user: "", client: "", method: "", loginAt: s.loginAt, loginSeq: 0,
+                                         rules: Policy.Client(lifetime: nil, refreshInterval: nil))
+                state.expiresAt = s.expiresAt
+                if counts(state) { perUser[Int(e.user)] += 1 }
+            }
+        }
+        while entry < stretch.count, stretch.entry(entry).until != Instant.latest.nanoseconds { entry += 1 }
+        guard entry == stretch.count else { return nil }
+        var otherUsers: [ByteIdentity: Int] = [:]  // users the stretch does not list (new after C)
+        for state in try stateFold(policy: policy, horizon: horizon, from: touched).sessions
+        where (client == nil || state.client == client) && counts(state) {
+            if let u = stretch.place(ofUser: state.user) { perUser[u] += 1 } else { otherUsers[ByteIdentity(state.user), default: 0] += 1 }
+        }
+        // Both lists sorted by the users' bytes, merged.
+        let extra = sortedByUTF8(otherUsers.map { SessionQuery.UserCount(user: $0.key.text, sessions: $0.value) }) { $0.user }
+        var out: [SessionQuery.UserCount] = []
+        out.reserveCapacity(perUser.count + extra.count)
+        var next = 0
+        for u in perUser.indices where perUser[u] > 0 {
+            let user = stretch.user(u)
+            while next < extra.count, extra[next].user.utf8Precedes(user) { out.append(extra[next]); next += 1 }
+            out.append(SessionQuery.UserCount(user: user, sessions: perUser[u]))
+        }
+        out += extra[next...]
+        return out
+    }
+}
+
+/// Session or user numbers, as bits.
+private struct NumberSet {
+    private var words: [UInt64] = []
+
+    mutating func insert(_ n: UInt32) {
+        let w = Int(n >> 6)
+        if w >= words.count { words += [UInt64](repeating: 0, count: w + 1 - words.count + words.count / 2) }
+        words[w] |= 1 << UInt64(n & 63)
+    }
+
+    func contains(_ n: UInt32) -> Bool {
+        let w = Int(n >> 6)
+        return w < words.count && words[w] & (1 << UInt64(n & 63)) != 0
+    }
+}
