@@ -159,8 +159,9 @@ extension Checkpoint {
             return state
         }
 
-        /// The checkpoint as a value; the policy gives each session its client's rules.
-        func decoded(policy: Policy) -> Checkpoint {
+        /// The checkpoint as a value; the policy gives each session its client's rules. Without
+        /// `stretch` its `stretch` is left nil: a fold resumed from it never reads it.
+        func decoded(policy: Policy, stretch withStretch: Bool = true) -> Checkpoint {
             var words = Words(policy: policy)
             var sessions: [SessionState] = []
             var numbers: [Numbers] = []
@@ -172,7 +173,7 @@ extension Checkpoint {
             }
             return Checkpoint(at: at, headSeq: headSeq, events: events, policyDigest: Array(policyDigest),
                               sessions: sessions, numbers: numbers, loggedIn: Array(bytes[loggedIn]),
-                              stretch: stretch?.decoded)
+                              stretch: withStretch ? stretch?.decoded : nil)
         }
     }
 }

@@ -44,7 +44,8 @@ extension LedgerSnapshot {
     /// stored size as `checkpointsDue` reads it (re-encoding it could cost ~10 MB). Nil when
     /// checkpoints it may not use lie after it: `writeCheckpoints` removes those first.
     func checkpointToGoOnFrom(policy: Policy, spacing: CheckpointSpacing) throws -> (latest: Checkpoint?, next: Int)? {
-        let latest = try checkpoint(atOrBefore: .latest, policy: policy)
+        // (A fold goes on from its sessions; its stretch is not needed.)
+        let latest = try checkpointView(atOrBefore: .latest, policy: policy)?.decoded(policy: policy, stretch: false)
         let key = latest.map { Checkpoint.key($0.at) }
         guard try txn.withCursor(db.checkpoints, { try $0.last().map { Array($0.key) } }) == key else { return nil }
         let bytes = try key.flatMap { try txn.get(db.checkpoints, $0).map(Checkpoint.spacedBytes) }
@@ -79,7 +80,7 @@ extension LedgerSnapshot {
     /// at or before `readsFrom` (the earliest instant whose status the caller looks at), or
     /// from the first event when there is none. The answer is the same either way.
     public func stateFold(policy: Policy, horizon: LedgerFold.Horizon, readsFrom: Instant) throws -> Derivation {
-        guard let checkpoint = try checkpoint(atOrBefore: readsFrom, policy: policy) else {
+        guard let checkpoint = try checkpointView(atOrBefore: readsFrom, policy: policy)?.decoded(policy: policy, stretch: false) else {
             return try LedgerFold(policy: policy, horizon: horizon).run(self).derivation
         }
         return try stateFold(policy: policy, horizon: horizon, from: checkpoint)
@@ -307,7 +308,7 @@ extension Ledger {
                             firstUnusable = at
                         }
                     }
-                } else if let latest = try snapshot.checkpoint(atOrBefore: .latest, policy: policy) {
+                } else if let latest = try snapshot.checkpointView(atOrBefore: .latest, policy: policy) {
                     firstUnusable = instants.first { $0 > latest.at }
                 } else {
                     firstUnusable = instants.first

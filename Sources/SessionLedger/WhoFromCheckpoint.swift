@@ -2,9 +2,7 @@
 /// end): the checkpoint's sessions that no later event touches are counted where they lie, and
 /// only the others are folded on.
 ///
-/// From checkpoint C to T, a session changes only through an event naming it (a login, refresh,
-/// logout or token_deleted of its id) or a `logout_all` of its user (Derivation). So a session
-/// of C that no event in `(C, T]` names, and whose user no `logout_all` there names, is at T as
+/// A session of checkpoint C that no event in `(C, T]` touches (`CheckpointTouches`) is at T as
 /// it was at C: active at T exactly when T is before its expiry (it was active at C, with no
 /// end). Those are counted from the stored bytes, by their entry in C's stretch, which names
 /// the same sessions (the ones active at C, in the same order) by their user's place in its
@@ -32,13 +30,7 @@ extension LedgerSnapshot {
     private func whoFromCheckpoint(policy: Policy, readsFrom: Instant, horizon: LedgerFold.Horizon, client: String?,
                                    counts: (SessionState) -> Bool) throws -> [SessionQuery.UserCount]? {
         guard let view = try checkpointView(atOrBefore: readsFrom, policy: policy), let stretch = view.stretch else { return nil }
-        // What the events after the checkpoint name: sessions (by number), and users of `logout_all`.
-        var namedSessions = NumberSet(), loggedOutUsers = NumberSet()
-        try forEachRecordHeaderInTimeOrder(from: view.at.saturatingAdding(Duration(nanoseconds: 1)), to: horizon.end) { _, header, _ in
-            namedSessions.insert(header.sessionNumber)
-            if header.kind == .logoutAll { loggedOutUsers.insert(header.userNumber) }
-            return true
-        }
+        let touches = try CheckpointTouches(self, after: view, horizon: horizon)
         let wanted = stretch.clients.map { client == nil || $0 == client }
         var perUser = [Int](repeating: 0, count: stretch.users.count)
         var touched = Checkpoint(at: view.at, headSeq: view.headSeq, events: view.events, policyDigest: Array(view.policyDigest),
@@ -48,13 +40,13 @@ extension LedgerSnapshot {
         var entry = 0
         for s in view.sessions {
             // An outdated checkpoint (sessions without numbers), or a stretch that does not list its sessions.
-            guard s.numbers.session != 0, s.numbers.user != 0 else { return nil }
+            guard CheckpointTouches.isKnown(s) else { return nil }
             while entry < stretch.count, stretch.entry(entry).until != Instant.latest.nanoseconds { entry += 1 }
             guard entry < stretch.count else { return nil }
             let e = stretch.entry(entry)
             entry += 1
             guard e.loginAt == s.loginAt.nanoseconds else { return nil }
-            if namedSessions.contains(s.numbers.session) || loggedOutUsers.contains(s.numbers.user) {
+            if touches.touch(s) {
                 touched.sessions.append(view.state(s, &words))
                 touched.numbers.append(s.numbers)
             } else if wanted[Int(e.client)] {
@@ -84,21 +76,5 @@ extension LedgerSnapshot {
         }
         out += extra[next...]
         return out
-    }
-}
-
-/// Session or user numbers, as bits.
-private struct NumberSet {
-    private var words: [UInt64] = []
-
-    mutating func insert(_ n: UInt32) {
-        let w = Int(n >> 6)
-        if w >= words.count { words += [UInt64](repeating: 0, count: w + 1 - words.count + words.count / 2) }
-        words[w] |= 1 << UInt64(n & 63)
-    }
-
-    func contains(_ n: UInt32) -> Bool {
-        let w = Int(n >> 6)
-        return w < words.count && words[w] & (1 << UInt64(n & 63)) != 0
     }
 }

@@ -31,7 +31,7 @@ public enum ActiveSessions {
                 case .range(let from, _): readsFrom = from
                 }
                 sessions = try tail?.sessions(snapshot, horizon: horizon, readsFrom: readsFrom)
-                    ?? snapshot.stateFold(policy: policy, horizon: horizon, readsFrom: readsFrom).sessions
+                    ?? snapshot.states(policy: policy, horizon: horizon, readsFrom: readsFrom)
             }
             switch when {
             case .at(let t):

@@ -3,7 +3,9 @@ import XCTest
 
 /// `who` from the checkpoint at or before an instant (`LedgerSnapshot.whoFromCheckpoint`): the
 /// sessions no later event touches counted in place, the others folded on. It answers as a fold
-/// of the whole log does, for instants and ranges, with and without a client.
+/// of the whole log does, for instants and ranges, with and without a client. And `sessions`'
+/// states made the same way (`LedgerSnapshot.states`): those of a fold resumed from the
+/// checkpoint, in the same order.
 final class WhoFromCheckpointTests: XCTestCase {
     /// `who` from a fold of the whole log, ignoring checkpoints: the independent answer.
     private func foldedWho(_ snapshot: LedgerSnapshot, _ policy: Policy, at t: Instant, client: String?) throws -> [SessionQuery.UserCount] {
@@ -120,6 +122,37 @@ final class WhoFromCheckpointTests: XCTestCase {
         XCTAssertGreaterThan(answered, 1_000)
         XCTAssertGreaterThan(nonEmpty, 500)
         XCTAssertGreaterThan(ranges, 200)
+    }
+
+    func testStatesFromACheckpointEqualAFoldsFromIt() throws {
+        var compared = 0, active = 0
+        for seed in UInt64(1)...8 {
+            let (ledger, policy, events) = try seededLedgerWithCheckpoints(self, seed: seed, spacing: .every(9 + Int(seed)))
+            let instants = Set(events.map(\.at)).sorted()
+            var probes = instants + instants.map { Instant(nanoseconds: $0.nanoseconds + 1) }
+            probes.append(instants.last!.saturatingAdding(.seconds(86_400 * 29)))
+            probes.sort()
+            try ledger.read { snapshot in
+                for (i, t) in probes.enumerated() where i % 5 == 0 {
+                    // An instant (the state as of T), and a range from T (the state before its end).
+                    let to = probes[min(i + 1 + i % 7, probes.count - 1)]
+                    for (horizon, counted) in [(LedgerFold.Horizon.through(t), { (s: SessionState) in s.isActive(at: t) }),
+                                               (.before(to), { (s: SessionState) in s.wasActive(from: t, to: to) })] {
+                        let states = try snapshot.states(policy: policy, horizon: horizon, readsFrom: t)
+                        // Every field and the order of a fold resumed from the same checkpoint...
+                        XCTAssertEqual(states, try snapshot.stateFold(policy: policy, horizon: horizon, readsFrom: t).sessions,
+                                       "seed \(seed), \(horizon)")
+                        // ...and the sessions it counts of a fold of the whole log.
+                        let whole = try LedgerFold(policy: policy, horizon: horizon).run(snapshot).derivation.sessions
+                        XCTAssertEqual(states.filter(counted), whole.filter(counted), "seed \(seed), from \(t), \(horizon)")
+                        compared += 1
+                        active += states.filter(counted).count
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(compared, 500)
+        XCTAssertGreaterThan(active, 2_000)
     }
 
     /// The same on the many-user log of `generatedLines` under the default policy, with
