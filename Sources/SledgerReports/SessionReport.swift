@@ -18,14 +18,14 @@ public enum SessionReport {
         var rows: [Row] = []
         let result = try ledger.read { snapshot in
             // Only the owner's slice of the log, through the indexes (UserLog explains why it suffices).
-            try fold.run(try UserLog(snapshot: snapshot, ownerOf: id, horizon: fold.horizon), traceWhen: { ($0.session?.isSameID(as: id) ?? false) || $0.kind == .logoutAll }) { step in
+            try fold.run(try UserLog(snapshot: snapshot, ownerOf: id, horizon: fold.horizon), traceWhen: { ($0.session?.isSameID(as: id) ?? false) || $0.kind == .logoutAll }, trace: { step in
                 let e = step.event.event
                 let changed = step.changes.first { $0.after.session.isSameID(as: id) }
                 guard (e.session?.isSameID(as: id) ?? false) || changed != nil else { return }
                 let status = (changed?.after ?? step.named)?.status(at: e.at).name ?? "-"
                 rows.append(Row(at: e.at, cells: [.integer(Int64(step.event.seq)), .string(e.at.description), .string(e.kind.name),
                                                   .string(e.user), .string(status), .string("no")], findings: step.findings))
-            }
+            })
         }
         guard let state = result.derivation.session(id) else { return nil }
         // The instant it expired is derived, not an event: show it where it falls.
