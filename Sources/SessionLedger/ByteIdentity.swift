@@ -44,15 +44,20 @@ extension String {
     public func utf8Precedes(_ other: String) -> Bool {
         let a = utf8, b = other.utf8
         let fast: Bool?? = a.withContiguousStorageIfAvailable { x in
-            b.withContiguousStorageIfAvailable { y in
-                let common = min(x.count, y.count)
-                let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
-                return order != 0 ? order < 0 : x.count < y.count
-            }
+            b.withContiguousStorageIfAvailable { y in compareBytes(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) < 0 }
         }
         if let fast = fast ?? nil { return fast }
         return a.lexicographicallyPrecedes(b)
     }
+}
+
+/// The byte order of `a` and `b`: negative when `a` sorts first, 0 when they are equal,
+/// positive when `b` does (one `memcmp`, then the shorter first).
+@inline(__always)
+func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    let common = min(a.count, b.count)
+    let order = common == 0 ? 0 : Int(memcmp(a.baseAddress!, b.baseAddress!, common))
+    return order != 0 ? order : a.count - b.count
 }
 
 /// `items` sorted by the UTF-8 bytes of `text(item)` (`utf8Precedes`'s order), comparing

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What a checkpoint at C says of the stretch of time line before it, `[from, C]`, where
 /// `from` is the instant the fold that wrote it started from (the checkpoint before, or
 /// `Instant.earliest` for a fold from the first event): every session active at some instant
@@ -178,10 +174,7 @@ public struct CheckpointStretch: Equatable, Sendable {
                 var (low, high) = (0, users.count)
                 while low < high {
                     let mid = (low + high) / 2
-                    let listed = userBytes(mid)
-                    let common = min(listed.count, wanted.count)
-                    var order = common == 0 ? 0 : Int(memcmp(listed.baseAddress!, wanted.baseAddress!, common))
-                    if order == 0 { order = listed.count - wanted.count }
+                    let order = compareBytes(userBytes(mid), UnsafeRawBufferPointer(wanted))
                     if order == 0 { return mid }
                     if order < 0 { low = mid + 1 } else { high = mid }
                 }

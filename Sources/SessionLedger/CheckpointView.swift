@@ -2,7 +2,8 @@
 /// checksum, its layout, its stretch's), then read where it lies. `decoded` makes a
 /// `Checkpoint` of it (`Checkpoint.decode`); `who` past a checkpoint
 /// (`LedgerSnapshot.whoFromCheckpoint`) reads its sessions without making strings of the
-/// ones no later event names.
+/// ones no later event names. A view points into the ledger's map: it is valid only while the
+/// read transaction it came from is (`LedgerSnapshot.checkpointView`).
 extension Checkpoint {
     struct View {
         /// One stored session: where its strings lie in the value, and its other fields.
@@ -159,8 +160,16 @@ extension Checkpoint {
             return state
         }
 
+        /// Its instant, counts, policy and `loggedIn`, with no sessions (and no stretch): for a
+        /// fold resumed from it with only the sessions the caller adds.
+        func withoutSessions() -> Checkpoint {
+            Checkpoint(at: at, headSeq: headSeq, events: events, policyDigest: Array(policyDigest),
+                       sessions: [], numbers: [], loggedIn: Array(bytes[loggedIn]), stretch: nil)
+        }
+
         /// The checkpoint as a value; the policy gives each session its client's rules. Without
-        /// `stretch` its `stretch` is left nil: a fold resumed from it never reads it.
+        /// `stretch` its `stretch` is left nil (so it is `isOutdated`): for a fold resumed from
+        /// it, which never reads the stretch.
         func decoded(policy: Policy, stretch withStretch: Bool = true) -> Checkpoint {
             var words = Words(policy: policy)
             var sessions: [SessionState] = []

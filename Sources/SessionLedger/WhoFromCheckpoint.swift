@@ -12,7 +12,8 @@
 /// numbers, the caller folds.
 extension LedgerSnapshot {
     /// The users with at least one session (of `client`, if given) active at `t`, with how
-    /// many, sorted by user; nil when no usable checkpoint at or before `t` has a stretch.
+    /// many, sorted by user; nil when there is no usable checkpoint at or before `t`, or it
+    /// has no stretch, a session without numbers, or a stretch that does not list its sessions.
     public func whoFromCheckpoint(policy: Policy, at t: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
         try whoFromCheckpoint(policy: policy, readsFrom: t, horizon: .through(t), client: client) { $0.isActive(at: t) }
     }
@@ -33,8 +34,7 @@ extension LedgerSnapshot {
         let touches = try CheckpointTouches(self, after: view, horizon: horizon)
         let wanted = stretch.clients.map { client == nil || $0 == client }
         var perUser = [Int](repeating: 0, count: stretch.users.count)
-        var touched = Checkpoint(at: view.at, headSeq: view.headSeq, events: view.events, policyDigest: Array(view.policyDigest),
-                                 sessions: [], numbers: [], loggedIn: Array(view.bytes[view.loggedIn]), stretch: nil)
+        var touched = view.withoutSessions()
         var words = Checkpoint.View.Words(policy: policy)
         // The stretch's entries still active at C (`until` open) are C's sessions, in order.
         var entry = 0
@@ -46,7 +46,7 @@ extension LedgerSnapshot {
             let e = stretch.entry(entry)
             entry += 1
             guard e.loginAt == s.loginAt.nanoseconds else { return nil }
-            if touches.touch(s) {
+            if touches.touches(s) {
                 touched.sessions.append(view.state(s, &words))
                 touched.numbers.append(s.numbers)
             } else if wanted[Int(e.client)] {

@@ -155,6 +155,64 @@ final class WhoFromCheckpointTests: XCTestCase {
         XCTAssertGreaterThan(active, 2_000)
     }
 
+    /// Thirty users: ten of `TestLogGenerator`'s three-user logs (every rule: `logout_all`,
+    /// tokens, events naming another user's session, lines out of time order), their users and
+    /// sessions renamed apart and their lines interleaved, with checkpoints far apart. Many of a
+    /// checkpoint's sessions are then untouched at the instants asked about, which the test
+    /// counts from the events itself.
+    func testWhoAndStatesFromCheckpointsOnThirtyUsers() throws {
+        var groups: [[Event]] = []
+        var drawnFirst: Policy?
+        for g in 0..<10 {
+            var generator = TestLogGenerator(seed: 100 + UInt64(g))
+            generator.count = 300
+            let drawn = generator.policy()
+            if drawnFirst == nil { drawnFirst = drawn }
+            groups.append(generator.events().map { e in
+                var e = e
+                e.user = "g\(g)-" + e.user
+                e.session = e.session.map { "g\(g)-" + $0 }
+                return e
+            })
+        }
+        let policy = try XCTUnwrap(drawnFirst)
+        var events: [Event] = []
+        for k in 0..<300 { for group in groups where k < group.count { events.append(group[k]) } }
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append([InputSource(bytes: canonicalLines(events))], options: .withoutCheckpoints)
+        XCTAssertGreaterThan(try ledger.writeCheckpoints(policy: policy, spacing: .every(500)), 4)
+        let instants = Set(events.map(\.at)).sorted()
+        var answered = 0, untouched = 0
+        try ledger.read { snapshot in
+            let first = try XCTUnwrap(try snapshot.checkpointInstants().first)
+            for (i, t) in instants.enumerated() where i % 40 == 0 && instants[i] >= first {
+                let checkpoint = try XCTUnwrap(try snapshot.checkpoint(atOrBefore: t, policy: policy))
+                // The checkpoint's sessions that no event in (C, t] names, whose user no logout_all there names.
+                let after = events.filter { $0.at > checkpoint.at && $0.at <= t }
+                let named = Set(after.compactMap(\.session)), loggedOut = Set(after.filter { $0.kind == .logoutAll }.map(\.user))
+                untouched += checkpoint.sessions.filter { !named.contains($0.session) && !loggedOut.contains($0.user) }.count
+                let whole = try LedgerFold(policy: policy, horizon: .through(t)).run(snapshot).derivation.sessions
+                for client in [nil, "web", "code"] {
+                    XCTAssertEqual(try snapshot.whoFromCheckpoint(policy: policy, at: t, client: client),
+                                   SessionQuery.who(whole.filter { $0.isActive(at: t) && (client == nil || $0.client == client) }),
+                                   "at \(t), client \(client ?? "-")")
+                }
+                XCTAssertEqual(try snapshot.states(policy: policy, horizon: .through(t), readsFrom: t).filter { $0.isActive(at: t) },
+                               whole.filter { $0.isActive(at: t) }, "at \(t)")
+                let to = instants[min(i + 25, instants.count - 1)]
+                if t < to {
+                    let before = try LedgerFold(policy: policy, horizon: .before(to)).run(snapshot).derivation.sessions
+                    XCTAssertEqual(try snapshot.whoFromCheckpoint(policy: policy, from: t, to: to, client: nil),
+                                   SessionQuery.who(before.filter { $0.wasActive(from: t, to: to) }), "from \(t) to \(to)")
+                }
+                answered += 1
+            }
+        }
+        XCTAssertGreaterThan(answered, 30)
+        XCTAssertGreaterThan(untouched, 100, "sessions counted where they lie")
+        XCTAssertGreaterThan(events.filter { $0.kind == .logoutAll }.count, 20)
+    }
+
     /// The same on the many-user log of `generatedLines` under the default policy, with
     /// checkpoints far apart, so that most of each checkpoint's sessions are not touched again
     /// before the instants asked about, up to a day past the last event.

@@ -4,7 +4,9 @@
 # SQLite comparison (compare_sqlite.sh) does not have: replay on one and on two jobs, one
 # session, a later `who`, the size on disk against the NDJSON it came from.
 #
-#     Tools/bench/scale_benchmark.sh LEDGER NDJSON      (REPEAT=3)
+#     Tools/bench/scale_benchmark.sh LEDGER NDJSON...      (REPEAT=3)
+#
+# NDJSON is the file the ledger was loaded from, or the files of its calls in order.
 #
 # Uses .build-release/release/sledger (SLEDGER=path for another). Prints a markdown table,
 # then (SERVE=1, the default) the same queries' latency inside one process: `sledger serve`
@@ -14,18 +16,18 @@
 # last checkpoint folds the tail once per head, LiveTail).
 # REPLAY=0 leaves out the two whole replays (minutes at 100M events).
 # The server holds the ledger's writer lock: nothing may be appending to LEDGER meanwhile.
-# The size row compares the ledger with the first N lines of NDJSON, N its event count (all
-# of them, unless a load stopped part way).
+# The size row compares the ledger with the first N lines of NDJSON (across its files), N its
+# event count (all of them, unless a load stopped part way).
 set -euo pipefail
 LEDGER=$1
-NDJSON=$2
+shift
 REPEAT=${REPEAT:-3}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SLEDGER=${SLEDGER:-$ROOT/.build-release/release/sledger}
 PY=/usr/bin/python3
-exec "$PY" - "$SLEDGER" "$LEDGER" "$NDJSON" "$REPEAT" "$ROOT/Tools/bench" <<'PY'
+exec "$PY" - "$SLEDGER" "$LEDGER" "$REPEAT" "$ROOT/Tools/bench" "$@" <<'PY'
 import datetime, json, os, statistics, subprocess, sys, time
-sledger, ledger, ndjson, repeat, bench = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+sledger, ledger, repeat, bench, ndjsons = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
 sys.path.insert(0, bench)
 from _measure import measure
 
@@ -44,10 +46,15 @@ events = int(stats["events"])
 first = datetime.datetime.fromisoformat(stats["first_at"].replace("Z", "+00:00"))
 last = datetime.datetime.fromisoformat(stats["last_at"].replace("Z", "+00:00"))
 # The NDJSON lines the ledger holds, counted before anything is timed, and then dropped from
-# the page cache, so that reading the file does not push the ledger's pages out of memory.
-with open(ndjson, "rb") as f:  # all of them, normally
-    size = sum(len(line) for _, line in zip(range(events), f))
-    os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+# the page cache, so that reading the files does not push the ledger's pages out of memory.
+size, lines = 0, 0
+for ndjson in ndjsons:
+    with open(ndjson, "rb") as f:  # all of them, normally
+        for line in f:
+            if lines == events: break
+            size += len(line)
+            lines += 1
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 def at(frac):
     return (first + (last - first) * frac).strftime("%Y-%m-%dT%H:%M:%SZ")
 rows = []
@@ -84,7 +91,7 @@ used = int(stats["used_bytes"])
 print(f"| {events:,} events | median wall (or rate) | peak RssAnon |\n|---|---:|---:|")
 for r in rows:
     print(f"| {r[0]} | {r[1]} | {r[2]} |")
-print(f"\n- size on disk: {used / 2**30:,.2f} GiB of pages for {size / 2**30:,.2f} GiB of NDJSON ({used / size:.2f}x; the file's first {events:,} lines)")
+print(f"\n- size on disk: {used / 2**30:,.2f} GiB of pages for {size / 2**30:,.2f} GiB of NDJSON ({used / size:.2f}x; the first {events:,} lines of {len(ndjsons)} file(s))")
 print(f"- {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%MZ}, {os.cpu_count()} cores, load before {' '.join(load_before)}, after {' '.join(open('/proc/loadavg').read().split()[:3])}; queries: median of {repeat} warm runs")
 
 if os.environ.get("SERVE", "1") == "1":
