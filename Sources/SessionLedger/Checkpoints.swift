@@ -29,15 +29,20 @@ extension LedgerSnapshot {
                 // The fixed header first: one of another policy, or past the head, is skipped
                 // without checksumming it (16 MB at 100,000 users).
                 let value = current.value
-                if value.count >= 68, Instant(nanoseconds: Int64(bitPattern: readLE(value, 4, 8))) <= t,
-                   value[28..<60].elementsEqual(digest), readLE(value, 12, 8) <= head, readLE(value, 20, 8) <= head,
-                   let view = Checkpoint.View(value) {
+                if let events = Checkpoint.peek(value, digest: digest), events <= head, readLE(value, 12, 8) <= head,
+                   Instant(nanoseconds: Int64(bitPattern: readLE(value, 4, 8))) <= t, let view = Checkpoint.View(value) {
                     return view
                 }
                 entry = try cursor.previous()
             }
             return nil
         }
+    }
+
+    /// The same decoded for a fold to resume from: without its stretch, which such a fold never
+    /// reads (so it is `isOutdated`; not for comparing with a refold).
+    func checkpointToResume(atOrBefore t: Instant, policy: Policy) throws -> Checkpoint? {
+        try checkpointView(atOrBefore: t, policy: policy)?.decoded(policy: policy, stretch: false)
     }
 
     /// How many checkpoints are stored.
@@ -48,8 +53,7 @@ extension LedgerSnapshot {
     /// stored size as `checkpointsDue` reads it (re-encoding it could cost ~10 MB). Nil when
     /// checkpoints it may not use lie after it: `writeCheckpoints` removes those first.
     func checkpointToGoOnFrom(policy: Policy, spacing: CheckpointSpacing) throws -> (latest: Checkpoint?, next: Int)? {
-        // (A fold goes on from its sessions; its stretch is not needed.)
-        let latest = try checkpointView(atOrBefore: .latest, policy: policy)?.decoded(policy: policy, stretch: false)
+        let latest = try checkpointToResume(atOrBefore: .latest, policy: policy)
         let key = latest.map { Checkpoint.key($0.at) }
         guard try txn.withCursor(db.checkpoints, { try $0.last().map { Array($0.key) } }) == key else { return nil }
         let bytes = try key.flatMap { try txn.get(db.checkpoints, $0).map(Checkpoint.spacedBytes) }
@@ -84,7 +88,7 @@ extension LedgerSnapshot {
     /// at or before `readsFrom` (the earliest instant whose status the caller looks at), or
     /// from the first event when there is none. The answer is the same either way.
     public func stateFold(policy: Policy, horizon: LedgerFold.Horizon, readsFrom: Instant) throws -> Derivation {
-        guard let checkpoint = try checkpointView(atOrBefore: readsFrom, policy: policy)?.decoded(policy: policy, stretch: false) else {
+        guard let checkpoint = try checkpointToResume(atOrBefore: readsFrom, policy: policy) else {
             return try LedgerFold(policy: policy, horizon: horizon).run(self).derivation
         }
         return try stateFold(policy: policy, horizon: horizon, from: checkpoint)

@@ -155,9 +155,7 @@ public final class LiveTail: @unchecked Sendable {
     /// The tail folded from the latest usable checkpoint through `head`; nil when there is none
     /// (a fold of the whole log would keep every session ever in memory).
     private static func fold(_ snapshot: LedgerSnapshot, policy: Policy, head: UInt64, newest: Instant?) throws -> Tail? {
-        guard let checkpoint = try snapshot.checkpointView(atOrBefore: .latest, policy: policy)?.decoded(policy: policy, stretch: false) else {
-            return nil
-        }
+        guard let checkpoint = try snapshot.checkpointToResume(atOrBefore: .latest, policy: policy) else { return nil }
         let derivation = try snapshot.stateFold(policy: policy, horizon: .all, from: checkpoint)
         let latest = max(try snapshot.latestInstant() ?? checkpoint.at, checkpoint.at)
         return Tail(from: checkpoint.at, loggedIn: checkpoint.loggedIn, newestCheckpoint: newest,

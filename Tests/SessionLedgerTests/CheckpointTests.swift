@@ -13,12 +13,13 @@ final class CheckpointTests: XCTestCase {
         try LedgerFold(policy: policy, horizon: .before(to)).run(snapshot).derivation.sessions.filter { $0.wasActive(from: from, to: to) }
     }
 
+    /// The same from the checkpoints, as `sessions` reads them (`LedgerSnapshot.states`).
     private func withCheckpoints(_ snapshot: LedgerSnapshot, _ policy: Policy, at t: Instant) throws -> [SessionState] {
-        try snapshot.stateFold(policy: policy, horizon: .through(t), readsFrom: t).sessions.filter { $0.isActive(at: t) }
+        try snapshot.states(policy: policy, horizon: .through(t), readsFrom: t).filter { $0.isActive(at: t) }
     }
 
     private func withCheckpoints(_ snapshot: LedgerSnapshot, _ policy: Policy, from: Instant, to: Instant) throws -> [SessionState] {
-        try snapshot.stateFold(policy: policy, horizon: .before(to), readsFrom: from).sessions.filter { $0.wasActive(from: from, to: to) }
+        try snapshot.states(policy: policy, horizon: .before(to), readsFrom: from).filter { $0.wasActive(from: from, to: to) }
     }
 
     func testAnswersFromCheckpointsEqualAnswersFromTheWholeLog() throws {
