@@ -104,10 +104,13 @@ struct LedgerNumbers {
     /// Indexed by call number; 0: not learned yet.
     var users: [UInt32] = []
     var sessions: [UInt32] = []
+    /// The home user of each session learned (docs/FORMAT.md), by the same call number.
+    var sessionHomes: [UInt32] = []
 
     mutating func forget() {
         users.removeAll(keepingCapacity: true)
         sessions.removeAll(keepingCapacity: true)
+        sessionHomes.removeAll(keepingCapacity: true)
     }
 }
 

@@ -59,7 +59,7 @@ struct IntegrityCheck {
         report.head = head
         var chain = HashChain()
         var digestValue: [UInt8]? = digest?.seq == 0 ? HashChain().value : nil
-        var withSession = 0, withID = 0
+        var indexedBySession = 0, withID = 0
         var maxUser: UInt32 = 0, maxSession: UInt32 = 0
         var logEnded = false
         var lateness = LatenessTracker(maxSkew: nil)
@@ -98,14 +98,21 @@ struct IntegrityCheck {
                 }
                 maxUser = max(maxUser, header.userNumber)
                 if let session = event.session {
-                    withSession += 1
+                    var home: UInt32?
                     if try !names(header.sessionNumber, session, carried: carried.contains(.session), after: maxSession,
-                                  table: db.sessions, reverse: db.sessionNames) {
+                                  table: db.sessions, reverse: db.sessionNames, home: &home) {
                         problem(seq, "the session number does not match the sessions and session_names indexes")
                     }
                     maxSession = max(maxSession, header.sessionNumber)
-                    if !(try hasDuplicate(db.bySession, key: Key.number(header.sessionNumber), value: Key.seq(seq))) {
-                        problem(seq, "missing from the by_session index")
+                    // The record that first names a session gives it its home user (SessionHome).
+                    if carried.contains(.session), let home, home != header.userNumber {
+                        problem(seq, "the sessions index gives this session another home user than the user of the event that first names it")
+                    }
+                    if let home, SessionHome.isIndexed(header.kind, user: header.userNumber, home: home) {
+                        indexedBySession += 1
+                        if !(try hasDuplicate(db.bySession, key: Key.number(header.sessionNumber), value: Key.seq(seq))) {
+                            problem(seq, "missing from the by_session index")
+                        }
                     }
                 }  // (a session number without a session flag does not decode: Record.decode)
                 if let id = event.id {
@@ -138,7 +145,7 @@ struct IntegrityCheck {
             }
             let events = Int(chain.seq)
             try expectCount(db.byUser, events, "by_user") { _, value in (readBE(value, 0, 8), true) }
-            try expectCount(db.bySession, withSession, "by_session") { _, value in (readBE(value, 0, 8), true) }
+            try expectCount(db.bySession, indexedBySession, "by_session") { _, value in (readBE(value, 0, 8), true) }
             try expectCount(db.ids, withID, "ids") { _, value in (value.count == 12 ? IDIndex.seq(ofValue: value) : 0, true) }
             try expectCount(db.lags, lagged, "lags") { key, _ in (readBE(key, 0, 8), true) }
             try expectCount(db.users, Int(maxUser), "users", seqOf: nil)
@@ -171,10 +178,14 @@ struct IntegrityCheck {
     /// record carries the name, else one already used; `table` gives `name` that number; and the
     /// carried name is the one `reverse` files under it (a name not carried was read from
     /// `reverse`, so the `table` lookup checks the pair).
+    /// `home`: given for sessions, whose `table` entry also holds the session's home user
+    /// (set to it when the entry is whole).
     private func names(_ number: UInt32, _ name: String, carried: Bool, after used: UInt32,
-                       table: Database, reverse: Database) throws -> Bool {
+                       table: Database, reverse: Database, home: UnsafeMutablePointer<UInt32?>? = nil) throws -> Bool {
         guard number != 0, carried ? number == used + 1 : number <= used else { return false }
-        guard try txn.get(table, Array(name.utf8)).map({ UInt32(readLE($0, 0, 4)) }) == number else { return false }
+        guard let stored = try txn.get(table, Array(name.utf8)), stored.count == (home == nil ? 4 : 8) else { return false }
+        if let home { home.pointee = SessionHome.entry(stored)?.home }
+        guard UInt32(readLE(stored, 0, 4)) == number else { return false }
         guard carried else { return true }
         return try txn.get(reverse, Key.number(number)).flatMap { NameEntry.name(number, $0) }.map { $0.elementsEqual(name.utf8) } ?? false
     }

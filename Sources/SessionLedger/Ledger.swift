@@ -12,7 +12,7 @@ public final class Ledger {
     public enum Access: Sendable { case readOnly, readWrite }
 
     /// The format name stored under `meta/format`.
-    public static let formatName = "sledger-4"
+    public static let formatName = "sledger-5"
 
     public let path: String
     public let access: Access

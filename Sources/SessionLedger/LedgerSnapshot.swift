@@ -189,7 +189,7 @@ public struct LedgerSnapshot {
 
     /// The interned number of a session, or nil when no event has named it.
     public func sessionNumber(_ session: String) throws -> UInt32? {
-        try txn.get(db.sessions, Array(session.utf8)).map { UInt32(readLE($0, 0, 4)) }
+        try sessionEntry(session)?.number
     }
 
     /// The `seq`s of one user's events, in `seq` order.
@@ -197,7 +197,8 @@ public struct LedgerSnapshot {
         try duplicates(db.byUser, key: Key.number(number)) { readBE($0, 0, 8) }
     }
 
-    /// The `seq`s of every event naming one session, in `seq` order.
+    /// The `seq`s `by_session` files under one session, in `seq` order: every event naming it
+    /// but its refreshes by its home user (`SessionHome`).
     public func seqs(ofSession number: UInt32) throws -> [UInt64] {
         try duplicates(db.bySession, key: Key.number(number)) { readBE($0, 0, 8) }
     }

@@ -273,15 +273,18 @@ struct AppendBatch {
         }
         // The first record naming a user or session carries its string (decision 0008).
         var carrying: Record.Carried = []
-        let (userNumber, newUser) = try AppendBatch.intern(event.user, keys.user, txn: txn, database: db.users, names: db.userNames,
+        let (userNumber, _, newUser) = try AppendBatch.intern(event.user, keys.user, txn: txn, database: db.users, names: db.userNames,
                                                            numbers: &numbers.users, count: &userCount)
         if newUser { carrying.insert(.user) }
         var sessionNumber: UInt32 = 0
+        // `by_session` leaves out the session's refreshes by its home user: `by_user` has them.
+        var indexSession = false
         if let session = event.session {
-            let newSession: Bool
-            (sessionNumber, newSession) = try AppendBatch.intern(session, keys.session, txn: txn, database: db.sessions,
-                                                                 names: db.sessionNames, numbers: &numbers.sessions, count: &sessionCount)
+            let (number, home, newSession) = try AppendBatch.internSession(session, keys.session, user: userNumber, txn: txn,
+                                                                           db: db, numbers: &numbers, count: &sessionCount)
+            sessionNumber = number
             if newSession { carrying.insert(.session) }
+            indexSession = SessionHome.isIndexed(event.kind, user: userNumber, home: home)
         }
         Record.encode(event, recorded: recorded, userNumber: userNumber, sessionNumber: sessionNumber, carrying: carrying,
                       into: &record)
@@ -317,31 +320,53 @@ struct AppendBatch {
                 try storeFollowed(follower.take())
             }
         }
-        pending.add(seq: seq, user: userNumber, session: sessionNumber)
+        pending.add(seq: seq, user: userNumber, session: indexSession ? sessionNumber : 0)
         if pending.count >= PendingIndexes.flushAt { try pending.flush(txn, db) }
         imported += 1
     }
 
     /// The number of `name` in `database`, and whether this call just gave it one (then also
     /// filed under the number in `names`). `numbers` holds what earlier events of the call
-    /// learned, by call number.
-    private static func intern(_ name: String, _ callNumber: UInt32, txn: WriteTransaction, database: Database, names: Database,
-                               numbers: inout [UInt32], count: inout UInt32) throws -> (UInt32, isNew: Bool) {
-        if let number = numbers.learned(callNumber) { return (number, false) }
+    /// learned, by call number. `home`, for a session: stored after a new number (its home
+    /// user, docs/FORMAT.md); what is returned is then the stored home, else 0.
+    private static func intern(_ name: String, _ callNumber: UInt32, home: UInt32? = nil, txn: WriteTransaction,
+                               database: Database, names: Database, numbers: inout [UInt32],
+                               count: inout UInt32) throws -> (UInt32, home: UInt32, isNew: Bool) {
+        if let number = numbers.learned(callNumber) { return (number, 0, false) }
         var name = name
-        let (number, isNew): (UInt32, Bool) = try name.withUTF8 { utf8 in
+        let (number, storedHome, isNew): (UInt32, UInt32, Bool) = try name.withUTF8 { utf8 in
             let key = UnsafeRawBufferPointer(utf8)
             let next = count + 1
-            if let stored = try withUnsafeBytes(of: next.littleEndian, { try txn.insertOrGet(database, key, $0) }) {
-                return (UInt32(readLE(stored, 0, 4)), false)
+            var value: [UInt8] = []
+            appendLE(UInt64(next), 4, &value)
+            if let home { appendLE(UInt64(home), 4, &value) }
+            if let stored = try value.withUnsafeBytes({ try txn.insertOrGet(database, key, $0) }) {
+                guard stored.count == value.count else {
+                    throw LedgerError.damaged(seq: nil, problem: "\(database.name) holds a \(stored.count)-byte entry, not \(value.count)")
+                }
+                return (UInt32(readLE(stored, 0, 4)), home == nil ? 0 : UInt32(readLE(stored, 4, 4)), false)
             }
             count = next
             let entry = NameEntry.value(next, key)
             try withUnsafeBytes(of: next.bigEndian) { k in try entry.withUnsafeBytes { try txn.put(names, k, $0, flags: .append) } }
-            return (next, true)
+            return (next, home ?? 0, true)
         }
         numbers.learn(callNumber, is: number)
-        return (number, isNew)
+        return (number, storedHome, isNew)
+    }
+
+    /// A session's number, its home user (the user of the first event naming it) and whether
+    /// this call just gave it its number; `user` is the event's, the home of a new session.
+    private static func internSession(_ name: String, _ callNumber: UInt32, user: UInt32, txn: WriteTransaction,
+                                      db: Ledger.Databases, numbers: inout LedgerNumbers,
+                                      count: inout UInt32) throws -> (number: UInt32, home: UInt32, isNew: Bool) {
+        if let number = numbers.sessions.learned(callNumber) {
+            return (number, numbers.sessionHomes[Int(callNumber)], false)
+        }
+        let (number, home, isNew) = try intern(name, callNumber, home: user, txn: txn, database: db.sessions,
+                                               names: db.sessionNames, numbers: &numbers.sessions, count: &count)
+        numbers.sessionHomes.learn(callNumber, is: home)
+        return (number, home, isNew)
     }
 
     /// Stores checkpoints the follower folded.

@@ -41,11 +41,12 @@ public struct UserLog: FoldSource {
     /// the same: the first login, if within the horizon at all, is the first within it).
     public init(snapshot: LedgerSnapshot, ownerOf session: String, horizon: LedgerFold.Horizon = .all) throws {
         self.snapshot = snapshot
-        guard let number = try snapshot.sessionNumber(session) else {
+        guard let (number, home) = try snapshot.sessionEntry(session) else {
             user = ""
             entries = []
             return
         }
+        // `by_session` files every login naming the session (it leaves out only refreshes).
         var owner: (at: Instant, seq: UInt64, user: UInt32)?
         for seq in try snapshot.seqs(ofSession: number) {
             let header = try snapshot.header(seq: seq, session: number)
@@ -58,7 +59,8 @@ public struct UserLog: FoldSource {
         } else {
             user = ""
         }
-        entries = try UserLog.slice(snapshot, user: owner?.user, session: number, pastFrom: try UserLog.bound(snapshot, horizon))
+        entries = try UserLog.slice(snapshot, user: owner?.user, session: (number, home),
+                                    pastFrom: try UserLog.bound(snapshot, horizon))
     }
 
     /// The first unlagged `seq` past the horizon (nil: none, or no horizon).
@@ -67,37 +69,55 @@ public struct UserLog: FoldSource {
     }
 
     /// `pastFrom`: the first unlagged `seq` past the horizon; from it on only lagged events
-    /// are read.
-    private static func slice(_ snapshot: LedgerSnapshot, user number: UInt32?, session: UInt32?,
+    /// are read. `session`: a session whose events belong in the slice besides those of the
+    /// sessions the user logged in, with its home user.
+    private static func slice(_ snapshot: LedgerSnapshot, user number: UInt32?, session: (number: UInt32, home: UInt32)?,
                               pastFrom bound: UInt64? = nil) throws -> [Entry] {
         var seqs = Set<UInt64>()
-        var sessions = Set<UInt32>()
+        /// The sessions whose events belong in the slice, with their home user where known.
+        var sessions: [UInt32: UInt32?] = [:]
         var slice: [Entry] = []
-        func mayBeWithin(_ seq: UInt64) throws -> Bool {
-            guard let bound, seq >= bound else { return true }
-            return try snapshot.txn.get(snapshot.db.lags, Key.seq(seq)) != nil
+        /// Adds the event at `seq` unless it is in already or past the horizon; `filed` says
+        /// whether its header belongs where an index filed it (nil: damage, false: not wanted).
+        var homedHere = Set<UInt32>()
+        func take(_ seq: UInt64, _ index: String, _ filed: (Record.Header, UnsafeRawBufferPointer) -> Bool?) throws {
+            guard !seqs.contains(seq) else { return }
+            if let bound, seq >= bound, try snapshot.txn.get(snapshot.db.lags, Key.seq(seq)) == nil { return }
+            let (header, record) = try snapshot.verifiedRecord(seq: seq)
+            guard let wanted = filed(header, record) else {
+                throw LedgerError.damaged(seq: seq, problem: "\(index) files seq \(seq) under another \(index == "by_user" ? "user" : "session")")
+            }
+            guard wanted else { return }
+            seqs.insert(seq)
+            slice.append(Entry(at: header.at, seq: seq, record: record))
         }
-        if let session { sessions.insert(session) }
+        if let session { sessions[session.number] = session.home }
         if let number {
             for seq in try snapshot.seqs(ofUser: number) {
-                guard try mayBeWithin(seq) else { continue }
-                let (header, record) = try snapshot.verifiedRecord(seq: seq)
-                guard header.userNumber == number else {
-                    throw LedgerError.damaged(seq: seq, problem: "by_user files seq \(seq) under another user")
+                try take(seq, "by_user") { header, record in
+                    guard header.userNumber == number else { return nil }
+                    if header.kind == .login, header.sessionNumber != 0, sessions[header.sessionNumber] == nil {
+                        sessions[header.sessionNumber] = .some(nil)
+                    }
+                    // The record carrying a session's string is the first naming it: its home is this user.
+                    if header.sessionNumber != 0, Record.carried(record).contains(.session) { homedHere.insert(header.sessionNumber) }
+                    return true
                 }
-                if seqs.insert(seq).inserted { slice.append(Entry(at: header.at, seq: seq, record: record)) }
-                if header.kind == .login, header.sessionNumber != 0 { sessions.insert(header.sessionNumber) }
             }
         }
-        for session in sessions {
-            for seq in try snapshot.seqs(ofSession: session) where !seqs.contains(seq) {
-                guard try mayBeWithin(seq) else { continue }
-                let (header, record) = try snapshot.verifiedRecord(seq: seq)
-                guard header.sessionNumber == session else {
-                    throw LedgerError.damaged(seq: seq, problem: "by_session files seq \(seq) under another session")
+        for (session, knownHome) in sessions {
+            for seq in try snapshot.seqs(ofSession: session) {
+                try take(seq, "by_session") { header, _ in header.sessionNumber == session ? true : nil }
+            }
+            // Its refreshes by its home user are in that user's `by_user` only; when that is the
+            // slice's user, they are in already.
+            let home = try knownHome ?? (homedHere.contains(session) ? number : nil) ?? snapshot.sessionHome(session)
+            guard home != number else { continue }
+            for seq in try snapshot.seqs(ofUser: home) {
+                try take(seq, "by_user") { header, _ in
+                    guard header.userNumber == home else { return nil }
+                    return header.sessionNumber == session && header.kind == .refresh
                 }
-                seqs.insert(seq)
-                slice.append(Entry(at: header.at, seq: seq, record: record))
             }
         }
         return slice.sorted { ($0.at, $0.seq) < ($1.at, $1.seq) }

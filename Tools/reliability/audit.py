@@ -122,6 +122,7 @@ def damage(path, kind, args):
         index = b'by_user' if table == 'user_names' else b'by_session'
         names = env.open_db(table.encode(), create=False)
         by = env.open_db(index, create=False, dupsort=True, dupfixed=True)
+        by_user = env.open_db(b'by_user', create=False, dupsort=True, dupfixed=True)
         with env.begin() as txn:
             record = bytes(txn.get(seq_key(seq), db=log))
             number = struct.unpack_from('<I', record, 20 if table == 'user_names' else 24)[0]
@@ -130,15 +131,37 @@ def damage(path, kind, args):
             with txn.cursor(db=by) as cursor:
                 assert cursor.set_key(struct.pack('>I', number))
                 first = struct.unpack('>Q', cursor.value())[0]  # the smallest seq naming it
+            if table == 'session_names':
+                # format 5: by_session leaves out the session's refreshes by its home user (the
+                # user that first names it), which may come first
+                sessions = env.open_db(b'sessions', create=False)
+                home = struct.unpack('<II', bytes(txn.get(entry[:-4], db=sessions)))[1]
+                with txn.cursor(db=by_user) as cursor:
+                    assert cursor.set_key(struct.pack('>I', home))
+                    for value in cursor.iternext_dup():
+                        held = struct.unpack('>Q', value)[0]
+                        if held >= first:
+                            break
+                        if struct.unpack_from('<I', bytes(txn.get(seq_key(held), db=log)), 24)[0] == number:
+                            first = held
+                            break
         env.close()
         flip_stored(path, entry, 0)
         print(first)
     elif kind == 'unindex':
-        # remove one event's by_user (or by_session / ids) entry
+        # remove one event's by_user (or by_session / ids) entry; for by_session, the first
+        # event from `seq` on that it files (format 5 leaves out a session's refreshes by its
+        # home user)
         seq, index = int(args[0]), args[1]
         db = env.open_db(index.encode(), create=False, dupsort=True)
         with env.begin(write=True) as txn:
             record = bytes(txn.get(seq_key(seq), db=log))
+            while index == 'by_session':
+                number = struct.unpack_from('<I', record, 24)[0]
+                if number != 0 and txn.cursor(db=db).set_key_dup(struct.pack('>I', number), seq_key(seq)):
+                    break
+                seq += 1
+                record = bytes(txn.get(seq_key(seq), db=log))
             if index in ('by_user', 'by_session'):
                 number = struct.unpack_from('<I', record, 20 if index == 'by_user' else 24)[0]
                 ok = txn.delete(struct.pack('>I', number), seq_key(seq), db=db)

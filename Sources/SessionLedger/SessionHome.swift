@@ -1,0 +1,44 @@
+import LMDB
+
+/// A session's home user and the `by_session` index that depends on it (format 5,
+/// decision 0011, docs/FORMAT.md).
+///
+/// A session's home is the user of the first event (in `seq` order) naming it: the record that
+/// carries its string. `sessions` stores it beside the session's number. Nine events in ten
+/// are refreshes, nearly all by the session's own user, and `by_user` already files those
+/// under that user, so `by_session` leaves out a session's refreshes by its home user and
+/// files every other event naming it. The events naming a session are then its `by_session`
+/// entries and the refreshes naming it among its home user's `by_user` entries.
+enum SessionHome {
+    /// Whether `by_session` files an event of `kind` by `user` that names a session of home `home`.
+    @inline(__always)
+    static func isIndexed(_ kind: Event.Kind, user: UInt32, home: UInt32) -> Bool {
+        kind != .refresh || user != home
+    }
+
+    /// The number and home user in a `sessions` value (u32 LE each), nil when it is not 8 bytes.
+    static func entry(_ value: UnsafeRawBufferPointer) -> (number: UInt32, home: UInt32)? {
+        guard value.count == 8 else { return nil }
+        return (UInt32(readLE(value, 0, 4)), UInt32(readLE(value, 4, 4)))
+    }
+}
+
+extension LedgerSnapshot {
+    /// A session's number and home user, nil when no event has named it.
+    func sessionEntry(_ session: String) throws -> (number: UInt32, home: UInt32)? {
+        guard let value = try txn.get(db.sessions, Array(session.utf8)) else { return nil }
+        guard let entry = SessionHome.entry(value) else {
+            throw LedgerError.damaged(seq: nil, problem: "the sessions index holds a \(value.count)-byte entry for \"\(session)\", not 8")
+        }
+        return entry
+    }
+
+    /// The home user of session number `number`, through its name.
+    func sessionHome(_ number: UInt32) throws -> UInt32 {
+        let name = try names.session(number, txn, db.sessionNames)
+        guard let entry = try sessionEntry(name), entry.number == number else {
+            throw LedgerError.damaged(seq: nil, problem: "session number \(number) is not the sessions index's number for its name")
+        }
+        return entry.home
+    }
+}
