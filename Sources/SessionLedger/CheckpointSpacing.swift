@@ -21,7 +21,7 @@ public struct CheckpointSpacing: Sendable, Equatable {
     }
 
     /// What `append`, `import`, `checkpoint` and the server use.
-    public static let adaptive = CheckpointSpacing(minimum: 1 << 14, maximum: 1 << 20, bytesPerEvent: 16)
+    public static let adaptive = CheckpointSpacing(minimum: 1 << 14, maximum: 1 << 21, bytesPerEvent: 8)
 
     /// Exactly `events` apart.
     public static func every(_ events: Int) -> CheckpointSpacing {

@@ -59,11 +59,8 @@ struct IDClaims {
         try txn.withCursor(db.ids) { cursor in
             var entry = try cursor.first()
             while let current = entry {
-                try IDIndex.checkSize(current.value)
-                guard current.key.count == 2 else {
-                    throw LedgerError.damaged(seq: nil, problem: "the ids index holds a \(current.key.count)-byte key, not 2")
-                }
-                filter.insert(IDIndex.hash(key: current.key, value: current.value))
+                try IDIndex.checkSize(key: current.key, value: current.value)
+                filter.insert(IDIndex.prefix(key: current.key, value: current.value))
                 entry = try cursor.next()
             }
         }
@@ -75,7 +72,7 @@ struct IDClaims {
     /// The stored event whose id is `id`: filed in `ids` or claimed in this call. `hash` is `IDIndex.hash(id)`.
     func holder(of id: String, hash: UInt64, txn: Transaction, db: Ledger.Databases) throws -> StoredEvent? {
         var earlier: [UInt64] = []
-        if unfiltered || filed?.mayContain(hash) == true { earlier = try IDIndex(txn: txn, db: db).seqs(hash: hash) }
+        if unfiltered || filed?.mayContain(IDIndex.prefix(hash)) == true { earlier = try IDIndex(txn: txn, db: db).seqs(hash: hash) }
         var index = Int(truncatingIfNeeded: hash) & mask
         while slots[index].seq != 0 {
             if slots[index].hash == hash { earlier.append(slots[index].seq) }
@@ -127,15 +124,16 @@ struct IDClaims {
         }
         if !unfiltered {
             if filed == nil { filed = HashFilter(expected: max(expected ?? 0, 2 * claims.count)) }
-            for claim in claims { filed!.insert(claim.hash) }
+            for claim in claims { filed!.insert(IDIndex.prefix(claim.hash)) }
         }
         for index in slots.indices { slots[index] = (0, 0) }
         count = 0
     }
 }
 
-/// A blocked Bloom filter of 64-bit hashes that are already uniform (SHA-256 bytes): each
-/// hash sets 6 bits of one 512-bit block, so a lookup reads one cache line. About 8 bits an
+/// A blocked Bloom filter of hashes that are already uniform (SHA-256 bytes; here the 40-bit
+/// prefixes `ids` files): each hash sets 6 bits of one 512-bit block, so a lookup reads one
+/// cache line. About 8 bits an
 /// expected hash, within 64 KiB and 64 MiB; false positives (a few percent at the expected
 /// count, more past it) only cost a search.
 struct HashFilter {
@@ -153,8 +151,9 @@ struct HashFilter {
     }
 
     private func positions(_ hash: UInt64) -> (block: Int, bits: UInt64) {
-        let block = blockShift == 64 ? 0 : Int(hash >> UInt64(blockShift))
-        return (8 * block, hash &* 0x9E37_79B9_7F4A_7C15)  // the block's bits from a remix of the hash
+        let spread = hash &* 0xD6E8_FEB8_6659_FD93  // over all 64 bits, whatever bits the hash uses
+        let block = blockShift == 64 ? 0 : Int(spread >> UInt64(blockShift))
+        return (8 * block, spread &* 0x9E37_79B9_7F4A_7C15)  // the block's bits from a remix of the hash
     }
 
     mutating func insert(_ hash: UInt64) {

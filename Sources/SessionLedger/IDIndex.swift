@@ -3,21 +3,26 @@ import LMDB
 
 /// The `ids` index: which `seq` holds each idempotency key (docs/FORMAT.md).
 ///
-/// Keyed by a hash of the id, not by the id itself. An entry is filed under the first 2 bytes
-/// of the id's SHA-256 and its value is the next 6 bytes then the `seq` (u48): 12 bytes, all
-/// of the same size, so LMDB packs the values of one key side by side without a node header
-/// each (`MDB_DUPFIXED`; decision 0009). With 65,536 keys every key holds many values, and the
-/// tree takes about 17-22 bytes an event instead of 38 with 8-byte keys of one value each
-/// (format 3). Two ids may share all 8 bytes, so a lookup reads every value with the id's 6
-/// bytes and always compares the id with the stored record. A truncated SHA-256 is used rather
-/// than a faster non-cryptographic hash so that nobody can cheaply make many ids share one
-/// entry prefix (which would make every lookup of it read many records).
+/// Keyed by a hash of the id, not by the id itself. An entry is filed under the first byte of
+/// the id's SHA-256 and its value is the next 4 bytes then the `seq` (u48): 10 bytes, all of
+/// the same size, so LMDB packs the values of one key side by side without a node header
+/// each (`MDB_DUPFIXED`; decisions 0009 and 0011). With 256 keys every key holds many values,
+/// in a tree of full pages once compacted (format 4's 65,536 keys of 12-byte values each took
+/// a branch page and a part-filled last leaf of their own). The entry files 40 bits of the
+/// hash, its *prefix*: two ids may share it (at 100M ids, one lookup in 11,000 meets another
+/// id's entry), so a lookup reads every value with the id's prefix and always compares the id
+/// with the stored record. A truncated SHA-256 is used rather than a faster non-cryptographic
+/// hash so that nobody can cheaply make many ids share one prefix (which would make every
+/// lookup of it read many records).
 struct IDIndex {
     let txn: Transaction
     let db: Ledger.Databases
 
     /// The largest `seq` an entry can hold (6 bytes).
     static let largestSeq: UInt64 = 1 << 48 - 1
+
+    /// The bytes of an entry's value.
+    static let valueSize = 10
 
     /// The first 8 bytes of the SHA-256 of `id`, big-endian.
     static func hash(_ id: String) -> UInt64 {
@@ -26,6 +31,9 @@ struct IDIndex {
             SHA256.hash(data: UnsafeRawBufferPointer(utf8)).withUnsafeBytes { readBE($0, 0, 8) }
         }
     }
+
+    /// The 40 bits of `hash` an entry files (its first 5 bytes), as a number.
+    static func prefix(_ hash: UInt64) -> UInt64 { hash >> 24 }
 
     /// The entry filing `seq` as the holder of an id with hash `hash`: key and value bytes.
     static func entry(hash: UInt64, seq: UInt64) -> (key: [UInt8], value: [UInt8]) {
@@ -39,49 +47,43 @@ struct IDIndex {
         precondition(seq <= largestSeq, "seq \(seq) does not fit the ids index")
         key.removeAll(keepingCapacity: true)
         value.removeAll(keepingCapacity: true)
-        appendBE(hash >> 48, 2, &key)
-        appendBE(hash, 6, &value)
+        appendBE(hash >> 56, 1, &key)
+        appendBE(hash >> 24, 4, &value)
         appendBE(seq, 6, &value)
     }
 
     static func entry(_ id: String, seq: UInt64) -> (key: [UInt8], value: [UInt8]) { entry(hash: hash(id), seq: seq) }
 
-    /// Throws unless `value` has the 12 bytes of an entry: a damaged or foreign `ids` must not
-    /// read as "no such id" (which would store a duplicate).
-    static func checkSize(_ value: UnsafeRawBufferPointer) throws {
-        guard value.count == 12 else {
-            throw LedgerError.damaged(seq: nil, problem: "the ids index holds a \(value.count)-byte entry, not 12")
+    /// Throws unless `key` and `value` have the sizes of an entry: a damaged or foreign `ids`
+    /// must not read as "no such id" (which would store a duplicate).
+    static func checkSize(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws {
+        guard key.count == 1, value.count == valueSize else {
+            throw LedgerError.damaged(seq: nil, problem: "the ids index holds a \(key.count)-byte key with a \(value.count)-byte entry, not 1 and \(valueSize)")
         }
     }
 
-    /// The hash (its first 8 bytes) an entry files: 2 in the key, 6 at the start of the value.
-    static func hash(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> UInt64 {
-        readBE(key, 0, 2) << 48 | readBE(value, 0, 6)
+    /// The prefix an entry files: 1 byte in the key, 4 at the start of the value.
+    static func prefix(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> UInt64 {
+        readBE(key, 0, 1) << 32 | readBE(value, 0, 4)
     }
 
     /// The `seq` an entry's value holds.
-    static func seq(ofValue value: UnsafeRawBufferPointer) -> UInt64 { readBE(value, 6, 6) }
+    static func seq(ofValue value: UnsafeRawBufferPointer) -> UInt64 { readBE(value, 4, 6) }
 
-    /// The `seq`s filed under `hash`'s entry prefix (its 8 bytes), in `seq` order.
+    /// The `seq`s filed under `hash`'s prefix, in `seq` order.
     func seqs(hash: UInt64) throws -> [UInt64] {
         let (key, lowest) = IDIndex.entry(hash: hash, seq: 0)
         return try txn.withCursor(db.ids) { cursor in
-            try IDIndex.run(from: cursor.seek(key: key, valueAtLeast: lowest), like: lowest, next: cursor.nextValue)
+            var out: [UInt64] = []
+            var entry = try cursor.seek(key: key, valueAtLeast: lowest)
+            while let current = entry {
+                try IDIndex.checkSize(key: current.key, value: current.value)
+                guard current.value.prefix(4).elementsEqual(lowest.prefix(4)) else { break }
+                out.append(IDIndex.seq(ofValue: current.value))
+                entry = try cursor.nextValue()
+            }
+            return out
         }
-    }
-
-    /// The `seq`s of the entries from `start` on, stepping with `next`, while their first 6
-    /// bytes (of the hash) are `value`'s.
-    private static func run(from start: Cursor.Entry?, like value: [UInt8], next: () throws -> Cursor.Entry?) throws -> [UInt64] {
-        var out: [UInt64] = []
-        var entry = start
-        while let current = entry {
-            try checkSize(current.value)
-            guard current.value.prefix(6).elementsEqual(value.prefix(6)) else { break }
-            out.append(seq(ofValue: current.value))
-            entry = try next()
-        }
-        return out
     }
 
     /// The stored event whose id is `id`, or nil.

@@ -146,7 +146,7 @@ struct IntegrityCheck {
             let events = Int(chain.seq)
             try expectCount(db.byUser, events, "by_user") { _, value in (readBE(value, 0, 8), true) }
             try expectCount(db.bySession, indexedBySession, "by_session") { _, value in (readBE(value, 0, 8), true) }
-            try expectCount(db.ids, withID, "ids") { _, value in (value.count == 12 ? IDIndex.seq(ofValue: value) : 0, true) }
+            try expectCount(db.ids, withID, "ids") { _, value in (value.count == IDIndex.valueSize ? IDIndex.seq(ofValue: value) : 0, true) }
             try expectCount(db.lags, lagged, "lags") { key, _ in (readBE(key, 0, 8), true) }
             try expectCount(db.users, Int(maxUser), "users", seqOf: nil)
             try expectCount(db.sessions, Int(maxSession), "sessions", seqOf: nil)

@@ -63,8 +63,8 @@ final class CheckpointTests: XCTestCase {
     func testAdaptiveSpacingPutsTheNextCheckpointTheLastOnesBytesPerEventLater() throws {
         XCTAssertEqual(CheckpointSpacing.adaptive.after(checkpointBytes: nil), 16_384)
         XCTAssertEqual(CheckpointSpacing.adaptive.after(checkpointBytes: 100), 16_384)
-        XCTAssertEqual(CheckpointSpacing.adaptive.after(checkpointBytes: 1 << 20), 65_536)
-        XCTAssertEqual(CheckpointSpacing.adaptive.after(checkpointBytes: 100 << 20), 1 << 20)
+        XCTAssertEqual(CheckpointSpacing.adaptive.after(checkpointBytes: 1 << 20), 131_072)
+        XCTAssertEqual(CheckpointSpacing.adaptive.after(checkpointBytes: 100 << 20), 2_097_152)
         XCTAssertEqual(CheckpointSpacing.every(10).after(checkpointBytes: 1 << 20), 10)
 
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)

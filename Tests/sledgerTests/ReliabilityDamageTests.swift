@@ -94,7 +94,7 @@ final class ReliabilityDamageTests: XCTestCase {
         defer { _ = shell("/bin/umount", [mount]) }
         let ledger = mount + "/ledger", base = dir + "/base.ndjson", more = dir + "/more.ndjson"
         try writeGeneratedLog(to: base, count: 20_000, idPrefix: "base-")
-        try writeGeneratedLog(to: more, count: 150_000, idPrefix: "more-")
+        try writeGeneratedLog(to: more, count: 300_000, idPrefix: "more-")
         XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, base]).status, 0)
         let before = try Sledger.digest(ledger)
         let result = try Sledger.run(["import", "--ledger", ledger, more], environment: ["SWIFT_BACKTRACE": "enable=no"])

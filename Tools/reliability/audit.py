@@ -168,7 +168,7 @@ def damage(path, kind, args):
             elif index == 'ids':
                 ok = False
                 for key, value in txn.cursor(db=db):
-                    if value[6:] == seq.to_bytes(6, 'big'):  # 6 bytes of the id's hash, then the seq
+                    if value[4:] == seq.to_bytes(6, 'big'):  # 4 bytes of the id's hash, then the seq
                         ok = txn.delete(key, value, db=db)
                         break
             else:
