@@ -7,9 +7,10 @@ struct CheckpointCommand: ParsableCommand {
         abstract: "Write checkpoints of derived state, from which sessions folds and whose stretches who counts.",
         discussion: """
             A checkpoint is the state (under the default policy) after every event up to an instant, \
-            spaced by their own size (about 16 bytes of checkpoint per event of the log, stretches \
+            spaced by their own size (about 8 bytes of checkpoint per event of the log, stretches \
             aside, from 16,384 \
-            to 1,048,576 events apart), or every --spacing events. They are a cache beside the log: `append` and \
+            to 2,097,152 events apart), or every --spacing events (denser checkpoints make \
+            sessions --at T faster and the ledger larger). They are a cache beside the log: `append` and \
             `import` write them as the log grows (a call of 16 MiB or more of files also ends with one an \
             hour before the newest event, when a quarter of the spacing lies before it), a late event older than one removes it, `check` \
             verifies each against a refold, and a damaged one is skipped and rebuilt here, as is one \

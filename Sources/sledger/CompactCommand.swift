@@ -11,7 +11,8 @@ struct CompactCommand: ParsableCommand {
         discussion: """
             The copy holds the same events, indexes and checkpoints (the same head: `sledger \
             digest` and `check --digest` prove it) without the free pages that LMDB's \
-            copy-on-write leaves in a ledger loaded by many durable calls. The ledger itself \
+            copy-on-write leaves in a ledger loaded by many durable calls, and with every page \
+            full: each database is written in key order. The ledger itself \
             is not changed; appends may go on meanwhile and are not in the copy (they cannot \
             reuse free pages while it is made, so its file may grow). The copy is made in \
             DIR.partial-PID beside DIR and renamed when it is on disk; an interrupted run \

@@ -123,6 +123,7 @@ def damage(path, kind, args):
         names = env.open_db(table.encode(), create=False)
         by = env.open_db(index, create=False, dupsort=True, dupfixed=True)
         by_user = env.open_db(b'by_user', create=False, dupsort=True, dupfixed=True)
+        sessions = env.open_db(b'sessions', create=False)
         with env.begin() as txn:
             record = bytes(txn.get(seq_key(seq), db=log))
             number = struct.unpack_from('<I', record, 20 if table == 'user_names' else 24)[0]
@@ -134,7 +135,6 @@ def damage(path, kind, args):
             if table == 'session_names':
                 # format 5: by_session leaves out the session's refreshes by its home user (the
                 # user that first names it), which may come first
-                sessions = env.open_db(b'sessions', create=False)
                 home = struct.unpack('<II', bytes(txn.get(entry[:-4], db=sessions)))[1]
                 with txn.cursor(db=by_user) as cursor:
                     assert cursor.set_key(struct.pack('>I', home))
