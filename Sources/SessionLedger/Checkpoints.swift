@@ -305,7 +305,7 @@ extension Ledger {
 
     /// After a large call: a checkpoint near the end of the time line, so that `who` and
     /// `sessions` at an instant past the last spaced checkpoint fold a few events instead of up
-    /// to a whole spacing (up to 1,048,576 events: 0.6 s at 30M events). It is at the instant
+    /// to a whole spacing (up to 2,097,152 events; 1,048,576 took 0.6 s at 30M events). It is at the instant
     /// `CheckpointFollower.allowance` (an hour) before the newest event, so that a later call's
     /// events within that allowance of the newest do not invalidate it, and it is written only
     /// when at least a quarter of the spacing due after the latest checkpoint lies before it,

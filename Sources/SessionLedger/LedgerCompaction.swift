@@ -45,6 +45,7 @@ extension Ledger {
             }
         } catch {
             unlink(partial + "/data.mdb")
+            unlink(partial + "/lock.mdb")
             rmdir(partial)
             if let error = error as? LMDBError { throw LedgerError.storage(error, path: directory) }
             throw error
@@ -69,6 +70,12 @@ extension Ledger {
             var options = Environment.Options()
             options.mapSize = try env.info().usedBytes * 9 / 8 + (64 << 20)
             let copy = try Environment(path: directory, options: options)
+            // Writing through MDB_WRITEMAP into a sparse file faults (SIGBUS) when the disk
+            // runs out: take the blocks first, so a full disk is an error before anything is written.
+            let reserved = try copy.reserveDisk(from: 0)
+            guard reserved == 0 else {
+                throw LedgerError.cannotCreate(path: directory, reason: "cannot reserve \(options.mapSize) bytes for the copy: " + String(cString: strerror(reserved)))
+            }
             for (name, flags) in Databases.layout {
                 guard let from = try source.openDatabase(name) else { continue }
                 let sorted = flags.contains(.duplicateSort)

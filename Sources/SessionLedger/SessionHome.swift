@@ -33,6 +33,30 @@ extension LedgerSnapshot {
         return entry
     }
 
+    /// `home`, the home user `sessions` gives session number `session`, after checking it
+    /// against the record that first names the session (the one carrying its string): the
+    /// first `by_session` entry when that carries it (a login, say), else a refresh by `home`
+    /// before that entry. A wrong home would leave that user's refreshes out of a slice
+    /// unnoticed, so a damaged entry is refused instead.
+    func verifiedHome(of session: UInt32, claimed home: UInt32) throws -> UInt32 {
+        let filed = try seqs(ofSession: session).first
+        if let filed {
+            let (header, record) = try verifiedRecord(seq: filed)
+            if Record.carried(record).contains(.session) {
+                guard header.sessionNumber == session, header.userNumber == home else {
+                    throw LedgerError.damaged(seq: filed, problem: "the sessions index gives session number \(session) another home user than the user of the event that first names it")
+                }
+                return home
+            }
+        }
+        for seq in try seqs(ofUser: home) {
+            if let filed, seq >= filed { break }
+            let (header, record) = try verifiedRecord(seq: seq)
+            if header.sessionNumber == session, Record.carried(record).contains(.session) { return home }
+        }
+        throw LedgerError.damaged(seq: filed, problem: "the sessions index gives session number \(session) a home user none of whose events first names it")
+    }
+
     /// The home user of session number `number`, through its name.
     func sessionHome(_ number: UInt32) throws -> UInt32 {
         let name = try names.session(number, txn, db.sessionNames)

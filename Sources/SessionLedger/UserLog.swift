@@ -1,11 +1,12 @@
 /// One user's slice of a ledger, read through the indexes instead of the whole log: every
 /// event by the user (`by_user`) and every event naming a session the user logged in
-/// (`by_session`), in (`at`, `seq`) order. Issue 4: `user U` and `sessions --user U` read
-/// only what they need.
+/// (`by_session`, and the session's refreshes by its home user, which `by_session` leaves to
+/// that user's `by_user`: SessionHome), in (`at`, `seq`) order. Issue 4: `user U` and
+/// `sessions --user U` read only what they need.
 ///
 /// Folding this slice gives exactly the full fold's state for the sessions the user logged in:
 /// a session's state changes only through events that name it (its login, refreshes, logouts,
-/// token deletions, all in `by_session`) or through the user's own `logout_all` (in `by_user`);
+/// token deletions, all read as above) or through the user's own `logout_all` (in `by_user`);
 /// an earlier login of the same id by someone else, which makes the user's login a
 /// `duplicate-session`, names the session too. Other sessions in the slice are partial and
 /// must not be reported. `late-event` comes from the `lags` index, which the writer keeps.
@@ -105,18 +106,22 @@ public struct UserLog: FoldSource {
                 }
             }
         }
+        // A session's refreshes by its home user are in that user's `by_user` only; when that is
+        // the slice's user, they are in already. Other homes are read once each.
+        var elsewhere: [UInt32: Set<UInt32>] = [:]
         for (session, knownHome) in sessions {
             for seq in try snapshot.seqs(ofSession: session) {
                 try take(seq, "by_session") { header, _ in header.sessionNumber == session ? true : nil }
             }
-            // Its refreshes by its home user are in that user's `by_user` only; when that is the
-            // slice's user, they are in already.
-            let home = try knownHome ?? (homedHere.contains(session) ? number : nil) ?? snapshot.sessionHome(session)
-            guard home != number else { continue }
+            let home = homedHere.contains(session) ? number!
+                : try snapshot.verifiedHome(of: session, claimed: knownHome ?? snapshot.sessionHome(session))
+            if home != number { elsewhere[home, default: []].insert(session) }
+        }
+        for (home, homed) in elsewhere {
             for seq in try snapshot.seqs(ofUser: home) {
                 try take(seq, "by_user") { header, _ in
                     guard header.userNumber == home else { return nil }
-                    return header.sessionNumber == session && header.kind == .refresh
+                    return header.kind == .refresh && homed.contains(header.sessionNumber)
                 }
             }
         }

@@ -95,6 +95,46 @@ final class UserLogTests: XCTestCase {
         XCTAssertTrue(fold.derivation.sessions(ofUser: "nobody").isEmpty)
     }
 
+    /// Format 5 (decision 0011): `by_session` leaves out a session's refreshes by its home user,
+    /// the user of the first event naming it. Here bob names `s` first (a refresh before any
+    /// login: unknown-session), alice logs it in, and bob refreshes it again (user-mismatch),
+    /// in a later call: `session s` and `user alice` still read both of bob's refreshes, from
+    /// bob's `by_user`. A `sessions` entry giving `s` another home is refused, not believed.
+    func testRefreshesByTheHomeUserOfASessionSomeoneElseLoggedInAreRead() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        func line(_ text: String) -> [UInt8] { Array((text + "\n").utf8) }
+        _ = try ledger.append([InputSource(bytes:
+            line(#"{"type":"refresh","at":"2026-03-01T09:00:00Z","user":"bob","session":"s"}"#) +
+            line(#"{"type":"login","at":"2026-03-01T09:05:00Z","user":"alice","session":"s","client":"web","method":"google"}"#))])
+        _ = try ledger.append([InputSource(bytes:
+            line(#"{"type":"refresh","at":"2026-03-01T11:00:00Z","user":"bob","session":"s"}"#) +
+            line(#"{"type":"refresh","at":"2026-03-01T12:00:00Z","user":"alice","session":"s"}"#))])
+        let policy = Policy.default
+        try ledger.read { snapshot in
+            XCTAssertEqual(try snapshot.seqs(ofSession: 1), [2, 4], "alice's login and refresh are filed; bob's refreshes, the home's, are not")
+            let fold = LedgerFold(policy: policy, findings: FindingFilter(session: "s"))
+            let slice = try fold.run(UserLog(snapshot: snapshot, ownerOf: "s"))
+            XCTAssertEqual(slice.events, 4)
+            XCTAssertEqual(slice.findings.map(\.rule.rawValue), ["unknown-session", "user-mismatch"])
+            XCTAssertEqual(slice.findings.map(\.seq), [1, 3])
+            let session = try XCTUnwrap(slice.derivation.session("s"))
+            XCTAssertEqual(session.refreshCount, 1, "alice's refresh, not bob's")
+            XCTAssertEqual(try fold.run(UserLog(snapshot: snapshot, user: "alice")).events, 4)
+        }
+        // The home rewritten to alice: the first event naming `s` is bob's, so it is refused.
+        try ledger.env.write { txn in
+            let value: [UInt8] = [1, 0, 0, 0, 2, 0, 0, 0]  // session 1, home user 2 (alice)
+            try txn.put(ledger.db.sessions, Array("s".utf8), value)
+        }
+        try ledger.read { snapshot in
+            for slice in [{ try UserLog(snapshot: snapshot, ownerOf: "s") }, { try UserLog(snapshot: snapshot, user: "alice") }] {
+                XCTAssertThrowsError(try slice()) { error in
+                    XCTAssertTrue("\(error)".contains("home user"), "\(error)")
+                }
+            }
+        }
+    }
+
     /// A few instants of lagged events (an `at` earlier than one before it in `seq` order): a
     /// horizon there has the event within it, after (in `seq` order) events past it, so a
     /// bounded slice must still read it through `lags`.

@@ -161,7 +161,9 @@ def damage(path, kind, args):
                 if number != 0 and txn.cursor(db=db).set_key_dup(struct.pack('>I', number), seq_key(seq)):
                     break
                 seq += 1
-                record = bytes(txn.get(seq_key(seq), db=log))
+                found = txn.get(seq_key(seq), db=log)
+                assert found is not None, 'no event from the seq given on is filed in by_session'
+                record = bytes(found)
             if index in ('by_user', 'by_session'):
                 number = struct.unpack_from('<I', record, 20 if index == 'by_user' else 24)[0]
                 ok = txn.delete(struct.pack('>I', number), seq_key(seq), db=db)
