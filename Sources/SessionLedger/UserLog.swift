@@ -78,9 +78,10 @@ public struct UserLog: FoldSource {
         /// The sessions whose events belong in the slice, with their home user where known.
         var sessions: [UInt32: UInt32?] = [:]
         var slice: [Entry] = []
+        /// The sessions whose first naming record (carrying their string) is the user's: their home.
+        var homedHere = Set<UInt32>()
         /// Adds the event at `seq` unless it is in already or past the horizon; `filed` says
         /// whether its header belongs where an index filed it (nil: damage, false: not wanted).
-        var homedHere = Set<UInt32>()
         func take(_ seq: UInt64, _ index: String, _ filed: (Record.Header, UnsafeRawBufferPointer) -> Bool?) throws {
             guard !seqs.contains(seq) else { return }
             if let bound, seq >= bound, try snapshot.txn.get(snapshot.db.lags, Key.seq(seq)) == nil { return }
