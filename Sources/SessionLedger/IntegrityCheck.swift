@@ -92,17 +92,18 @@ struct IntegrityCheck {
                 // Interned numbers: assigned 1, 2, 3 ... in order of first appearance, and the
                 // record that first names each carries its string, which both tables must give.
                 let carried = Record.carried(record)
-                if try !names(header.userNumber, event.user, carried: carried.contains(.user), after: maxUser,
-                              table: db.users, reverse: db.userNames) {
+                if try names(header.userNumber, event.user, carried: carried.contains(.user), after: maxUser,
+                             table: db.users, valueSize: 4, reverse: db.userNames) == nil {
                     problem(seq, "the user number does not match the users and user_names indexes")
                 }
                 maxUser = max(maxUser, header.userNumber)
                 if let session = event.session {
-                    var home: UInt32?
-                    if try !names(header.sessionNumber, session, carried: carried.contains(.session), after: maxSession,
-                                  table: db.sessions, reverse: db.sessionNames, home: &home) {
+                    let stored = try names(header.sessionNumber, session, carried: carried.contains(.session), after: maxSession,
+                                           table: db.sessions, valueSize: 8, reverse: db.sessionNames)
+                    if stored == nil {
                         problem(seq, "the session number does not match the sessions and session_names indexes")
                     }
+                    let home = stored.flatMap(SessionHome.entry)?.home
                     maxSession = max(maxSession, header.sessionNumber)
                     // The record that first names a session gives it its home user (SessionHome).
                     if carried.contains(.session), let home, home != header.userNumber {
@@ -178,16 +179,16 @@ struct IntegrityCheck {
     /// record carries the name, else one already used; `table` gives `name` that number; and the
     /// carried name is the one `reverse` files under it (a name not carried was read from
     /// `reverse`, so the `table` lookup checks the pair).
-    /// `home`: given for sessions, whose `table` entry also holds the session's home user
-    /// (set to it when the entry is whole).
+    /// Returns `table`'s entry for `name` (`valueSize` bytes, the number first; a session's also
+    /// holds its home user) when all of that holds, else nil.
     private func names(_ number: UInt32, _ name: String, carried: Bool, after used: UInt32,
-                       table: Database, reverse: Database, home: UnsafeMutablePointer<UInt32?>? = nil) throws -> Bool {
-        guard number != 0, carried ? number == used + 1 : number <= used else { return false }
-        guard let stored = try txn.get(table, Array(name.utf8)), stored.count == (home == nil ? 4 : 8) else { return false }
-        if let home { home.pointee = SessionHome.entry(stored)?.home }
-        guard UInt32(readLE(stored, 0, 4)) == number else { return false }
-        guard carried else { return true }
-        return try txn.get(reverse, Key.number(number)).flatMap { NameEntry.name(number, $0) }.map { $0.elementsEqual(name.utf8) } ?? false
+                       table: Database, valueSize: Int, reverse: Database) throws -> UnsafeRawBufferPointer? {
+        guard number != 0, carried ? number == used + 1 : number <= used else { return nil }
+        guard let stored = try txn.get(table, Array(name.utf8)), stored.count == valueSize,
+              UInt32(readLE(stored, 0, 4)) == number else { return nil }
+        guard carried else { return stored }
+        let filed = try txn.get(reverse, Key.number(number)).flatMap { NameEntry.name(number, $0) }
+        return filed?.elementsEqual(name.utf8) == true ? stored : nil
     }
 
     private func hasDuplicate(_ database: Database, key: [UInt8], value: [UInt8]) throws -> Bool {

@@ -337,12 +337,13 @@ struct AppendBatch {
         let (number, storedHome, isNew): (UInt32, UInt32, Bool) = try name.withUTF8 { utf8 in
             let key = UnsafeRawBufferPointer(utf8)
             let next = count + 1
-            var value: [UInt8] = []
-            appendLE(UInt64(next), 4, &value)
-            if let home { appendLE(UInt64(home), 4, &value) }
-            if let stored = try value.withUnsafeBytes({ try txn.insertOrGet(database, key, $0) }) {
-                guard stored.count == value.count else {
-                    throw LedgerError.damaged(seq: nil, problem: "\(database.name) holds a \(stored.count)-byte entry, not \(value.count)")
+            let size = home == nil ? 4 : 8
+            let found = try withUnsafeBytes(of: (next.littleEndian, (home ?? 0).littleEndian)) { both in
+                try txn.insertOrGet(database, key, UnsafeRawBufferPointer(rebasing: both[0..<size]))
+            }
+            if let stored = found {
+                guard stored.count == size else {
+                    throw LedgerError.damaged(seq: nil, problem: "\(database.name) holds a \(stored.count)-byte entry, not \(size)")
                 }
                 return (UInt32(readLE(stored, 0, 4)), home == nil ? 0 : UInt32(readLE(stored, 4, 4)), false)
             }

@@ -38,8 +38,9 @@ extension LedgerSnapshot {
     /// first `by_session` entry when that carries it (a login, say), else a refresh by `home`
     /// before that entry. A wrong home would leave that user's refreshes out of a slice
     /// unnoticed, so a damaged entry is refused instead.
-    func verifiedHome(of session: UInt32, claimed home: UInt32) throws -> UInt32 {
-        let filed = try seqs(ofSession: session).first
+    /// `filed`: the session's `by_session` entries (`seqs(ofSession:)`), which the caller has read.
+    func verifiedHome(of session: UInt32, claimed home: UInt32, filed: [UInt64]) throws -> UInt32 {
+        let filed = filed.first
         if let filed {
             let (header, record) = try verifiedRecord(seq: filed)
             if Record.carried(record).contains(.session) {

@@ -111,11 +111,12 @@ public struct UserLog: FoldSource {
         // the slice's user, they are in already. Other homes are read once each.
         var elsewhere: [UInt32: Set<UInt32>] = [:]
         for (session, knownHome) in sessions {
-            for seq in try snapshot.seqs(ofSession: session) {
+            let filed = try snapshot.seqs(ofSession: session)
+            for seq in filed {
                 try take(seq, "by_session") { header, _ in header.sessionNumber == session ? true : nil }
             }
             let home = homedHere.contains(session) ? number!
-                : try snapshot.verifiedHome(of: session, claimed: knownHome ?? snapshot.sessionHome(session))
+                : try snapshot.verifiedHome(of: session, claimed: knownHome ?? snapshot.sessionHome(session), filed: filed)
             if home != number { elsewhere[home, default: []].insert(session) }
         }
         for (home, homed) in elsewhere {

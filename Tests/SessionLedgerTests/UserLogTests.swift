@@ -133,6 +133,10 @@ final class UserLogTests: XCTestCase {
                 }
             }
         }
+        // `check` names bob's refresh, the record that first names `s`, as the first damage.
+        let first = try XCTUnwrap(try ledger.check().problems.first)
+        XCTAssertEqual(first.seq, 1)
+        XCTAssertTrue(first.what.contains("home user"), first.what)
     }
 
     /// A few instants of lagged events (an `at` earlier than one before it in `seq` order): a
