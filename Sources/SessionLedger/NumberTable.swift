@@ -1,13 +1,15 @@
-/// A table from the ledger's session numbers (1, 2, 3 ...) to an `Int32`, in pages of 4,096
+/// A table from the ledger's session numbers (1, 2, 3 ...) to an `Int32`, in pages of 256
 /// entries made only where numbers fall.
 ///
 /// A fold of the whole log meets nearly every number, and then this is an array with one
 /// more step per lookup. A narrow fold (one user's events: `user U`, `sessions --user U`) or a
 /// fold resumed from a checkpoint meets few numbers, spread up to the ledger's last one
 /// (5.7 million sessions at 100M events): a flat array would be filled up to the largest,
-/// 23 MB written, faulted in and unmapped again for a few dozen sessions.
+/// 23 MB written, faulted in and unmapped again for a few dozen sessions. Pages of 256 keep
+/// it small for a few thousand such numbers too (`who` from a checkpoint an hour before the
+/// newest event): pages of 4,096 were each met once and made nearly all of those 23 MB.
 struct NumberTable {
-    private static let pageBits = 12
+    private static let pageBits = 8
     private static let pageSize = 1 << pageBits
 
     /// What a number not set reads as.
