@@ -20,8 +20,14 @@ public struct Derivation: Sendable {
 
     /// Every session, in the order the logins were applied.
     private var slots: [SessionState] = []
-    /// The slot of each session id.
+    /// The slot of each session id (without `indexesNumberedByID`: of each session that came
+    /// without a number; the others are found by `slotOfNumber` alone).
     private var slotOf: [ByteIdentity: Int32] = [:]
+    /// Whether `slotOf` holds the sessions a ledger numbered too. `replay` without `--trace`
+    /// turns it off (`findNumberedSessionsByNumberOnly`): every event it folds comes with its
+    /// numbers, and nothing asks for a session by id afterwards, so each login and each
+    /// retirement is spared hashing the session's id into a table of every session in memory.
+    private var indexesNumberedByID = true
     /// The slot of each session number a ledger interned (`StoredEvent.sessionNumber`; -1:
     /// not looked up yet; -2 - i: retired, its entry `retired[i]`): a shortcut past hashing
     /// and comparing the id. Paged, so a narrow fold does not pay for the ledger's numbers.
@@ -103,8 +109,27 @@ public struct Derivation: Sendable {
 
     // MARK: - State
 
-    /// The state of session `id`, nil if no login of it has been applied.
-    public func session(_ id: String) -> SessionState? { slotOf[ByteIdentity(id)].map { slots[Int($0)] } }
+    /// The state of session `id`, nil if no login of it has been applied. After
+    /// `findNumberedSessionsByNumberOnly()` a numbered session is found by a walk of every slot.
+    public func session(_ id: String) -> SessionState? {
+        if let slot = slotOf[ByteIdentity(id)] { return slots[Int(slot)] }
+        guard !indexesNumberedByID else { return nil }
+        return slots.indices.first { !isVacant[$0] && numberOfSlot[$0] != 0 && slots[$0].session.isSameID(as: id) }.map { slots[$0] }
+    }
+
+    /// Leaves the sessions a ledger numbered out of the index by id from now on: for a fold
+    /// that applies only stored events (which carry their numbers) and never asks for a session
+    /// by id (`replay` without `--trace`). An event without numbers that names a session puts
+    /// every session back in the index first, so the answers never change.
+    public mutating func findNumberedSessionsByNumberOnly() {
+        indexesNumberedByID = false
+    }
+
+    /// Puts every numbered session in `slotOf` and keeps them there from now on.
+    private mutating func indexNumberedByID() {
+        indexesNumberedByID = true
+        for k in slots.indices where !isVacant[k] && numberOfSlot[k] != 0 { slotOf[ByteIdentity(slots[k].session)] = Int32(k) }
+    }
 
     /// The status of session `id` at `t`: `not_started` when no login of it has been applied.
     public func status(of id: String, at t: Instant) -> SessionState.Status {
@@ -251,7 +276,7 @@ public struct Derivation: Sendable {
         let slot = allocate(SessionState(session: id, user: e.user, client: client, method: method, loginAt: e.at,
                                          loginSeq: report.seq, rules: rules), number: currentNumber, user: currentUser)
         sessionCount += 1
-        slotOf[ByteIdentity(id)] = slot
+        if indexesNumberedByID || currentNumber == 0 { slotOf[ByteIdentity(id)] = slot }
         if currentNumber != 0 { remember(currentNumber, slot) }
         byUser[ByteIdentity(e.user), default: []].append(slot)
         openByUser[ByteIdentity(e.user), default: []].append(slot)
@@ -399,6 +424,11 @@ public struct Derivation: Sendable {
             let slot = slotOfNumber[n]
             if slot >= 0 { return Int(slot) }
             if slot <= -2 { return Int(revive(n, Int(-2 - slot), id)) }
+            // Not met by its number: without `indexesNumberedByID`, only a session that came
+            // without one can be in `slotOf`.
+            if !indexesNumberedByID && slotOf.isEmpty { return nil }
+        } else if !indexesNumberedByID {
+            indexNumberedByID()
         }
         guard let slot = slotOf[ByteIdentity(id)] else { return nil }
         if n != 0 { remember(currentNumber, slot) }
@@ -466,7 +496,7 @@ public struct Derivation: Sendable {
                                        user: intern(s.user), client: intern(s.client), status: status))
             }
             slotOfNumber[n] = -2 - entry
-            slotOf[ByteIdentity(s.session)] = nil
+            if indexesNumberedByID || !slotOf.isEmpty { slotOf[ByteIdentity(s.session)] = nil }
             slots[k] = Self.vacant
             numberOfSlot[k] = 0
             isVacant[k] = true
@@ -497,7 +527,7 @@ public struct Derivation: Sendable {
         let slot = allocate(state, number: UInt32(n), user: 0)
         retiredOfSlot[Int(slot)] = Int32(entry)
         slotOfNumber[n] = slot
-        slotOf[ByteIdentity(id)] = slot
+        if indexesNumberedByID { slotOf[ByteIdentity(id)] = slot }
         return slot
     }
 

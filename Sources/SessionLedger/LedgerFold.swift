@@ -118,6 +118,8 @@ public struct LedgerFold {
         // Taken, not copied: a second reference would make the first change copy every table
         // of a derivation resumed from a checkpoint (a twentieth of a `who` at 100,000 users).
         var derivation = resuming.take() ?? Derivation(policy: policy)
+        // `replay`: nothing asks for a session by id after such a fold or during it.
+        if retireEvery != nil, trace == nil { derivation.findNumberedSessionsByNumberOnly() }
         var kept: [Finding] = []
         var scratch: [Finding] = []
         var events = 0

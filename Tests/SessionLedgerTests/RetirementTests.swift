@@ -38,6 +38,34 @@ final class RetirementTests: XCTestCase {
         XCTAssertGreaterThan(retiredSome, 32, "retirement dropped sessions in most runs")
     }
 
+    /// `replay`'s fold finds a numbered session by its number alone
+    /// (`Derivation.findNumberedSessionsByNumberOnly`); asked by id, it still answers, and an
+    /// event without numbers that names the session still meets it. Worked out from SPEC.md
+    /// section 5: a refresh 2 h after the login, by the same user, extends the session; a
+    /// second login of the same id is a `duplicate-session` and changes nothing.
+    func testASessionFoundByItsNumberAloneIsStillFoundByItsID() {
+        func t(_ text: String) -> Instant { Instant(rfc3339: text)! }
+        var derivation = Derivation(policy: .default)
+        derivation.findNumberedSessionsByNumberOnly()
+        let login = Event(kind: .login, at: t("2026-03-01T09:00:00Z"), user: "alice", session: "s1", client: "web", method: "google")
+        XCTAssertEqual(derivation.apply(StoredEvent(seq: 1, recorded: login.at, event: login, sessionNumber: 7, userNumber: 3),
+                                        late: false, checkFuture: false), [])
+        XCTAssertEqual(derivation.session("s1")?.user, "alice")
+        XCTAssertEqual(derivation.session("s1")?.loginAt, t("2026-03-01T09:00:00Z"))
+        XCTAssertNil(derivation.session("s2"))
+        // Without numbers, as from an input file.
+        let refresh = Event(kind: .refresh, at: t("2026-03-01T11:00:00Z"), user: "alice", session: "s1")
+        XCTAssertEqual(derivation.apply(StoredEvent(seq: 2, recorded: refresh.at, event: refresh), late: false, checkFuture: false), [])
+        XCTAssertEqual(derivation.session("s1")?.refreshCount, 1)
+        XCTAssertEqual(derivation.session("s1")?.lastExtendedAt, t("2026-03-01T11:00:00Z"))
+        XCTAssertEqual(derivation.session("s1")?.expiresAt, t("2026-03-29T11:00:00Z"))
+        let again = Event(kind: .login, at: t("2026-03-01T12:00:00Z"), user: "bob", session: "s1", client: "web", method: "google")
+        XCTAssertEqual(derivation.apply(StoredEvent(seq: 3, recorded: again.at, event: again), late: false, checkFuture: false).map(\.rule),
+                       [.duplicateSession])
+        XCTAssertEqual(derivation.session("s1")?.user, "alice")
+        XCTAssertEqual(derivation.sessionCount, 1)
+    }
+
     /// A fold of a log without session numbers (`replay --input`) retires nothing.
     func testAnInputLogRetiresNothing() {
         var generator = TestLogGenerator(seed: 5)
