@@ -36,11 +36,9 @@ public struct Derivation: Sendable {
     private var currentNumber: UInt32 = 0
     /// The user number of the event being applied (0: not given).
     private var currentUser: UInt32 = 0
-    /// Every session of each user, in login order.
-    private var byUser: [ByteIdentity: [Int32]] = [:]
-    /// The sessions of each user that may still be active: `logout_all` walks these and
-    /// drops the ones it finds inactive, which never become active again.
-    private var openByUser: [ByteIdentity: [Int32]] = [:]
+    /// Each user's sessions (`UserSessions`): one table, so a login or a retirement hashes
+    /// the user's id once for both lists.
+    private var byUser: [ByteIdentity: UserSessions] = [:]
     private var lastAt: Instant?
     private var lastSeq: UInt64?
 
@@ -98,11 +96,15 @@ public struct Derivation: Sendable {
             if n.session != 0 { slotOfNumber[Int(n.session)] = slot }
             sessionCount += 1
             slotOf[ByteIdentity(state.session)] = slot
-            byUser[ByteIdentity(state.user), default: []].append(slot)
+            byUser[ByteIdentity(state.user), default: UserSessions()].all.append(slot)
         }
-        // A checkpoint holds only active sessions, so each is open: the same table, shared
-        // until the fold changes it, instead of hashing every user a second time.
-        openByUser = byUser
+        // A checkpoint holds only active sessions, so each is open: the same list, shared
+        // until the fold changes one of them.
+        var user = byUser.values.startIndex
+        while user != byUser.values.endIndex {
+            byUser.values[user].open = byUser.values[user].all
+            byUser.values.formIndex(after: &user)
+        }
         lastAt = after
         lastSeq = .max
     }
@@ -151,7 +153,7 @@ public struct Derivation: Sendable {
 
     /// Every session of `user`, in login order.
     public func sessions(ofUser user: String) -> [SessionState] {
-        (byUser[ByteIdentity(user)] ?? []).map { slots[Int($0)] }
+        (byUser[ByteIdentity(user)]?.all ?? []).map { slots[Int($0)] }
     }
 
     /// How many users have at least one session.
@@ -278,8 +280,7 @@ public struct Derivation: Sendable {
         sessionCount += 1
         if indexesNumberedByID || currentNumber == 0 { slotOf[ByteIdentity(id)] = slot }
         if currentNumber != 0 { remember(currentNumber, slot) }
-        byUser[ByteIdentity(e.user), default: []].append(slot)
-        openByUser[ByteIdentity(e.user), default: []].append(slot)
+        byUser[ByteIdentity(e.user), default: UserSessions()].add(slot)
         changedSlots.append(slot)
     }
 
@@ -372,9 +373,9 @@ public struct Derivation: Sendable {
                 findings.append(report(.unknownSession, "logout_all at \(e.at) by user \(q(e.user)) names session \(q(id)), which no login at or before that instant created; \(still)"))
             }
         }
-        guard part != .sessionChecks, let open = openByUser[ByteIdentity(e.user)] else { return }
+        guard part != .sessionChecks, let user = byUser.index(forKey: ByteIdentity(e.user)) else { return }
         var stillOpen: [Int32] = []
-        for slot in open {
+        for slot in byUser.values[user].open {
             let s = slots[Int(slot)]
             guard s.isActive(at: e.at) else { continue }
             if s.isToken && !policy.logoutAllRevokesTokens {
@@ -383,7 +384,7 @@ public struct Derivation: Sendable {
                 end(Int(slot), at: e.at, reason: .logoutAll)
             }
         }
-        openByUser[ByteIdentity(e.user)] = stillOpen
+        byUser.values[user].open = stillOpen
     }
 
     /// `token_deleted`: ends the session if it exists and is active, token or not.
@@ -505,9 +506,10 @@ public struct Derivation: Sendable {
         }
         // A vacant slot in a user's lists was freed by this sweep: earlier sweeps took theirs
         // out, a slot given to a new login is no longer vacant, and a revived session is in no list.
-        for user in owners {
-            byUser[user]?.removeAll { isVacant[Int($0)] }
-            openByUser[user]?.removeAll { isVacant[Int($0)] }
+        for owner in owners {
+            guard let user = byUser.index(forKey: owner) else { continue }
+            byUser.values[user].all.removeAll { isVacant[Int($0)] }
+            byUser.values[user].open.removeAll { isVacant[Int($0)] }
         }
     }
 
@@ -536,6 +538,19 @@ public struct Derivation: Sendable {
         names.append(name)
         nameIndex[ByteIdentity(name)] = Int32(names.count - 1)
         return Int32(names.count - 1)
+    }
+
+    /// One user's sessions: every one in login order (`all`), and those that may still be
+    /// active (`open`): `logout_all` walks these and drops the ones it finds inactive, which
+    /// never become active again.
+    private struct UserSessions {
+        var all: [Int32] = []
+        var open: [Int32] = []
+
+        mutating func add(_ slot: Int32) {
+            all.append(slot)
+            open.append(slot)
+        }
     }
 
     private static let vacant = SessionState(session: "", user: "", client: "", method: "", loginAt: Instant(nanoseconds: 0),
