@@ -123,18 +123,21 @@ extension LedgerSnapshot {
         }
         // A fold resumed from the touched ones holds them first, in the same order, then the
         // sessions logged in after the checkpoint.
-        let folded = try stateFold(policy: policy, horizon: horizon, from: touched).sessions
+        let folded = try stateFold(policy: policy, horizon: horizon, from: touched, byNumberOnly: true).sessions
         for (k, place) in places.enumerated() { out[place] = folded[k] }
         out += folded[places.count...]
         return out
     }
 
     /// The state folded from `checkpoint` (one of this snapshot's, usable under `policy`).
-    func stateFold(policy: Policy, horizon: LedgerFold.Horizon, from checkpoint: Checkpoint) throws -> Derivation {
+    /// `byNumberOnly` when the caller reads only the result's `sessions`, never one by id
+    /// (`Derivation.findNumberedSessionsByNumberOnly`).
+    func stateFold(policy: Policy, horizon: LedgerFold.Horizon, from checkpoint: Checkpoint,
+                   byNumberOnly: Bool = false) throws -> Derivation {
         try LedgerFold(policy: policy, horizon: horizon)
             .run(ResumedLog(snapshot: self, checkpoint: checkpoint),
                  resuming: Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers,
-                                      after: checkpoint.at)).derivation
+                                      after: checkpoint.at, byNumberOnly: byNumberOnly)).derivation
     }
 }
 

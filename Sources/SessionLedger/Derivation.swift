@@ -79,10 +79,13 @@ public struct Derivation: Sendable {
     /// Resumes from a checkpoint: `sessions` (in login order) as they stood after every event
     /// with `at <= after`, all active then. The events to apply next must come after `after`.
     /// `numbers`, when given, are each session's numbers (a version 2 checkpoint's): its
-    /// refreshes can then take `applyRefresh` from the first one on.
-    public init(policy: Policy, resuming sessions: [SessionState], numbers: [Checkpoint.Numbers] = [], after: Instant) {
+    /// refreshes can then take `applyRefresh` from the first one on. `byNumberOnly`: as after
+    /// `findNumberedSessionsByNumberOnly()`, from the start (the numbered ones are not hashed).
+    public init(policy: Policy, resuming sessions: [SessionState], numbers: [Checkpoint.Numbers] = [], after: Instant,
+                byNumberOnly: Bool = false) {
         precondition(numbers.isEmpty || numbers.count == sessions.count, "one Numbers per session")
         self.policy = policy
+        indexesNumberedByID = !byNumberOnly
         slots.reserveCapacity(sessions.count)
         numberOfSlot.reserveCapacity(sessions.count)
         userOfSlot.reserveCapacity(sessions.count)
@@ -95,7 +98,7 @@ public struct Derivation: Sendable {
             let slot = allocate(state, number: n.session, user: n.user)
             if n.session != 0 { slotOfNumber[Int(n.session)] = slot }
             sessionCount += 1
-            slotOf[ByteIdentity(state.session)] = slot
+            if indexesNumberedByID || n.session == 0 { slotOf[ByteIdentity(state.session)] = slot }
             byUser[ByteIdentity(state.user), default: UserSessions()].all.append(slot)
         }
         // A checkpoint holds only active sessions, so each is open: the same list, shared

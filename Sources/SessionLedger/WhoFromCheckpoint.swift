@@ -60,7 +60,7 @@ extension LedgerSnapshot {
         while entry < stretch.count, stretch.entry(entry).until != Instant.latest.nanoseconds { entry += 1 }
         guard entry == stretch.count else { return nil }
         var otherUsers: [ByteIdentity: Int] = [:]  // users the stretch does not list (new after C)
-        for state in try stateFold(policy: policy, horizon: horizon, from: touched).sessions
+        for state in try stateFold(policy: policy, horizon: horizon, from: touched, byNumberOnly: true).sessions
         where (client == nil || state.client == client) && counts(state) {
             if let u = stretch.place(ofUser: state.user) { perUser[u] += 1 } else { otherUsers[ByteIdentity(state.user), default: 0] += 1 }
         }
