@@ -131,7 +131,7 @@ extension LedgerSnapshot {
 
     /// The state folded from `checkpoint` (one of this snapshot's, usable under `policy`).
     /// `byNumberOnly` when the caller reads only the result's `sessions`, never one by id
-    /// (`Derivation.findNumberedSessionsByNumberOnly`).
+    /// (`Derivation.stopIndexingNumberedSessionsByID`).
     func stateFold(policy: Policy, horizon: LedgerFold.Horizon, from checkpoint: Checkpoint,
                    byNumberOnly: Bool = false) throws -> Derivation {
         try LedgerFold(policy: policy, horizon: horizon)

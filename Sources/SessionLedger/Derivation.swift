@@ -20,13 +20,15 @@ public struct Derivation: Sendable {
 
     /// Every session, in the order the logins were applied.
     private var slots: [SessionState] = []
-    /// The slot of each session id (without `indexesNumberedByID`: of each session that came
-    /// without a number; the others are found by `slotOfNumber` alone).
+    /// The slot of each session id. Without `indexesNumberedByID`, sessions numbered since
+    /// are left out (found by `slotOfNumber` alone); those that came without a number, and
+    /// those indexed before, stay in.
     private var slotOf: [ByteIdentity: Int32] = [:]
-    /// Whether `slotOf` holds the sessions a ledger numbered too. `replay` without `--trace`
-    /// turns it off (`findNumberedSessionsByNumberOnly`): every event it folds comes with its
-    /// numbers, and nothing asks for a session by id afterwards, so each login and each
-    /// retirement is spared hashing the session's id into a table of every session in memory.
+    /// Whether `slotOf` takes the sessions a ledger numbered too. Folds that read only stored
+    /// events (which carry their numbers) and never ask for a session by id turn it off
+    /// (`stopIndexingNumberedSessionsByID`: `replay` without `--trace`, in one job or several,
+    /// and `who`/`sessions` resumed from a checkpoint), so each login and each retirement is
+    /// spared hashing the session's id into a table of every session in memory.
     private var indexesNumberedByID = true
     /// The slot of each session number a ledger interned (`StoredEvent.sessionNumber`; -1:
     /// not looked up yet; -2 - i: retired, its entry `retired[i]`): a shortcut past hashing
@@ -80,7 +82,7 @@ public struct Derivation: Sendable {
     /// with `at <= after`, all active then. The events to apply next must come after `after`.
     /// `numbers`, when given, are each session's numbers (a version 2 checkpoint's): its
     /// refreshes can then take `applyRefresh` from the first one on. `byNumberOnly`: as after
-    /// `findNumberedSessionsByNumberOnly()`, from the start (the numbered ones are not hashed).
+    /// `stopIndexingNumberedSessionsByID()`, from the start (the numbered ones are not hashed).
     public init(policy: Policy, resuming sessions: [SessionState], numbers: [Checkpoint.Numbers] = [], after: Instant,
                 byNumberOnly: Bool = false) {
         precondition(numbers.isEmpty || numbers.count == sessions.count, "one Numbers per session")
@@ -115,18 +117,19 @@ public struct Derivation: Sendable {
     // MARK: - State
 
     /// The state of session `id`, nil if no login of it has been applied. After
-    /// `findNumberedSessionsByNumberOnly()` a numbered session is found by a walk of every slot.
+    /// `stopIndexingNumberedSessionsByID()` a numbered session is found by a walk of every slot.
     public func session(_ id: String) -> SessionState? {
         if let slot = slotOf[ByteIdentity(id)] { return slots[Int(slot)] }
         guard !indexesNumberedByID else { return nil }
         return slots.indices.first { !isVacant[$0] && numberOfSlot[$0] != 0 && slots[$0].session.isSameID(as: id) }.map { slots[$0] }
     }
 
-    /// Leaves the sessions a ledger numbered out of the index by id from now on: for a fold
-    /// that applies only stored events (which carry their numbers) and never asks for a session
-    /// by id (`replay` without `--trace`). An event without numbers that names a session puts
-    /// every session back in the index first, so the answers never change.
-    public mutating func findNumberedSessionsByNumberOnly() {
+    /// Leaves the sessions a ledger numbers from now on out of the index by id: for a fold that
+    /// applies only stored events (which carry their numbers) and never asks for a session by
+    /// id, since `session(_:)` and `status(of:at:)` then walk every slot. An event without
+    /// numbers that names a session puts every session back in the index first (and ends
+    /// this), so the answers never change.
+    public mutating func stopIndexingNumberedSessionsByID() {
         indexesNumberedByID = false
     }
 
@@ -429,7 +432,7 @@ public struct Derivation: Sendable {
             if slot >= 0 { return Int(slot) }
             if slot <= -2 { return Int(revive(n, Int(-2 - slot), id)) }
             // Not met by its number: without `indexesNumberedByID`, only a session that came
-            // without one can be in `slotOf`.
+            // without one (or was indexed before) can be in `slotOf`, so an empty one has none.
             if !indexesNumberedByID && slotOf.isEmpty { return nil }
         } else if !indexesNumberedByID {
             indexNumberedByID()

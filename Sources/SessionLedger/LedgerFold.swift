@@ -61,8 +61,9 @@ public struct LedgerFold {
     public var findings: FindingFilter?
     /// When set (and not tracing), the derivation retires its inactive sessions every so many
     /// applied events (`Derivation.retireInactive()`), so memory follows the sessions active
-    /// at once rather than all there ever were; the result's derivation then holds only those.
-    /// For `replay`, which reports findings and counts.
+    /// at once rather than all there ever were; the result's derivation then holds only those,
+    /// and finds the numbered ones by number only (`Derivation.stopIndexingNumberedSessionsByID`:
+    /// asked for one by id, it walks every slot). For `replay`, which reports findings and counts.
     public var retireEvery: Int?
     /// `replay`'s spacing of retirement sweeps: each visits every session in memory, so every
     /// 65,536 events costs a few slot visits per event. (Every 262,144 was no faster beyond
@@ -119,7 +120,7 @@ public struct LedgerFold {
         // of a derivation resumed from a checkpoint (a twentieth of a `who` at 100,000 users).
         var derivation = resuming.take() ?? Derivation(policy: policy)
         // `replay`: nothing asks for a session by id after such a fold or during it.
-        if retireEvery != nil, trace == nil { derivation.findNumberedSessionsByNumberOnly() }
+        if retireEvery != nil, trace == nil { derivation.stopIndexingNumberedSessionsByID() }
         var kept: [Finding] = []
         var scratch: [Finding] = []
         var events = 0

@@ -88,7 +88,7 @@ public struct ParallelReplay {
         let n = UInt32(jobs)
         let me = UInt32(j)
         var derivation = Derivation(policy: policy)
-        derivation.findNumberedSessionsByNumberOnly()
+        derivation.stopIndexingNumberedSessionsByID()
         // Session number -> the job of its owner, plus one (0: no login yet); read for logins,
         // `logout_all` and the rare event of this job's user naming a session this job does
         // not own. Every other event asks only `mine`, one bit a session (the sessions this

@@ -9,8 +9,8 @@ final class NumberTableTests: XCTestCase {
         var table = NumberTable(missing: -1)
         var model: [Int: Int32] = [:]
         var rng = SplitMix64(seed: 7)
-        // Numbers around page edges (4,096 entries a page), a far one, and random ones.
-        var numbers = [0, 1, 4095, 4096, 4097, 8191, 8192, 5_700_000]
+        // Numbers around page edges (256 entries a page, 4,096 before), a far one, and random ones.
+        var numbers = [0, 1, 255, 256, 257, 511, 512, 4095, 4096, 4097, 8191, 8192, 5_700_000]
         for _ in 0..<2_000 { numbers.append(Int(rng.next() % 6_000_000)) }
         for (i, n) in numbers.enumerated() {
             let value = Int32(truncatingIfNeeded: rng.next())  // any value, negatives included
@@ -22,7 +22,7 @@ final class NumberTableTests: XCTestCase {
             }
         }
         for (n, value) in model { XCTAssertEqual(table[n], value, "number \(n)") }
-        for n in [2, 4094, 12_288, 5_699_999, 5_700_001, 6_000_000, 1 << 30] where model[n] == nil {
+        for n in [2, 254, 258, 4094, 12_288, 5_699_999, 5_700_001, 6_000_000, 1 << 30] where model[n] == nil {
             XCTAssertEqual(table[n], -1, "number \(n) was never set")
         }
         for _ in 0..<5_000 {

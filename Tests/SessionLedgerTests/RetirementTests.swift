@@ -39,14 +39,14 @@ final class RetirementTests: XCTestCase {
     }
 
     /// `replay`'s fold finds a numbered session by its number alone
-    /// (`Derivation.findNumberedSessionsByNumberOnly`); asked by id, it still answers, and an
+    /// (`Derivation.stopIndexingNumberedSessionsByID`); asked by id, it still answers, and an
     /// event without numbers that names the session still meets it. Worked out from SPEC.md
     /// section 5: a refresh 2 h after the login, by the same user, extends the session; a
     /// second login of the same id is a `duplicate-session` and changes nothing.
     func testASessionFoundByItsNumberAloneIsStillFoundByItsID() {
         func t(_ text: String) -> Instant { Instant(rfc3339: text)! }
         var derivation = Derivation(policy: .default)
-        derivation.findNumberedSessionsByNumberOnly()
+        derivation.stopIndexingNumberedSessionsByID()
         let login = Event(kind: .login, at: t("2026-03-01T09:00:00Z"), user: "alice", session: "s1", client: "web", method: "google")
         XCTAssertEqual(derivation.apply(StoredEvent(seq: 1, recorded: login.at, event: login, sessionNumber: 7, userNumber: 3),
                                         late: false, checkFuture: false), [])
@@ -64,6 +64,60 @@ final class RetirementTests: XCTestCase {
                        [.duplicateSession])
         XCTAssertEqual(derivation.session("s1")?.user, "alice")
         XCTAssertEqual(derivation.sessionCount, 1)
+    }
+
+    /// The same with sessions resumed without numbers (a version 1 checkpoint's), so the table
+    /// by id is not empty when the fold stops indexing numbered sessions: numbered events,
+    /// two retirements, a revival and a `logout_all` give exactly what a fold that indexes
+    /// everything gives, and what SPEC.md section 5 says (refresh 2 h after the login extends
+    /// s1; bob's refresh after his logout is `refresh-after-end`; carol's login of s2 is a
+    /// `duplicate-session`; alice's `logout_all` ends s1 and s3, not bob's s2). Retired, s2 is
+    /// not found by id, though s3 took its slot.
+    func testResumedSessionsWithoutNumbersAreFoundWhileNumberedOnesAreNotIndexed() {
+        func t(_ text: String) -> Instant { Instant(rfc3339: text)! }
+        let policy = Policy.default
+        let resumed = [("s1", "alice", "2026-03-01T09:00:00Z"), ("s2", "bob", "2026-03-01T09:30:00Z")].map {
+            SessionState(session: $0.0, user: $0.1, client: "web", method: "google", loginAt: t($0.2), loginSeq: 0,
+                         rules: policy.client("web"))
+        }
+        let numbers = [Checkpoint.Numbers](repeating: Checkpoint.Numbers(session: 0, user: 0), count: 2)
+        let sessionNumber = ["s1": UInt32(1), "s2": 2, "s3": 3], userNumber = ["alice": UInt32(1), "bob": 2, "carol": 3]
+        let events: [Event?] = [
+            Event(kind: .refresh, at: t("2026-03-01T11:00:00Z"), user: "alice", session: "s1"),
+            Event(kind: .logout, at: t("2026-03-01T12:00:00Z"), user: "bob", session: "s2"),
+            nil,  // a retirement sweep
+            Event(kind: .login, at: t("2026-03-01T13:00:00Z"), user: "alice", session: "s3", client: "ios", method: "google"),
+            Event(kind: .refresh, at: t("2026-03-01T14:00:00Z"), user: "bob", session: "s2"),
+            nil,
+            Event(kind: .login, at: t("2026-03-01T15:00:00Z"), user: "carol", session: "s2", client: "web", method: "google"),
+            Event(kind: .logoutAll, at: t("2026-03-01T16:00:00Z"), user: "alice", session: nil),
+        ]
+        var results: [([Finding.Rule], [SessionState])] = []
+        for byNumberOnly in [false, true] {
+            var derivation = Derivation(policy: policy, resuming: resumed, numbers: numbers, after: t("2026-03-01T10:00:00Z"),
+                                        byNumberOnly: byNumberOnly)
+            var rules: [Finding.Rule] = []
+            var seq: UInt64 = 0
+            for event in events {
+                guard let event else { derivation.retireInactive(); continue }
+                seq += 1
+                let stored = StoredEvent(seq: seq, recorded: event.at, event: event,
+                                         sessionNumber: event.session.map { sessionNumber[$0]! } ?? 0, userNumber: userNumber[event.user]!)
+                rules += derivation.apply(stored, late: false, checkFuture: false).map(\.rule)
+                if seq == 3 {  // s3 logged in, in the slot s2 was retired from
+                    XCTAssertNil(derivation.session("s2"), "byNumberOnly: \(byNumberOnly)")
+                    XCTAssertEqual(derivation.session("s3")?.user, "alice", "byNumberOnly: \(byNumberOnly)")
+                }
+            }
+            XCTAssertEqual(rules, [.refreshAfterEnd, .duplicateSession], "byNumberOnly: \(byNumberOnly)")
+            XCTAssertEqual(derivation.session("s1")?.refreshCount, 1, "byNumberOnly: \(byNumberOnly)")
+            XCTAssertEqual(derivation.session("s1")?.expiresAt, t("2026-03-29T11:00:00Z"), "byNumberOnly: \(byNumberOnly)")
+            XCTAssertEqual(derivation.session("s1")?.endReason, .logoutAll, "byNumberOnly: \(byNumberOnly)")
+            XCTAssertEqual(derivation.session("s3")?.endReason, .logoutAll, "byNumberOnly: \(byNumberOnly)")
+            XCTAssertEqual(derivation.sessionCount, 3, "byNumberOnly: \(byNumberOnly)")
+            results.append((rules, derivation.sessions.sorted { $0.session < $1.session }))
+        }
+        XCTAssertEqual(results[0].1, results[1].1)
     }
 
     /// A fold of a log without session numbers (`replay --input`) retires nothing.
