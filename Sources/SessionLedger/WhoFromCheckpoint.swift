@@ -35,6 +35,7 @@ extension LedgerSnapshot {
         let wanted = stretch.clients.map { client == nil || $0 == client }
         var perUser = [Int](repeating: 0, count: stretch.users.count)
         var touched = view.withoutSessions()
+        var touchedPlaces: [Int] = []  // each touched session's user, by place in the stretch's list
         var words = Checkpoint.View.Words(policy: policy)
         // The stretch's entries still active at C (`until` open) are C's sessions, in order.
         var entry = 0
@@ -49,6 +50,7 @@ extension LedgerSnapshot {
             if touches.touches(s) {
                 touched.sessions.append(view.state(s, &words))
                 touched.numbers.append(s.numbers)
+                touchedPlaces.append(Int(e.user))
             } else if wanted[Int(e.client)] {
                 // As at C: active from its login until its expiry, if any.
                 var state = SessionState(session: "", user: "", client: "", method: "", loginAt: s.loginAt, loginSeq: 0,
@@ -60,9 +62,17 @@ extension LedgerSnapshot {
         while entry < stretch.count, stretch.entry(entry).until != Instant.latest.nanoseconds { entry += 1 }
         guard entry == stretch.count else { return nil }
         var otherUsers: [ByteIdentity: Int] = [:]  // users the stretch does not list (new after C)
-        for state in try stateFold(policy: policy, horizon: horizon, from: touched, byNumberOnly: true).sessions
+        // The fold holds the touched sessions first, in the same order (their users known by
+        // place), then the sessions logged in after C, whose users are looked up by name.
+        for (k, state) in try stateFold(policy: policy, horizon: horizon, from: touched, byNumberOnly: true).sessions.enumerated()
         where (client == nil || state.client == client) && counts(state) {
-            if let u = stretch.place(ofUser: state.user) { perUser[u] += 1 } else { otherUsers[ByteIdentity(state.user), default: 0] += 1 }
+            if k < touchedPlaces.count {
+                perUser[touchedPlaces[k]] += 1
+            } else if let u = stretch.place(ofUser: state.user) {
+                perUser[u] += 1
+            } else {
+                otherUsers[ByteIdentity(state.user), default: 0] += 1
+            }
         }
         // Both lists sorted by the users' bytes, merged.
         let extra = sortedByUTF8(otherUsers.map { SessionQuery.UserCount(user: $0.key.text, sessions: $0.value) }) { $0.user }
