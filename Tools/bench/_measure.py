@@ -10,7 +10,12 @@ output goes to FILE (default: discarded), its standard error passes through. Exi
 the command's status. The JSON line goes to standard output (`measure()` returns it as a
 dict to Python callers such as compare_sqlite.py):
 
-    {"status":0,"wall_s":1.234,"peak_rss_anon_kb":5120,"peak_vm_rss_kb":90000,"max_rss_kb":91000}
+    {"status":0,"wall_s":1.234,"cpu_s":1.5,"peak_rss_anon_kb":5120,"peak_vm_rss_kb":90000,"max_rss_kb":91000,"dirtied_mb":12.3}
+
+`cpu_s` is user plus system time of the command and its threads (from wait4). `dirtied_mb` is
+what the kernel counts as written by it (`ru_oublock`): the page-cache pages it made dirty,
+whole folios each, which is what write-back then writes to disk for a write through a
+shared mapping (LMDB's MDB_WRITEMAP; docs/PERFORMANCE.md, "Durable calls write whole folios").
 """
 
 import json
@@ -55,8 +60,10 @@ def measure(args, out_path=os.devnull, stdin_path=None):
         sampler.join()
     if stdin:
         stdin.close()
-    return {"status": os.waitstatus_to_exitcode(status), "wall_s": round(wall, 4), "peak_rss_anon_kb": peaks["RssAnon"],
-            "peak_vm_rss_kb": peaks["VmRSS"], "max_rss_kb": usage.ru_maxrss}
+    return {"status": os.waitstatus_to_exitcode(status), "wall_s": round(wall, 4),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 3), "peak_rss_anon_kb": peaks["RssAnon"],
+            "peak_vm_rss_kb": peaks["VmRSS"], "max_rss_kb": usage.ru_maxrss,
+            "dirtied_mb": round(usage.ru_oublock * 512 / 1e6, 1)}
 
 
 def main():
