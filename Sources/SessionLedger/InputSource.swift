@@ -38,6 +38,27 @@ public final class InputSource {
 
     public static func standardInput() throws -> InputSource { try InputSource(path: "-") }
 
+    /// The bytes `sources` hold from where each stands, when every size is known (nil else).
+    public static func totalSize(of sources: [InputSource]) -> Int? {
+        let known = sources.compactMap(\.size)
+        return known.count == sources.count ? known.reduce(0, +) : nil
+    }
+
+    /// The bytes left to read when they are at most `limit`, else nil. A pipe is read ahead to
+    /// tell (at most `limit` + 1 bytes, into its copy), and reading then starts again from the
+    /// first byte, as after `rewind`. Call it before reading anything else.
+    public func size(atMost limit: Int) throws -> Int? {
+        if seekable { return size.flatMap { $0 <= limit ? $0 : nil } }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var ended = false
+        while spoolLength <= limit, !ended {
+            let n = try chunk.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: min($0.count, limit + 1 - spoolLength)) }
+            ended = n == 0
+        }
+        try rewind()
+        return ended ? spoolLength : nil
+    }
+
     /// A source over an open descriptor (a pipe, say), read from where it stands; the source
     /// closes it unless `closesIt` is false.
     public init(fileDescriptor: Int32, name: String?, closesIt: Bool = true) {

@@ -11,6 +11,33 @@ import Glibc
 public final class Ledger {
     public enum Access: Sendable { case readOnly, readWrite }
 
+    /// How a `.readWrite` ledger's write transactions reach the file (decision 0012).
+    public enum Writes: Sendable {
+        /// Through the file mapping (MDB_WRITEMAP): anonymous memory stays small whatever a
+        /// call stores, but every page changed makes its whole page-cache folio dirty, and
+        /// the folio is written back whole.
+        case mapped
+        /// Through LMDB's own buffers, written at commit: only the pages changed reach the
+        /// disk, and they count as the process's anonymous memory until then.
+        case buffered
+
+        /// Calls of at most this many bytes of input are buffered: about 15,000 events. (At
+        /// 100M events a call of 10,000 peaked at 215 MiB of anonymous memory; LMDB holds a
+        /// transaction's changed pages in at most 512 MiB, and issue 4 allows 500 MiB.)
+        public static let bufferedCallBytes = 2 << 20
+
+        /// The way for an append call of `sources`: buffered when they hold at most
+        /// `bufferedCallBytes` together (a pipe is read ahead that far to tell).
+        public static func forCall(_ sources: [InputSource]) throws -> Writes {
+            var left = bufferedCallBytes
+            for source in sources {
+                guard let bytes = try source.size(atMost: left) else { return .mapped }
+                left -= bytes
+            }
+            return .buffered
+        }
+    }
+
     /// The format name stored under `meta/format`.
     public static let formatName = "sledger-5"
 
@@ -65,11 +92,13 @@ public final class Ledger {
     /// Opens the ledger at `path`. A read-write open creates the directory (0700) and files (0600)
     /// when missing; a read-only open of a missing ledger throws `LedgerError.notFound`.
     /// `initialMapSize` is the map size a new environment starts with (the map grows by doubling).
-    public init(path: String, access: Access, initialMapSize: Int? = nil) throws {
+    /// `writes` is how a `.readWrite` open's transactions are written.
+    public init(path: String, access: Access, initialMapSize: Int? = nil, writes: Writes = .mapped) throws {
         self.path = path
         self.access = access
         var options = Environment.Options()
         options.readOnly = access == .readOnly
+        options.writeMap = writes == .mapped
         if let initialMapSize { options.mapSize = initialMapSize }
         var created = false
         var lock: Int32 = -1

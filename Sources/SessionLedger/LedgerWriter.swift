@@ -68,8 +68,7 @@ extension Ledger {
     /// is run again from the first byte of its inputs on a larger map.
     public func append(_ sources: [InputSource], options: AppendOptions = AppendOptions()) throws -> AppendSummary {
         precondition(access == .readWrite, "append needs a ledger opened .readWrite")
-        let knownSizes = sources.compactMap(\.size)
-        let totalBytes = knownSizes.count == sources.count ? knownSizes.reduce(0, +) : nil
+        let totalBytes = InputSource.totalSize(of: sources)
         let prefault = DispatchGroup()
         var attempt = 0
         var previousSize = 0
@@ -89,9 +88,9 @@ extension Ledger {
                 prefault.wait()  // no resize while the pre-fault thread walks the map
                 attempt += 1
                 try prepareRoom(attempt: attempt, inputBytes: totalBytes, previousSize: &previousSize)
-                if attempt == 1, let totalBytes, totalBytes > 1 << 20 {
-                    // Zero-fill the pages this call will write on another core while it parses
-                    // and writes (measured: about a tenth of an import's time otherwise).
+                if attempt == 1, env.writesThroughMap, let totalBytes, totalBytes > 1 << 20 {
+                    // Zero-fill the pages this call will write through the map on another core
+                    // while it parses and writes (measured: about a tenth of an import's time otherwise).
                     let env = self.env
                     let used = try env.info().usedBytes
                     // At most the first 256 MiB: populating more of a large import's pages at

@@ -12,8 +12,10 @@ struct LedgerOptions: ParsableArguments {
     /// Opens the ledger for queries: read-only, so a query can never write.
     func openForReading() throws -> Ledger { try Ledger(path: path, access: .readOnly) }
 
-    /// Opens (creating if needed) the ledger for appending.
-    func openForWriting() throws -> Ledger { try Ledger(path: path, access: .readWrite) }
+    /// Opens (creating if needed) the ledger for appending; `writes` as `Ledger.Writes` says.
+    func openForWriting(writes: Ledger.Writes = .mapped) throws -> Ledger {
+        try Ledger(path: path, access: .readWrite, writes: writes)
+    }
 }
 
 /// `--format`, shared by every command that prints records.

@@ -108,7 +108,8 @@ let repositoryDirectory: String = {
 let fixturesDirectory = repositoryDirectory + "/Fixtures"
 
 /// Writes a deterministic NDJSON log of `count` events (every one with an id) to `path`.
-func writeGeneratedLog(to path: String, count: Int, idPrefix: String = "e") throws {
+func writeGeneratedLog(to path: String, count: Int, idPrefix: String = "e", agentBytes: Int = 0) throws {
+    let agent = agentBytes > 0 ? #","agent":"\#(String(repeating: "a", count: agentBytes))""# : ""
     var text = ""
     text.reserveCapacity(count * 130)
     var state: UInt64 = 7
@@ -124,9 +125,9 @@ func writeGeneratedLog(to path: String, count: Int, idPrefix: String = "e") thro
         let at = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
         let user = next() % 2000
         if i % 10 == 0 {
-            text += #"{"type":"login","at":"\#(at)","user":"u\#(user)","session":"s\#(i)","client":"web","method":"google","id":"\#(idPrefix)\#(i)"}"# + "\n"
+            text += #"{"type":"login","at":"\#(at)","user":"u\#(user)","session":"s\#(i)","client":"web","method":"google","id":"\#(idPrefix)\#(i)"\#(agent)}"# + "\n"
         } else {
-            text += #"{"type":"refresh","at":"\#(at)","user":"u\#(user)","session":"s\#(i - i % 10)","id":"\#(idPrefix)\#(i)"}"# + "\n"
+            text += #"{"type":"refresh","at":"\#(at)","user":"u\#(user)","session":"s\#(i - i % 10)","id":"\#(idPrefix)\#(i)"\#(agent)}"# + "\n"
         }
     }
     try text.write(toFile: path, atomically: false, encoding: .utf8)

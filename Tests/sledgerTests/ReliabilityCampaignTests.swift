@@ -1,4 +1,5 @@
 import Foundation
+import SessionLedger
 import XCTest
 
 /// Short versions of Tools/reliability/crash_campaign.sh and concurrency_campaign.sh
@@ -6,7 +7,9 @@ import XCTest
 final class ReliabilityCampaignTests: XCTestCase {
     /// 10 imports and appends killed with SIGKILL at random moments on one growing ledger: after
     /// each, `check` passes, no acknowledged event is lost, the killed call is all or nothing, and
-    /// the same call run again converges on the ledger a run without kills gives.
+    /// the same call run again converges on the ledger a run without kills gives. Half the calls
+    /// write through LMDB's buffers (at most 2 MiB of input), half through the map (the same
+    /// events with a long `agent`): decision 0012.
     func testKilledImportsAndAppendsLoseNothingLeaveNothingHalfWrittenAndConverge() throws {
         let dir = try temporaryDirectory(self)
         let ledger = dir + "/ledger"
@@ -24,7 +27,9 @@ final class ReliabilityCampaignTests: XCTestCase {
         var beforeCommit = 0, finished = 0
         for round in 0..<10 {
             let file = dir + "/r\(round).ndjson"
-            try writeGeneratedLog(to: file, count: size, idPrefix: "r\(round)-")
+            let mapped = round % 4 >= 2  // so both ways are imported and appended
+            try writeGeneratedLog(to: file, count: size, idPrefix: "r\(round)-", agentBytes: mapped ? 500 : 0)
+            XCTAssertEqual(Campaign.fileSize(file) > Ledger.Writes.bufferedCallBytes, mapped, "round \(round)")
             let ids = try Campaign.ids(ofFile: file)
             let mode = round % 2 == 0 ? "import" : "append"
             let process = mode == "import"
