@@ -54,6 +54,10 @@ public final class Environment: @unchecked Sendable {
             // parallel reader can hand one to a worker. (Not MDB_NORDAHEAD: the log is read in
             // order, and on Linux it would not stop the kernel mapping the cached pages around
             // each fault, which is what a warm query pays for.)
+            // Never MDB_NOSYNC, MDB_NOMETASYNC or MDB_MAPASYNC: processes with and without
+            // MDB_WRITEMAP write the same ledger in turn (decision 0012), which LMDB's
+            // documentation warns "can defeat durability"; it cannot here only because every
+            // commit syncs in full before the writer lock passes on (and Linux has one page cache).
             var flags = UInt32(MDB_NOTLS)
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
             if options.writeMap && !options.readOnly { flags |= UInt32(MDB_WRITEMAP) }
@@ -97,15 +101,17 @@ public final class Environment: @unchecked Sendable {
     ///
     /// With MDB_WRITEMAP LMDB also sets the data file to the new size. A writer without it
     /// cuts a larger file here itself (LMDB would leave it), so that a smaller map leaves the
-    /// same file in both modes; it never extends one (`reserveDisk` does, with blocks).
+    /// same file in both modes; it never extends one (`reserveDisk` does, with blocks). The cut
+    /// is to the size LMDB set, which is never below the pages in use.
     public func setMapSize(_ bytes: Int) throws {
         try check(mdb_env_set_mapsize(handle, bytes), "mdb_env_set_mapsize(\(bytes))")
         guard bytes > 0, !isReadOnly, !writesThroughMap else { return }
+        let size = try info().mapSize
         var fd: Int32 = -1
         try check(mdb_env_get_fd(handle, &fd), "mdb_env_get_fd")
         var st = stat()
-        if fstat(fd, &st) == 0, Int(st.st_size) > bytes, ftruncate(fd, off_t(bytes)) != 0 {
-            throw LMDBError(code: LMDBError.Code(rawValue: errno), operation: "ftruncate(data.mdb, \(bytes))")
+        if fstat(fd, &st) == 0, Int(st.st_size) > size, ftruncate(fd, off_t(size)) != 0 {
+            throw LMDBError(code: LMDBError.Code(rawValue: errno), operation: "ftruncate(data.mdb, \(size))")
         }
     }
 

@@ -18,12 +18,16 @@ public final class InputSource {
     private let seekable: Bool
     /// Where reading began: standard input may be a file already partly read by someone else.
     private let startOffset: off_t
-    /// Size in bytes when known (regular files): what is left to read from `startOffset`.
-    public let size: Int?
+    /// Size in bytes when known (regular files, and a pipe read to its end by `extent`): what
+    /// is left to read from `startOffset`.
+    public private(set) var size: Int?
     private var spool: Int32 = -1
     private var spoolLength = 0
     private var spoolReadOffset = 0
     private var replaying = false
+    /// Whether a descriptor that cannot seek has said end of input: it is not read again (a
+    /// terminal would wait for another end of input, a FIFO could bring a new writer's lines).
+    private var ended = false
 
     /// Opens a named file; `-` means standard input.
     public convenience init(path: String) throws {
@@ -44,19 +48,41 @@ public final class InputSource {
         return known.count == sources.count ? known.reduce(0, +) : nil
     }
 
-    /// The bytes left to read when they are at most `limit`, else nil. A pipe is read ahead to
-    /// tell (at most `limit` + 1 bytes, into its copy), and reading then starts again from the
-    /// first byte, as after `rewind`. Call it before reading anything else.
-    public func size(atMost limit: Int) throws -> Int? {
-        if seekable { return size.flatMap { $0 <= limit ? $0 : nil } }
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        var ended = false
-        while spoolLength <= limit, !ended {
-            let n = try chunk.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: min($0.count, limit + 1 - spoolLength)) }
-            ended = n == 0
+    /// The bytes and lines left to read when there are at most `limit` bytes, else nil. A
+    /// pipe is read ahead to tell (at most `limit` + 1 bytes, into its copy), and reading then
+    /// starts again from the first byte, as after `rewind`. Call it before reading anything else.
+    public func extent(atMost limit: Int) throws -> (bytes: Int, lines: Int)? {
+        let from: Int32, start: off_t
+        if seekable {
+            guard let size, size <= limit else { return nil }
+            (from, start) = (fd, startOffset)
+        } else {
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while spoolLength <= limit, !ended {
+                _ = try chunk.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: min($0.count, limit + 1 - spoolLength)) }
+            }
+            try rewind()
+            guard ended, spoolLength <= limit else { return nil }
+            size = spoolLength
+            (from, start) = (spool, 0)
         }
-        try rewind()
-        return ended ? spoolLength : nil
+        return (size!, try InputSource.lines(of: from, from: start, bytes: size!))
+    }
+
+    /// The lines in `bytes` bytes of `fd` from `offset` (a last one without a newline counts),
+    /// read with `pread`, so the descriptor's position does not move.
+    private static func lines(of fd: Int32, from offset: off_t, bytes: Int) throws -> Int {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var lines = 0, done = 0
+        var last: UInt8 = 0x0A
+        while done < bytes {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, min($0.count, bytes - done), offset + off_t(done)) }
+            guard n > 0 else { throw SourceError(message: "cannot read the input to count its lines") }
+            for byte in buffer[..<n] where byte == 0x0A { lines += 1 }
+            last = buffer[n - 1]
+            done += n
+        }
+        return lines + (last == 0x0A ? 0 : 1)
     }
 
     /// A source over an open descriptor (a pipe, say), read from where it stands; the source
@@ -104,10 +130,12 @@ public final class InputSource {
             }
             replaying = false
         }
+        if ended { return 0 }
         var n: Int
         repeat { n = Glibc.read(fd, buffer, count) } while n < 0 && errno == EINTR
         guard n >= 0 else { throw SourceError(message: "\(name ?? "standard input"): \(String(cString: strerror(errno)))") }
         if !seekable && n > 0 { try keepCopy(buffer, n) }
+        if !seekable && n == 0 { ended = true }
         return n
     }
 

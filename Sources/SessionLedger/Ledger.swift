@@ -21,20 +21,24 @@ public final class Ledger {
         /// disk, and they count as the process's anonymous memory until then.
         case buffered
 
-        /// Calls of at most this many bytes of input are buffered: about 15,000 events. (At
-        /// 100M events a call of 10,000 peaked at 215 MiB of anonymous memory; LMDB holds a
-        /// transaction's changed pages in at most 512 MiB, and issue 4 allows 500 MiB.)
+        /// Calls of at most this many bytes of input and `bufferedCallLines` lines are
+        /// buffered. The lines bound the memory: the pages a call changes go with its events
+        /// (at 100M events a call of 10,000 peaked at 215 MiB of anonymous memory, so 15,000
+        /// would take about 330; LMDB holds a transaction's changed pages in at most 512 MiB,
+        /// and issue 4 allows 500 MiB for every command). The bytes bound the read-ahead of a pipe.
         public static let bufferedCallBytes = 2 << 20
+        public static let bufferedCallLines = 15_000
 
         /// The way for an append call of `sources`: buffered when they hold at most
-        /// `bufferedCallBytes` together (a pipe is read ahead that far to tell).
+        /// `bufferedCallBytes` and `bufferedCallLines` together (a pipe is read ahead to tell).
         public static func forCall(_ sources: [InputSource]) throws -> Writes {
-            var left = bufferedCallBytes
+            var bytes = 0, lines = 0
             for source in sources {
-                guard let bytes = try source.size(atMost: left) else { return .mapped }
-                left -= bytes
+                guard let extent = try source.extent(atMost: bufferedCallBytes - bytes) else { return .mapped }
+                bytes += extent.bytes
+                lines += extent.lines
             }
-            return .buffered
+            return lines <= bufferedCallLines ? .buffered : .mapped
         }
     }
 
@@ -113,7 +117,7 @@ public final class Ledger {
         do {
             var st = stat()
             if access == .readWrite, !created, stat(path + "/data.mdb", &st) == 0 {
-                // A writer maps with MDB_WRITEMAP, and LMDB then extends the file to the map
+                // A writer through the map (MDB_WRITEMAP) has LMDB extend the file to the map
                 // size, which would hide a truncation under zeros: look first, read-only.
                 var look = Environment.Options()
                 look.readOnly = true
@@ -136,10 +140,11 @@ public final class Ledger {
     }
 
     /// Writer processes take turns for the whole time they hold the ledger open, not only for
-    /// each LMDB write transaction: a writer maps with MDB_WRITEMAP, and LMDB resizes the data
-    /// file to a writer's map size when it opens or grows the map. Two writers open at once
-    /// could therefore cut the file under each other. Readers are not affected (they never
-    /// resize the file) and never wait. Blocks until the lock is free.
+    /// each LMDB write transaction: with MDB_WRITEMAP LMDB resizes the data file to a writer's
+    /// map size when it opens or grows the map, and a buffered writer cuts it to a smaller map
+    /// itself (decision 0012). Two writers open at once could therefore cut the file under each
+    /// other. Readers are not affected (they never resize the file) and never wait. Blocks
+    /// until the lock is free.
     private static func lockWriters(_ path: String) throws -> Int32 {
         let fd = open(path + "/writer.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw LedgerError.cannotCreate(path: path + "/writer.lock", reason: String(cString: strerror(errno))) }
@@ -244,7 +249,8 @@ public final class Ledger {
     public struct DiskUsage: Sendable {
         /// Bytes of the pages LMDB has written (what the data occupies).
         public var usedBytes: Int
-        /// The apparent size of `data.mdb` (the map size with MDB_WRITEMAP).
+        /// The apparent size of `data.mdb` (the map size, but for a new ledger a buffered call
+        /// has not yet reserved room in).
         public var fileBytes: Int
     }
 

@@ -140,8 +140,8 @@ extension Ledger {
     /// Sizes the map for one attempt and claims its disk blocks before anything is written.
     ///
     /// Writing through MDB_WRITEMAP into a sparse file, a page that cannot get a block on a
-    /// full disk faults (SIGBUS) instead of failing a call. So the map ends where the reserved
-    /// blocks end: a call that needs more meets MDB_MAP_FULL (aborted, retried larger), and a
+    /// full disk faults (SIGBUS) instead of failing a call (a buffered call's `pwrite` would
+    /// fail cleanly, but reserves the same way). So the map ends where the reserved blocks end: a call that needs more meets MDB_MAP_FULL (aborted, retried larger), and a
     /// reservation the disk cannot give is a clean "disk full" before the call writes anything.
     /// The first attempt reserves twice the input plus 16 MiB (records and indexes take about
     /// 1.7 times the NDJSON), each retry twice as much, never more than the disk has free.

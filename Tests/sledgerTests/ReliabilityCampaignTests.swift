@@ -5,7 +5,7 @@ import XCTest
 /// Short versions of Tools/reliability/crash_campaign.sh and concurrency_campaign.sh
 /// (SPEC.md section 3: durability, atomic input, idempotency, concurrency).
 final class ReliabilityCampaignTests: XCTestCase {
-    /// 10 imports and appends killed with SIGKILL at random moments on one growing ledger: after
+    /// 12 imports and appends killed with SIGKILL at random moments on one growing ledger: after
     /// each, `check` passes, no acknowledged event is lost, the killed call is all or nothing, and
     /// the same call run again converges on the ledger a run without kills gives. Half the calls
     /// write through LMDB's buffers (at most 2 MiB of input), half through the map (the same
@@ -14,18 +14,22 @@ final class ReliabilityCampaignTests: XCTestCase {
         let dir = try temporaryDirectory(self)
         let ledger = dir + "/ledger"
         let size = 5_000
-        // How long one call takes here, to spread the kills over it.
-        let probe = dir + "/probe.ndjson"
-        try writeGeneratedLog(to: probe, count: size, idPrefix: "probe-")
-        let started = Date()
-        XCTAssertEqual(try Sledger.run(["import", "--ledger", dir + "/probe", probe]).status, 0)
-        let duration = Date().timeIntervalSince(started)
+        // How long one call of each way takes here, to spread the kills over it.
+        var duration: [Bool: TimeInterval] = [:]
+        for mapped in [false, true] {
+            let probe = dir + "/probe-\(mapped).ndjson"
+            try writeGeneratedLog(to: probe, count: size, idPrefix: "probe-", agentBytes: mapped ? 500 : 0)
+            let started = Date()
+            XCTAssertEqual(try Sledger.run(["import", "--ledger", dir + "/probe-\(mapped)", probe]).status, 0)
+            duration[mapped] = Date().timeIntervalSince(started)
+        }
 
         var generator = SystemRandomNumberGenerator()
         var calls: [(ids: [String], acknowledged: Bool)] = []
         var expected: [String] = []
-        var beforeCommit = 0, finished = 0
-        for round in 0..<10 {
+        var beforeCommit: [Bool: Int] = [false: 0, true: 0]
+        var finished = 0
+        for round in 0..<12 {
             let file = dir + "/r\(round).ndjson"
             let mapped = round % 4 >= 2  // so both ways are imported and appended
             try writeGeneratedLog(to: file, count: size, idPrefix: "r\(round)-", agentBytes: mapped ? 500 : 0)
@@ -35,7 +39,7 @@ final class ReliabilityCampaignTests: XCTestCase {
             let process = mode == "import"
                 ? try Campaign.start(["import", "--ledger", ledger, file])
                 : try Campaign.start(["append", "--ledger", ledger], stdinFile: file)
-            usleep(UInt32(Double.random(in: 0...(1.3 * duration), using: &generator) * 1_000_000))
+            usleep(UInt32(Double.random(in: 0...(1.3 * duration[mapped]!), using: &generator) * 1_000_000))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let acknowledged = process.terminationReason == .exit && process.terminationStatus == 0
@@ -49,7 +53,7 @@ final class ReliabilityCampaignTests: XCTestCase {
             let log = (try? Campaign.log(ledger)) ?? []
             let audit = Campaign.audit(log: log, calls: calls)
             XCTAssertEqual(audit.violations, 0, "round \(round) (\(mode), acknowledged \(acknowledged)): \(audit)")
-            if !acknowledged && !audit.present[round] { beforeCommit += 1 }
+            if !acknowledged && !audit.present[round] { beforeCommit[mapped]! += 1 }
 
             // The same call again: it succeeds, and the ledger is the one a kill-free run makes.
             let rerun = try Campaign.call(mode, ledger: ledger, file: file)
@@ -60,7 +64,8 @@ final class ReliabilityCampaignTests: XCTestCase {
             XCTAssertEqual(try Campaign.ids(ofNDJSON: export.stdout), expected, "round \(round): the re-run did not converge")
         }
         XCTAssertEqual(try Sledger.run(["check", "--ledger", ledger]).status, 0)
-        XCTAssertGreaterThan(beforeCommit, 0, "no kill landed before a commit (finished first: \(finished))")
+        XCTAssertGreaterThan(beforeCommit[false]!, 0, "no kill landed before a buffered call's commit (finished first: \(finished))")
+        XCTAssertGreaterThan(beforeCommit[true]!, 0, "no kill landed before a mapped call's commit (finished first: \(finished))")
     }
 
     /// A reader killed inside its read transaction leaves a stale slot in LMDB's reader table
