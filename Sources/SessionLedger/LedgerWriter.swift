@@ -28,6 +28,9 @@ public struct AppendOptions {
     var callNamesLimit = CallNames.limit
     /// Events handed to the checkpoint follower at a time (smaller in tests).
     var followerBatchSize = CheckpointFollower.batchSize
+    /// Room every attempt reserves beyond its estimate (`Ledger.room`; none in tests, so that
+    /// a small ledger shows whether the estimate holds).
+    var roomSlack = 16 << 20
     public init() {}
 }
 
@@ -51,6 +54,8 @@ public struct AppendSummary: Sendable {
     public var checkpointError: String?
     /// The checkpoints are current: folded while storing (`CheckpointFollower`).
     var checkpointsFollowed = false
+    /// How many times the call ran: each `MDB_MAP_FULL` runs it again on a larger map.
+    var attempts = 1
 }
 
 /// Every bad line of a refused call (just the first without `allErrors`).
@@ -87,7 +92,8 @@ extension Ledger {
             summary = try env.writeGrowingMap(prepare: {
                 prefault.wait()  // no resize while the pre-fault thread walks the map
                 attempt += 1
-                try prepareRoom(attempt: attempt, inputBytes: totalBytes, previousSize: &previousSize)
+                try prepareRoom(attempt: attempt, inputBytes: totalBytes, eventsIn: true, slack: options.roomSlack,
+                                previousSize: &previousSize)
                 if attempt == 1, env.writesThroughMap, let totalBytes, totalBytes > 1 << 20 {
                     // Zero-fill the pages this call will write through the map on another core
                     // while it parses and writes (measured: about a tenth of an import's time otherwise).
@@ -109,7 +115,9 @@ extension Ledger {
                 let pipeline = ParsePipeline(sources: sources, options: options, totalBytes: totalBytes)
                 defer { pipeline.stop() }
                 try batch.consume(pipeline)
-                return try batch.finish()
+                var done = try batch.finish()
+                done.attempts = attempt
+                return done
             }
         } catch let error as LMDBError {
             throw LedgerError.storage(error, path: path)
@@ -141,13 +149,15 @@ extension Ledger {
     ///
     /// Writing through MDB_WRITEMAP into a sparse file, a page that cannot get a block on a
     /// full disk faults (SIGBUS) instead of failing a call (a buffered call's `pwrite` would
-    /// fail cleanly, but reserves the same way). So the map ends where the reserved blocks end: a call that needs more meets MDB_MAP_FULL (aborted, retried larger), and a
-    /// reservation the disk cannot give is a clean "disk full" before the call writes anything.
-    /// The first attempt reserves twice the input plus 16 MiB (records and indexes take about
-    /// 1.7 times the NDJSON), each retry twice as much, never more than the disk has free.
-    func prepareRoom(attempt: Int, inputBytes: Int?, previousSize: inout Int) throws {
+    /// fail cleanly, but reserves the same way). So the map ends where the reserved blocks end:
+    /// a call that needs more meets MDB_MAP_FULL (aborted, retried larger), and a reservation
+    /// the disk cannot give is a clean "disk full" before the call writes anything. Each attempt
+    /// asks for `room(inputBytes:used:eventsIn:attempt:slack:)` (`eventsIn`: the input is
+    /// events, not one value such as a checkpoint), never more than the disk has free.
+    func prepareRoom(attempt: Int, inputBytes: Int?, eventsIn: Bool = false, slack: Int = 16 << 20,
+                     previousSize: inout Int) throws {
         let used = try env.info().usedBytes
-        let want = (2 * (inputBytes ?? 0) + (16 << 20)) << min(attempt - 1, 20)
+        let want = Ledger.room(inputBytes: inputBytes, used: used, eventsIn: eventsIn, attempt: attempt, slack: slack)
         var fs = statvfs()
         let free = statvfs(path, &fs) == 0 ? Int(fs.f_bavail) * Int(fs.f_frsize) : want
         var room = min(want, free - free / 64)  // leave the file system a little air
@@ -166,6 +176,22 @@ extension Ledger {
             }
             room /= 2  // the file system promised more than it can give: ask for less
         }
+    }
+}
+
+extension Ledger {
+    /// The room beyond the `used` bytes that attempt `attempt` at writing `inputBytes` bytes
+    /// reserves: twice the input plus `slack` for what it adds (records and indexes take about
+    /// 1.7 times the NDJSON); for events, plus the pages it may copy (copy-on-write of every
+    /// leaf an event changes in `ids`, `by_user` and `by_session`, with their branches: about
+    /// five pages an event, no event under 64 bytes, never more than the pages in use); each
+    /// retry twice as much. Without the copies, a first call of 10,000 events after `compact`
+    /// (no free pages to reuse) was run four times over on a 10M-event ledger, its room
+    /// doubled each time.
+    static func room(inputBytes: Int?, used: Int, eventsIn: Bool, attempt: Int, slack: Int = 16 << 20) -> Int {
+        let input = inputBytes ?? 0
+        let copies = eventsIn ? min(used, input / 64 * 5 * 4096) : 0
+        return (2 * input + slack + copies) << min(attempt - 1, 20)
     }
 }
 

@@ -272,6 +272,24 @@ final class LedgerAppendTests: XCTestCase {
         XCTAssertEqual(report.events, 150_000)
     }
 
+    /// A call reserves room for the pages it copies, not only for what it adds: into a ledger
+    /// with no free pages to reuse (one earlier call), a call that changes leaves all over the
+    /// indexes runs once. (Without the slack every attempt adds, as in a large ledger where
+    /// 16 MiB is small beside the pages a call copies; reserving only twice the input ran
+    /// this call again on a map twice as large, then again: checked.)
+    func testACallIntoALedgerWithoutFreePagesRunsOnceWhenItCopiesManyPages() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append([InputSource(bytes: generatedLines(count: 60_000, users: 20_000))])
+        var options = AppendOptions()
+        options.roomSlack = 0
+        let call = generatedLines(count: 5_000, users: 20_000, seed: 9, idPrefix: "later-")
+        XCTAssertGreaterThan(call.count, 1 << 19, "room of at least 1 MiB on the first attempt")
+        let summary = try ledger.append([InputSource(bytes: call)], options: options)
+        XCTAssertEqual(summary.imported, 5_000)
+        XCTAssertEqual(summary.attempts, 1)
+        XCTAssertTrue(try ledger.check().isIntact)
+    }
+
     func testADigestProvesAPrefixAndRefusesAnother() throws {
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 2000))])
