@@ -82,20 +82,6 @@ final class BufferedWritesTests: XCTestCase {
         }
     }
 
-    /// A buffered call that outgrows its map is run again on a larger one, from the copy of
-    /// its pipe (a buffered `import` is small; the library allows any size).
-    func testABufferedCallFromAPipeThatOutgrowsTheMapIsRunAgain() throws {
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite, initialMapSize: 1 << 20, writes: .buffered)
-        let input = generatedLines(count: 150_000)
-        let summary = try ledger.append([try pipeSource(input)])
-        XCTAssertEqual(summary.imported, 150_000)
-        XCTAssertEqual(summary.duplicates, 0)
-        XCTAssertGreaterThan(try ledger.diskUsage().usedBytes, 16 << 20, "more pages than the first attempt's room")
-        let report = try ledger.check()
-        XCTAssertTrue(report.isIntact, "\(report.problems)")
-        XCTAssertEqual(report.events, 150_000)
-    }
-
     /// The same calls, buffered, mapped, or each way in turn on one ledger, store the same
     /// events and leave an intact ledger; a buffered call also cuts the file to the pages
     /// in use (LMDB does that itself only through the map).
@@ -151,24 +137,5 @@ final class BufferedWritesTests: XCTestCase {
             if n == 0 { return out }
             out += buffer[..<n]
         }
-    }
-
-    /// `input` through a pipe written by another thread.
-    private func pipeSource(_ input: [UInt8]) throws -> InputSource {
-        var fds: [Int32] = [0, 0]
-        XCTAssertEqual(pipe(&fds), 0)
-        let writer = Thread {
-            input.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = write(fds[1], raw.baseAddress! + offset, raw.count - offset)
-                    if n <= 0 { break }
-                    offset += n
-                }
-            }
-            close(fds[1])
-        }
-        writer.start()
-        return InputSource(fileDescriptor: fds[0], name: nil)
     }
 }

@@ -17,6 +17,25 @@ let fixturesDirectory: String = {
     return url.deletingLastPathComponent().appendingPathComponent("Fixtures").path
 }()
 
+/// A source reading `input` through a pipe written by another thread.
+func pipeSource(_ input: [UInt8]) throws -> InputSource {
+    var fds: [Int32] = [0, 0]
+    XCTAssertEqual(pipe(&fds), 0)
+    let writer = Thread {
+        input.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fds[1], raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+        close(fds[1])
+    }
+    writer.start()
+    return InputSource(fileDescriptor: fds[0], name: nil)
+}
+
 /// A deterministic, plausible log: `count` events over `users` users, every one with an id.
 func generatedLines(count: Int, users: Int = 50, seed: UInt64 = 1, idPrefix: String = "e") -> [UInt8] {
     var state = seed
