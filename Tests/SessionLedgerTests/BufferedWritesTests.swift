@@ -2,9 +2,9 @@ import Foundation
 import XCTest
 @testable import SessionLedger
 
-/// Calls of at most `Ledger.Writes.bufferedCallBytes` write through LMDB's buffers, larger ones
-/// through the map (decision 0012): the choice, the read-ahead of a pipe it needs, and that the
-/// two ways leave the same ledger.
+/// Calls of at most `Ledger.Writes.bufferedCallBytes` and `bufferedCallLines` write through
+/// LMDB's buffers, larger ones through the map (decision 0012): the choice, the read-ahead of a
+/// pipe it needs, and that the two ways leave the same ledger.
 final class BufferedWritesTests: XCTestCase {
     func testACallIsBufferedWhenItsFilesHoldAtMostTheLimitsTogether() throws {
         let dir = try temporaryDirectory(self)
