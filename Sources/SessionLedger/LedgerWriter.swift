@@ -30,7 +30,7 @@ public struct AppendOptions {
     var followerBatchSize = CheckpointFollower.batchSize
     /// Room every attempt reserves beyond its estimate (`Ledger.room`; none in tests, so that
     /// a small ledger shows whether the estimate holds).
-    var roomSlack = 16 << 20
+    var roomSlack = Ledger.roomSlack
     public init() {}
 }
 
@@ -154,7 +154,7 @@ extension Ledger {
     /// the disk cannot give is a clean "disk full" before the call writes anything. Each attempt
     /// asks for `room(inputBytes:used:eventsIn:attempt:slack:)` (`eventsIn`: the input is
     /// events, not one value such as a checkpoint), never more than the disk has free.
-    func prepareRoom(attempt: Int, inputBytes: Int?, eventsIn: Bool = false, slack: Int = 16 << 20,
+    func prepareRoom(attempt: Int, inputBytes: Int?, eventsIn: Bool = false, slack: Int = Ledger.roomSlack,
                      previousSize: inout Int) throws {
         let used = try env.info().usedBytes
         let want = Ledger.room(inputBytes: inputBytes, used: used, eventsIn: eventsIn, attempt: attempt, slack: slack)
@@ -180,6 +180,9 @@ extension Ledger {
 }
 
 extension Ledger {
+    /// The room every attempt reserves beyond its estimate, for what the estimate misses.
+    static let roomSlack = 16 << 20
+
     /// The room beyond the `used` bytes that attempt `attempt` at writing `inputBytes` bytes
     /// reserves: twice the input plus `slack` for what it adds (records and indexes take about
     /// 1.7 times the NDJSON); for events, plus the pages it may copy (copy-on-write of every
@@ -188,7 +191,7 @@ extension Ledger {
     /// retry twice as much. Without the copies, a first call of 10,000 events after `compact`
     /// (no free pages to reuse) was run four times over on a 10M-event ledger, its room
     /// doubled each time.
-    static func room(inputBytes: Int?, used: Int, eventsIn: Bool, attempt: Int, slack: Int = 16 << 20) -> Int {
+    static func room(inputBytes: Int?, used: Int, eventsIn: Bool, attempt: Int, slack: Int) -> Int {
         let input = inputBytes ?? 0
         let copies = eventsIn ? min(used, input / 64 * 5 * 4096) : 0
         return (2 * input + slack + copies) << min(attempt - 1, 20)
