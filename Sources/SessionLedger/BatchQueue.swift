@@ -49,6 +49,16 @@ final class BatchQueue<Element>: @unchecked Sendable {
         return batch
     }
 
+    /// The next batch as `next()` gives it, but reversed, so that `popLast()` takes its
+    /// elements first to last, each moved out of the batch. A `for` loop over a batch copies
+    /// each element, which retains every string of an event, and the batch then releases them
+    /// all: about a tenth of the writer's time in an import.
+    func nextToTake() -> [Element]? {
+        guard var batch = next() else { return nil }
+        batch.withUnsafeMutableBufferPointer { $0.reverse() }  // by moves (`Array.reverse()` copies)
+        return batch
+    }
+
     /// Nothing more will be pushed.
     func finish() {
         pthread_mutex_lock(&mutex)

@@ -57,7 +57,7 @@ final class CheckpointFollower: @unchecked Sendable {
     // MARK: - The writer's side
 
     /// Hands over the next stored event; false when the follower has given up.
-    func add(_ stored: StoredEvent) -> Bool {
+    func add(_ stored: consuming StoredEvent) -> Bool {
         pending.append(stored)
         guard pending.count >= batchSize else { return true }
         defer { pending.removeAll(keepingCapacity: true) }
@@ -126,12 +126,13 @@ final class CheckpointFollower: @unchecked Sendable {
                 _ = fold.step(stored, spacing: events, head: received)
             }
         }
-        while let batch = input.next() {
-            for stored in batch {
+        while var batch = input.nextToTake() {
+            while let stored = batch.popLast() {
                 received = stored.seq
-                if let floor, stored.event.at < floor { throw NotFollowing() }
-                waiting.insert(Waiting(at: stored.event.at, seq: stored.seq, place: held.put(stored)))
-                if newest.map({ $0 < stored.event.at }) ?? true { newest = stored.event.at }
+                let at = stored.event.at
+                if let floor, at < floor { throw NotFollowing() }
+                waiting.insert(Waiting(at: at, seq: stored.seq, place: held.put(stored)))
+                if newest.map({ $0 < at }) ?? true { newest = at }
                 while let earliest = waiting.min, let newest,
                       waiting.count > CheckpointFollower.capacity || earliest.at.saturatingAdding(CheckpointFollower.allowance) < newest {
                     try foldNext()
@@ -162,7 +163,7 @@ final class CheckpointFollower: @unchecked Sendable {
         private var free: [Int] = []
 
         /// Holds `stored`; returns its place.
-        mutating func put(_ stored: StoredEvent) -> Int {
+        mutating func put(_ stored: consuming StoredEvent) -> Int {
             if let place = free.popLast() {
                 places[place] = stored
                 return place

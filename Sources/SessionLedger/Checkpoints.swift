@@ -245,6 +245,12 @@ struct CheckpointFold {
                 scratch.removeAll(keepingCapacity: true)
             }
             builder.noteLogin(session: stored.sessionNumber)
+        } else if stored.event.kind == .refresh,
+                  derivation.applyRefresh(seq: stored.seq, at: at, recorded: stored.recorded, userNumber: stored.userNumber,
+                                          sessionNumber: stored.sessionNumber, checkFuture: false) {
+            // An on-time refresh of a session known by number, applied from its numbers as
+            // `next` applies one from a record's header: its event is not copied (`apply`
+            // copies it, retaining each of its strings), and there are no findings to make.
         } else {
             derivation.apply(stored, late: false, checkFuture: false, into: &scratch)
             scratch.removeAll(keepingCapacity: true)

@@ -245,9 +245,9 @@ public struct InputLog: FoldSource {
         defer { pipeline.stop() }
         var events: [Event] = []
         var errors: [InputError] = []
-        while let items = pipeline.next() {
-            for item in items {
-                switch item {
+        while var items = pipeline.nextToTake() {
+            while let item = items.popLast() {
+                switch consume item {
                 case .event(let event, _, _): events.append(event)
                 case .error(let error): errors.append(error)
                 case .failure(let error): throw error

@@ -255,9 +255,9 @@ struct AppendBatch {
     /// (every parse error with `allErrors`; nothing more is stored after the first one).
     mutating func consume(_ pipeline: ParsePipeline) throws {
         var source: String?
-        while let items = pipeline.next() {
-            for item in items {
-                switch item {
+        while var items = pipeline.nextToTake() {
+            while let item = items.popLast() {
+                switch consume item {
                 case .beginSource(let name):
                     source = name
                     lines.begin(source: name, firstSeq: chain.seq + 1)
@@ -283,7 +283,8 @@ struct AppendBatch {
     }
 
     /// Stores `event` (or counts it as a duplicate). `keys` are worked out here when not given.
-    mutating func store(_ event: Event, line: Int, keys: EventKeys? = nil) throws {
+    /// `consuming`: the follower takes the event over without a copy.
+    mutating func store(_ event: consuming Event, line: Int, keys: EventKeys? = nil) throws {
         let seq = chain.seq + 1
         let keys = keys ?? callNames.keys(for: event)
         if keys.renumbered { numbers.forget() }

@@ -34,8 +34,9 @@ final class ParsePipeline: @unchecked Sendable {
         }
     }
 
-    /// The next batch, or nil when the reader has finished.
-    func next() -> [Item]? { queue.next() }
+    /// The next batch, reversed for taking with `popLast()` (`BatchQueue.nextToTake`), or nil
+    /// when the reader has finished.
+    func nextToTake() -> [Item]? { queue.nextToTake() }
 
     /// Stops the reader and waits for it; call before the sources go away.
     func stop() {
