@@ -12,7 +12,7 @@ public final class Ledger {
     public enum Access: Sendable { case readOnly, readWrite }
 
     /// How a `.readWrite` ledger's write transactions reach the file (decision 0012).
-    public enum Writes: Sendable {
+    public enum Writes: String, CaseIterable, Sendable {
         /// Through the file mapping (MDB_WRITEMAP): anonymous memory stays small whatever a
         /// call stores, but every page changed makes its whole page-cache folio dirty, and
         /// the folio is written back whole.

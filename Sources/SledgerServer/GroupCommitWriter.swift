@@ -27,6 +27,31 @@ public final class GroupCommitWriter: @unchecked Sendable {
     /// A group is cut at this many events (a larger request still goes alone).
     static let groupEvents = 65_536
 
+    /// The most events a group holds: `groupEvents`, or with buffered writes as many as a
+    /// buffered `append` call may hold, which bounds the memory its changed pages take.
+    let groupLimit: Int
+    /// The most events one request may hold (nil: any, within the body's 64 MiB): with
+    /// buffered writes a group's changed pages wait in memory until its commit, and a request
+    /// cannot be split across groups.
+    public let requestLimit: Int?
+
+    /// `requestLimit` for a ledger whose transactions reach the file this way.
+    static func requestLimit(_ writes: Ledger.Writes) -> Int? {
+        writes == .buffered ? Ledger.Writes.bufferedCallLines : nil
+    }
+
+    /// How many requests of the queue, holding `events` events each, the next group takes: as
+    /// many as fit in `limit` events together, and always the first.
+    static func groupSize(_ events: [Int], limit: Int) -> Int {
+        var total = 0
+        var take = 0
+        while take < events.count && (take == 0 || total + events[take] <= limit) {
+            total += events[take]
+            take += 1
+        }
+        return take
+    }
+
     private let access: LedgerAccess
     /// Events stored since checkpoints were last looked at (by this thread only).
     private var sinceCheckpoints = 0
@@ -38,6 +63,8 @@ public final class GroupCommitWriter: @unchecked Sendable {
 
     public init(access: LedgerAccess) {
         self.access = access
+        requestLimit = GroupCommitWriter.requestLimit(access.writes)
+        groupLimit = requestLimit ?? GroupCommitWriter.groupEvents
         let thread = Thread { self.loop() }  // the thread holds the writer until `stop`
         thread.name = "sledger.writer"
         self.thread = thread
@@ -77,12 +104,7 @@ public final class GroupCommitWriter: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            var events = 0
-            var take = 0
-            while take < queue.count && (take == 0 || events + queue[take].batch.count <= GroupCommitWriter.groupEvents) {
-                events += queue[take].batch.count
-                take += 1
-            }
+            let take = GroupCommitWriter.groupSize(queue.map(\.batch.count), limit: groupLimit)
             let group = Array(queue.prefix(take))
             queue.removeFirst(take)
             condition.unlock()

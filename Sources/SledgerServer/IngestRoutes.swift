@@ -18,6 +18,9 @@ struct IngestRoutes {
                 // Parsed and validated here, on this request's task, before it joins a group.
                 let isObject = request.headers[.contentType]?.hasPrefix("application/json") ?? false
                 let batch = try isObject ? EventBatch.parse(object: bytes) : EventBatch.parse(ndjson: bytes)
+                if let limit = writer.requestLimit, batch.count > limit {
+                    return ErrorBody.response(.contentTooLarge, "a request holds at most \(limit) events when the server writes through buffers (--writes buffered, the default); this one holds \(batch.count): split it, or run the server with --writes mapped. Nothing was stored.")
+                }
                 let receipt = try await writer.submit(batch)
                 switch receipt.outcome {
                 case .refused(let error):

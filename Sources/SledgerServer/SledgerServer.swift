@@ -11,15 +11,18 @@ public enum SledgerServer {
         public var listen: ListenAddress
         public var tokens: AccessTokens?
         public var policy: Policy
+        /// How group commits reach the file (decision 0012).
+        public var writes: Ledger.Writes
         /// Called once the socket is bound, with the port (the real one when 0 was asked for).
         public var onListening: @Sendable (Int) -> Void
 
         public init(ledgerPath: String, listen: ListenAddress, tokens: AccessTokens?, policy: Policy,
-                    onListening: @escaping @Sendable (Int) -> Void) {
+                    writes: Ledger.Writes = .buffered, onListening: @escaping @Sendable (Int) -> Void) {
             self.ledgerPath = ledgerPath
             self.listen = listen
             self.tokens = tokens
             self.policy = policy
+            self.writes = writes
             self.onListening = onListening
         }
     }
@@ -28,7 +31,7 @@ public enum SledgerServer {
     /// requests in flight are answered (their appends committed), the writer drains its queue,
     /// and the ledger is closed.
     public static func run(_ configuration: Configuration) async throws {
-        let access = try LedgerAccess(path: configuration.ledgerPath)
+        let access = try LedgerAccess(path: configuration.ledgerPath, writes: configuration.writes)
         let writer = GroupCommitWriter(access: access)
         let router = router(access: access, writer: writer, policy: configuration.policy, tokens: configuration.tokens)
         var logger = Logger(label: "sledger.serve")

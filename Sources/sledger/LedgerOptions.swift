@@ -25,3 +25,5 @@ struct FormatOptions: ParsableArguments {
 }
 
 extension OutputFormat: ExpressibleByArgument {}
+
+extension Ledger.Writes: ExpressibleByArgument {}

@@ -22,6 +22,13 @@ struct ServeCommand: ParsableCommand {
     var listen = "127.0.0.1:8787"
     @Option(help: ArgumentHelp("Bearer tokens, one a line: `read TOKEN` or `write TOKEN` (required off loopback).", valueName: "FILE"))
     var tokenFile: String?
+    @Option(help: ArgumentHelp("""
+        How group commits reach the disk: `buffered` (only the pages they change are written; \
+        a request holds at most 15,000 events) or `mapped` (through the file mapping, which \
+        writes back far more on a large ledger; requests of any size up to 64 MiB, for bulk \
+        loads over HTTP). See docs/SERVER.md.
+        """, valueName: "WAY"))
+    var writes: Ledger.Writes = .buffered
 
     func run() throws {
         guard let address = ListenAddress(listen) else {
@@ -37,7 +44,7 @@ struct ServeCommand: ParsableCommand {
             throw UsageError("--listen \(address) is not a loopback address: give --token-file too")
         }
         let configuration = SledgerServer.Configuration(
-            ledgerPath: ledger.path, listen: address, tokens: tokens, policy: try policy.load(),
+            ledgerPath: ledger.path, listen: address, tokens: tokens, policy: try policy.load(), writes: writes,
             onListening: { port in
                 let host = address.host.contains(":") ? "[\(address.host)]" : address.host
                 Output.line("listening on http://\(host):\(port)")

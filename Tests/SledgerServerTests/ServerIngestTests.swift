@@ -1,4 +1,6 @@
 import Foundation
+import SessionLedger
+@testable import SledgerServer
 import XCTest
 
 /// POST /v1/events: atomic per request, the CLI's validation and messages, idempotent by id,
@@ -121,6 +123,60 @@ final class ServerIngestTests: XCTestCase {
             let positions = ids.indices.filter { ids[$0].hasPrefix("r\(r)-") }
             XCTAssertEqual(positions, Array(positions[0]..<(positions[0] + 20)), "request \(r) is contiguous")
         }
+    }
+
+    func testBufferedWritesGoThroughLMDBsBuffersAndRefuseARequestOverTheirLimit() async throws {
+        // Without MDB_WRITEMAP, LMDB maps the data file read-only (decision 0012).
+        let mapped = try ServerProcess(self, arguments: ["--writes", "mapped"])
+        XCTAssertEqual(try mapped.dataFileMapping(), "rw-s")
+        let server = try ServerProcess(self)  // buffered: the default
+        XCTAssertEqual(try server.dataFileMapping(), "r--s")
+        let lines = (0..<15_001).map { login("e\($0)", user: "user\($0 % 7)") }
+        let refused = try await server.post(lines.joined(separator: "\n") + "\n")
+        XCTAssertEqual(refused.status, 413)
+        XCTAssertEqual(refused.object["error"] as? String,
+                       "a request holds at most 15000 events when the server writes through buffers (--writes buffered, the default); this one holds 15001: split it, or run the server with --writes mapped. Nothing was stored.")
+        let nothing = try await server.get("/v1/stats")
+        XCTAssertEqual(nothing.records.first?["events"] as? Int, 0)
+        let stored = try await server.post(lines.dropLast().joined(separator: "\n") + "\n")
+        stored.assertOK()
+        XCTAssertEqual(stored.object["imported"] as? Int, 15_000)
+        // Filed in `ids` by that commit: the same request again is all duplicates.
+        let again = try await server.post(lines.dropLast().joined(separator: "\n") + "\n")
+        XCTAssertEqual(again.object["duplicates"] as? Int, 15_000)
+        let user = try await server.get("/v1/users/user3?format=ndjson")
+        XCTAssertEqual(user.lines.count, (0..<15_000).filter { $0 % 7 == 3 }.count)
+    }
+
+    func testBufferedWritesCutGroupsAtTheirLimit() async throws {
+        let server = try ServerProcess(self, arguments: ["--writes", "buffered"])  // the default, named
+        // Three requests of 10,000 events at once: no two fit in one group of 15,000, so each
+        // is its own transaction, and each answer carries its own head.
+        let answers = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
+            for r in 0..<3 {
+                group.addTask {
+                    try await server.post((0..<10_000).map { login("r\(r)-e\($0)", user: "user\(r)") }.joined(separator: "\n") + "\n")
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for answer in answers {
+            answer.assertOK()
+            XCTAssertEqual(answer.object["imported"] as? Int, 10_000)
+        }
+        XCTAssertEqual(Set(answers.compactMap { $0.object["seq"] as? Int }), [10_000, 20_000, 30_000])
+    }
+
+    /// The cut itself, which the test above sees only when the requests happen to queue together.
+    func testAGroupTakesTheRequestsThatFitItsLimitAndAlwaysTheFirst() {
+        let buffered = GroupCommitWriter.requestLimit(.buffered)
+        XCTAssertEqual(buffered, 15_000)
+        XCTAssertNil(GroupCommitWriter.requestLimit(.mapped))
+        XCTAssertEqual(GroupCommitWriter.groupSize([10_000, 10_000, 10_000], limit: 15_000), 1)
+        XCTAssertEqual(GroupCommitWriter.groupSize([5_000, 10_000, 1], limit: 15_000), 2)
+        XCTAssertEqual(GroupCommitWriter.groupSize([10_000, 10_000, 10_000], limit: GroupCommitWriter.groupEvents), 3)
+        XCTAssertEqual(GroupCommitWriter.groupSize([70_000, 1], limit: GroupCommitWriter.groupEvents), 1, "a larger request goes alone")
+        XCTAssertEqual(GroupCommitWriter.groupSize([], limit: 15_000), 0)
     }
 }
 

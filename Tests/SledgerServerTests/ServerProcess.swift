@@ -47,6 +47,14 @@ final class ServerProcess: @unchecked Sendable {
         self.port = port
     }
 
+    /// The permissions of the server's mapping of `data.mdb` in /proc/PID/maps ("rw-s" when
+    /// LMDB writes through it, "r--s" when it only reads through it).
+    func dataFileMapping() throws -> String? {
+        let maps = try String(contentsOfFile: "/proc/\(process.processIdentifier)/maps", encoding: .utf8)
+        let line = maps.split(separator: "\n").first { $0.hasSuffix("/data.mdb") }
+        return line.map { String($0.split(separator: " ")[1]) }
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     @discardableResult
     func stop() -> Int32 {
