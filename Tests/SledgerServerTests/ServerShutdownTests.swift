@@ -25,8 +25,17 @@ final class ServerShutdownTests: XCTestCase {
         }
     }
 
-    func writeThenStop(_ stop: (ServerProcess) -> Void) async throws {
-        let server = try ServerProcess(self)
+    /// The same for a server writing through the map (`--writes mapped`; the default above
+    /// writes through LMDB's buffers, decision 0012).
+    func testAKilledServerWritingThroughTheMapStillHasEveryRequestItAcknowledged() async throws {
+        try await writeThenStop(arguments: ["--writes", "mapped"]) { server in
+            kill(server.process.processIdentifier, SIGKILL)
+            XCTAssertEqual(server.stop(), SIGKILL)
+        }
+    }
+
+    func writeThenStop(arguments: [String] = [], _ stop: (ServerProcess) -> Void) async throws {
+        let server = try ServerProcess(self, arguments: arguments)
         let acknowledged = Acknowledged()
         let writers = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
