@@ -23,9 +23,9 @@ public final class Ledger {
 
         /// Calls of at most this many bytes of input and `bufferedCallLines` lines are
         /// buffered. The lines bound the memory: the pages a call changes go with its events
-        /// (at 100M events a call of 10,000 peaked at 215 MiB of anonymous memory, so 15,000
-        /// would take about 330; LMDB holds a transaction's changed pages in at most 512 MiB,
-        /// and issue 4 allows 500 MiB for every command). The bytes bound the read-ahead of a pipe.
+        /// (at 100M events calls of 10,000 peaked at 133-215 MiB of anonymous memory, one of
+        /// 15,000 at 208; LMDB holds a transaction's changed pages in at most 512 MiB, and
+        /// issue 4 allows 500 MiB for every command). The bytes bound the read-ahead of a pipe.
         public static let bufferedCallBytes = 2 << 20
         public static let bufferedCallLines = 15_000
 

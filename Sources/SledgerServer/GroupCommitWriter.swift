@@ -24,29 +24,40 @@ public final class GroupCommitWriter: @unchecked Sendable {
         var done: @Sendable (Result<Receipt, any Error>) -> Void
     }
 
-    /// A group is cut at this many events (a larger request still goes alone).
-    static let groupEvents = 65_536
-
-    /// The most events a group holds: `groupEvents`, or with buffered writes as many as a
-    /// buffered `append` call may hold, which bounds the memory its changed pages take.
-    let groupLimit: Int
-    /// The most events one request may hold (nil: any, within the body's 64 MiB): with
-    /// buffered writes a group's changed pages wait in memory until its commit, and a request
-    /// cannot be split across groups.
-    public let requestLimit: Int?
-
-    /// `requestLimit` for a ledger whose transactions reach the file this way.
-    static func requestLimit(_ writes: Ledger.Writes) -> Int? {
-        writes == .buffered ? Ledger.Writes.bufferedCallLines : nil
+    /// How much a group (or a request) may hold: events and bytes of NDJSON.
+    public struct Limit: Equatable, Sendable {
+        public var events: Int
+        public var bytes: Int
     }
 
-    /// How many requests of the queue, holding `events` events each, the next group takes: as
-    /// many as fit in `limit` events together, and always the first.
-    static func groupSize(_ events: [Int], limit: Int) -> Int {
-        var total = 0
+    /// Through the map a group is cut at 65,536 events (a larger request still goes alone),
+    /// and the body's 64 MiB bounds a request.
+    static let mappedGroup = Limit(events: 65_536, bytes: .max)
+    /// With buffered writes a group's changed pages wait in memory until its commit, and a
+    /// request cannot be split across groups, so both are bounded: by the events a buffered
+    /// `append` may hold (the index pages they change: 208 MiB for 15,000 into 100M events)
+    /// and by 16 MiB of NDJSON (the records' own pages: a line may hold up to 64 KiB).
+    static let bufferedGroup = Limit(events: Ledger.Writes.bufferedCallLines, bytes: 16 << 20)
+
+    /// The most a group holds.
+    let groupLimit: Limit
+    /// The most one request may hold beyond the body's 64 MiB (nil: nothing more).
+    public let requestLimit: Limit?
+
+    /// `requestLimit` for a ledger whose transactions reach the file this way.
+    static func requestLimit(_ writes: Ledger.Writes) -> Limit? {
+        writes == .buffered ? bufferedGroup : nil
+    }
+
+    /// How many requests of the queue, each of `events` events in `bytes` bytes, the next
+    /// group takes: as many as fit in `limit` together, and always the first.
+    static func groupSize(_ requests: [(events: Int, bytes: Int)], limit: Limit) -> Int {
+        var events = 0, bytes = 0
         var take = 0
-        while take < events.count && (take == 0 || total + events[take] <= limit) {
-            total += events[take]
+        while take < requests.count,
+              take == 0 || (events + requests[take].events <= limit.events && bytes + requests[take].bytes <= limit.bytes) {
+            events += requests[take].events
+            bytes += requests[take].bytes
             take += 1
         }
         return take
@@ -64,7 +75,7 @@ public final class GroupCommitWriter: @unchecked Sendable {
     public init(access: LedgerAccess) {
         self.access = access
         requestLimit = GroupCommitWriter.requestLimit(access.writes)
-        groupLimit = requestLimit ?? GroupCommitWriter.groupEvents
+        groupLimit = requestLimit ?? GroupCommitWriter.mappedGroup
         let thread = Thread { self.loop() }  // the thread holds the writer until `stop`
         thread.name = "sledger.writer"
         self.thread = thread
@@ -104,7 +115,7 @@ public final class GroupCommitWriter: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let take = GroupCommitWriter.groupSize(queue.map(\.batch.count), limit: groupLimit)
+            let take = GroupCommitWriter.groupSize(queue.map { ($0.batch.count, $0.batch.byteCount) }, limit: groupLimit)
             let group = Array(queue.prefix(take))
             queue.removeFirst(take)
             condition.unlock()

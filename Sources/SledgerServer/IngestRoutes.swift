@@ -9,17 +9,25 @@ struct IngestRoutes {
     /// The largest body accepted (413 beyond).
     static let maxBodyBytes = 64 << 20
 
+    /// 413 for a request over a buffered server's limit (`GroupCommitWriter.requestLimit`).
+    static func tooLarge(_ limit: GroupCommitWriter.Limit, _ holding: String) -> Response {
+        ErrorBody.response(.contentTooLarge, "a request holds at most \(limit.events) events and \(limit.bytes >> 20) MiB when the server writes through buffers (--writes buffered, the default); this one holds \(holding): split it, or run the server with --writes mapped. Nothing was stored.")
+    }
+
     func add(to router: Router<BasicRequestContext>) {
         router.post("/v1/events") { request, _ in
             do {
                 var request = request
                 let body = try await request.collectBody(upTo: IngestRoutes.maxBodyBytes)
                 let bytes = Array(body.readableBytesView)
+                if let limit = writer.requestLimit, bytes.count > limit.bytes {
+                    return IngestRoutes.tooLarge(limit, "\(bytes.count) bytes")
+                }
                 // Parsed and validated here, on this request's task, before it joins a group.
                 let isObject = request.headers[.contentType]?.hasPrefix("application/json") ?? false
                 let batch = try isObject ? EventBatch.parse(object: bytes) : EventBatch.parse(ndjson: bytes)
-                if let limit = writer.requestLimit, batch.count > limit {
-                    return ErrorBody.response(.contentTooLarge, "a request holds at most \(limit) events when the server writes through buffers (--writes buffered, the default); this one holds \(batch.count): split it, or run the server with --writes mapped. Nothing was stored.")
+                if let limit = writer.requestLimit, batch.count > limit.events {
+                    return IngestRoutes.tooLarge(limit, "\(batch.count) events")
                 }
                 let receipt = try await writer.submit(batch)
                 switch receipt.outcome {

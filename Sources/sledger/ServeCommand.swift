@@ -24,7 +24,7 @@ struct ServeCommand: ParsableCommand {
     var tokenFile: String?
     @Option(help: ArgumentHelp("""
         How group commits reach the disk: `buffered` (only the pages they change are written; \
-        a request holds at most 15,000 events) or `mapped` (through the file mapping, which \
+        a request holds at most 15,000 events and 16 MiB) or `mapped` (through the file mapping, which \
         writes back far more on a large ledger; requests of any size up to 64 MiB, for bulk \
         loads over HTTP). See docs/SERVER.md.
         """, valueName: "WAY"))

@@ -21,19 +21,20 @@ let fixturesDirectory: String = {
 func pipeSource(_ input: [UInt8]) throws -> InputSource {
     var fds: [Int32] = [0, 0]
     XCTAssertEqual(pipe(&fds), 0)
+    let (readEnd, writeEnd) = (fds[0], fds[1])
     let writer = Thread {
         input.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let n = write(fds[1], raw.baseAddress! + offset, raw.count - offset)
+                let n = write(writeEnd, raw.baseAddress! + offset, raw.count - offset)
                 if n <= 0 { break }
                 offset += n
             }
         }
-        close(fds[1])
+        close(writeEnd)
     }
     writer.start()
-    return InputSource(fileDescriptor: fds[0], name: nil)
+    return InputSource(fileDescriptor: readEnd, name: nil)
 }
 
 /// A deterministic, plausible log: `count` events over `users` users, every one with an id.

@@ -135,7 +135,7 @@ final class ServerIngestTests: XCTestCase {
         let refused = try await server.post(lines.joined(separator: "\n") + "\n")
         XCTAssertEqual(refused.status, 413)
         XCTAssertEqual(refused.object["error"] as? String,
-                       "a request holds at most 15000 events when the server writes through buffers (--writes buffered, the default); this one holds 15001: split it, or run the server with --writes mapped. Nothing was stored.")
+                       "a request holds at most 15000 events and 16 MiB when the server writes through buffers (--writes buffered, the default); this one holds 15001 events: split it, or run the server with --writes mapped. Nothing was stored.")
         let nothing = try await server.get("/v1/stats")
         XCTAssertEqual(nothing.records.first?["events"] as? Int, 0)
         let stored = try await server.post(lines.dropLast().joined(separator: "\n") + "\n")
@@ -146,6 +146,12 @@ final class ServerIngestTests: XCTestCase {
         XCTAssertEqual(again.object["duplicates"] as? Int, 15_000)
         let user = try await server.get("/v1/users/user3?format=ndjson")
         XCTAssertEqual(user.lines.count, (0..<15_000).filter { $0 % 7 == 3 }.count)
+        // 16 MiB and one byte of blank lines and one event: refused for its bytes, unread.
+        let padded = String(repeating: "\n", count: 16 << 20) + login("big") + "\n"
+        let tooBig = try await server.post(padded)
+        XCTAssertEqual(tooBig.status, 413)
+        XCTAssertEqual(tooBig.object["error"] as? String,
+                       "a request holds at most 15000 events and 16 MiB when the server writes through buffers (--writes buffered, the default); this one holds \(padded.utf8.count) bytes: split it, or run the server with --writes mapped. Nothing was stored.")
     }
 
     func testBufferedWritesCutGroupsAtTheirLimit() async throws {
@@ -169,14 +175,20 @@ final class ServerIngestTests: XCTestCase {
 
     /// The cut itself, which the test above sees only when the requests happen to queue together.
     func testAGroupTakesTheRequestsThatFitItsLimitAndAlwaysTheFirst() {
-        let buffered = GroupCommitWriter.requestLimit(.buffered)
-        XCTAssertEqual(buffered, 15_000)
+        let buffered = GroupCommitWriter.Limit(events: 15_000, bytes: 16 << 20)
+        XCTAssertEqual(GroupCommitWriter.requestLimit(.buffered), buffered)
         XCTAssertNil(GroupCommitWriter.requestLimit(.mapped))
-        XCTAssertEqual(GroupCommitWriter.groupSize([10_000, 10_000, 10_000], limit: 15_000), 1)
-        XCTAssertEqual(GroupCommitWriter.groupSize([5_000, 10_000, 1], limit: 15_000), 2)
-        XCTAssertEqual(GroupCommitWriter.groupSize([10_000, 10_000, 10_000], limit: GroupCommitWriter.groupEvents), 3)
-        XCTAssertEqual(GroupCommitWriter.groupSize([70_000, 1], limit: GroupCommitWriter.groupEvents), 1, "a larger request goes alone")
-        XCTAssertEqual(GroupCommitWriter.groupSize([], limit: 15_000), 0)
+        let mapped = GroupCommitWriter.mappedGroup
+        func size(_ requests: [(Int, Int)], _ limit: GroupCommitWriter.Limit) -> Int {
+            GroupCommitWriter.groupSize(requests.map { (events: $0.0, bytes: $0.1) }, limit: limit)
+        }
+        XCTAssertEqual(size([(10_000, 1 << 20), (10_000, 1 << 20), (10_000, 1 << 20)], buffered), 1)
+        XCTAssertEqual(size([(5_000, 1 << 20), (10_000, 1 << 20), (1, 100)], buffered), 2)
+        XCTAssertEqual(size([(100, 10 << 20), (100, 10 << 20)], buffered), 1, "cut by bytes")
+        XCTAssertEqual(size([(100, 8 << 20), (100, 8 << 20), (1, 1)], buffered), 2)
+        XCTAssertEqual(size([(10_000, 1 << 20), (10_000, 1 << 20), (10_000, 1 << 20)], mapped), 3)
+        XCTAssertEqual(size([(70_000, 1 << 20), (1, 1)], mapped), 1, "a larger request goes alone")
+        XCTAssertEqual(size([], buffered), 0)
     }
 }
 

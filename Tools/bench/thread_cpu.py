@@ -8,7 +8,9 @@ so a thread's figure may miss its last 20 ms. Prints one JSON line, the threads 
 they were created (for `sledger import`: the main thread, which writes; then Dispatch's
 threads, among them the checkpoint follower and the parse thread, the follower first):
 
-    {"wall": 42.93, "threads": [28.91, 0.03, 18.98, 0.0, 17.6], "sum": 65.52}
+    {"wall": 42.93, "threads": [28.91, 0.03, 18.98, 0.0, 17.6], "sum": 65.52, "status": 0}
+
+and exits with the command's status.
 
 The command's output is discarded. Python's standard library only.
 """
