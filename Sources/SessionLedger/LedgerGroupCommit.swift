@@ -96,6 +96,10 @@ extension Ledger {
             let want = (info.usedBytes + bytes + 4095) & ~4095
             if want > info.mapSize { try env.setMapSize(want) }
             if try env.reserveDisk(from: info.usedBytes) == ENOSPC {
+                // The map goes back to the room that has its blocks: left larger, it would let
+                // the next transaction write pages no block was reserved for (through the map,
+                // SIGBUS; through LMDB's buffers, a short write at commit).
+                if want > info.mapSize { try env.setMapSize(info.mapSize) }
                 throw LMDBError(code: .noSpace, operation: "posix_fallocate(data.mdb)")
             }
         } catch let error as LMDBError {
