@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import XCTest
 
 /// `sledger serve` on a disk that fills up: a group that cannot get its disk blocks is answered
@@ -21,12 +24,12 @@ final class ServerFullDiskTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
         // The server reserves disk blocks for the map as it starts (64 MiB) and for at least
         // 64 MiB more when it grows: the first growth finds the disk full.
-        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=96m", "tmpfs", mount]) == 0 else {
+        guard Glibc.mount("tmpfs", mount, "tmpfs", 0, "size=96m") == 0 else {
             try? FileManager.default.removeItem(atPath: mount)
             throw XCTSkip("cannot mount a tmpfs here (not root?)")
         }
         addTeardownBlock {
-            _ = self.run("/bin/umount", [mount])
+            _ = Glibc.umount(mount)
             try? FileManager.default.removeItem(atPath: mount)
         }
         let server = try ServerProcess(self, ledger: mount + "/ledger", arguments: arguments)
@@ -62,17 +65,5 @@ final class ServerFullDiskTests: XCTestCase {
         try check.run()
         check.waitUntilExit()
         XCTAssertEqual(check.terminationStatus, 0, "sledger check")
-    }
-
-    @discardableResult
-    private func run(_ tool: String, _ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }
