@@ -23,6 +23,33 @@ final class RefreshShortcutTests: XCTestCase {
         }
     }
 
+    /// The checkpoint follower folds the events a call stores through `CheckpointFold.step`,
+    /// which takes the shortcut for refreshes from the events' numbers: its state must stay the
+    /// state of a fold that applies every event in full.
+    func testTheCheckpointFoldsStepLeavesTheStateApplyLeaves() {
+        var refreshes = 0
+        for seed in UInt64(1)...40 {
+            var generator = TestLogGenerator(seed: seed)
+            generator.count = 400
+            let policy = generator.policy()
+            let order = numbered(generator.stored(generator.events())).sorted { ($0.event.at, $0.seq) < ($1.event.at, $1.seq) }
+            var fold = CheckpointFold(policy: policy, from: nil)
+            var whole = Derivation(policy: policy)
+            for s in order {
+                XCTAssertNil(fold.step(s, spacing: .max, head: s.seq), "seed \(seed): no stretch ends")
+                _ = whole.apply(s, late: false, checkFuture: false)
+                if s.event.kind == .refresh { refreshes += 1 }
+                if let id = s.event.session {
+                    XCTAssertEqual(fold.derivation.session(id), whole.session(id), "seed \(seed), seq \(s.seq)")
+                }
+            }
+            // (Not `eventCount`: `step` skips a login of a session already logged in, which
+            // changes nothing but the count.)
+            XCTAssertEqual(fold.derivation.sessions, whole.sessions, "seed \(seed)")
+        }
+        XCTAssertGreaterThan(refreshes, 4_000)
+    }
+
     func testTheShortcutAppliesOnlyWhatApplyWouldApplyWithoutAFinding() {
         var taken = 0, declined = 0
         for seed in UInt64(1)...40 {
