@@ -52,7 +52,8 @@ final class BatchQueue<Element>: @unchecked Sendable {
     /// The next batch as `next()` gives it, but reversed, so that `popLast()` takes its
     /// elements first to last, each moved out of the batch. A `for` loop over a batch copies
     /// each element, which retains every string of an event, and the batch then releases them
-    /// all: about a tenth of the writer's time in an import.
+    /// all (a tenth of an import's writer samples, though mostly the cache misses of reading
+    /// what another thread wrote, which remain: docs/PERFORMANCE.md).
     func nextToTake() -> [Element]? {
         guard var batch = next() else { return nil }
         batch.withUnsafeMutableBufferPointer { $0.reverse() }  // by moves (`Array.reverse()` copies)
