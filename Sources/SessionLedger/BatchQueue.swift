@@ -39,7 +39,7 @@ final class BatchQueue<Element>: @unchecked Sendable {
     }
 
     /// The next batch, waiting for one; nil once finished and drained, or cancelled.
-    func next() -> [Element]? {
+    private func next() -> [Element]? {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         while queue.isEmpty && !finished && !cancelled { pthread_cond_wait(&changed, &mutex) }
@@ -49,11 +49,12 @@ final class BatchQueue<Element>: @unchecked Sendable {
         return batch
     }
 
-    /// The next batch as `next()` gives it, but reversed, so that `popLast()` takes its
-    /// elements first to last, each moved out of the batch. A `for` loop over a batch copies
-    /// each element, which retains every string of an event, and the batch then releases them
-    /// all (a tenth of an import's writer samples, though mostly the cache misses of reading
-    /// what another thread wrote, which remain: docs/PERFORMANCE.md).
+    /// The next batch (waiting for one; nil once finished and drained, or cancelled), reversed,
+    /// so that `popLast()` takes its elements first to last, each moved out of the batch. A
+    /// `for` loop over a batch copies each element, which retains every string of an event,
+    /// and the batch then releases them all (a tenth of an import's writer samples, though
+    /// mostly the cache misses of reading what another thread wrote, which remain:
+    /// docs/PERFORMANCE.md).
     func nextToTake() -> [Element]? {
         guard var batch = next() else { return nil }
         batch.withUnsafeMutableBufferPointer { $0.reverse() }  // by moves (`Array.reverse()` copies)

@@ -139,7 +139,7 @@ final class CheckpointFollower: @unchecked Sendable {
                 }
             }
         }
-        // (`input.next()` returns nil once cancelled; so does this drain, between batches.)
+        // (`input.nextToTake()` returns nil once cancelled; so does this drain, between batches.)
         while !waiting.isEmpty {
             if waiting.count % batchSize == 0, input.isCancelled { return }
             try foldNext()

@@ -15,7 +15,7 @@ dict to Python callers such as compare_sqlite.py):
 `cpu_s` is user plus system time of the command and its threads (from wait4). `dirtied_mb` is
 what the kernel counts as written by it (`ru_oublock`): the page-cache pages it made dirty,
 whole folios each, which is what write-back then writes to disk for a write through a
-shared mapping (LMDB's MDB_WRITEMAP; docs/PERFORMANCE.md, "Durable calls write whole folios").
+shared mapping (LMDB's MDB_WRITEMAP; docs/PERFORMANCE.md, "Issue 4: durable calls wrote whole folios").
 """
 
 import json

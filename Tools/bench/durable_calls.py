@@ -15,7 +15,7 @@ kernel counted as dirtied by the call, whole folios) plus `disk_mb`, `build` and
 To see what a slower disk would make of it, run it inside a cgroup whose writes are limited
 (cgroup v1: `echo "254:0 209715200" > /sys/fs/cgroup/blkio/NAME/blkio.throttle.write_bps_device`
 and `echo $$ > /sys/fs/cgroup/blkio/NAME/cgroup.procs` in the shell that starts it).
-docs/PERFORMANCE.md ("Durable calls write whole folios") has the runs of 2026-12-06.
+docs/PERFORMANCE.md ("Issue 4: durable calls wrote whole folios") has the runs of 2026-12-06.
 """
 
 import argparse

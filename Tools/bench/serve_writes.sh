@@ -37,7 +37,6 @@ for round in $(seq "$rounds"); do
     server=$!
     for _ in $(seq 400); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
     url=$(sed -n 's/^listening on //p' "$work/serve.out")
-    peak=0
     (while kill -0 "$server" 2>/dev/null; do
        awk '/^RssAnon/ {print $2}' "/proc/$server/status" 2>/dev/null; sleep 0.2
      done) >"$work/rss.txt" &
