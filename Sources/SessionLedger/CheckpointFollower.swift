@@ -17,6 +17,12 @@ import Glibc
 /// than one already folded ends the follower (at the start, every event stored before the
 /// call is folded, so any event older than the newest of them does): the writer removes what
 /// it stored, and the call writes its checkpoints afterwards as before.
+///
+/// With `tail`, it also takes the call's tail checkpoint (`Ledger.writeTailCheckpoint`): once
+/// every event is in, the events still waiting are the last allowance's, so the fold has
+/// reached the tail's instant (the newest event's less the allowance) on its own. Without it,
+/// the pass after the call folded again from the latest checkpoint to that instant, up to
+/// 2,097,152 events on one core, and wrote it in a durable transaction of its own.
 final class CheckpointFollower: @unchecked Sendable {
     /// Events handed over at a time (fewer in tests).
     static let batchSize = 1024
@@ -33,9 +39,17 @@ final class CheckpointFollower: @unchecked Sendable {
     private var ready: [(key: [UInt8], bytes: [UInt8])] = []
     private var failed = false
     private let done = DispatchGroup()
+    /// Whether to take the tail checkpoint.
+    private let tail: Bool
+    /// Whether the tail checkpoint was taken or found not due, so that the pass after the call
+    /// need not look (read once `finish` has returned). False when the fold had gone past the
+    /// tail's instant before every event was in (more than `capacity` events in the last
+    /// allowance): the pass after the call then writes it as before.
+    private(set) var tailDecided = false
 
-    init(ledger: Ledger, spacing: CheckpointSpacing, batchSize: Int = CheckpointFollower.batchSize) {
+    init(ledger: Ledger, spacing: CheckpointSpacing, tail: Bool = false, batchSize: Int = CheckpointFollower.batchSize) {
         self.batchSize = batchSize
+        self.tail = tail
         pthread_mutex_init(&mutex, nil)
         pending.reserveCapacity(batchSize)
         done.enter()
@@ -115,16 +129,18 @@ final class CheckpointFollower: @unchecked Sendable {
         var held = HeldEvents()
         var newest: Instant?
         var received: UInt64 = 0
-        func foldNext() throws {
+        /// Folds the earliest waiting event; true when that ended a stretch (a checkpoint published).
+        @discardableResult
+        func foldNext() throws -> Bool {
             let next = waiting.removeMin()
             let stored = held.take(next.place)
             // Everything up to `floor` is folded (and maybe in a checkpoint): too late for this one.
             if let floor, next.at < floor { throw NotFollowing() }
             floor = next.at
-            if let checkpoint = fold.step(stored, spacing: events, head: received) {
-                events = publish(checkpoint, spacing)
-                _ = fold.step(stored, spacing: events, head: received)
-            }
+            guard let checkpoint = fold.step(stored, spacing: events, head: received) else { return false }
+            events = publish(checkpoint, spacing)
+            _ = fold.step(stored, spacing: events, head: received)
+            return true
         }
         while var batch = input.nextToTake() {
             while let stored = batch.popLast() {
@@ -140,10 +156,25 @@ final class CheckpointFollower: @unchecked Sendable {
             }
         }
         // (`input.nextToTake()` returns nil once cancelled; so does this drain, between batches.)
-        while !waiting.isEmpty {
+        var tailAt = tail ? newest.map { $0.saturatingAdding(Duration(nanoseconds: -CheckpointFollower.allowance.nanoseconds)) } : nil
+        var tailCheckpoint: Checkpoint?
+        while true {
+            if let t = tailAt, waiting.min.map({ $0.at > t }) ?? true {
+                // Every event at or before the tail's instant is folded: take it now, as the
+                // pass after the call would have folded it, unless the fold is already past it.
+                tailAt = nil
+                if floor.map({ $0 <= t }) ?? true {
+                    if let due = fold.captureDue(head: received) { events = publish(due, spacing) }
+                    tailCheckpoint = fold.tail(at: t, spacing: events, head: received)
+                    tailDecided = true
+                }
+            }
+            guard !waiting.isEmpty else { break }
             if waiting.count % batchSize == 0, input.isCancelled { return }
-            try foldNext()
+            // A spaced checkpoint after the tail's instant leaves no tail (as after the call).
+            if try foldNext() { tailCheckpoint = nil }
         }
+        if let tailCheckpoint { _ = publish(tailCheckpoint, spacing) }
     }
 
     /// A stored event waiting to be folded, ordered as the fold reads them: its place in

@@ -266,11 +266,33 @@ struct CheckpointFold {
         if boundary == nil, since >= spacing { boundary = at }
     }
 
-    private mutating func capture(at: Instant, head: UInt64) -> Checkpoint {
+    /// The checkpoint due at the end of the current stretch when that end is known (its
+    /// `spacing`-th event is folded) but no event past it has come: what `step` returns for
+    /// the next event past that end. Nil when no stretch has ended.
+    mutating func captureDue(head: UInt64) -> Checkpoint? {
+        boundary.map { capture(at: $0, head: head) }
+    }
+
+    /// The tail checkpoint at `at` (`Ledger.writeTailCheckpoint`), taken from a fold that has
+    /// applied every event with `at` at or before it and none after, when it is due: `at` is
+    /// after the latest checkpoint and at least a quarter of `spacing` (the spacing due after
+    /// that checkpoint) lies between them. The fold goes on as if it had not been taken.
+    func tail(at: Instant, spacing: Int, head: UInt64) -> Checkpoint? {
+        guard boundary == nil, position.map({ $0 < at }) ?? true, since >= spacing / 4 else { return nil }
+        return checkpoint(at: at, head: head)
+    }
+
+    /// The state as a checkpoint at `at`, its stretch from where this fold began it.
+    private func checkpoint(at: Instant, head: UInt64) -> Checkpoint {
         let start = position ?? .earliest
         let from = stretchFrom ?? start
         var checkpoint = builder.capture(derivation, at: at, headSeq: head, events: folded, stretchFrom: max(from, start))
         if from < start { checkpoint.stretch = nil }  // it would hold sessions this fold never had
+        return checkpoint
+    }
+
+    private mutating func capture(at: Instant, head: UInt64) -> Checkpoint {
+        let checkpoint = checkpoint(at: at, head: head)
         stretchFrom = nil
         derivation = Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers, after: at)
         position = at

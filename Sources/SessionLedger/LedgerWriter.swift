@@ -54,6 +54,9 @@ public struct AppendSummary: Sendable {
     public var checkpointError: String?
     /// The checkpoints are current: folded while storing (`CheckpointFollower`).
     var checkpointsFollowed = false
+    /// The tail checkpoint was folded while storing too (written in the call's transaction,
+    /// or found not due): the pass after the call does not look for it.
+    var tailFollowed = false
     /// How many times the call ran: each `MDB_MAP_FULL` runs it again on a larger map.
     var attempts = 1
 }
@@ -107,8 +110,9 @@ extension Ledger {
                 }
             }) { txn in
                 let follow = options.followCheckpointsFrom.map { totalBytes ?? 0 >= $0 } ?? false
+                let tail = options.tailCheckpointFrom.map { totalBytes ?? 0 >= $0 } ?? false
                 let follower = follow ? options.checkpointSpacing.map {
-                    CheckpointFollower(ledger: self, spacing: $0, batchSize: options.followerBatchSize)
+                    CheckpointFollower(ledger: self, spacing: $0, tail: tail, batchSize: options.followerBatchSize)
                 } : nil
                 defer { follower?.cancel() }
                 var batch = try AppendBatch(txn: txn, db: db, options: options, inputBytes: totalBytes, follower: follower)
@@ -125,7 +129,7 @@ extension Ledger {
         if summary.imported > 0, let spacing = options.checkpointSpacing {
             do {
                 if !summary.checkpointsFollowed { summary.checkpointsWritten = try writeCheckpointsIfDue(spacing: spacing) }
-                if let from = options.tailCheckpointFrom, totalBytes ?? 0 >= from {
+                if let from = options.tailCheckpointFrom, totalBytes ?? 0 >= from, !summary.tailFollowed {
                     summary.checkpointsWritten += try writeTailCheckpoint(spacing: spacing)
                 }
             } catch {
@@ -418,6 +422,7 @@ struct AppendBatch {
     mutating func finish() throws -> AppendSummary {
         if !errors.isEmpty { throw InputErrors(errors: errors) }
         var followed = false
+        var tailFollowed = false
         if let follower {
             if imported == 0 {
                 // Nothing stored: leave any checkpoint already due to the pass after a call, as before.
@@ -425,6 +430,7 @@ struct AppendBatch {
             } else if follower.finish() {
                 try storeFollowed(follower.take())
                 followed = true
+                tailFollowed = follower.tailDecided
             } else {
                 try abandonFollower()
             }
@@ -448,7 +454,7 @@ struct AppendBatch {
             try txn.put(db.meta, Key.head, head)
         }
         return AppendSummary(imported: imported, duplicates: duplicates, head: chain,
-                             checkpointsWritten: followedKeys.count, checkpointsFollowed: followed)
+                             checkpointsWritten: followedKeys.count, checkpointsFollowed: followed, tailFollowed: tailFollowed)
     }
 }
 

@@ -415,13 +415,15 @@ final class CheckpointTests: XCTestCase {
         followOptions.followCheckpointsFrom = 0
         var plainOptions = options
         plainOptions.tailCheckpointFrom = nil
-        var followed = 0
+        var followed = 0, tailsFollowed = 0
         func call(_ input: [UInt8]) throws -> Int {
             let summary = try ledger.append([InputSource(bytes: input)], options: options)
             let folded = try following.append([InputSource(bytes: input)], options: followOptions)
             _ = try plain.append([InputSource(bytes: input)], options: plainOptions)
             XCTAssertEqual(folded.checkpointsWritten, summary.checkpointsWritten)
+            XCTAssertFalse(summary.tailFollowed)
             if folded.checkpointsFollowed { followed += 1 }
+            if folded.tailFollowed { tailsFollowed += 1 }
             try assertSameCheckpoints(ledger, following, "after \(try ledger.read { try $0.eventCount() }) events")
             return summary.checkpointsWritten
         }
@@ -441,6 +443,7 @@ final class CheckpointTests: XCTestCase {
         // The rest: spaced checkpoints 400 events after the first tail's, then a tail again.
         _ = try call(text(340..<1000))
         XCTAssertGreaterThan(followed, 0, "the last call folded its checkpoints beside the writer")
+        XCTAssertGreaterThan(tailsFollowed, 0, "and took the tail itself, not the pass after the call")
         let all = try checkpoints(ledger)
         let tail = hourBefore(999)
         XCTAssertEqual(all.first?.at, first[0].at)
@@ -473,6 +476,39 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try checkpoints(ledger).map(\.at), all.map(\.at))
         XCTAssertEqual(try checkpoints(ledger).last?.events, eventsThrough(tail, of: 1000) + 2)
         XCTAssertTrue(try ledger.check().isIntact)
+    }
+
+    /// The follower takes the tail checkpoint before it folds the last hour's events, and drops
+    /// it when a spaced checkpoint falls in that hour, as the pass after the call then writes
+    /// none: 300 events a minute apart, then 500 a second apart, spaced every 400 events. The
+    /// tail's instant has 248 events at or before it (a quarter of the spacing is 100), and the
+    /// 400th event, where the spaced checkpoint goes, is among the last hour's 552.
+    func testTheFollowersTailIsDroppedWhenASpacedCheckpointFallsInTheLastHour() throws {
+        let start = Instant(rfc3339: "2026-03-01T00:00:00Z")!
+        var ats: [Instant] = (0..<300).map { Instant(nanoseconds: start.nanoseconds + Int64($0) * 60_000_000_000) }
+        ats += (1...500).map { Instant(nanoseconds: ats[299].nanoseconds + Int64($0) * 1_000_000_000) }
+        var input: [UInt8] = []
+        for (k, t) in ats.enumerated() {
+            input += Array(#"{"type":"refresh","at":"\#(t)","user":"u1","session":"nobody","id":"d\#(k)"}"#.utf8) + [0x0A]
+        }
+        let tail = Instant(nanoseconds: ats.last!.nanoseconds - 3_600_000_000_000)
+        XCTAssertEqual(ats.filter { $0 <= tail }.count, 248)
+        XCTAssertGreaterThan(ats[399], tail)
+        let directory = try temporaryDirectory(self)
+        var options = AppendOptions()
+        options.checkpointSpacing = .every(400)
+        options.tailCheckpointFrom = 0
+        let after = try Ledger(path: directory + "/after", access: .readWrite)
+        XCTAssertEqual(try after.append([InputSource(bytes: input)], options: options).checkpointsWritten, 1)
+        options.followCheckpointsFrom = 0
+        let following = try Ledger(path: directory + "/following", access: .readWrite)
+        let folded = try following.append([InputSource(bytes: input)], options: options)
+        XCTAssertTrue(folded.checkpointsFollowed)
+        XCTAssertTrue(folded.tailFollowed)
+        XCTAssertEqual(folded.checkpointsWritten, 1)
+        try assertSameCheckpoints(after, following, "a spaced checkpoint in the last hour")
+        XCTAssertEqual(try storedCheckpoints(following).map(\.key), [Checkpoint.key(ats[399])], "no tail")
+        XCTAssertTrue(try following.check().isIntact)
     }
 
     /// A call that stores nothing (every line a duplicate) leaves checkpoints to the pass
