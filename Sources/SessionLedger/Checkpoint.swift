@@ -150,9 +150,15 @@ struct CheckpointBuilder {
     /// The checkpoint at `at` of a fold that started at `stretchFrom` (`Instant.earliest`: at
     /// the first event), its stretch included.
     func capture(_ derivation: Derivation, at: Instant, headSeq: UInt64, events: UInt64, stretchFrom: Instant) -> Checkpoint {
-        let active = derivation.numberedSessions.filter { $0.state.isActive(at: at) }
+        var sessions: [SessionState] = []
+        var numbers: [Checkpoint.Numbers] = []
+        derivation.forEachSession { state, n in
+            guard state.isActive(at: at) else { return }
+            sessions.append(copy state)
+            numbers.append(n)
+        }
         return Checkpoint(at: at, headSeq: headSeq, events: events, policyDigest: digest,
-                          sessions: active.map(\.state), numbers: active.map(\.numbers), loggedIn: loggedIn,
+                          sessions: sessions, numbers: numbers, loggedIn: loggedIn,
                           stretch: CheckpointStretch(derivation, from: stretchFrom, at: at))
     }
 }

@@ -44,26 +44,37 @@ public struct CheckpointStretch: Equatable, Sendable {
     /// with `at <= at`.
     init(_ derivation: Derivation, from: Instant, at: Instant) {
         self.from = from
-        var kept: [(state: SessionState, until: Instant)] = []
+        // The entries name their users first by order of first use, renumbered once sorted;
+        // the sessions are read where they lie, never copied (`Derivation.forEachSession`).
+        var kept: [Entry] = []
         var clientIndex: [ByteIdentity: UInt32] = [:]
         var userIndex: [ByteIdentity: UInt32] = [:]
-        clients = []
-        for state in derivation.sessions {
+        var clientsMet: [String] = []
+        var usersMet: [String] = []
+        derivation.forEachSession { state, _ in
             let until = state.isActive(at: at) ? Instant.latest : (state.activeUntil ?? .latest)
-            guard until > from, until > state.loginAt else { continue }  // inactive all the stretch, or never active
-            kept.append((state, until))
-            if clientIndex[ByteIdentity(state.client)] == nil {
-                clientIndex[ByteIdentity(state.client)] = UInt32(clients.count)
-                clients.append(state.client)
-            }
-            userIndex[ByteIdentity(state.user)] = 0
+            guard until > from, until > state.loginAt else { return }  // inactive all the stretch, or never active
+            let client = ByteIdentity(state.client)
+            let clientPlace = clientIndex[client] ?? {
+                clientIndex[client] = UInt32(clientsMet.count)
+                clientsMet.append(client.text)
+                return UInt32(clientsMet.count - 1)
+            }()
+            let user = ByteIdentity(state.user)
+            let userMet = userIndex[user] ?? {
+                userIndex[user] = UInt32(usersMet.count)
+                usersMet.append(user.text)
+                return UInt32(usersMet.count - 1)
+            }()
+            kept.append(Entry(user: userMet, client: clientPlace, loginAt: state.loginAt, until: until))
         }
-        users = sortedByUTF8(userIndex.keys.map(\.text)) { $0 }
-        for (k, user) in users.enumerated() { userIndex[ByteIdentity(user)] = UInt32(k) }
-        entries = kept.map { state, until in
-            Entry(user: userIndex[ByteIdentity(state.user)]!, client: clientIndex[ByteIdentity(state.client)]!,
-                  loginAt: state.loginAt, until: until)
-        }
+        let order = sortedByUTF8(Array(usersMet.indices)) { usersMet[$0] }
+        var place = [UInt32](repeating: 0, count: order.count)
+        for (k, met) in order.enumerated() { place[met] = UInt32(k) }
+        for k in kept.indices { kept[k].user = place[Int(kept[k].user)] }
+        clients = clientsMet
+        users = order.map { usersMet[$0] }
+        entries = kept
     }
 
     init(from: Instant, clients: [String], users: [String], entries: [Entry]) {

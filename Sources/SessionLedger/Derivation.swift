@@ -150,10 +150,12 @@ public struct Derivation: Sendable {
         vacantSlots.isEmpty ? slots : slots.indices.filter { !isVacant[$0] }.map { slots[$0] }
     }
 
-    /// `sessions` with each one's numbers (0: not known), for a checkpoint.
-    var numberedSessions: [(state: SessionState, numbers: Checkpoint.Numbers)] {
-        slots.indices.filter { !isVacant[$0] }.map { k in
-            (slots[k], Checkpoint.Numbers(session: numberOfSlot[k], user: userOfSlot[k]))
+    /// Visits `sessions` in order, each with its numbers (0: not known), where it lies: what a
+    /// checkpoint is made from. A copy of a session retains each of its strings, a cache miss
+    /// apiece on a large state; a capture copies only the sessions it keeps.
+    func forEachSession(_ body: (borrowing SessionState, Checkpoint.Numbers) throws -> Void) rethrows {
+        for k in slots.indices where !isVacant[k] {
+            try body(slots[k], Checkpoint.Numbers(session: numberOfSlot[k], user: userOfSlot[k]))
         }
     }
 
