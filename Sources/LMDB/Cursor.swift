@@ -29,6 +29,19 @@ public struct Cursor {
     public func nextValue() throws -> Entry? { try move(MDB_NEXT_DUP) }
     /// The previous value of the current key only.
     public func previousValue() throws -> Entry? { try move(MDB_PREV_DUP) }
+    /// The first value of the next key.
+    public func nextKey() throws -> Entry? { try move(MDB_NEXT_NODUP) }
+
+    /// In a database of fixed-size values (`MDB_DUPFIXED`): the current key's values on the
+    /// cursor's page of them, side by side (`MDB_GET_MULTIPLE`). One call instead of one a value.
+    public func valuesOnPage() throws -> UnsafeRawBufferPointer? {
+        guard let values = try move(MDB_GET_MULTIPLE)?.value else { return nil }
+        // A key with one value keeps it in the key's own node, with no page of values: LMDB
+        // then returns nothing here, and the value is the cursor's current one.
+        return values.isEmpty ? try move(MDB_GET_CURRENT)?.value : values
+    }
+    /// The same from the next page of the current key's values (`MDB_NEXT_MULTIPLE`); nil past the last.
+    public func valuesOnNextPage() throws -> UnsafeRawBufferPointer? { try move(MDB_NEXT_MULTIPLE)?.value }
 
     /// The first entry whose key is `>= key`.
     public func seek(atLeast key: UnsafeRawBufferPointer) throws -> Entry? { try move(MDB_SET_RANGE, key: key) }

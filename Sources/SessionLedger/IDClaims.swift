@@ -57,11 +57,24 @@ struct IDClaims {
         }
         var filter = HashFilter(expected: stored + (expected ?? 0))
         try txn.withCursor(db.ids) { cursor in
+            // A page of a key's values at a time, each page's hashes into the filter in a
+            // tight loop: the filter's cache misses then overlap instead of waiting one by one
+            // behind a cursor step each (8M filed ids: 1.5 s of a 1M-event call before).
             var entry = try cursor.first()
             while let current = entry {
                 try IDIndex.checkSize(key: current.key, value: current.value)
-                filter.insert(IDIndex.prefix(key: current.key, value: current.value))
-                entry = try cursor.next()
+                let keyByte = readBE(current.key, 0, 1) << 32
+                var page = try cursor.valuesOnPage()
+                while let values = page {
+                    try IDIndex.checkSize(values: values)
+                    var offset = 0
+                    while offset < values.count {
+                        filter.insert(keyByte | readBE(values, offset, 4))
+                        offset += IDIndex.valueSize
+                    }
+                    page = try cursor.valuesOnNextPage()
+                }
+                entry = try cursor.nextKey()
             }
         }
         filed = filter

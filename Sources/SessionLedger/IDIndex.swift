@@ -62,6 +62,13 @@ struct IDIndex {
         }
     }
 
+    /// The same for a page of values read together: a whole number of entries.
+    static func checkSize(values: UnsafeRawBufferPointer) throws {
+        guard values.count % valueSize == 0 else {
+            throw LedgerError.damaged(seq: nil, problem: "the ids index holds a page of \(values.count) bytes of entries, not a multiple of \(valueSize)")
+        }
+    }
+
     /// The prefix an entry files: 1 byte in the key, 4 at the start of the value.
     static func prefix(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> UInt64 {
         readBE(key, 0, 1) << 32 | readBE(value, 0, 4)

@@ -83,6 +83,41 @@ final class EnvironmentTests: XCTestCase {
         XCTAssertEqual(walked, [[1, 4], [1, 9], [2, 3], [2, 5]])
     }
 
+    /// `valuesOnPage`/`valuesOnNextPage`/`nextKey` read a key's fixed-size values a page at a
+    /// time: every value once, in order, across pages (2,000 values of 10 bytes fill five
+    /// pages of 4 KiB), a key with one value, and the next key after the last page.
+    func testAKeysFixedSizeValuesAreReadAPageAtATime() throws {
+        let env = try environment()
+        let db = try env.write { try XCTUnwrap($0.openDatabase("d", flags: [.create, .duplicateSort, .duplicateFixed])) }
+        func value(_ n: Int) -> [UInt8] { (0..<10).map { UInt8(truncatingIfNeeded: n >> (8 * min($0, 7))) }.reversed() }
+        let counts: [UInt8: Int] = [1: 2_000, 2: 1, 3: 777]
+        try env.write { txn in
+            for (key, count) in counts { for n in 0..<count { try txn.put(db, [key], value(n)) } }
+        }
+        let (read, pages): ([UInt8: [[UInt8]]], Int) = try env.read { txn in
+            try txn.withCursor(db) { cursor in
+                var out: [UInt8: [[UInt8]]] = [:]
+                var pages = 0
+                var entry = try cursor.first()
+                while let current = entry {
+                    let key = current.key[0]
+                    var page = try cursor.valuesOnPage()
+                    while let values = page {
+                        pages += 1
+                        XCTAssertEqual(values.count % 10, 0)
+                        for offset in stride(from: 0, to: values.count, by: 10) { out[key, default: []].append(Array(values[offset..<offset + 10])) }
+                        page = try cursor.valuesOnNextPage()
+                    }
+                    entry = try cursor.nextKey()
+                }
+                return (out, pages)
+            }
+        }
+        XCTAssertEqual(read.keys.sorted(), [1, 2, 3])
+        for (key, count) in counts { XCTAssertEqual(read[key], (0..<count).map(value), "key \(key)") }
+        XCTAssertGreaterThan(pages, 3 + 3, "more than one page for the large keys")
+    }
+
     func testInsertOrGetStoresOnceAndThenReturnsTheHolder() throws {
         let env = try environment()
         let db = try env.write { try XCTUnwrap($0.openDatabase("ids", flags: .create)) }
