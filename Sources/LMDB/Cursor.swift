@@ -33,7 +33,9 @@ public struct Cursor {
     public func nextKey() throws -> Entry? { try move(MDB_NEXT_NODUP) }
 
     /// In a database of fixed-size values (`MDB_DUPFIXED`): the current key's values on the
-    /// cursor's page of them, side by side (`MDB_GET_MULTIPLE`). One call instead of one a value.
+    /// cursor's page of them, side by side (`MDB_GET_MULTIPLE`), from the page's first value
+    /// whatever value the cursor is on (so: right after landing on the key). One call instead
+    /// of one a value.
     public func valuesOnPage() throws -> UnsafeRawBufferPointer? {
         guard let values = try move(MDB_GET_MULTIPLE)?.value else { return nil }
         // A key with one value keeps it in the key's own node, with no page of values: LMDB

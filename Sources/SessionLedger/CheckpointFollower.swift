@@ -42,9 +42,10 @@ final class CheckpointFollower: @unchecked Sendable {
     /// Whether to take the tail checkpoint.
     private let tail: Bool
     /// Whether the tail checkpoint was taken or found not due, so that the pass after the call
-    /// need not look (read once `finish` has returned). False when the fold had gone past the
-    /// tail's instant before every event was in (more than `capacity` events in the last
-    /// allowance): the pass after the call then writes it as before.
+    /// need not look (read once `finish` has returned). False when the fold is past the tail's
+    /// instant once every event is in (the ledger's newest event or latest checkpoint before
+    /// the call lies after it, or more than `capacity` events came in the last allowance): the
+    /// pass after the call then writes it as before.
     private(set) var tailDecided = false
 
     init(ledger: Ledger, spacing: CheckpointSpacing, tail: Bool = false, batchSize: Int = CheckpointFollower.batchSize) {

@@ -342,6 +342,8 @@ extension Ledger {
     /// when at least a quarter of the spacing due after the latest checkpoint lies before it,
     /// so that such checkpoints at most quadruple how densely checkpoints lie (decision 0007).
     /// The spacing of the next checkpoints counts from it. Returns how many were written (0 or 1).
+    /// A call whose checkpoints the `CheckpointFollower` folded usually has it already (the
+    /// follower's `tailDecided`); this is the pass for the others.
     func writeTailCheckpoint(spacing: CheckpointSpacing) throws -> Int {
         let policy = Policy.default
         do {

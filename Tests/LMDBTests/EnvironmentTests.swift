@@ -85,12 +85,13 @@ final class EnvironmentTests: XCTestCase {
 
     /// `valuesOnPage`/`valuesOnNextPage`/`nextKey` read a key's fixed-size values a page at a
     /// time: every value once, in order, across pages (2,000 values of 10 bytes fill five
-    /// pages of 4 KiB), a key with one value, and the next key after the last page.
+    /// pages of 4 KiB; 777 two), on a key's own small page (5 values), and for keys with one
+    /// value (held in the key's node, no page of values), first, between and last.
     func testAKeysFixedSizeValuesAreReadAPageAtATime() throws {
         let env = try environment()
         let db = try env.write { try XCTUnwrap($0.openDatabase("d", flags: [.create, .duplicateSort, .duplicateFixed])) }
         func value(_ n: Int) -> [UInt8] { (0..<10).map { UInt8(truncatingIfNeeded: n >> (8 * min($0, 7))) }.reversed() }
-        let counts: [UInt8: Int] = [1: 2_000, 2: 1, 3: 777]
+        let counts: [UInt8: Int] = [0: 1, 1: 2_000, 2: 1, 3: 777, 4: 5, 5: 1]
         try env.write { txn in
             for (key, count) in counts { for n in 0..<count { try txn.put(db, [key], value(n)) } }
         }
@@ -113,9 +114,9 @@ final class EnvironmentTests: XCTestCase {
                 return (out, pages)
             }
         }
-        XCTAssertEqual(read.keys.sorted(), [1, 2, 3])
+        XCTAssertEqual(read.keys.sorted(), [0, 1, 2, 3, 4, 5])
         for (key, count) in counts { XCTAssertEqual(read[key], (0..<count).map(value), "key \(key)") }
-        XCTAssertGreaterThan(pages, 3 + 3, "more than one page for the large keys")
+        XCTAssertGreaterThan(pages, 6 + 3, "more than one page for the large keys")
     }
 
     func testInsertOrGetStoresOnceAndThenReturnsTheHolder() throws {

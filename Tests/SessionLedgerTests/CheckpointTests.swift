@@ -405,6 +405,18 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(try enough.append([InputSource(bytes: text(extra..<n))], options: options).checkpointsWritten, 1)
         XCTAssertEqual(try checkpoints(enough).map(\.events), [100])
         XCTAssertEqual(try checkpoints(enough).map(\.at), [hourBefore(n - 1)])
+        // The same two calls with the checkpoints folded beside the writer: the follower
+        // decides the tail itself, the same way (none for 99 events, one for 100).
+        var quarterOptions = options
+        quarterOptions.followCheckpointsFrom = 0
+        for (name, range, written) in [("short-followed", (extra + 1)..<n, 0), ("enough-followed", extra..<n, 1)] {
+            let followed = try Ledger(path: directory + "/" + name, access: .readWrite)
+            let summary = try followed.append([InputSource(bytes: text(range))], options: quarterOptions)
+            XCTAssertTrue(summary.checkpointsFollowed, name)
+            XCTAssertTrue(summary.tailFollowed, name)
+            XCTAssertEqual(summary.checkpointsWritten, written, name)
+            try assertSameCheckpoints(followed, written == 0 ? short : enough, name)
+        }
 
         // The same calls into a ledger that folds checkpoints after each call, one that folds
         // them beside the writer, and one without tails.
@@ -421,7 +433,6 @@ final class CheckpointTests: XCTestCase {
             let folded = try following.append([InputSource(bytes: input)], options: followOptions)
             _ = try plain.append([InputSource(bytes: input)], options: plainOptions)
             XCTAssertEqual(folded.checkpointsWritten, summary.checkpointsWritten)
-            XCTAssertFalse(summary.tailFollowed)
             if folded.checkpointsFollowed { followed += 1 }
             if folded.tailFollowed { tailsFollowed += 1 }
             try assertSameCheckpoints(ledger, following, "after \(try ledger.read { try $0.eventCount() }) events")
