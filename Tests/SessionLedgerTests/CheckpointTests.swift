@@ -522,6 +522,45 @@ final class CheckpointTests: XCTestCase {
         XCTAssertTrue(try following.check().isIntact)
     }
 
+    /// When the ledger's newest event before a call lies after the call's tail instant (the
+    /// call adds less than an hour), the follower's fold starts past that instant: it leaves the
+    /// tail to the pass after the call, which writes it as without a follower. 200 events a
+    /// minute apart (a call without a tail), then 100 a second apart: the tail, an hour before
+    /// the newest, has 141 events at or before it (a quarter of the spacing is 100).
+    func testATailBeforeTheLedgersEndIsLeftToThePassAfterTheCall() throws {
+        let start = Instant(rfc3339: "2026-03-01T00:00:00Z")!
+        var ats: [Instant] = (0..<200).map { Instant(nanoseconds: start.nanoseconds + Int64($0) * 60_000_000_000) }
+        ats += (1...100).map { Instant(nanoseconds: ats[199].nanoseconds + Int64($0) * 1_000_000_000) }
+        func lines(_ range: Range<Int>) -> [UInt8] {
+            var out: [UInt8] = []
+            for k in range { out += Array(#"{"type":"refresh","at":"\#(ats[k])","user":"u1","session":"nobody","id":"b\#(k)"}"#.utf8) + [0x0A] }
+            return out
+        }
+        let tail = Instant(nanoseconds: ats.last!.nanoseconds - 3_600_000_000_000)
+        XCTAssertEqual(ats.filter { $0 <= tail }.count, 141)
+        let directory = try temporaryDirectory(self)
+        var options = AppendOptions()
+        options.checkpointSpacing = .every(400)
+        var followOptions = options
+        followOptions.followCheckpointsFrom = 0
+        let after = try Ledger(path: directory + "/after", access: .readWrite)
+        let following = try Ledger(path: directory + "/following", access: .readWrite)
+        for (ledger, callOptions) in [(after, options), (following, followOptions)] {
+            var first = callOptions
+            first.tailCheckpointFrom = nil
+            XCTAssertEqual(try ledger.append([InputSource(bytes: lines(0..<200))], options: first).checkpointsWritten, 0)
+            var second = callOptions
+            second.tailCheckpointFrom = 0
+            let summary = try ledger.append([InputSource(bytes: lines(200..<300))], options: second)
+            XCTAssertEqual(summary.checkpointsWritten, 1)
+            XCTAssertFalse(summary.tailFollowed)
+            XCTAssertEqual(summary.checkpointsFollowed, ledger === following)
+        }
+        try assertSameCheckpoints(after, following, "a tail before the ledger's end")
+        XCTAssertEqual(try storedCheckpoints(following).map(\.key), [Checkpoint.key(tail)])
+        XCTAssertTrue(try following.check().isIntact)
+    }
+
     /// A call that stores nothing (every line a duplicate) leaves checkpoints to the pass
     /// after a call, as without the follower: none is written.
     func testACallThatStoresNothingWritesNoCheckpoint() throws {
