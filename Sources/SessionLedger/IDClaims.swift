@@ -63,14 +63,16 @@ struct IDClaims {
             var entry = try cursor.first()
             while let current = entry {
                 try IDIndex.checkSize(key: current.key, value: current.value)
-                let keyByte = readBE(current.key, 0, 1) << 32
+                let key = Array(current.key)  // kept past the cursor's moves below
                 var page = try cursor.valuesOnPage()
                 while let values = page {
                     try IDIndex.checkSize(values: values)
-                    var offset = 0
-                    while offset < values.count {
-                        filter.insert(keyByte | readBE(values, offset, 4))
-                        offset += IDIndex.valueSize
+                    key.withUnsafeBytes { key in
+                        var offset = 0
+                        while offset < values.count {
+                            filter.insert(IDIndex.prefix(key: key, value: values, at: offset))
+                            offset += IDIndex.valueSize
+                        }
                     }
                     page = try cursor.valuesOnNextPage()
                 }

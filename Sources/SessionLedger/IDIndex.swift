@@ -69,9 +69,10 @@ struct IDIndex {
         }
     }
 
-    /// The prefix an entry files: 1 byte in the key, 4 at the start of the value.
-    static func prefix(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> UInt64 {
-        readBE(key, 0, 1) << 32 | readBE(value, 0, 4)
+    /// The prefix an entry files: 1 byte in the key, 4 at the start of the value (the value
+    /// at `offset` in a page of them read together).
+    static func prefix(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, at offset: Int = 0) -> UInt64 {
+        readBE(key, 0, 1) << 32 | readBE(value, offset, 4)
     }
 
     /// The `seq` an entry's value holds.
