@@ -93,6 +93,10 @@ public final class Ledger {
         return "./ledger"
     }
 
+    /// How this ledger's write transactions reach the file, as opened (a `.readOnly` open
+    /// writes none: `.buffered`).
+    public var writes: Writes { env.writesThroughMap ? .mapped : .buffered }
+
     /// Opens the ledger at `path`. A read-write open creates the directory (0700) and files (0600)
     /// when missing; a read-only open of a missing ledger throws `LedgerError.notFound`.
     /// `initialMapSize` is the map size a new environment starts with (the map grows by doubling).

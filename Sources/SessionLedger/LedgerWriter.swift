@@ -77,6 +77,9 @@ extension Ledger {
     public func append(_ sources: [InputSource], options: AppendOptions = AppendOptions()) throws -> AppendSummary {
         precondition(access == .readWrite, "append needs a ledger opened .readWrite")
         let totalBytes = InputSource.totalSize(of: sources)
+        // What a call of this size does beside storing (both thresholds count files only).
+        let follow = options.followCheckpointsFrom.map { totalBytes ?? 0 >= $0 } ?? false
+        let tail = options.tailCheckpointFrom.map { totalBytes ?? 0 >= $0 } ?? false
         let prefault = DispatchGroup()
         var attempt = 0
         var previousSize = 0
@@ -109,8 +112,6 @@ extension Ledger {
                     DispatchQueue.global().async(group: prefault) { env.prefault(offset: used, length: length) }
                 }
             }) { txn in
-                let follow = options.followCheckpointsFrom.map { totalBytes ?? 0 >= $0 } ?? false
-                let tail = options.tailCheckpointFrom.map { totalBytes ?? 0 >= $0 } ?? false
                 let follower = follow ? options.checkpointSpacing.map {
                     CheckpointFollower(ledger: self, spacing: $0, tail: tail, batchSize: options.followerBatchSize)
                 } : nil
@@ -129,7 +130,7 @@ extension Ledger {
         if summary.imported > 0, let spacing = options.checkpointSpacing {
             do {
                 if !summary.checkpointsFollowed { summary.checkpointsWritten = try writeCheckpointsIfDue(spacing: spacing) }
-                if let from = options.tailCheckpointFrom, totalBytes ?? 0 >= from, !summary.tailFollowed {
+                if tail, !summary.tailFollowed {
                     summary.checkpointsWritten += try writeTailCheckpoint(spacing: spacing)
                 }
             } catch {

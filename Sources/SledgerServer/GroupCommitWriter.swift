@@ -74,7 +74,7 @@ public final class GroupCommitWriter: @unchecked Sendable {
 
     public init(access: LedgerAccess) {
         self.access = access
-        requestLimit = GroupCommitWriter.requestLimit(access.writes)
+        requestLimit = GroupCommitWriter.requestLimit(access.ledger.writes)
         groupLimit = requestLimit ?? GroupCommitWriter.mappedGroup
         let thread = Thread { self.loop() }  // the thread holds the writer until `stop`
         thread.name = "sledger.writer"

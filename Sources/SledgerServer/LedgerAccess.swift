@@ -18,14 +18,11 @@ import Glibc
 /// transaction open. So readers never block the writer, except during the rare map growth.
 public final class LedgerAccess: @unchecked Sendable {
     let ledger: Ledger
-    /// How group commits reach the file (`sledger serve --writes`, decision 0012).
-    let writes: Ledger.Writes
     private let gate: UnsafeMutablePointer<pthread_rwlock_t>
 
     /// Opens (creating if needed) the ledger at `path` and reserves `room` bytes of map and disk.
     public init(path: String, writes: Ledger.Writes = .buffered, room: Int = 32 << 20) throws {
         ledger = try Ledger(path: path, access: .readWrite, writes: writes)
-        self.writes = writes
         gate = .allocate(capacity: 1)
         var attributes = pthread_rwlockattr_t()
         pthread_rwlockattr_init(&attributes)

@@ -132,6 +132,10 @@ final class ServerIngestTests: XCTestCase {
         let server = try ServerProcess(self)  // buffered: the default
         XCTAssertEqual(try server.dataFileMapping(), "r--s")
         let lines = (0..<15_001).map { login("e\($0)", user: "user\($0 % 7)") }
+        // Through the map the request has no such limit.
+        let whole = try await mapped.post(lines.joined(separator: "\n") + "\n")
+        whole.assertOK()
+        XCTAssertEqual(whole.object["imported"] as? Int, 15_001)
         let refused = try await server.post(lines.joined(separator: "\n") + "\n")
         XCTAssertEqual(refused.status, 413)
         XCTAssertEqual(refused.object["error"] as? String,

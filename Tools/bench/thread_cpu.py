@@ -22,25 +22,32 @@ import sys
 import time
 
 
+def cpu_by_thread(pid):
+    """Each live thread of `pid` with its user plus system CPU seconds so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            out[int(tid)] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        except (OSError, IndexError):
+            pass
+    return out
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    ticks = os.sysconf("SC_CLK_TCK")
     start = time.monotonic()
     process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seen = {}
     while process.poll() is None:
-        try:
-            tids = os.listdir(f"/proc/{process.pid}/task")
-        except OSError:
-            tids = []
-        for tid in tids:
-            try:
-                with open(f"/proc/{process.pid}/task/{tid}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                seen[int(tid)] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-            except (OSError, IndexError):
-                pass
+        seen.update(cpu_by_thread(process.pid))
         time.sleep(0.02)
     wall = time.monotonic() - start
     cpu = [round(seen[tid], 2) for tid in sorted(seen)]

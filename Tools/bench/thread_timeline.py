@@ -14,27 +14,11 @@ show 0 is the others waiting on it. The last line is the wall time.
 The command's output is discarded. Python's standard library only.
 """
 
-import os
 import subprocess
 import sys
 import time
 
-
-def cpu_by_thread(pid, ticks):
-    """Each thread's user plus system CPU seconds so far (threads that ended are missing)."""
-    out = {}
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return out
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out[int(task)] = (int(fields[11]) + int(fields[12])) / ticks
-    return out
+from thread_cpu import cpu_by_thread  # the same /proc reading, from the script beside this one
 
 
 def main():
@@ -44,7 +28,6 @@ def main():
         every, args = float(args[1]), args[2:]
     if not args:
         sys.exit(__doc__)
-    ticks = os.sysconf("SC_CLK_TCK")
     start = time.monotonic()
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     order, last = [], {}
@@ -53,7 +36,7 @@ def main():
         time.sleep(0.02)
         if time.monotonic() < due:
             continue
-        now = cpu_by_thread(process.pid, ticks)
+        now = cpu_by_thread(process.pid)
         order += [t for t in sorted(now) if t not in order]
         row = [now.get(t, last.get(t, 0.0)) - last.get(t, 0.0) for t in order]
         print(f"{due - start:5.1f} " + " ".join(f"{x:4.2f}" for x in row) + f" sum {sum(row):4.2f}", flush=True)
