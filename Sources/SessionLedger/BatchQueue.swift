@@ -69,6 +69,13 @@ final class BatchQueue<Element>: @unchecked Sendable {
         pthread_mutex_unlock(&mutex)
     }
 
+    /// Whether a `push` now would wait for the taking side (it is behind by `depth` batches).
+    var isFull: Bool {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return queue.count >= depth && !cancelled
+    }
+
     /// Whether `cancel` was called.
     var isCancelled: Bool {
         pthread_mutex_lock(&mutex)

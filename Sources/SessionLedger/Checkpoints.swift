@@ -266,6 +266,9 @@ struct CheckpointFold {
         if boundary == nil, since >= spacing { boundary = at }
     }
 
+    /// Whether `step` with an event at `at` captures a checkpoint (its stretch has ended before `at`).
+    func captures(at: Instant) -> Bool { boundary.map { at > $0 } ?? false }
+
     /// The checkpoint due at the end of the current stretch when that end is known (its
     /// `spacing`-th event is folded) but no event past it has come: what `step` returns for
     /// the next event past that end. Nil when no stretch has ended.
