@@ -50,7 +50,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The command line: one file per command.
+        // The command line: one file per command. On Linux, linked with mimalloc (Debian's
+        // libmimalloc-dev), whose malloc and free replace glibc's for the whole process: an
+        // import allocates and frees millions of strings across threads (decision 0013).
         .executableTarget(
             name: "sledger",
             dependencies: [
@@ -58,7 +60,8 @@ let package = Package(
                 "SledgerReports",
                 "SledgerServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: [.linkedLibrary("mimalloc", .when(platforms: [.linux]))]
         ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "SessionLedgerTests", dependencies: ["SessionLedger"]),

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sledger needs, when they are missing.
-#   Tools/setup.sh            what building and running need (liblmdb-dev)
+#   Tools/setup.sh            what building and running need (liblmdb-dev, libmimalloc-dev)
 #   Tools/setup.sh --tests    also what the tests need (python3-lmdb, for the Python reader test)
 set -euo pipefail
 
-packages=(liblmdb-dev pkg-config)
+packages=(liblmdb-dev libmimalloc-dev pkg-config)
 if [[ "${1:-}" == "--tests" ]]; then packages+=(python3-lmdb); fi
 
 missing=()

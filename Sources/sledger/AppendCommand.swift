@@ -37,9 +37,6 @@ enum Ingest {
             return try {
                 // A small call changes few pages: buffered, it writes only those (decision 0012).
                 let writes = try Ledger.Writes.forCall(sources)
-                // LMDB then allocates a buffer for each page it changes: 10,000-event calls
-                // into 10M events took 0.23-0.27 s of CPU with this, 0.28-0.30 s without.
-                if writes == .buffered { MallocThreshold.growHeap(by: 16 << 20) }
                 let ledger = try options.openForWriting(writes: writes)
                 created = ledger.wasCreated
                 let summary = try ledger.append(sources, options: appendOptions)

@@ -31,12 +31,6 @@ enum Main {
     static func main() {
         umask(0o077)  // whatever the caller's umask, the ledger is the owner's alone
         signal(SIGPIPE, SIG_DFL)  // `sledger log | head` ends quietly
-        // Blocks of 1 MiB or more get their own mapping, given back when freed. Left to itself,
-        // glibc raises this threshold up to 32 MiB as large blocks are freed, and the tables
-        // an import grows and drops then stay resident in its heaps: a 10M-event import into
-        // a 20M-event ledger peaked at 524-549 MiB of anonymous memory, and 386 MiB with this
-        // (docs/PERFORMANCE.md).
-        MallocThreshold.mapBlocks(from: 1 << 20)
         let command: ParsableCommand
         do {
             command = try Sledger.parseAsRoot()
