@@ -13,7 +13,25 @@ import LMDB
 /// every claim searches `ids`: at 20M events that search was a third of a 10M-event call's
 /// writer time, about 5 µs a claim (docs/PERFORMANCE.md). The entries filed are the same
 /// either way (decision 0009).
+///
+/// A call into a large ledger (no filter) may instead check its claims against `ids` as it
+/// files them (`checkWhenFiled`): after its first `probe` claims searched `ids` and found
+/// none filed, a claim looks only in the table, and each filing looks at the entries just
+/// before it, which are every earlier one with its prefix. Finding its id there throws
+/// `SearchNeeded`: the call's transaction is dropped and `Ledger.append` runs it again
+/// searching, which skips a duplicate or names the conflicting line as before (so does a
+/// call that ends with bad input: its first bad line may be a conflict not yet seen). The
+/// search was 28% of the writer's time in a 1M-event call into 100M events
+/// (docs/PERFORMANCE.md).
 struct IDClaims {
+    /// The call must run again with every claim searched in `ids`: a claimed id was found
+    /// filed before it (or earlier in it) while filing, after its event was stored as new, or
+    /// the call has bad input and claims went unchecked.
+    struct SearchNeeded: Error {}
+
+    /// Claims searched in `ids` before a call that may check them when filed stops searching.
+    static let probe = 4096
+
     /// Claims held before filing: bounds the table to 32 MiB.
     static let flushAt = 1 << 20
 
@@ -31,6 +49,10 @@ struct IDClaims {
     private let unfiltered: Bool
     /// Whether the call began by reading the hashes filed before it into `filed`.
     let readFiledIds: Bool
+    /// Claims still to search in `ids` before claims stop searching (nil: they never stop).
+    private var probing: Int?
+    /// Whether claims have stopped searching `ids`: each filing then checks the entries before it.
+    private(set) var checksWhenFiled = false
     /// Every hash in `ids` when `unfiltered` is false (nil: none yet).
     private var filed: HashFilter?
     private let flushAt: Int
@@ -39,8 +61,11 @@ struct IDClaims {
 
     /// `scan`: whether to read the filed hashes into the filter as the call begins (nil:
     /// when the call expects at least one id for every `scanRatio` filed).
+    /// `checkWhenFiled`: whether claims may stop searching `ids` once `probe` of them found
+    /// none filed, when the filed hashes are not read into the filter.
     init(txn: Transaction, db: Ledger.Databases, expected: Int? = nil, flushAt: Int = IDClaims.flushAt,
-         scan: Bool? = nil) throws {
+         scan: Bool? = nil, checkWhenFiled: Bool = false, probe: Int = IDClaims.probe) throws {
+        precondition(probe > 0)
         let stored = try txn.count(db.ids)
         self.expected = expected
         self.flushAt = flushAt
@@ -53,6 +78,7 @@ struct IDClaims {
         guard scan ?? worthIt else {
             unfiltered = true
             readFiledIds = false
+            probing = checkWhenFiled ? probe : nil
             return
         }
         var filter = HashFilter(expected: stored + (expected ?? 0))
@@ -87,7 +113,9 @@ struct IDClaims {
     /// The stored event whose id is `id`: filed in `ids` or claimed in this call. `hash` is `IDIndex.hash(id)`.
     func holder(of id: String, hash: UInt64, txn: Transaction, db: Ledger.Databases) throws -> StoredEvent? {
         var earlier: [UInt64] = []
-        if unfiltered || filed?.mayContain(IDIndex.prefix(hash)) == true { earlier = try IDIndex(txn: txn, db: db).seqs(hash: hash) }
+        if unfiltered ? !checksWhenFiled : filed?.mayContain(IDIndex.prefix(hash)) == true {
+            earlier = try IDIndex(txn: txn, db: db).seqs(hash: hash)
+        }
         var index = Int(truncatingIfNeeded: hash) & mask
         while slots[index].seq != 0 {
             if slots[index].hash == hash { earlier.append(slots[index].seq) }
@@ -100,17 +128,53 @@ struct IDClaims {
     /// already holds it (and claims nothing): one with the same id stored before this call or
     /// earlier in it.
     mutating func claim(_ id: String, hash: UInt64, seq: UInt64, txn: WriteTransaction, db: Ledger.Databases) throws -> StoredEvent? {
-        if let held = try holder(of: id, hash: hash, txn: txn, db: db) { return held }
+        if let held = try holder(of: id, hash: hash, txn: txn, db: db) {
+            probing = nil  // the call brings ids filed before it: go on searching
+            return held
+        }
+        if let left = probing {
+            probing = left > 1 ? left - 1 : nil
+            checksWhenFiled = left == 1
+        }
         var index = Int(truncatingIfNeeded: hash) & mask
         while slots[index].seq != 0 { index = (index + 1) & mask }
         slots[index] = (hash, seq)
         count += 1
         if count >= flushAt {
-            try flush(txn, db)
+            try flush(txn, db, claiming: (seq, id))
         } else if 2 * count > slots.count {
             grow()
         }
         return nil
+    }
+
+    /// Throws `SearchNeeded` when an entry before the one `cursor` just filed for `claim` has
+    /// its prefix and names an event with its id. Every entry filed earlier with that prefix
+    /// lies there: the values of a key go in order of prefix, then `seq`, and every earlier
+    /// `seq` is smaller. (An entry of the same filing may lie after it: a claim of this call
+    /// filed first for its smaller hash, which differs in the bytes past the prefix, so its id
+    /// is another; claims with the same whole hash go in `seq` order and were compared by id
+    /// in the table.)
+    /// `claiming`: the claim being made, whose event is not stored yet.
+    private func checkFiledBefore(_ claim: (hash: UInt64, seq: UInt64), claiming: (seq: UInt64, id: String)?,
+                                  cursor: Cursor, txn: Transaction, db: Ledger.Databases) throws {
+        let prefix = IDIndex.prefix(claim.hash)
+        func id(_ seq: UInt64) throws -> String? {
+            if let claiming, claiming.seq == seq { return claiming.id }
+            guard let stored = try LedgerSnapshot(txn: txn, db: db).event(seq: seq) else {
+                throw LedgerError.damaged(seq: seq, problem: "the id index names seq \(seq), which the log does not hold")
+            }
+            return stored.event.id
+        }
+        var own: String?  // read once an entry with the prefix needs it
+        var previous = try cursor.previousValue()
+        while let entry = previous {
+            try IDIndex.checkSize(key: entry.key, value: entry.value)
+            guard IDIndex.prefix(key: entry.key, value: entry.value) == prefix else { return }
+            if own == nil { own = try id(claim.seq) }
+            if try id(IDIndex.seq(ofValue: entry.value)) == own { throw SearchNeeded() }
+            previous = try cursor.previousValue()
+        }
     }
 
     private mutating func grow() {
@@ -124,7 +188,8 @@ struct IDClaims {
     }
 
     /// Files every claim in `ids`, in key order.
-    mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases) throws {
+    /// `claiming`: the claim that filled the table, when it does (its event is not stored yet).
+    mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases, claiming: (seq: UInt64, id: String)? = nil) throws {
         guard count > 0 else { return }
         var claims: [(hash: UInt64, seq: UInt64)] = []
         claims.reserveCapacity(count)
@@ -135,6 +200,7 @@ struct IDClaims {
             for claim in claims {
                 IDIndex.entry(hash: claim.hash, seq: claim.seq, key: &key, value: &value)
                 try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v) } }
+                if checksWhenFiled { try checkFiledBefore(claim, claiming: claiming, cursor: cursor, txn: txn, db: db) }
             }
         }
         if !unfiltered {

@@ -24,6 +24,14 @@ public struct AppendOptions {
     /// Whether to read the filed ids into a filter as the call begins (nil: when the call is
     /// large beside them; set in tests).
     var scanFiledIds: Bool?
+    /// Whether a call into a ledger whose filed ids it does not read into a filter may check
+    /// its claims against them as it files them, instead of searching `ids` for each
+    /// (`IDClaims`); a filed one found then runs the call again without. Nil: `Ledger.append`
+    /// does (it can run a call again), other users of `AppendBatch` do not (false in tests,
+    /// to compare).
+    var checkIdsWhenFiled: Bool?
+    /// Claims searched before that (smaller in tests).
+    var idClaimsProbe = IDClaims.probe
     /// Names the reader numbers before it starts again (smaller in tests).
     var callNamesLimit = CallNames.limit
     /// Events handed to the checkpoint follower at a time (smaller in tests).
@@ -57,7 +65,10 @@ public struct AppendSummary: Sendable {
     /// The tail checkpoint was folded while storing too (written in the call's transaction,
     /// or found not due): the pass after the call does not look for it.
     var tailFollowed = false
-    /// How many times the call ran: each `MDB_MAP_FULL` runs it again on a larger map.
+    /// How many times the call ran: each `MDB_MAP_FULL` runs it again on a larger map, and a
+    /// call that checked its ids as it filed them and must search them instead (an id filed
+    /// before, or bad input: `IDClaims.SearchNeeded`) runs once more (counted as one, with
+    /// the map-full runs of that last try).
     var attempts = 1
 }
 
@@ -76,6 +87,23 @@ extension Ledger {
     /// is run again from the first byte of its inputs on a larger map.
     public func append(_ sources: [InputSource], options: AppendOptions = AppendOptions()) throws -> AppendSummary {
         precondition(access == .readWrite, "append needs a ledger opened .readWrite")
+        var first = options
+        if first.checkIdsWhenFiled == nil { first.checkIdsWhenFiled = true }
+        do {
+            return try appendOnce(sources, options: first)
+        } catch is IDClaims.SearchNeeded {
+            // An id of the call was filed before it, or the call has bad input while its
+            // claims went unchecked: run it again searching `ids` for each claim, which skips
+            // a duplicate and reports the first bad line (or every one) as always.
+            var careful = options
+            careful.checkIdsWhenFiled = false
+            var summary = try appendOnce(sources, options: careful)
+            summary.attempts += 1
+            return summary
+        }
+    }
+
+    private func appendOnce(_ sources: [InputSource], options: AppendOptions) throws -> AppendSummary {
         let totalBytes = InputSource.totalSize(of: sources)
         // What a call of this size does beside storing (both thresholds count files only).
         let follow = options.followCheckpointsFrom.map { totalBytes ?? 0 >= $0 } ?? false
@@ -251,7 +279,8 @@ struct AppendBatch {
         // An event is 100 bytes of NDJSON or more.
         self.callNames = CallNames(limit: options.callNamesLimit)
         self.claims = try IDClaims(txn: txn, db: db, expected: inputBytes.map { $0 / 100 }, flushAt: options.idClaimsFlushAt,
-                                   scan: options.scanFiledIds)
+                                   scan: options.scanFiledIds, checkWhenFiled: options.checkIdsWhenFiled ?? false,
+                                   probe: options.idClaimsProbe)
         self.latestCheckpoint = try txn.withCursor(db.checkpoints) { try $0.last().map { Instant(biased: readBE($0.key, 0, 8)) } }
         record.reserveCapacity(512)
     }
@@ -281,6 +310,8 @@ struct AppendBatch {
                     errors.append(error)
                     if !options.allErrors { return }
                 case .failure(let error):
+                    // An unchecked claim before it may be a conflict: the first error to report.
+                    if claims.checksWhenFiled { throw IDClaims.SearchNeeded() }
                     throw error
                 }
             }
@@ -428,7 +459,11 @@ struct AppendBatch {
     }
 
     mutating func finish() throws -> AppendSummary {
-        if !errors.isEmpty { throw InputErrors(errors: errors) }
+        if !errors.isEmpty {
+            // A claim not yet checked may be an earlier line's conflict with a filed id.
+            if claims.checksWhenFiled { throw IDClaims.SearchNeeded() }
+            throw InputErrors(errors: errors)
+        }
         var followed = false
         var tailFollowed = false
         // The follower folds its last events (and may take the tail checkpoint) while the

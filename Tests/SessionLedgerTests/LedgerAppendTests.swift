@@ -145,6 +145,126 @@ final class LedgerAppendTests: XCTestCase {
         }
     }
 
+    /// A call that searches none of its later claims in `ids` (`IDClaims`, `checkWhenFiled`)
+    /// checks them as it files them, and when it meets an id filed before (by an earlier call
+    /// or earlier in itself) or ends with bad input, runs again searching: what it stores and
+    /// what it reports are what a call that searches every claim stores and reports.
+    func testACallThatChecksItsIdsAsItFilesThemEndsAsOneThatSearchesEach() throws {
+        func logout(_ second: Int, _ id: String, user: String = "u") -> [UInt8] {
+            line(#"{"type":"logout","at":"2026-03-01T09:00:\#(second < 10 ? "0" : "")\#(second)Z","user":"\#(user)","session":"s","id":"\#(id)"}"#)
+        }
+        let earlier = generatedLines(count: 300, seed: 3, idPrefix: "early-")
+        // Each call, what it ends with, and whether checking when filed runs it twice.
+        let calls: [(input: [UInt8], outcome: String, twice: Bool)] = [
+            // New ids only: nothing found.
+            (logout(3, "c") + logout(4, "d") + logout(5, "e"), "imported 3, duplicates 0", false),
+            // A duplicate of the first call's "b" past the probe, then of the previous call's "e".
+            (logout(6, "f") + logout(7, "g") + logout(2, "b") + logout(8, "h") + logout(5, "e"), "imported 3, duplicates 2", true),
+            // A conflict with the first call's "a" past the probe.
+            (logout(9, "i") + logout(10, "j") + logout(1, "a", user: "v"), "line 3: id: id conflict with seq 301", true),
+            // The same conflict before a bad line: the conflict is the first bad line.
+            (logout(9, "i") + logout(10, "j") + logout(1, "a", user: "v") + line("{}"), "line 3: id: id conflict with seq 301", true),
+            // An id filed earlier in the same call (two at a time) comes again.
+            (logout(11, "k") + logout(12, "l") + logout(13, "m") + logout(11, "k") + logout(14, "n"), "imported 4, duplicates 1", true),
+            // The whole first call again: its first claim finds a filed id, so claims go on searching.
+            (earlier + logout(1, "a") + logout(2, "b"), "imported 0, duplicates 302", false),
+        ]
+        var outcomes: [Bool: [String]] = [:]
+        var exports: [Bool: [String]] = [:]
+        for checkWhenFiled in [false, true] {
+            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(checkWhenFiled)", access: .readWrite)
+            _ = try ledger.append([InputSource(bytes: earlier + logout(1, "a") + logout(2, "b"))])
+            var options = AppendOptions()
+            options.scanFiledIds = false
+            options.checkIdsWhenFiled = checkWhenFiled
+            options.idClaimsProbe = 2
+            options.idClaimsFlushAt = 2
+            for call in calls {
+                let before = try ledger.head()
+                do {
+                    let summary = try ledger.append([InputSource(bytes: call.input)], options: options)
+                    outcomes[checkWhenFiled, default: []].append("imported \(summary.imported), duplicates \(summary.duplicates)")
+                    XCTAssertEqual(summary.attempts, checkWhenFiled && call.twice ? 2 : 1, call.outcome)
+                } catch {
+                    outcomes[checkWhenFiled, default: []].append("\(error)")
+                    XCTAssertEqual(try ledger.head(), before, "a refused call stores nothing")
+                }
+            }
+            XCTAssertTrue(try ledger.check().isIntact)
+            exports[checkWhenFiled] = try ledger.read { snapshot in
+                var ids: [String] = []
+                try snapshot.forEachEvent { ids.append("\($0.seq) \($0.event.id ?? "-")"); return true }
+                return ids
+            }
+        }
+        XCTAssertEqual(outcomes[true], calls.map(\.outcome))
+        XCTAssertEqual(outcomes[false], calls.map(\.outcome))
+        XCTAssertEqual(exports[true], exports[false])
+    }
+
+    /// The same from a pipe (read again from its copy), with every bad line reported, and with
+    /// a source that fails to read after a conflict: each ends as when every claim is searched.
+    func testACallThatChecksItsIdsAsItFilesThemRunsAgainFromAPipeAndReportsTheSameErrors() throws {
+        func logout(_ second: Int, _ id: String, user: String = "u") -> [UInt8] {
+            line(#"{"type":"logout","at":"2026-03-01T09:00:\#(second < 10 ? "0" : "")\#(second)Z","user":"\#(user)","session":"s","id":"\#(id)"}"#)
+        }
+        let directory = try temporaryDirectory(self)
+        var outcomes: [String: [String]] = [:]
+        for checkWhenFiled in [false, nil] {
+            let mode = "\(String(describing: checkWhenFiled))"
+            let ledger = try Ledger(path: directory + "/l\(mode)", access: .readWrite)
+            _ = try ledger.append([InputSource(bytes: generatedLines(count: 300, seed: 3, idPrefix: "early-") + logout(1, "a") + logout(2, "b"))])
+            var options = AppendOptions()
+            options.scanFiledIds = false
+            options.checkIdsWhenFiled = checkWhenFiled  // nil: as `import` runs (append checks when filed)
+            options.idClaimsProbe = 2
+            func outcome(_ sources: [InputSource], allErrors: Bool = false) -> String {
+                var options = options
+                options.allErrors = allErrors
+                do {
+                    let summary = try ledger.append(sources, options: options)
+                    return "imported \(summary.imported), duplicates \(summary.duplicates), runs \(summary.attempts)"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            outcomes[mode, default: []].append(outcome([try pipeSource(logout(3, "c") + logout(4, "d") + logout(2, "b") + logout(5, "e"))]))
+            outcomes[mode, default: []].append(outcome([try InputSource(bytes: logout(6, "f") + logout(7, "g") + logout(1, "a", user: "v")
+                                                                                + line("{}") + logout(8, "h"))], allErrors: true))
+            outcomes[mode, default: []].append(outcome([try InputSource(bytes: logout(6, "f") + logout(7, "g") + logout(1, "a", user: "v")),
+                                                        try InputSource(path: directory)]))
+            XCTAssertTrue(try ledger.check().isIntact)
+            XCTAssertEqual(try ledger.head().seq, 305)
+        }
+        XCTAssertEqual(outcomes["nil"]?.first, "imported 3, duplicates 1, runs 2", "read again from the pipe's copy")
+        XCTAssertEqual(outcomes["Optional(false)"]?.first, "imported 3, duplicates 1, runs 1")
+        XCTAssertEqual(outcomes["nil"]?.dropFirst(), outcomes["Optional(false)"]?.dropFirst())
+        XCTAssertEqual(outcomes["nil"]?.dropFirst().first?.hasPrefix("line 3: id: id conflict with seq 301\nline 4: "), true)
+        XCTAssertEqual(outcomes["nil"]?.last, "line 3: id: id conflict with seq 301")
+    }
+
+    /// Checked as it is filed, a new id whose filed prefix (5 bytes of its SHA-256) an earlier
+    /// id shares is compared with that id's event, found to differ, and stored at once.
+    func testAnIdCheckedAsItIsFiledIsNewWhenOnlyItsPrefixIsFiled() throws {
+        // SHA-256 of both begins cd30de09c7 (found by a search over e_0, e_1, ...).
+        XCTAssertEqual(IDIndex.prefix(IDIndex.hash("e_1328269")), IDIndex.prefix(IDIndex.hash("e_1411097")))
+        func logout(_ second: Int, _ id: String) -> [UInt8] {
+            line(#"{"type":"logout","at":"2026-03-01T09:00:\#(second < 10 ? "0" : "")\#(second)Z","user":"u","session":"s","id":"\#(id)"}"#)
+        }
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append([InputSource(bytes: logout(1, "e_1328269"))])
+        var options = AppendOptions()
+        options.scanFiledIds = false
+        options.idClaimsProbe = 1
+        let new = try ledger.append([InputSource(bytes: logout(2, "p") + logout(3, "e_1411097"))], options: options)
+        XCTAssertEqual([new.imported, new.duplicates, new.attempts], [2, 0, 1])
+        let again = try ledger.append([InputSource(bytes: logout(4, "q") + logout(1, "e_1328269") + logout(3, "e_1411097"))],
+                                      options: options)
+        XCTAssertEqual([again.imported, again.duplicates, again.attempts], [1, 2, 2])
+        XCTAssertEqual(try ledger.read { try IDIndex(txn: $0.txn, db: $0.db).lookup("e_1411097")?.seq }, 3)
+        XCTAssertTrue(try ledger.check().isIntact)
+    }
+
     /// A group commit checks each request's ids against the requests before it in the same
     /// transaction, whose ids are claimed but not yet filed in `ids`.
     func testAGroupRefusesARequestWhoseIdConflictsWithAnEarlierRequestOfTheGroup() throws {
