@@ -15,6 +15,17 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// On Linux the executable allocates through mimalloc (decision 0013): the dynamic loader
+    /// loads it for every run. Without it, glibc's allocator would serve, slower and without
+    /// the settings it used to need to keep a large import under 500 MiB.
+    func testTheExecutableLoadsMimalloc() throws {
+        #if os(Linux)
+        let run = try Sledger.run(["policy"], environment: ["LD_DEBUG": "libs"])
+        XCTAssertEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("libmimalloc.so"), "loaded: \(run.stderr.split(separator: "\n").filter { $0.contains("init:") })")
+        #endif
+    }
+
     func testSledgerLedgerNamesTheDefaultLedger() throws {
         let ledger = try temporaryDirectory(self) + "/from-env"
         let result = try Sledger.run(["append"], stdin: Data(login.utf8), environment: ["SLEDGER_LEDGER": ledger])
