@@ -243,6 +243,35 @@ final class LedgerAppendTests: XCTestCase {
         XCTAssertEqual(outcomes["nil"]?.last, "line 3: id: id conflict with seq 301")
     }
 
+    /// With 80,000 ids filed, a key holds about 310 values, past what fits in its node, so
+    /// LMDB keeps them in a sub-database of their own: the entries just before a new one are
+    /// still the earlier ones with its prefix, and duplicates spread over every key are found.
+    func testIdsCheckedAsFiledAreFoundAmongAKeysSubDatabase() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        let earlier = generatedLines(count: 80_000, seed: 5, idPrefix: "many-")
+        _ = try ledger.append([InputSource(bytes: earlier)])
+        let perKey = try ledger.read { snapshot in
+            try snapshot.txn.withCursor(snapshot.db.ids) { cursor in
+                var counts: [[UInt8]: Int] = [:]
+                try cursor.forEach(from: cursor.first()) { counts[Array($0.key), default: 0] += 1; return true }
+                return counts.values.min() ?? 0
+            }
+        }
+        XCTAssertGreaterThan(perKey, 250, "every key holds more values than its node can")
+        let lines = earlier.split(separator: 0x0A)
+        var again: [UInt8] = []
+        for index in stride(from: 999, to: lines.count, by: 1_600) { again += lines[index] + [0x0A] }
+        var options = AppendOptions()
+        options.scanFiledIds = false
+        options.idClaimsProbe = 2
+        let new = generatedLines(count: 1_000, seed: 6, idPrefix: "fresh-")
+        let first = try ledger.append([InputSource(bytes: new)], options: options)
+        XCTAssertEqual([first.imported, first.duplicates, first.attempts], [1_000, 0, 1])
+        let mixed = try ledger.append([InputSource(bytes: generatedLines(count: 3, seed: 7, idPrefix: "more-") + again)], options: options)
+        XCTAssertEqual([mixed.imported, mixed.duplicates, mixed.attempts], [3, 50, 2])
+        XCTAssertTrue(try ledger.check().isIntact)
+    }
+
     /// Checked as it is filed, a new id whose filed prefix (5 bytes of its SHA-256) an earlier
     /// id shares is compared with that id's event, found to differ, and stored at once.
     func testAnIdCheckedAsItIsFiledIsNewWhenOnlyItsPrefixIsFiled() throws {
