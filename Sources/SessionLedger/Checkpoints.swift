@@ -238,7 +238,7 @@ struct CheckpointFold {
     /// again to fold it into the next stretch. `head` is the head `seq` to record in a checkpoint.
     mutating func step(_ stored: StoredEvent, spacing: Int, head: UInt64) -> Checkpoint? {
         let at = stored.event.at
-        if let b = boundary, at > b { return capture(at: b, head: head) }
+        if captures(at: at), let b = boundary { return capture(at: b, head: head) }
         if stored.event.kind == .login {
             if !builder.wasLoggedIn(stored.sessionNumber) {
                 derivation.apply(stored, late: false, checkFuture: false, into: &scratch)

@@ -159,22 +159,20 @@ struct IDClaims {
     private func checkFiledBefore(_ claim: (hash: UInt64, seq: UInt64), claiming: (seq: UInt64, id: String)?,
                                   cursor: Cursor, txn: Transaction, db: Ledger.Databases) throws {
         let prefix = IDIndex.prefix(claim.hash)
-        func id(_ seq: UInt64) throws -> String? {
-            if let claiming, claiming.seq == seq { return claiming.id }
-            guard let stored = try LedgerSnapshot(txn: txn, db: db).event(seq: seq) else {
-                throw LedgerError.damaged(seq: seq, problem: "the id index names seq \(seq), which the log does not hold")
-            }
-            return stored.event.id
-        }
-        var own: String?  // read once an entry with the prefix needs it
+        var earlier: [UInt64] = []
         var previous = try cursor.previousValue()
         while let entry = previous {
             try IDIndex.checkSize(key: entry.key, value: entry.value)
-            guard IDIndex.prefix(key: entry.key, value: entry.value) == prefix else { return }
-            if own == nil { own = try id(claim.seq) }
-            if try id(IDIndex.seq(ofValue: entry.value)) == own { throw SearchNeeded() }
+            guard IDIndex.prefix(key: entry.key, value: entry.value) == prefix else { break }
+            earlier.append(IDIndex.seq(ofValue: entry.value))
             previous = try cursor.previousValue()
         }
+        guard !earlier.isEmpty else { return }
+        let own = claiming?.seq == claim.seq ? claiming?.id : try LedgerSnapshot(txn: txn, db: db).event(seq: claim.seq)?.event.id
+        guard let own else {
+            throw LedgerError.damaged(seq: claim.seq, problem: "the call claimed an id for seq \(claim.seq), which the log does not hold with one")
+        }
+        if try IDIndex(txn: txn, db: db).holder(of: own, among: earlier) != nil { throw SearchNeeded() }
     }
 
     private mutating func grow() {
