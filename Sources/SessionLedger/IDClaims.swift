@@ -192,7 +192,7 @@ struct IDClaims {
         var claims: [(hash: UInt64, seq: UInt64)] = []
         claims.reserveCapacity(count)
         for slot in slots where slot.seq != 0 { claims.append(slot) }
-        claims.sort { ($0.hash, $0.seq) < ($1.hash, $1.seq) }
+        IndexEntrySort.byHash(&claims)
         var key: [UInt8] = [], value: [UInt8] = []
         try txn.withCursor(db.ids) { cursor in
             for claim in claims {

@@ -514,8 +514,10 @@ struct PendingIndexes {
     /// events: 88-89 s against 92-99 s at 65,536).
     static let flushAt = 1 << 18
 
-    private var byUser: [(user: UInt32, seq: UInt64)] = []
-    private var bySession: [(session: UInt32, seq: UInt64)] = []
+    /// (user number, seq), in the order the call stored them.
+    private var byUser: [(key: UInt32, seq: UInt64)] = []
+    /// (session number, seq), likewise.
+    private var bySession: [(key: UInt32, seq: UInt64)] = []
 
     var count: Int { byUser.count }
 
@@ -527,21 +529,21 @@ struct PendingIndexes {
     mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases) throws {
         var key = [UInt8](repeating: 0, count: 16)
         var value = [UInt8](repeating: 0, count: 16)
-        byUser.sort { ($0.user, $0.seq) < ($1.user, $1.seq) }
+        IndexEntrySort.byKey(&byUser)
         try txn.withCursor(db.byUser) { cursor in
             for entry in byUser {
                 key.removeAll(keepingCapacity: true)
-                appendBE(UInt64(entry.user), 4, &key)
+                appendBE(UInt64(entry.key), 4, &key)
                 value.removeAll(keepingCapacity: true)
                 appendBE(entry.seq, 8, &value)
                 try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .appendDuplicate) } }
             }
         }
-        bySession.sort { ($0.session, $0.seq) < ($1.session, $1.seq) }
+        IndexEntrySort.byKey(&bySession)
         try txn.withCursor(db.bySession) { cursor in
             for entry in bySession {
                 key.removeAll(keepingCapacity: true)
-                appendBE(UInt64(entry.session), 4, &key)
+                appendBE(UInt64(entry.key), 4, &key)
                 value.removeAll(keepingCapacity: true)
                 appendBE(entry.seq, 8, &value)
                 try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .appendDuplicate) } }
