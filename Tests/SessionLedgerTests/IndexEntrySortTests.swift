@@ -6,6 +6,16 @@ import XCTest
 /// keys of every width and for the shapes that take other paths: empty, one, already in
 /// order, every key equal, and claims whose hashes crowd one bucket.
 final class IndexEntrySortTests: XCTestCase {
+    /// Sorts `entries` with `sort` and checks the result against the model, `sorted(by: model)`.
+    private func check<Entry>(_ entries: [Entry], _ sort: (inout [Entry]) -> Void, model: (Entry, Entry) -> Bool,
+                              same: (Entry, Entry) -> Bool, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+        var sorted = entries
+        sort(&sorted)
+        let expected = entries.sorted(by: model)
+        XCTAssertEqual(sorted.count, expected.count, label, file: file, line: line)
+        XCTAssertTrue(sorted.elementsEqual(expected, by: same), "\(label): not in the model's order", file: file, line: line)
+    }
+
     private func checkByKey(_ keys: [UInt32], _ label: String, file: StaticString = #filePath, line: UInt = #line) {
         // Entries come in ascending seq, as a call stores them; seqs need not be consecutive.
         var seq: UInt64 = 1_000
@@ -14,10 +24,7 @@ final class IndexEntrySortTests: XCTestCase {
             seq += 1 + UInt64(key % 3)
             entries.append((key, seq))
         }
-        let model = entries.sorted { ($0.key, $0.seq) < ($1.key, $1.seq) }
-        IndexEntrySort.byKey(&entries)
-        XCTAssertEqual(entries.count, model.count, label, file: file, line: line)
-        XCTAssertTrue(entries.elementsEqual(model, by: ==), "\(label): not in (key, seq) order", file: file, line: line)
+        check(entries, IndexEntrySort.byKey, model: { ($0.key, $0.seq) < ($1.key, $1.seq) }, same: ==, label, file: file, line: line)
     }
 
     func testByKeyGivesKeyThenSeqOrderForEveryKeyWidth() {
@@ -43,11 +50,7 @@ final class IndexEntrySortTests: XCTestCase {
 
     private func checkByHash(_ claims: [(hash: UInt64, seq: UInt64)], _ label: String,
                              file: StaticString = #filePath, line: UInt = #line) {
-        var sorted = claims
-        let model = claims.sorted { ($0.hash, $0.seq) < ($1.hash, $1.seq) }
-        IndexEntrySort.byHash(&sorted)
-        XCTAssertEqual(sorted.count, model.count, label, file: file, line: line)
-        XCTAssertTrue(sorted.elementsEqual(model, by: ==), "\(label): not in (hash, seq) order", file: file, line: line)
+        check(claims, IndexEntrySort.byHash, model: { ($0.hash, $0.seq) < ($1.hash, $1.seq) }, same: ==, label, file: file, line: line)
     }
 
     func testByHashGivesHashThenSeqOrder() {
