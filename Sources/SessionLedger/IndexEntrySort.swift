@@ -1,9 +1,11 @@
-/// The sorts of a writer's flushes: the index entries and id claims a call gathered, put in
-/// key order before they are filed (`PendingIndexes`, `IDClaims`).
+/// The sorts of a writer's flushes: the entries of `by_user` and `by_session`
+/// (`PendingIndexes`) and the id claims of `ids` (`IDClaims`) a call gathered, put in key
+/// order before they are filed.
 ///
-/// Both give exactly the order of `sort { ($0.key, $0.seq) < ($1.key, $1.seq) }` (no two
-/// entries share a `seq`, so that order is unique), by counting instead of comparing: a
-/// comparison sort with a closure was 8% of an import's writer thread (docs/PERFORMANCE.md).
+/// Each gives exactly the order of `sort { ($0.key, $0.seq) < ($1.key, $1.seq) }` (the hash
+/// for claims; no two entries share a `seq`, so that order is unique), by counting instead of
+/// comparing: a comparison sort with a closure was 8% of an import's writer thread
+/// (docs/PERFORMANCE.md).
 enum IndexEntrySort {
     /// Sorts by key, keeping the order of entries with equal keys: a least-significant-digit
     /// radix sort, one or two counting passes. The entries must come in ascending `seq`
@@ -28,25 +30,26 @@ enum IndexEntrySort {
         let passes = width <= 16 ? 1 : 2
         let digitBits = (width + passes - 1) / passes
         var scratch = [(key: UInt32, seq: UInt64)](repeating: (0, 0), count: count)
-        var counts = [Int](repeating: 0, count: 1 << digitBits)
+        // Per digit: first how many entries have it, then where the next of them goes.
+        var places = [Int](repeating: 0, count: 1 << digitBits)
         let mask = UInt32((1 << digitBits) - 1)
         for pass in 0..<passes {
             let shift = UInt32(pass * digitBits)
-            entries.withUnsafeMutableBufferPointer { source in
+            entries.withUnsafeBufferPointer { source in
                 scratch.withUnsafeMutableBufferPointer { target in
-                    counts.withUnsafeMutableBufferPointer { starts in
-                        for index in starts.indices { starts[index] = 0 }
-                        for entry in source { starts[Int((entry.key >> shift) & mask)] += 1 }
+                    places.withUnsafeMutableBufferPointer { place in
+                        for digit in place.indices { place[digit] = 0 }
+                        for entry in source { place[Int((entry.key >> shift) & mask)] += 1 }
                         var start = 0
-                        for index in starts.indices {
-                            let n = starts[index]
-                            starts[index] = start
-                            start += n
+                        for digit in place.indices {
+                            let count = place[digit]
+                            place[digit] = start
+                            start += count
                         }
                         for entry in source {
                             let digit = Int((entry.key >> shift) & mask)
-                            target[starts[digit]] = entry
-                            starts[digit] += 1
+                            target[place[digit]] = entry
+                            place[digit] += 1
                         }
                     }
                 }
@@ -56,22 +59,24 @@ enum IndexEntrySort {
     }
 
     /// Sorts claims by (`hash`, `seq`). The hashes are uniform (SHA-256 bytes), so one
-    /// counting pass on their top bits leaves buckets of about eight, each then sorted by
-    /// insertion (a bucket past 64, which uniform hashes all but never make, by `sort`).
+    /// counting pass on their top bits (up to 16) leaves buckets of 4-8 claims (16 at a flush
+    /// of 1,048,576), each then sorted by insertion (a bucket past 64, which uniform hashes
+    /// all but never make, by `sort`).
     static func byHash(_ claims: inout [(hash: UInt64, seq: UInt64)]) {
         let count = claims.count
         guard count > 1 else { return }
         let bucketBits = min(max(Int.bitWidth - count.leadingZeroBitCount - 3, 1), 16)
         let shift = UInt64(64 - bucketBits)
         var scratch = [(hash: UInt64, seq: UInt64)](repeating: (0, 0), count: count)
-        var starts = [Int](repeating: 0, count: (1 << bucketBits) + 1)
+        // Bucket b holds `bounds[b]..<bounds[b + 1]` of the sorted claims.
+        var bounds = [Int](repeating: 0, count: (1 << bucketBits) + 1)
         claims.withUnsafeBufferPointer { source in
             scratch.withUnsafeMutableBufferPointer { target in
-                starts.withUnsafeMutableBufferPointer { starts in
-                    for claim in source { starts[Int(claim.hash >> shift) + 1] += 1 }
-                    for index in 1..<starts.count { starts[index] += starts[index - 1] }
-                    // `next[b]` is where bucket b's next claim goes; `starts` keeps the bounds.
-                    var next = Array(starts.dropLast())
+                bounds.withUnsafeMutableBufferPointer { bound in
+                    for claim in source { bound[Int(claim.hash >> shift) + 1] += 1 }
+                    for index in 1..<bound.count { bound[index] += bound[index - 1] }
+                    // `next[b]` is where bucket b's next claim goes.
+                    var next = Array(bound.dropLast())
                     next.withUnsafeMutableBufferPointer { next in
                         for claim in source {
                             let bucket = Int(claim.hash >> shift)
@@ -79,8 +84,8 @@ enum IndexEntrySort {
                             next[bucket] += 1
                         }
                     }
-                    for bucket in 0..<(starts.count - 1) {
-                        let lower = starts[bucket], upper = starts[bucket + 1]
+                    for bucket in 0..<(bound.count - 1) {
+                        let lower = bound[bucket], upper = bound[bucket + 1]
                         if upper - lower > 64 {
                             target[lower..<upper].sort { ($0.hash, $0.seq) < ($1.hash, $1.seq) }
                             continue

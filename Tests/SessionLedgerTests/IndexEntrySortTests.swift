@@ -43,7 +43,8 @@ final class IndexEntrySortTests: XCTestCase {
         checkByKey([], "empty")
         checkByKey([7], "one")
         checkByKey([0, 0, 1, 5, 5, 9, 70_000], "already in key order")
-        checkByKey(Array(repeating: 42, count: 1_000), "every key equal")
+        checkByKey(Array(repeating: 42, count: 1_000), "every key equal (in order already: no pass)")
+        checkByKey([1, 0, 1, 0, 1], "keys one bit wide")
         checkByKey((0..<10_000).map { UInt32(10_000 - $0) }, "descending")
         checkByKey([3, 1, 2, 1, 3, 0, 0, UInt32.max, 0], "ties around the largest key")
     }
@@ -55,7 +56,8 @@ final class IndexEntrySortTests: XCTestCase {
 
     func testByHashGivesHashThenSeqOrder() {
         var random = SplitMix64(seed: 5)
-        for count in [0, 1, 2, 3, 17, 5_000, 65_536, 300_000] {
+        // 600,000 and more take the most top bits, 16 (a flush is 1,048,576).
+        for count in [0, 1, 2, 3, 17, 5_000, 65_536, 300_000, 600_000] {
             // Seqs in no order (the claims come from a hash table), some hashes shared.
             var claims = (0..<count).map { _ in (hash: random.next(), seq: random.next() % (1 << 40) + 1) }
             for i in stride(from: 0, to: count / 2, by: 97) { claims[count - 1 - i].hash = claims[i].hash }
