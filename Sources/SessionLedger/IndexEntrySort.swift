@@ -42,9 +42,9 @@ enum IndexEntrySort {
                         for entry in source { place[Int((entry.key >> shift) & mask)] += 1 }
                         var start = 0
                         for digit in place.indices {
-                            let count = place[digit]
+                            let withDigit = place[digit]
                             place[digit] = start
-                            start += count
+                            start += withDigit
                         }
                         for entry in source {
                             let digit = Int((entry.key >> shift) & mask)

@@ -5,6 +5,12 @@ import XCTest
 final class LedgerAppendTests: XCTestCase {
     func line(_ text: String) -> [UInt8] { Array((text + "\n").utf8) }
 
+    /// A logout by `user` of session "s" at 09:00:`second` on 2026-03-01, with id `id`: the
+    /// id tests' event, whose content changes with its user (a conflict) and not otherwise.
+    func logout(_ second: Int, _ id: String, user: String = "u") -> [UInt8] {
+        line(#"{"type":"logout","at":"2026-03-01T09:00:\#(second < 10 ? "0" : "")\#(second)Z","user":"\#(user)","session":"s","id":"\#(id)"}"#)
+    }
+
     func testAnAppendWithOneBadLineStoresNothing() throws {
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 100))])
@@ -72,9 +78,6 @@ final class LedgerAppendTests: XCTestCase {
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         var options = AppendOptions()
         options.idClaimsFlushAt = 3
-        func logout(_ second: Int, _ id: String) -> [UInt8] {
-            line(#"{"type":"logout","at":"2026-03-01T09:00:\#(second < 10 ? "0" : "")\#(second)Z","user":"u","session":"s","id":"\#(id)"}"#)
-        }
         // a b c are filed after c; d waits when its duplicate comes; a's duplicate comes after the filing.
         let input = logout(1, "a") + logout(2, "b") + logout(3, "c") + logout(4, "d") + logout(4, "d") + logout(1, "a") + logout(5, "e")
         let summary = try ledger.append([InputSource(bytes: input)], options: options)
@@ -101,9 +104,6 @@ final class LedgerAppendTests: XCTestCase {
     /// each claim (`IDClaims.scanRatio`): either way, an id stored by an earlier call is a
     /// duplicate with the same content and a conflict with other content, and a new id is new.
     func testADuplicateOrConflictWithAnEarlierCallIsFoundWhetherOrNotTheFiledIdsAreRead() throws {
-        func logout(_ second: Int, _ id: String, user: String = "u") -> [UInt8] {
-            line(#"{"type":"logout","at":"2026-03-01T09:00:\#(second < 10 ? "0" : "")\#(second)Z","user":"\#(user)","session":"s","id":"\#(id)"}"#)
-        }
         for scan in [true, false] {
             let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(scan)", access: .readWrite)
             var options = AppendOptions()
@@ -150,9 +150,6 @@ final class LedgerAppendTests: XCTestCase {
     /// or earlier in itself) or ends with bad input, runs again searching: what it stores and
     /// what it reports are what a call that searches every claim stores and reports.
     func testACallThatChecksItsIdsAsItFilesThemEndsAsOneThatSearchesEach() throws {
-        func logout(_ second: Int, _ id: String, user: String = "u") -> [UInt8] {
-            line(#"{"type":"logout","at":"2026-03-01T09:00:\#(second < 10 ? "0" : "")\#(second)Z","user":"\#(user)","session":"s","id":"\#(id)"}"#)
-        }
         let earlier = generatedLines(count: 300, seed: 3, idPrefix: "early-")
         // Each call, what it ends with, and whether checking when filed runs it twice.
         let calls: [(input: [UInt8], outcome: String, twice: Bool)] = [
@@ -205,9 +202,6 @@ final class LedgerAppendTests: XCTestCase {
     /// The same from a pipe (read again from its copy), with every bad line reported, and with
     /// a source that fails to read after a conflict: each ends as when every claim is searched.
     func testACallThatChecksItsIdsAsItFilesThemRunsAgainFromAPipeAndReportsTheSameErrors() throws {
-        func logout(_ second: Int, _ id: String, user: String = "u") -> [UInt8] {
-            line(#"{"type":"logout","at":"2026-03-01T09:00:\#(second < 10 ? "0" : "")\#(second)Z","user":"\#(user)","session":"s","id":"\#(id)"}"#)
-        }
         let directory = try temporaryDirectory(self)
         var outcomes: [String: [String]] = [:]
         for checkWhenFiled in [false, nil] {
@@ -277,9 +271,6 @@ final class LedgerAppendTests: XCTestCase {
     func testAnIdCheckedAsItIsFiledIsNewWhenOnlyItsPrefixIsFiled() throws {
         // SHA-256 of both begins cd30de09c7 (found by a search over e_0, e_1, ...).
         XCTAssertEqual(IDIndex.prefix(IDIndex.hash("e_1328269")), IDIndex.prefix(IDIndex.hash("e_1411097")))
-        func logout(_ second: Int, _ id: String) -> [UInt8] {
-            line(#"{"type":"logout","at":"2026-03-01T09:00:\#(second < 10 ? "0" : "")\#(second)Z","user":"u","session":"s","id":"\#(id)"}"#)
-        }
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         _ = try ledger.append([InputSource(bytes: logout(1, "e_1328269"))])
         var options = AppendOptions()
