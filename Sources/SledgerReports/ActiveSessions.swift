@@ -19,7 +19,7 @@ public enum ActiveSessions {
             case .at(let t): horizon = .through(t)
             case .range(_, let to): horizon = .before(to)
             }
-            let sessions: [SessionState]
+            var sessions: [SessionState]
             if let user {
                 sessions = try LedgerFold(policy: policy, horizon: horizon).run(UserLog(snapshot: snapshot, user: user, horizon: horizon))
                     .derivation.sessions(ofUser: user)
@@ -33,11 +33,14 @@ public enum ActiveSessions {
                 sessions = try tail?.sessions(snapshot, horizon: horizon, readsFrom: readsFrom)
                     ?? snapshot.states(policy: policy, horizon: horizon, readsFrom: readsFrom)
             }
+            // In place: `filter` would copy the kept states into an array grown as it goes.
             switch when {
             case .at(let t):
-                return (sessions.filter { $0.isActive(at: t) }, t)
+                sessions.removeAll { !$0.isActive(at: t) }
+                return (sessions, t)
             case .range(let from, let to):
-                return (sessions.filter { $0.wasActive(from: from, to: to) }, lastInstant(before: to))
+                sessions.removeAll { !$0.wasActive(from: from, to: to) }
+                return (sessions, lastInstant(before: to))
             }
         }
     }
