@@ -49,6 +49,8 @@ final class CheckpointFollower: @unchecked Sendable {
     /// the call lies after it, or more than `capacity` events came in the last allowance): the
     /// pass after the call then writes it as before.
     private(set) var tailDecided = false
+    /// Checkpoints folded for this call so far (the fold's thread alone reads and writes it).
+    private var published = 0
 
     init(ledger: Ledger, spacing: CheckpointSpacing, tail: Bool = false, batchSize: Int = CheckpointFollower.batchSize) {
         self.batchSize = batchSize
@@ -196,7 +198,7 @@ final class CheckpointFollower: @unchecked Sendable {
                 tailAt = nil
                 if floor.map({ $0 <= t }) ?? true {
                     if let due = fold.captureDue(head: received) { events = publish(due, spacing) }
-                    tailCheckpoint = fold.tail(at: t, spacing: events, head: received)
+                    tailCheckpoint = fold.tail(at: t, spacing: events, head: received, callWroteCheckpoints: published > 0)
                     tailDecided = true
                 }
             }
@@ -244,6 +246,7 @@ final class CheckpointFollower: @unchecked Sendable {
 
     /// Queues `checkpoint` for the writer; returns the spacing to the next one.
     private func publish(_ checkpoint: Checkpoint, _ spacing: CheckpointSpacing) -> Int {
+        published += 1
         let bytes = checkpoint.encoded()
         pthread_mutex_lock(&mutex)
         ready.append((Checkpoint.key(checkpoint.at), bytes))

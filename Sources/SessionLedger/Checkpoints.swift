@@ -287,10 +287,12 @@ struct CheckpointFold {
 
     /// The tail checkpoint at `at` (`Ledger.writeTailCheckpoint`), taken from a fold that has
     /// applied every event with `at` at or before it and none after, when it is due: `at` is
-    /// after the latest checkpoint and at least a quarter of `spacing` (the spacing due after
-    /// that checkpoint) lies between them. The fold goes on as if it had not been taken.
-    func tail(at: Instant, spacing: Int, head: UInt64) -> Checkpoint? {
-        guard boundary == nil, position.map({ $0 < at }) ?? true, since >= spacing / 4 else { return nil }
+    /// after the latest checkpoint, and at least a quarter of `spacing` (the spacing due after
+    /// that checkpoint) lies between them or the call wrote a spaced checkpoint
+    /// (`callWroteCheckpoints`). The fold goes on as if it had not been taken.
+    func tail(at: Instant, spacing: Int, head: UInt64, callWroteCheckpoints: Bool) -> Checkpoint? {
+        guard boundary == nil, position.map({ $0 < at }) ?? true,
+              Ledger.tailIsDue(eventsSinceLatest: since, spacing: spacing, callWroteCheckpoints: callWroteCheckpoints) else { return nil }
         return checkpoint(at: at, head: head)
     }
 
@@ -346,17 +348,27 @@ extension Ledger {
         }
     }
 
+    /// Whether a large call's tail checkpoint is written, `eventsSinceLatest` events after the
+    /// latest checkpoint, `spacing` being the spacing due after it: when at least a quarter of
+    /// the spacing lies between them, so that tails at most quadruple how densely checkpoints
+    /// lie across calls of a few hundred thousand events (decision 0007), or whenever the call
+    /// wrote a spaced checkpoint itself, which adds at most one tail for each spacing. Without
+    /// the second case the end of a 100M-event import was up to a quarter of 2,097,152 events
+    /// past its last checkpoint, and `who` at its last event took 0.25-0.3 s.
+    static func tailIsDue(eventsSinceLatest: Int, spacing: Int, callWroteCheckpoints: Bool) -> Bool {
+        callWroteCheckpoints || eventsSinceLatest >= spacing / 4
+    }
+
     /// After a large call: a checkpoint near the end of the time line, so that `who` and
     /// `sessions` at an instant past the last spaced checkpoint fold a few events instead of up
     /// to a whole spacing (up to 2,097,152 events; 1,048,576 took 0.6 s at 30M events). It is at the instant
     /// `CheckpointFollower.allowance` (an hour) before the newest event, so that a later call's
     /// events within that allowance of the newest do not invalidate it, and it is written only
-    /// when at least a quarter of the spacing due after the latest checkpoint lies before it,
-    /// so that such checkpoints at most quadruple how densely checkpoints lie (decision 0007).
-    /// The spacing of the next checkpoints counts from it. Returns how many were written (0 or 1).
-    /// A call whose checkpoints the `CheckpointFollower` folded usually has it already (the
-    /// follower's `tailDecided`); this is the pass for the others.
-    func writeTailCheckpoint(spacing: CheckpointSpacing) throws -> Int {
+    /// when it is due (`tailIsDue`: `callWroteCheckpoints` says whether the call wrote spaced
+    /// checkpoints). The spacing of the next checkpoints counts from it. Returns how many were
+    /// written (0 or 1). A call whose checkpoints the `CheckpointFollower` folded usually has it
+    /// already (the follower's `tailDecided`); this is the pass for the others.
+    func writeTailCheckpoint(spacing: CheckpointSpacing, callWroteCheckpoints: Bool) throws -> Int {
         let policy = Policy.default
         do {
             let tail = try read { snapshot -> Checkpoint? in
@@ -366,8 +378,9 @@ extension Ledger {
                 if let latest, at <= latest.at { return nil }
                 var fold = CheckpointFold(policy: policy, from: latest)
                 guard let checkpoint = try fold.next(snapshot, spacing: .max, stopAt: at) else { return nil }
-                let folded = checkpoint.events - (latest?.events ?? 0)
-                return folded >= UInt64(next / 4) ? checkpoint : nil
+                let folded = Int(checkpoint.events - (latest?.events ?? 0))
+                return Ledger.tailIsDue(eventsSinceLatest: folded, spacing: next, callWroteCheckpoints: callWroteCheckpoints)
+                    ? checkpoint : nil
             }
             guard let tail else { return 0 }
             let bytes = tail.encoded()

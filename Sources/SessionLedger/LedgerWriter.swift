@@ -159,7 +159,8 @@ extension Ledger {
             do {
                 if !summary.checkpointsFollowed { summary.checkpointsWritten = try writeCheckpointsIfDue(spacing: spacing) }
                 if tail, !summary.tailFollowed {
-                    summary.checkpointsWritten += try writeTailCheckpoint(spacing: spacing)
+                    summary.checkpointsWritten += try writeTailCheckpoint(spacing: spacing,
+                                                                          callWroteCheckpoints: summary.checkpointsWritten > 0)
                 }
             } catch {
                 summary.checkpointError = "\(error)"

@@ -360,34 +360,17 @@ final class CheckpointTests: XCTestCase {
 
     /// A large call (here every call: `tailCheckpointFrom` 0) ends with a checkpoint an hour
     /// before the newest event in the ledger when at least a quarter of the spacing due lies at
-    /// or before that instant: the same whether the checkpoints were folded beside the writer
+    /// or before that instant (or the call wrote a spaced checkpoint: the next test): the same whether the checkpoints were folded beside the writer
     /// or after the call; queries past the last spaced checkpoint resume from it and answer as
     /// a fold of the whole log does; the next call's checkpoints are spaced from it; an event
     /// within the hour leaves it, one at or before its instant replaces it.
     func testALargeCallEndsWithACheckpointAnHourBeforeItsNewestEvent() throws {
-        let lines = generatedLines(count: 1000).split(separator: 0x0A)  // 1 to 120 s apart, in time order
-        /// The `at` of a generated line, read from its text.
-        func at(_ line: ArraySlice<UInt8>) -> Instant {
-            let text = String(decoding: line, as: UTF8.self)
-            let value = text.components(separatedBy: #""at":""#)[1].prefix { $0 != "\"" }
-            return Instant(rfc3339: Array(value.utf8))!
-        }
-        let ats = lines.map(at)
-        func text(_ range: Range<Int>) -> [UInt8] { lines[range].flatMap { Array($0) + [UInt8(0x0A)] } }
-        let hour: Int64 = 3_600_000_000_000
-        let hourBefore = { (i: Int) in Instant(nanoseconds: ats[i].nanoseconds - hour) }
+        let timed = TimedLines(count: 1000)
+        let (ats, hour) = (timed.ats, TimedLines.hour)
+        let checkpoints = checkpointInstantsAndCounts
         /// A refresh of a session no login made (stored all the same) at `t`.
         func line(at t: Instant, id: String) -> [UInt8] {
             Array(#"{"type":"refresh","at":"\#(t)","user":"u1","session":"nobody","id":"\#(id)"}"#.utf8) + [0x0A]
-        }
-        /// How many of the first `count` generated events lie at or before `t`.
-        func eventsThrough(_ t: Instant, of count: Int) -> UInt64 { UInt64(ats[..<count].filter { $0 <= t }.count) }
-        func checkpoints(_ ledger: Ledger) throws -> [(at: Instant, events: UInt64)] {
-            var out: [(at: Instant, events: UInt64)] = []
-            try ledger.read { snapshot in
-                try snapshot.forEachStoredCheckpoint(policy: .default) { at, stored in out.append((at, try XCTUnwrap(stored).events)) }
-            }
-            return out
         }
         let directory = try temporaryDirectory(self)
         var options = AppendOptions()
@@ -396,22 +379,22 @@ final class CheckpointTests: XCTestCase {
 
         // The quarter, exactly: a first call with 100 events at or before its tail's instant
         // writes it, the same call without its first event none.
-        let n = try XCTUnwrap((1...400).first { eventsThrough(hourBefore($0 - 1), of: $0) >= 100 })
-        let extra = Int(eventsThrough(hourBefore(n - 1), of: n)) - 100  // leave out the first `extra` events: 100 remain
+        let n = try XCTUnwrap((1...400).first { timed.eventsThrough(timed.hourBefore($0 - 1), of: $0) >= 100 })
+        let extra = Int(timed.eventsThrough(timed.hourBefore(n - 1), of: n)) - 100  // leave out the first `extra` events: 100 remain
         let short = try Ledger(path: directory + "/short", access: .readWrite)
-        XCTAssertEqual(try short.append([InputSource(bytes: text((extra + 1)..<n))], options: options).checkpointsWritten, 0)
+        XCTAssertEqual(try short.append([InputSource(bytes: timed.text((extra + 1)..<n))], options: options).checkpointsWritten, 0)
         XCTAssertTrue(try checkpoints(short).isEmpty)
         let enough = try Ledger(path: directory + "/enough", access: .readWrite)
-        XCTAssertEqual(try enough.append([InputSource(bytes: text(extra..<n))], options: options).checkpointsWritten, 1)
+        XCTAssertEqual(try enough.append([InputSource(bytes: timed.text(extra..<n))], options: options).checkpointsWritten, 1)
         XCTAssertEqual(try checkpoints(enough).map(\.events), [100])
-        XCTAssertEqual(try checkpoints(enough).map(\.at), [hourBefore(n - 1)])
+        XCTAssertEqual(try checkpoints(enough).map(\.at), [timed.hourBefore(n - 1)])
         // The same two calls with the checkpoints folded beside the writer: the follower
         // decides the tail itself, the same way (none for 99 events, one for 100).
         var quarterOptions = options
         quarterOptions.followCheckpointsFrom = 0
         for (name, range, written) in [("short-followed", (extra + 1)..<n, 0), ("enough-followed", extra..<n, 1)] {
             let followed = try Ledger(path: directory + "/" + name, access: .readWrite)
-            let summary = try followed.append([InputSource(bytes: text(range))], options: quarterOptions)
+            let summary = try followed.append([InputSource(bytes: timed.text(range))], options: quarterOptions)
             XCTAssertTrue(summary.checkpointsFollowed, name)
             XCTAssertTrue(summary.tailFollowed, name)
             XCTAssertEqual(summary.checkpointsWritten, written, name)
@@ -441,25 +424,25 @@ final class CheckpointTests: XCTestCase {
 
         // 300 events (about five hours) and a last one older than the newest: the tail is an hour
         // before the newest, not before the last stored.
-        XCTAssertEqual(try call(text(0..<300) + line(at: ats[150], id: "late-1")), 1)
+        XCTAssertEqual(try call(timed.text(0..<300) + line(at: ats[150], id: "late-1")), 1)
         let first = try checkpoints(ledger)
-        XCTAssertEqual(first.map(\.at), [hourBefore(299)])
-        XCTAssertEqual(first.map(\.events), [eventsThrough(hourBefore(299), of: 300) + 1])
+        XCTAssertEqual(first.map(\.at), [timed.hourBefore(299)])
+        XCTAssertEqual(first.map(\.events), [timed.eventsThrough(timed.hourBefore(299), of: 300) + 1])
         XCTAssertTrue(try checkpoints(plain).isEmpty, "no spaced checkpoint yet")
 
         // 40 more events (about 40 minutes): fewer than 100 lie between it and the new tail's instant.
-        XCTAssertEqual(try call(text(300..<340)), 0)
-        XCTAssertLessThan(eventsThrough(hourBefore(339), of: 340) + 1 - first[0].events, 100)
+        XCTAssertEqual(try call(timed.text(300..<340)), 0)
+        XCTAssertLessThan(timed.eventsThrough(timed.hourBefore(339), of: 340) + 1 - first[0].events, 100)
 
         // The rest: spaced checkpoints 400 events after the first tail's, then a tail again.
-        _ = try call(text(340..<1000))
+        _ = try call(timed.text(340..<1000))
         XCTAssertGreaterThan(followed, 0, "the last call folded its checkpoints beside the writer")
         XCTAssertGreaterThan(tailsFollowed, 0, "and took the tail itself, not the pass after the call")
         let all = try checkpoints(ledger)
-        let tail = hourBefore(999)
+        let tail = timed.hourBefore(999)
         XCTAssertEqual(all.first?.at, first[0].at)
         XCTAssertEqual(all.last?.at, tail)
-        XCTAssertEqual(all.last?.events, eventsThrough(tail, of: 1000) + 1)
+        XCTAssertEqual(all.last?.events, timed.eventsThrough(tail, of: 1000) + 1)
         let spaced = all.dropFirst().dropLast()
         XCTAssertFalse(spaced.isEmpty)
         for (k, checkpoint) in spaced.enumerated() {
@@ -482,11 +465,81 @@ final class CheckpointTests: XCTestCase {
         // its instant removes it, and the call writes it again with that event.
         XCTAssertEqual(try call(line(at: Instant(nanoseconds: tail.nanoseconds + hour / 2), id: "late-2")), 0)
         XCTAssertEqual(try checkpoints(ledger).last?.at, tail)
-        XCTAssertEqual(try checkpoints(ledger).last?.events, eventsThrough(tail, of: 1000) + 1)
+        XCTAssertEqual(try checkpoints(ledger).last?.events, timed.eventsThrough(tail, of: 1000) + 1)
         XCTAssertEqual(try call(line(at: tail, id: "late-3")), 1)
         XCTAssertEqual(try checkpoints(ledger).map(\.at), all.map(\.at))
-        XCTAssertEqual(try checkpoints(ledger).last?.events, eventsThrough(tail, of: 1000) + 2)
+        XCTAssertEqual(try checkpoints(ledger).last?.events, timed.eventsThrough(tail, of: 1000) + 2)
         XCTAssertTrue(try ledger.check().isIntact)
+    }
+
+    /// Generated lines (1 to 120 s apart, in time order) with their instants, for the tail tests.
+    private struct TimedLines {
+        static let hour: Int64 = 3_600_000_000_000
+        let lines: [ArraySlice<UInt8>]
+        let ats: [Instant]
+
+        init(count: Int) {
+            lines = generatedLines(count: count).split(separator: 0x0A)
+            ats = lines.map { line in
+                let text = String(decoding: line, as: UTF8.self)
+                let value = text.components(separatedBy: #""at":""#)[1].prefix { $0 != "\"" }
+                return Instant(rfc3339: Array(value.utf8))!
+            }
+        }
+
+        /// The lines of `range`, each with its newline.
+        func text(_ range: Range<Int>) -> [UInt8] { lines[range].flatMap { Array($0) + [UInt8(0x0A)] } }
+        /// An hour before the `i`-th line's instant: the tail's instant when it is the newest.
+        func hourBefore(_ i: Int) -> Instant { Instant(nanoseconds: ats[i].nanoseconds - TimedLines.hour) }
+        /// How many of the first `count` lines lie at or before `t`.
+        func eventsThrough(_ t: Instant, of count: Int) -> UInt64 { UInt64(ats[..<count].filter { $0 <= t }.count) }
+    }
+
+    private func checkpointInstantsAndCounts(_ ledger: Ledger) throws -> [(at: Instant, events: UInt64)] {
+        var out: [(at: Instant, events: UInt64)] = []
+        try ledger.read { snapshot in
+            try snapshot.forEachStoredCheckpoint(policy: .default) { at, stored in out.append((at, try XCTUnwrap(stored).events)) }
+        }
+        return out
+    }
+
+    /// A large call that writes a spaced checkpoint ends with a tail even when less than a
+    /// quarter of the spacing lies between them (decision 0007, amended again): the end of the
+    /// time line of a one-call import is then an hour from a checkpoint, not up to a quarter of
+    /// a spacing. The same with the checkpoints folded beside the writer; queries between the
+    /// two checkpoints and after the tail answer as a fold of the whole log.
+    func testACallThatWritesASpacedCheckpointEndsWithATailHoweverCloseToIt() throws {
+        let timed = TimedLines(count: 600)
+        // The smallest call whose tail's instant has more than 400 events (the spaced
+        // checkpoint's) at or before it; fewer than 100 (a quarter of the spacing) lie between.
+        let n = try XCTUnwrap((401...600).first { timed.eventsThrough(timed.hourBefore($0 - 1), of: $0) > 400 })
+        let through = timed.eventsThrough(timed.hourBefore(n - 1), of: n)
+        XCTAssertLessThan(through - 400, 100, "a quarter of the spacing does not lie between them")
+        let directory = try temporaryDirectory(self)
+        var options = AppendOptions()
+        options.checkpointSpacing = .every(400)
+        options.tailCheckpointFrom = 0
+        var followOptions = options
+        followOptions.followCheckpointsFrom = 0
+        let after = try Ledger(path: directory + "/after", access: .readWrite)
+        let following = try Ledger(path: directory + "/following", access: .readWrite)
+        XCTAssertEqual(try after.append([InputSource(bytes: timed.text(0..<n))], options: options).checkpointsWritten, 2)
+        let folded = try following.append([InputSource(bytes: timed.text(0..<n))], options: followOptions)
+        XCTAssertTrue(folded.checkpointsFollowed)
+        XCTAssertTrue(folded.tailFollowed)
+        XCTAssertEqual(folded.checkpointsWritten, 2)
+        let stored = try checkpointInstantsAndCounts(after)
+        XCTAssertEqual(stored.map(\.events), [400, through])
+        XCTAssertEqual(stored.map(\.at), [timed.ats[399], timed.hourBefore(n - 1)])
+        try assertSameCheckpoints(after, following, "one call")
+        XCTAssertTrue(try after.check().isIntact)
+        let policy = Policy.default
+        try after.read { snapshot in
+            for i in 380..<n {
+                let t = timed.ats[i]
+                XCTAssertEqual(try withCheckpoints(snapshot, policy, at: t), try wholeLog(snapshot, policy, at: t), "at \(t)")
+            }
+        }
     }
 
     /// The follower takes the tail checkpoint before it folds the last hour's events, and drops
