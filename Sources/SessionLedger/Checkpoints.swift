@@ -351,12 +351,14 @@ extension Ledger {
     /// Whether a large call's tail checkpoint is written, `eventsSinceLatest` events after the
     /// latest checkpoint, `spacing` being the spacing due after it: when at least a quarter of
     /// the spacing lies between them, so that tails at most quadruple how densely checkpoints
-    /// lie across calls of a few hundred thousand events (decision 0007), or whenever the call
-    /// wrote a spaced checkpoint itself, which adds at most one tail for each spacing. Without
-    /// the second case the end of a 100M-event import was up to a quarter of 2,097,152 events
-    /// past its last checkpoint, and `who` at its last event took 0.25-0.3 s.
+    /// lie across calls of a few hundred thousand events (decision 0007), or when the call wrote
+    /// a spaced checkpoint itself and a sixty-fourth of the spacing lies between them, which
+    /// adds at most one tail for each spacing (fewer events than that fold in a few ms; a tail
+    /// right after the latest would be a copy of it). Without the second case the end of a
+    /// 100M-event import was up to a quarter of 2,097,152 events past its last checkpoint, and
+    /// `who` at its last event took 0.25-0.3 s.
     static func tailIsDue(eventsSinceLatest: Int, spacing: Int, callWroteCheckpoints: Bool) -> Bool {
-        callWroteCheckpoints || eventsSinceLatest >= spacing / 4
+        eventsSinceLatest >= max(1, spacing / (callWroteCheckpoints ? 64 : 4))
     }
 
     /// After a large call: a checkpoint near the end of the time line, so that `who` and

@@ -17,7 +17,7 @@ public struct AppendOptions {
     /// bytes (all regular files), and write them in the call's transaction (nil: never).
     public var followCheckpointsFrom: Int? = 16 << 20
     /// After a call of at least this many bytes of input, write a checkpoint near the end of
-    /// the time line when enough events lie past the latest (`Ledger.writeTailCheckpoint`; nil: never).
+    /// the time line when it is due (`Ledger.tailIsDue`, `Ledger.writeTailCheckpoint`; nil: never).
     public var tailCheckpointFrom: Int? = 16 << 20
     /// Ids claimed before they are filed in `ids` (smaller in tests, to cross a filing).
     var idClaimsFlushAt = IDClaims.flushAt

@@ -13,35 +13,31 @@ public enum ActiveSessions {
     /// Without, `tail` (`sledger serve`) answers when that is at or after the last event.
     public static func find(_ ledger: Ledger, policy: Policy, when: TimeSelection,
                             user: String? = nil, tail: LiveTail? = nil) throws -> (sessions: [SessionState], asOf: Instant) {
-        try ledger.read { snapshot in
-            let horizon: LedgerFold.Horizon
-            switch when {
-            case .at(let t): horizon = .through(t)
-            case .range(_, let to): horizon = .before(to)
-            }
-            var sessions: [SessionState]
+        let horizon: LedgerFold.Horizon, readsFrom: Instant, asOf: Instant
+        let kept: (SessionState) -> Bool
+        switch when {
+        case .at(let t):
+            (horizon, readsFrom, asOf) = (.through(t), t, t)
+            kept = { $0.isActive(at: t) }
+        case .range(let from, let to):
+            (horizon, readsFrom, asOf) = (.before(to), from, lastInstant(before: to))
+            kept = { $0.wasActive(from: from, to: to) }
+        }
+        return try ledger.read { snapshot in
             if let user {
-                sessions = try LedgerFold(policy: policy, horizon: horizon).run(UserLog(snapshot: snapshot, user: user, horizon: horizon))
-                    .derivation.sessions(ofUser: user)
-            } else {
-                // From the latest checkpoint at or before the first instant looked at.
-                let readsFrom: Instant
-                switch when {
-                case .at(let t): readsFrom = t
-                case .range(let from, _): readsFrom = from
-                }
-                sessions = try tail?.sessions(snapshot, horizon: horizon, readsFrom: readsFrom)
-                    ?? snapshot.states(policy: policy, horizon: horizon, readsFrom: readsFrom)
+                let fold = try LedgerFold(policy: policy, horizon: horizon).run(UserLog(snapshot: snapshot, user: user, horizon: horizon))
+                return (fold.derivation.sessions(ofUser: user).filter(kept), asOf)
             }
-            // In place: `filter` would copy the kept states into an array grown as it goes.
-            switch when {
-            case .at(let t):
-                sessions.removeAll { !$0.isActive(at: t) }
-                return (sessions, t)
-            case .range(let from, let to):
-                sessions.removeAll { !$0.wasActive(from: from, to: to) }
-                return (sessions, lastInstant(before: to))
+            // `tail`'s states are its own array: copy only the kept ones.
+            if let shared = try tail?.sessions(snapshot, horizon: horizon, readsFrom: readsFrom) {
+                return (shared.filter(kept), asOf)
             }
+            // From the latest checkpoint at or before the first instant looked at; this array is
+            // the call's own, so it is filtered in place (`filter` would copy the kept states
+            // into a second array, grown as it goes).
+            var sessions = try snapshot.states(policy: policy, horizon: horizon, readsFrom: readsFrom)
+            sessions.removeAll { !kept($0) }
+            return (sessions, asOf)
         }
     }
 

@@ -504,40 +504,45 @@ final class CheckpointTests: XCTestCase {
     }
 
     /// A large call that writes a spaced checkpoint ends with a tail even when less than a
-    /// quarter of the spacing lies between them (decision 0007, amended again): the end of the
-    /// time line of a one-call import is then an hour from a checkpoint, not up to a quarter of
-    /// a spacing. The same with the checkpoints folded beside the writer; queries between the
-    /// two checkpoints and after the tail answer as a fold of the whole log.
-    func testACallThatWritesASpacedCheckpointEndsWithATailHoweverCloseToIt() throws {
+    /// quarter of the spacing lies between them, from a sixty-fourth of it on (decision 0007,
+    /// amended again): the end of the time line of a one-call import is then an hour from a
+    /// checkpoint, not up to a quarter of a spacing. The same with the checkpoints folded beside
+    /// the writer; queries between the two checkpoints and after the tail answer as a fold of
+    /// the whole log does.
+    func testACallThatWritesASpacedCheckpointEndsWithATailFromASixtyFourthOfTheSpacing() throws {
         let timed = TimedLines(count: 600)
-        // The smallest call whose tail's instant has more than 400 events (the spaced
-        // checkpoint's) at or before it; fewer than 100 (a quarter of the spacing) lie between.
-        let n = try XCTUnwrap((401...600).first { timed.eventsThrough(timed.hourBefore($0 - 1), of: $0) > 400 })
-        let through = timed.eventsThrough(timed.hourBefore(n - 1), of: n)
-        XCTAssertLessThan(through - 400, 100, "a quarter of the spacing does not lie between them")
+        /// How many events lie between the spaced checkpoint (the 400th event) and the tail's
+        /// instant of a call of the first `n` lines.
+        func between(_ n: Int) -> Int { Int(timed.eventsThrough(timed.hourBefore(n - 1), of: n)) - 400 }
+        // Spaced every 400 events: a sixty-fourth is 6 events, a quarter 100.
+        let few = try XCTUnwrap((401...600).first { (1..<6).contains(between($0)) })
+        let enough = try XCTUnwrap((401...600).first { (6..<100).contains(between($0)) })
         let directory = try temporaryDirectory(self)
         var options = AppendOptions()
         options.checkpointSpacing = .every(400)
         options.tailCheckpointFrom = 0
         var followOptions = options
         followOptions.followCheckpointsFrom = 0
-        let after = try Ledger(path: directory + "/after", access: .readWrite)
-        let following = try Ledger(path: directory + "/following", access: .readWrite)
-        XCTAssertEqual(try after.append([InputSource(bytes: timed.text(0..<n))], options: options).checkpointsWritten, 2)
-        let folded = try following.append([InputSource(bytes: timed.text(0..<n))], options: followOptions)
-        XCTAssertTrue(folded.checkpointsFollowed)
-        XCTAssertTrue(folded.tailFollowed)
-        XCTAssertEqual(folded.checkpointsWritten, 2)
-        let stored = try checkpointInstantsAndCounts(after)
-        XCTAssertEqual(stored.map(\.events), [400, through])
-        XCTAssertEqual(stored.map(\.at), [timed.ats[399], timed.hourBefore(n - 1)])
-        try assertSameCheckpoints(after, following, "one call")
-        XCTAssertTrue(try after.check().isIntact)
         let policy = Policy.default
-        try after.read { snapshot in
-            for i in 380..<n {
-                let t = timed.ats[i]
-                XCTAssertEqual(try withCheckpoints(snapshot, policy, at: t), try wholeLog(snapshot, policy, at: t), "at \(t)")
+        for (name, n, tail) in [("few", few, false), ("enough", enough, true)] {
+            let after = try Ledger(path: directory + "/after-" + name, access: .readWrite)
+            let following = try Ledger(path: directory + "/following-" + name, access: .readWrite)
+            XCTAssertEqual(try after.append([InputSource(bytes: timed.text(0..<n))], options: options).checkpointsWritten,
+                           tail ? 2 : 1, name)
+            let folded = try following.append([InputSource(bytes: timed.text(0..<n))], options: followOptions)
+            XCTAssertTrue(folded.checkpointsFollowed, name)
+            XCTAssertTrue(folded.tailFollowed, name)
+            XCTAssertEqual(folded.checkpointsWritten, tail ? 2 : 1, name)
+            let stored = try checkpointInstantsAndCounts(after)
+            XCTAssertEqual(stored.map(\.events), tail ? [400, 400 + UInt64(between(n))] : [400], name)
+            XCTAssertEqual(stored.map(\.at), tail ? [timed.ats[399], timed.hourBefore(n - 1)] : [timed.ats[399]], name)
+            try assertSameCheckpoints(after, following, name)
+            XCTAssertTrue(try after.check().isIntact, name)
+            try after.read { snapshot in
+                for i in 380..<n {
+                    let t = timed.ats[i]
+                    XCTAssertEqual(try withCheckpoints(snapshot, policy, at: t), try wholeLog(snapshot, policy, at: t), "\(name) at \(t)")
+                }
             }
         }
     }
