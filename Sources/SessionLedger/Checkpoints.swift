@@ -287,9 +287,10 @@ struct CheckpointFold {
 
     /// The tail checkpoint at `at` (`Ledger.writeTailCheckpoint`), taken from a fold that has
     /// applied every event with `at` at or before it and none after, when it is due: `at` is
-    /// after the latest checkpoint, and at least a quarter of `spacing` (the spacing due after
-    /// that checkpoint) lies between them or the call wrote a spaced checkpoint
-    /// (`callWroteCheckpoints`). The fold goes on as if it had not been taken.
+    /// after the latest checkpoint, and enough of `spacing` (the spacing due after that
+    /// checkpoint) lies between them (`Ledger.tailIsDue`: a quarter, or a sixty-fourth when the
+    /// call wrote a spaced checkpoint, `callWroteCheckpoints`). The fold goes on as if it had
+    /// not been taken.
     func tail(at: Instant, spacing: Int, head: UInt64, callWroteCheckpoints: Bool) -> Checkpoint? {
         guard boundary == nil, position.map({ $0 < at }) ?? true,
               Ledger.tailIsDue(eventsSinceLatest: since, spacing: spacing, callWroteCheckpoints: callWroteCheckpoints) else { return nil }
