@@ -28,12 +28,16 @@ let package = Package(
         .target(name: "LMDB", dependencies: ["CLMDB"]),
         // CRC-32 by carry-less multiplies (x86-64 with PCLMULQDQ), behind SessionLedger's CRC32.
         .target(name: "CCRC32"),
+        // A cache prefetch hint (`__builtin_prefetch`), for folds that know which state the
+        // events they read next will touch.
+        .target(name: "CPrefetch"),
         // The domain: events, records, the store, the policy and the derivation engine.
         .target(
             name: "SessionLedger",
             dependencies: [
                 "LMDB",
                 "CCRC32",
+                "CPrefetch",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]

@@ -173,8 +173,10 @@ struct ResumedLog: FoldSource {
     /// The same, where a fold's shortcut may apply a refresh first (never a login: see above).
     func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                  shortcut: (UInt64, Record.Header) throws -> Bool,
+                                 ahead: (Record.Header, Derivation.Lookahead) -> Void,
                                  _ body: (StoredEvent) throws -> Bool) throws {
-        try snapshot.forEachRecordInTimeOrder(from: start(from), to: to, foldOnly: foldOnly, shortcut: shortcut) { header, stored in
+        try snapshot.forEachRecordInTimeOrder(from: start(from), to: to, foldOnly: foldOnly, shortcut: shortcut,
+                                              lookahead: LedgerSnapshot.foldLookahead, ahead: ahead) { header, stored in
             if header.kind == .login, checkpoint.wasLoggedIn(header.sessionNumber) { return true }
             return try body(stored)
         }

@@ -8,10 +8,13 @@ public protocol FoldSource {
     /// The same walk, where a source that reads ledger records first hands each refresh that
     /// carries no name to `shortcut` as its `seq` and header, the record checked whole
     /// (`Record.check`); when `shortcut` returns true it has applied the event, which is then
-    /// neither decoded nor given to `body` (`Derivation.applyRefresh`). Other sources give
-    /// every event to `body` (the default).
+    /// neither decoded nor given to `body` (`Derivation.applyRefresh`); such a source reading
+    /// the log in order may also hand each record's header to `ahead` some records before
+    /// (`LedgerSnapshot.foldLookahead`, `Derivation.prefetch`). Other sources give every event
+    /// to `body` (the default).
     func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                  shortcut: (UInt64, Record.Header) throws -> Bool,
+                                 ahead: (Record.Header, Derivation.Lookahead) -> Void,
                                  _ body: (StoredEvent) throws -> Bool) throws
     /// Whether events carry a real `recorded` instant to check `future-event` against.
     var hasRecorded: Bool { get }
@@ -24,6 +27,7 @@ public protocol FoldSource {
 extension FoldSource {
     public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                         shortcut: (UInt64, Record.Header) throws -> Bool,
+                                        ahead: (Record.Header, Derivation.Lookahead) -> Void,
                                         _ body: (StoredEvent) throws -> Bool) throws {
         try forEachEventInTimeOrder(from: from, to: to, foldOnly: foldOnly, body)
     }
@@ -136,6 +140,8 @@ public struct LedgerFold {
             guard trace == nil, !late.contains(seq), derivation.applyRefresh(seq: seq, header, checkFuture: checkFuture) else { return false }
             applied()
             return true
+        }, ahead: { header, step in
+            derivation.prefetch(header.sessionNumber, step)
         }) { stored in
             scratch.removeAll(keepingCapacity: true)
             var before: [ByteIdentity: SessionState] = [:]

@@ -113,11 +113,14 @@ public struct LedgerSnapshot {
     }
 
     /// The same, where each refresh that carries no name goes to `shortcut` first, checked
-    /// but not decoded; one it applied (true) is not decoded at all (FoldSource).
+    /// but not decoded; one it applied (true) is not decoded at all, and `ahead` sees each
+    /// record `foldLookahead` records before (FoldSource).
     public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                         shortcut: (UInt64, Record.Header) throws -> Bool,
+                                        ahead: (Record.Header, Derivation.Lookahead) -> Void,
                                         _ body: (StoredEvent) throws -> Bool) throws {
-        try forEachRecordInTimeOrder(from: from, to: to, foldOnly: foldOnly, shortcut: shortcut) { try body($1) }
+        try forEachRecordInTimeOrder(from: from, to: to, foldOnly: foldOnly, shortcut: shortcut,
+                                     lookahead: Self.foldLookahead, ahead: ahead) { try body($1) }
     }
 
     /// The same, with each record's header (its user and session numbers). Reads the log in
@@ -129,11 +132,13 @@ public struct LedgerSnapshot {
         }
     }
 
-    /// The same, offering each record to a fold's `shortcut` first (`offer`).
+    /// The same, offering each record to a fold's `shortcut` first (`offer`), and reading
+    /// `lookahead` records ahead for `ahead` (`forEachRecordHeaderInTimeOrder`).
     func forEachRecordInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                   shortcut: (UInt64, Record.Header) throws -> Bool,
+                                  lookahead: Int = 0, ahead: (Record.Header, Derivation.Lookahead) -> Void = { _, _ in },
                                   _ body: (Record.Header, StoredEvent) throws -> Bool) throws {
-        try forEachRecordHeaderInTimeOrder(from: from, to: to) { seq, header, record in
+        try forEachRecordHeaderInTimeOrder(from: from, to: to, lookahead: lookahead, ahead: ahead) { seq, header, record in
             if try offer(seq, header, record, to: shortcut) { return true }
             return try body(header, try decode(seq: seq, record, foldOnly: foldOnly))
         }

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A table from the ledger's session numbers (1, 2, 3 ...) to an `Int32`, in pages of 256
 /// entries made only where numbers fall.
 ///
@@ -39,5 +41,15 @@ struct NumberTable {
             }
             entries[pageStart[p] + (number & (Self.pageSize - 1))] = newValue
         }
+    }
+
+    /// Hints the cache with `number`'s entry, ahead of reading it (`Derivation.prefetch`).
+    @inline(__always)
+    func prefetch(_ number: Int) {
+        let p = number >> Self.pageBits
+        guard p < pageStart.count else { return }
+        let start = pageStart[p]
+        guard start >= 0 else { return }
+        entries.withUnsafeBufferPointer { sledger_prefetch($0.baseAddress! + start + (number & (Self.pageSize - 1))) }
     }
 }

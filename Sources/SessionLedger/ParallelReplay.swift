@@ -98,7 +98,9 @@ public struct ParallelReplay {
         var scratch: [Finding] = []
         var chunk: [FindingStream.Item] = []
         chunk.reserveCapacity(FindingStream.chunkSize)
-        try snapshot.forEachRecordHeaderInTimeOrder { seq, header, record in
+        try snapshot.forEachRecordHeaderInTimeOrder(lookahead: LedgerSnapshot.foldLookahead, ahead: { header, step in
+            derivation.prefetch(header.sessionNumber, step)
+        }) { seq, header, record in
             guard seq <= head else { return true }  // appended after the replay began
             let session = Int(header.sessionNumber)
             let userHome = header.userNumber % n

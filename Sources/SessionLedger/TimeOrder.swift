@@ -13,7 +13,13 @@ extension LedgerSnapshot {
     /// Visits records with `from <= at < to` in (`at`, `seq`) order with their header and
     /// bytes (not decoded: `decode(seq:_:foldOnly:)` checks and decodes), while `body` returns
     /// true. Throws `LedgerError.damaged` when the log and `lags` disagree.
-    func forEachRecordHeaderInTimeOrder(from: Instant? = nil, to: Instant? = nil,
+    ///
+    /// With a `lookahead` of N (0: none), the log is read N records ahead of `body`, and
+    /// `ahead` sees each of them twice before `body` does: `.far` as it is read, `.near` N/2
+    /// records later (`Derivation.prefetch`). The records waiting meanwhile point into the
+    /// map, so `body` must not write in the transaction (a read transaction's pages never move).
+    func forEachRecordHeaderInTimeOrder(from: Instant? = nil, to: Instant? = nil, lookahead window: Int = 0,
+                                        ahead: (Record.Header, Derivation.Lookahead) -> Void = { _, _ in },
                                         _ body: (UInt64, Record.Header, UnsafeRawBufferPointer) throws -> Bool) throws {
         let head = try eventCount()
         guard head > 0 else { return }
@@ -65,8 +71,22 @@ extension LedgerSnapshot {
                 }
                 return true
             }
+            /// Hands over a record read from the log, after the lagged events before it; false when `body` stopped.
+            func hand(_ next: (seq: UInt64, header: Record.Header, record: UnsafeRawBufferPointer), _ nextLagged: inout Int) throws -> Bool {
+                if nextLagged < lagged.count, (lagged[nextLagged].at, lagged[nextLagged].seq) < (next.header.at, next.seq) {
+                    guard try handLagged(before: (next.header.at, next.seq), &nextLagged) else { return false }
+                }
+                return try body(next.seq, next.header, next.record)
+            }
             var skip = 0  // index in laggedSeqs
             var previous = Instant(nanoseconds: .min)
+            // The records read and not yet handed to `body`, oldest at `first` (a ring).
+            precondition(window == 0 || (window >= 2 && window & (window - 1) == 0), "lookahead: 0, or a power of two from 2")
+            let waiting = UnsafeMutablePointer<(seq: UInt64, header: Record.Header, record: UnsafeRawBufferPointer)>.allocate(capacity: window)
+            defer { waiting.deallocate() }  // its elements are trivial: nothing to deinitialize
+            var first = 0, count = 0
+            // A damaged record stops the walk after the records before it are handed over.
+            var failure: (any Error)?
             var entry = try cursor.seek(atLeast: Key.seq(start))
             while let current = entry {
                 let seq = readBE(current.key, 0, 8)
@@ -76,27 +96,53 @@ extension LedgerSnapshot {
                     entry = try cursor.next()
                     continue
                 }
-                let header = try self.header(of: current.value, seq: seq)
-                if header.at < previous {
-                    throw LedgerError.damaged(seq: seq, problem: "seq \(seq) lies before an earlier event in time, and the lags index does not list it")
-                }
-                previous = header.at
-                // The fold stops here on this record's word alone, without decoding it: check it
-                // first, or a flipped bit that moved its `at` past `to` would silently cut the
-                // fold short (the damage campaign found one).
-                if let to, header.at >= to {
-                    _ = try verifiedHeader(of: current.value, seq: seq)
+                let header: Record.Header
+                do {
+                    header = try self.header(of: current.value, seq: seq)
+                    if header.at < previous {
+                        throw LedgerError.damaged(seq: seq, problem: "seq \(seq) lies before an earlier event in time, and the lags index does not list it")
+                    }
+                    previous = header.at
+                    // The fold stops here on this record's word alone, without decoding it: check it
+                    // first, or a flipped bit that moved its `at` past `to` would silently cut the
+                    // fold short (the damage campaign found one).
+                    if let to, header.at >= to {
+                        _ = try verifiedHeader(of: current.value, seq: seq)
+                        break
+                    }
+                } catch {
+                    failure = error
                     break
                 }
-                if nextLagged < lagged.count, (lagged[nextLagged].at, lagged[nextLagged].seq) < (header.at, seq) {
-                    guard try handLagged(before: (header.at, seq), &nextLagged) else { return }
+                var next = (seq: seq, header: header, record: current.value)
+                if window > 0 {
+                    ahead(header, .far)
+                    if count >= window / 2 { ahead(waiting[(first + count - window / 2) & (window - 1)].header, .near) }
+                    if count < window {
+                        (waiting + ((first + count) & (window - 1))).initialize(to: next)
+                        count += 1
+                        entry = try cursor.next()
+                        continue
+                    }
+                    swap(&next, &waiting[first])
+                    first = (first + 1) & (window - 1)
                 }
-                guard try body(seq, header, current.value) else { return }
+                guard try hand(next, &nextLagged) else { return }
                 entry = try cursor.next()
             }
+            while count > 0 {
+                let next = waiting[first]
+                first = (first + 1) & (window - 1)
+                count -= 1
+                guard try hand(next, &nextLagged) else { return }
+            }
+            if let failure { throw failure }
             _ = try handLagged(before: nil, &nextLagged)
         }
     }
+    /// How many records a fold reads ahead of applying them, for `Derivation.prefetch`: a
+    /// `replay --jobs 2` of 10M events took 2.13-2.20 s with 16 and 2.17-2.24 s with 32.
+    public static let foldLookahead = 16
 
     /// The `seq` of the first event in `seq` order with `at >= t` (never a lagged one), nil
     /// when there is none: a binary search over the unlagged events, whose `at` never decreases.

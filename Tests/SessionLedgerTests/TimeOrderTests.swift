@@ -19,26 +19,70 @@ final class TimeOrderTests: XCTestCase {
             let bounds: [Instant?] = [nil, instants[0], instants[40], instants[41], instants[125], instants[249],
                                       Instant(nanoseconds: instants[249].nanoseconds + 1)]
             try ledger.read { snapshot in
-                for from in bounds {
-                    for to in bounds {
-                        var seen: [(at: Instant, seq: UInt64)] = []
-                        try snapshot.forEachRecordHeaderInTimeOrder(from: from, to: to) { seq, header, _ in
-                            seen.append((header.at, seq))
-                            return true
+                for lookahead in [0, 2, 4, 16] {
+                    for from in bounds {
+                        for to in bounds {
+                            var seen: [(at: Instant, seq: UInt64)] = []
+                            try snapshot.forEachRecordHeaderInTimeOrder(from: from, to: to, lookahead: lookahead) { seq, header, _ in
+                                seen.append((header.at, seq))
+                                return true
+                            }
+                            let want = expected.filter { e in from.map { e.at >= $0 } ?? true && to.map { e.at < $0 } ?? true }
+                            XCTAssertEqual(seen.map(\.seq), want.map(\.seq),
+                                           "seed \(seed), lookahead \(lookahead), from \(String(describing: from)) to \(String(describing: to))")
                         }
-                        let want = expected.filter { e in from.map { e.at >= $0 } ?? true && to.map { e.at < $0 } ?? true }
-                        XCTAssertEqual(seen.map(\.seq), want.map(\.seq), "seed \(seed), from \(String(describing: from)) to \(String(describing: to))")
+                    }
+                    // A walk the body stops hands over nothing after the record it stopped on,
+                    // lagged or not: the records up to it, in order, and no more.
+                    for stop in [1, 2, 37, 100, 180, 249, 250] {
+                        var seen: [UInt64] = []
+                        try snapshot.forEachRecordHeaderInTimeOrder(lookahead: lookahead) { seq, _, _ in
+                            seen.append(seq)
+                            return seen.count < stop
+                        }
+                        XCTAssertEqual(seen, expected.prefix(stop).map(\.seq), "seed \(seed), lookahead \(lookahead), stopped at \(stop)")
                     }
                 }
-                // A walk the body stops hands over nothing after the record it stopped on,
-                // lagged or not: the records up to it, in order, and no more.
-                for stop in [1, 2, 37, 100, 180, 249, 250] {
-                    var seen: [UInt64] = []
-                    try snapshot.forEachRecordHeaderInTimeOrder { seq, _, _ in
-                        seen.append(seq)
-                        return seen.count < stop
-                    }
-                    XCTAssertEqual(seen, expected.prefix(stop).map(\.seq), "seed \(seed), stopped at \(stop)")
+            }
+        }
+    }
+
+    /// With a lookahead of N, `ahead` sees every record the log walk reads (the ones not
+    /// lagged, in `seq` order) `.far` first, then `.near` (all but the last N/2, which the walk
+    /// hands over without reading further), both before `body` sees it.
+    func testAheadSeesEachRecordFarThenNearBeforeTheBody() throws {
+        var generator = TestLogGenerator(seed: 5)
+        generator.count = 250
+        let events = generator.events()
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append(events: events)
+        // Lagged: earlier than an event before it in `seq` order (those are fetched, not read ahead).
+        var latest = Instant(nanoseconds: .min)
+        var lagged: Set<UInt64> = []
+        for (i, e) in events.enumerated() {
+            if e.at < latest { lagged.insert(UInt64(i + 1)) } else { latest = e.at }
+        }
+        XCTAssertFalse(lagged.isEmpty, "the generated log has lagged events")
+        try ledger.read { snapshot in
+            for lookahead in [2, 4, 16] {
+                var calls: [(what: String, header: Record.Header)] = []
+                try snapshot.forEachRecordHeaderInTimeOrder(lookahead: lookahead, ahead: { header, step in
+                    calls.append((step == .far ? "far" : "near", header))
+                }) { seq, header, _ in
+                    if !lagged.contains(seq) { calls.append(("body", header)) }
+                    return true
+                }
+                let positions = { (what: String) in calls.indices.filter { calls[$0].what == what } }
+                let (far, near, body) = (positions("far"), positions("near"), positions("body"))
+                XCTAssertEqual(body.count, events.count - lagged.count, "lookahead \(lookahead)")
+                XCTAssertEqual(far.map { calls[$0].header }, body.map { calls[$0].header }, "lookahead \(lookahead)")
+                XCTAssertEqual(near.map { calls[$0].header }, body.dropLast(lookahead / 2).map { calls[$0].header }, "lookahead \(lookahead)")
+                for j in near.indices {
+                    XCTAssertTrue(far[j] < near[j] && near[j] < body[j], "lookahead \(lookahead), record \(j)")
+                }
+                // The body sees the j-th record only after the walk read N more (or the log ended).
+                for j in body.indices where j + lookahead < far.count {
+                    XCTAssertLessThan(far[j + lookahead], body[j], "lookahead \(lookahead), record \(j)")
                 }
             }
         }
@@ -56,10 +100,15 @@ final class TimeOrderTests: XCTestCase {
             XCTAssertEqual(order, [1, 3, 2, 4])
         }
         try ledger.env.write { XCTAssertTrue(try $0.delete(ledger.db.lags, Key.seq(3))) }
-        XCTAssertThrowsError(try ledger.read { snapshot in
-            try snapshot.forEachRecordHeaderInTimeOrder { _, _, _ in true }
-        }) { error in
-            XCTAssertTrue("\(error)".contains("seq 3 lies before an earlier event"), "\(error)")
+        // Read ahead or not, the records before the damaged one are handed over, then it throws.
+        for lookahead in [0, 2, 16] {
+            var order: [UInt64] = []
+            XCTAssertThrowsError(try ledger.read { snapshot in
+                try snapshot.forEachRecordHeaderInTimeOrder(lookahead: lookahead) { seq, _, _ in order.append(seq); return true }
+            }) { error in
+                XCTAssertTrue("\(error)".contains("seq 3 lies before an earlier event"), "lookahead \(lookahead): \(error)")
+            }
+            XCTAssertEqual(order, [1, 2], "lookahead \(lookahead)")
         }
         XCTAssertFalse(try ledger.check().isIntact)
     }
