@@ -236,6 +236,10 @@ struct CheckpointFold {
             guard derivation.applyRefresh(seq: seq, header, checkFuture: false) else { return false }
             counted(header.at, spacing: spacing)
             return true
+        }, lookahead: LedgerSnapshot.foldLookahead, ahead: { header, step in
+            // The walk writes nothing (its caller writes the checkpoint after it returns), so
+            // it may read ahead even in a write transaction.
+            derivation.prefetch(header.sessionNumber, step)
         }) { _, stored in
             captured = step(stored, spacing: spacing, head: head)
             return captured == nil
