@@ -237,8 +237,7 @@ struct CheckpointFold {
             counted(header.at, spacing: spacing)
             return true
         }, lookahead: LedgerSnapshot.foldLookahead, ahead: { header, step in
-            // The walk writes nothing (its caller writes the checkpoint after it returns), so
-            // it may read ahead even in a write transaction.
+            // The walk writes nothing: every caller writes the checkpoints after its read.
             derivation.prefetch(header.sessionNumber, step)
         }) { _, stored in
             captured = step(stored, spacing: spacing, head: head)
@@ -359,7 +358,8 @@ extension Ledger {
     /// latest checkpoint, `spacing` being the spacing due after it: when at least a quarter of
     /// the spacing lies between them, so that tails at most quadruple how densely checkpoints
     /// lie across calls of a few hundred thousand events (decision 0007), or when the call wrote
-    /// a spaced checkpoint itself and a sixty-fourth of the spacing lies between them, which
+    /// a spaced checkpoint itself and a sixty-fourth of the spacing lies between them (and at
+    /// least one event, however small the spacing), which
     /// adds at most one tail for each spacing (fewer events than that fold in a few ms; a tail
     /// right after the latest would be a copy of it). Without the second case the end of a
     /// 100M-event import was up to a quarter of 2,097,152 events past its last checkpoint, and

@@ -113,8 +113,8 @@ public struct LedgerSnapshot {
     }
 
     /// The same, where each refresh that carries no name goes to `shortcut` first, checked
-    /// but not decoded; one it applied (true) is not decoded at all, and `ahead` sees each
-    /// record `foldLookahead` records before (FoldSource).
+    /// but not decoded; one it applied (true) is not decoded at all, and the log is read
+    /// `foldLookahead` records ahead for `ahead` (`forEachRecordHeaderInTimeOrder`, FoldSource).
     public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                         shortcut: (UInt64, Record.Header) throws -> Bool,
                                         ahead: (Record.Header, Derivation.Lookahead) -> Void,

@@ -15,9 +15,10 @@ extension LedgerSnapshot {
     /// true. Throws `LedgerError.damaged` when the log and `lags` disagree.
     ///
     /// With a `lookahead` of N (0: none), the log is read N records ahead of `body`, and
-    /// `ahead` sees each of them twice before `body` does: `.far` as it is read, `.near` N/2
-    /// records later (`Derivation.prefetch`). The records waiting meanwhile point into the
-    /// map, so `body` must not write in the transaction (a read transaction's pages never move).
+    /// `ahead` sees each record it reads before `body` does: `.far` as it is read, and `.near`
+    /// N/2 records later (not the last N/2 records of a walk: none are read after them;
+    /// `Derivation.prefetch`). The records waiting meanwhile point into the map, so nothing
+    /// may write in the transaction during the walk (a read transaction's pages never move).
     func forEachRecordHeaderInTimeOrder(from: Instant? = nil, to: Instant? = nil, lookahead window: Int = 0,
                                         ahead: (Record.Header, Derivation.Lookahead) -> Void = { _, _ in },
                                         _ body: (UInt64, Record.Header, UnsafeRawBufferPointer) throws -> Bool) throws {
@@ -85,7 +86,8 @@ extension LedgerSnapshot {
             let waiting = UnsafeMutablePointer<(seq: UInt64, header: Record.Header, record: UnsafeRawBufferPointer)>.allocate(capacity: window)
             defer { waiting.deallocate() }  // its elements are trivial: nothing to deinitialize
             var first = 0, count = 0
-            // A damaged record stops the walk after the records before it are handed over.
+            // A damaged record, or the cursor failing, stops the walk after the records read
+            // before it are handed over, as they would have been without reading ahead.
             var failure: (any Error)?
             var entry = try cursor.seek(atLeast: Key.seq(start))
             while let current = entry {
@@ -93,7 +95,7 @@ extension LedgerSnapshot {
                 guard seq <= head else { break }
                 if skip < laggedSeqs.count, laggedSeqs[skip] == seq {
                     skip += 1
-                    entry = try cursor.next()
+                    do { entry = try cursor.next() } catch { failure = error; break }
                     continue
                 }
                 let header: Record.Header
@@ -121,14 +123,14 @@ extension LedgerSnapshot {
                     if count < window {
                         (waiting + ((first + count) & (window - 1))).initialize(to: next)
                         count += 1
-                        entry = try cursor.next()
+                        do { entry = try cursor.next() } catch { failure = error; break }
                         continue
                     }
                     swap(&next, &waiting[first])
                     first = (first + 1) & (window - 1)
                 }
                 guard try hand(next, &nextLagged) else { return }
-                entry = try cursor.next()
+                do { entry = try cursor.next() } catch { failure = error; break }
             }
             while count > 0 {
                 let next = waiting[first]

@@ -109,7 +109,46 @@ final class TimeOrderTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains("seq 3 lies before an earlier event"), "lookahead \(lookahead): \(error)")
             }
             XCTAssertEqual(order, [1, 2], "lookahead \(lookahead)")
+            // A body that stops before the damaged record is read, or while records read
+            // ahead of it wait, never meets the damage: no error.
+            for stop in [1, 2] {
+                var seen = 0
+                XCTAssertNoThrow(try ledger.read { snapshot in
+                    try snapshot.forEachRecordHeaderInTimeOrder(lookahead: lookahead) { _, _, _ in seen += 1; return seen < stop }
+                }, "lookahead \(lookahead), stopped at \(stop)")
+                XCTAssertEqual(seen, stop, "lookahead \(lookahead)")
+            }
         }
         XCTAssertFalse(try ledger.check().isIntact)
+    }
+
+    /// The record a walk stops at (its `at` is `to`) is checked whole before the walk trusts
+    /// its `at`; one whose checksum fails throws, read ahead or not, after the same records.
+    func testADamagedRecordAtTheEndOfARangeThrowsAfterTheRecordsBeforeIt() throws {
+        var generator = TestLogGenerator(seed: 3)
+        generator.count = 60
+        let events = generator.events()
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append(events: events)
+        // The last event later than every one before it: not lagged, and the range ends at it.
+        let k = try XCTUnwrap((1..<events.count).reversed().first { i in events[..<i].allSatisfy { $0.at < events[i].at } })
+        let seq = UInt64(k + 1), to = events[k].at
+        let want = events.enumerated().filter { $0.element.at < to }.map { (at: $0.element.at, seq: UInt64($0.offset + 1)) }
+            .sorted { ($0.at, $0.seq) < ($1.at, $1.seq) }.map(\.seq)
+        try ledger.env.write { txn in
+            var bytes = Array(try XCTUnwrap(try txn.get(ledger.db.log, Key.seq(seq))))
+            bytes[bytes.count - 1] ^= 0x01
+            try txn.put(ledger.db.log, Key.seq(seq), bytes)
+        }
+        for lookahead in [0, 2, 16] {
+            var seen: [UInt64] = []
+            XCTAssertThrowsError(try ledger.read { snapshot in
+                try snapshot.forEachRecordHeaderInTimeOrder(to: to, lookahead: lookahead) { s, _, _ in seen.append(s); return true }
+            }) { error in
+                guard case LedgerError.damaged(let at, _) = error else { return XCTFail("lookahead \(lookahead): \(error)") }
+                XCTAssertEqual(at, seq, "lookahead \(lookahead)")
+            }
+            XCTAssertEqual(seen, want, "lookahead \(lookahead)")
+        }
     }
 }
