@@ -51,7 +51,8 @@ final class TimeOrderTests: XCTestCase {
     /// lagged, in `seq` order) `.far` first, then `.near` (all but the last N/2, which the walk
     /// hands over without reading further), both before `body` sees it.
     func testAheadSeesEachRecordFarThenNearBeforeTheBody() throws {
-        let (events, ledger) = try generatedLedger(seed: 5, count: 250)
+        let seeded = try SeededLedger(self, seed: 5, count: 250)
+        let (events, ledger) = (seeded.events, seeded.ledger)
         // Lagged: earlier than an event before it in `seq` order (those are fetched, not read ahead).
         var latest = Instant(nanoseconds: .min)
         var lagged: Set<UInt64> = []
@@ -121,7 +122,8 @@ final class TimeOrderTests: XCTestCase {
     /// The record a walk stops at (its `at` is `to`) is checked whole before the walk trusts
     /// its `at`; one whose checksum fails throws, read ahead or not, after the same records.
     func testADamagedRecordAtTheEndOfARangeThrowsAfterTheRecordsBeforeIt() throws {
-        let (events, ledger) = try generatedLedger(seed: 3, count: 60)
+        let seeded = try SeededLedger(self, seed: 3, count: 60)
+        let (events, ledger) = (seeded.events, seeded.ledger)
         // The last event later than every one before it: not lagged, and the range ends at it.
         let k = try XCTUnwrap((1..<events.count).reversed().first { i in events[..<i].allSatisfy { $0.at < events[i].at } })
         let seq = UInt64(k + 1), to = events[k].at
@@ -142,15 +144,5 @@ final class TimeOrderTests: XCTestCase {
             }
             XCTAssertEqual(seen, want, "lookahead \(lookahead)")
         }
-    }
-
-    /// A ledger holding `count` generated events (`TestLogGenerator`), appended in one call.
-    private func generatedLedger(seed: UInt64, count: Int) throws -> ([Event], Ledger) {
-        var generator = TestLogGenerator(seed: seed)
-        generator.count = count
-        let events = generator.events()
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seed)", access: .readWrite)
-        _ = try ledger.append(events: events)
-        return (events, ledger)
     }
 }
