@@ -173,10 +173,9 @@ struct ResumedLog: FoldSource {
     /// The same, where a fold's shortcut may apply a refresh first (never a login: see above).
     func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                  shortcut: (UInt64, Record.Header) throws -> Bool,
-                                 ahead: (Record.Header, Derivation.Lookahead) -> Void,
+                                 ahead: (Record.Header, Derivation.PrefetchStep) -> Void,
                                  _ body: (StoredEvent) throws -> Bool) throws {
-        try snapshot.forEachRecordInTimeOrder(from: start(from), to: to, foldOnly: foldOnly, shortcut: shortcut,
-                                              lookahead: LedgerSnapshot.foldLookahead, ahead: ahead) { header, stored in
+        try snapshot.forEachRecordInTimeOrder(from: start(from), to: to, foldOnly: foldOnly, shortcut: shortcut, ahead: ahead) { header, stored in
             if header.kind == .login, checkpoint.wasLoggedIn(header.sessionNumber) { return true }
             return try body(stored)
         }
@@ -236,7 +235,7 @@ struct CheckpointFold {
             guard derivation.applyRefresh(seq: seq, header, checkFuture: false) else { return false }
             counted(header.at, spacing: spacing)
             return true
-        }, lookahead: LedgerSnapshot.foldLookahead, ahead: { header, step in
+        }, ahead: { header, step in
             // The walk writes nothing: every caller writes the checkpoints after its read.
             derivation.prefetch(header.sessionNumber, step)
         }) { _, stored in
@@ -358,12 +357,12 @@ extension Ledger {
     /// latest checkpoint, `spacing` being the spacing due after it: when at least a quarter of
     /// the spacing lies between them, so that tails at most quadruple how densely checkpoints
     /// lie across calls of a few hundred thousand events (decision 0007), or when the call wrote
-    /// a spaced checkpoint itself and a sixty-fourth of the spacing lies between them (and at
-    /// least one event, however small the spacing), which
+    /// a spaced checkpoint itself and a sixty-fourth of the spacing lies between them, which
     /// adds at most one tail for each spacing (fewer events than that fold in a few ms; a tail
-    /// right after the latest would be a copy of it). Without the second case the end of a
-    /// 100M-event import was up to a quarter of 2,097,152 events past its last checkpoint, and
-    /// `who` at its last event took 0.25-0.3 s.
+    /// right after the latest would be a copy of it). At least one event either way, however
+    /// small the spacing. Without the second case the end of a 100M-event import was up to a
+    /// quarter of 2,097,152 events past its last checkpoint, and `who` at its last event took
+    /// 0.25-0.3 s.
     static func tailIsDue(eventsSinceLatest: Int, spacing: Int, callWroteCheckpoints: Bool) -> Bool {
         eventsSinceLatest >= max(1, spacing / (callWroteCheckpoints ? 64 : 4))
     }

@@ -229,7 +229,7 @@ public struct Derivation: Sendable {
     }
 
     /// The two steps of `prefetch`, for an event some way ahead of the one being applied.
-    public enum Lookahead { case far, near }
+    public enum PrefetchStep { case far, near }
 
     /// Hints the cache with what applying an event of session number `number` will read:
     /// `.far` fetches the number's entry in the table of slots, `.near` (some events later,
@@ -243,7 +243,7 @@ public struct Derivation: Sendable {
     /// only through a mutating method; a non-mutating call copies it first, retaining and
     /// releasing every table (a replay took 3.6 times as long).
     @inline(__always)
-    public mutating func prefetch(_ number: UInt32, _ step: Lookahead) {
+    public mutating func prefetch(_ number: UInt32, _ step: PrefetchStep) {
         guard number != 0 else { return }
         switch step {
         case .far:

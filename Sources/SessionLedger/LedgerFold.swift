@@ -14,7 +14,7 @@ public protocol FoldSource {
     /// to `body` (the default).
     func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                  shortcut: (UInt64, Record.Header) throws -> Bool,
-                                 ahead: (Record.Header, Derivation.Lookahead) -> Void,
+                                 ahead: (Record.Header, Derivation.PrefetchStep) -> Void,
                                  _ body: (StoredEvent) throws -> Bool) throws
     /// Whether events carry a real `recorded` instant to check `future-event` against.
     var hasRecorded: Bool { get }
@@ -27,7 +27,7 @@ public protocol FoldSource {
 extension FoldSource {
     public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                         shortcut: (UInt64, Record.Header) throws -> Bool,
-                                        ahead: (Record.Header, Derivation.Lookahead) -> Void,
+                                        ahead: (Record.Header, Derivation.PrefetchStep) -> Void,
                                         _ body: (StoredEvent) throws -> Bool) throws {
         try forEachEventInTimeOrder(from: from, to: to, foldOnly: foldOnly, body)
     }

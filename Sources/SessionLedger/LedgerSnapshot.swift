@@ -117,10 +117,9 @@ public struct LedgerSnapshot {
     /// `foldLookahead` records ahead for `ahead` (`forEachRecordHeaderInTimeOrder`, FoldSource).
     public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                         shortcut: (UInt64, Record.Header) throws -> Bool,
-                                        ahead: (Record.Header, Derivation.Lookahead) -> Void,
+                                        ahead: (Record.Header, Derivation.PrefetchStep) -> Void,
                                         _ body: (StoredEvent) throws -> Bool) throws {
-        try forEachRecordInTimeOrder(from: from, to: to, foldOnly: foldOnly, shortcut: shortcut,
-                                     lookahead: Self.foldLookahead, ahead: ahead) { try body($1) }
+        try forEachRecordInTimeOrder(from: from, to: to, foldOnly: foldOnly, shortcut: shortcut, ahead: ahead) { try body($1) }
     }
 
     /// The same, with each record's header (its user and session numbers). Reads the log in
@@ -132,13 +131,13 @@ public struct LedgerSnapshot {
         }
     }
 
-    /// The same, offering each record to a fold's `shortcut` first (`offer`), and reading
-    /// `lookahead` records ahead for `ahead` (`forEachRecordHeaderInTimeOrder`).
+    /// The same for a fold: each record is offered to its `shortcut` first (`offer`), and the
+    /// log is read `foldLookahead` records ahead for its `ahead` (`forEachRecordHeaderInTimeOrder`).
     func forEachRecordInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                   shortcut: (UInt64, Record.Header) throws -> Bool,
-                                  lookahead: Int = 0, ahead: (Record.Header, Derivation.Lookahead) -> Void = { _, _ in },
+                                  ahead: (Record.Header, Derivation.PrefetchStep) -> Void,
                                   _ body: (Record.Header, StoredEvent) throws -> Bool) throws {
-        try forEachRecordHeaderInTimeOrder(from: from, to: to, lookahead: lookahead, ahead: ahead) { seq, header, record in
+        try forEachRecordHeaderInTimeOrder(from: from, to: to, lookahead: Self.foldLookahead, ahead: ahead) { seq, header, record in
             if try offer(seq, header, record, to: shortcut) { return true }
             return try body(header, try decode(seq: seq, record, foldOnly: foldOnly))
         }

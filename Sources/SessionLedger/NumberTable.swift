@@ -26,12 +26,7 @@ struct NumberTable {
     }
 
     subscript(number: Int) -> Int32 {
-        @inline(__always) get {
-            let p = number >> Self.pageBits
-            guard p < pageStart.count else { return missing }
-            let start = pageStart[p]
-            return start < 0 ? missing : entries[start + (number & (Self.pageSize - 1))]
-        }
+        @inline(__always) get { place(number).map { entries[$0] } ?? missing }
         set {
             let p = number >> Self.pageBits
             if p >= pageStart.count { pageStart.append(contentsOf: repeatElement(-1, count: p + 1 - pageStart.count)) }
@@ -46,10 +41,16 @@ struct NumberTable {
     /// Hints the cache with `number`'s entry, ahead of reading it (`Derivation.prefetch`).
     @inline(__always)
     func prefetch(_ number: Int) {
+        guard let place = place(number) else { return }
+        entries.withUnsafeBufferPointer { sledger_prefetch($0.baseAddress! + place) }
+    }
+
+    /// Where `number`'s entry lies in `entries`; nil when its page was never made.
+    @inline(__always)
+    private func place(_ number: Int) -> Int? {
         let p = number >> Self.pageBits
-        guard p < pageStart.count else { return }
+        guard p < pageStart.count else { return nil }
         let start = pageStart[p]
-        guard start >= 0 else { return }
-        entries.withUnsafeBufferPointer { sledger_prefetch($0.baseAddress! + start + (number & (Self.pageSize - 1))) }
+        return start < 0 ? nil : start + (number & (Self.pageSize - 1))
     }
 }

@@ -20,7 +20,7 @@ extension LedgerSnapshot {
     /// `Derivation.prefetch`). The records waiting meanwhile point into the map, so nothing
     /// may write in the transaction during the walk (a read transaction's pages never move).
     func forEachRecordHeaderInTimeOrder(from: Instant? = nil, to: Instant? = nil, lookahead window: Int = 0,
-                                        ahead: (Record.Header, Derivation.Lookahead) -> Void = { _, _ in },
+                                        ahead: (Record.Header, Derivation.PrefetchStep) -> Void = { _, _ in },
                                         _ body: (UInt64, Record.Header, UnsafeRawBufferPointer) throws -> Bool) throws {
         let head = try eventCount()
         guard head > 0 else { return }

@@ -367,7 +367,6 @@ final class CheckpointTests: XCTestCase {
     func testALargeCallEndsWithACheckpointAnHourBeforeItsNewestEvent() throws {
         let timed = TimedLines(count: 1000)
         let (ats, hour) = (timed.ats, TimedLines.hour)
-        let checkpoints = checkpointInstantsAndCounts
         /// A refresh of a session no login made (stored all the same) at `t`.
         func line(at t: Instant, id: String) -> [UInt8] {
             Array(#"{"type":"refresh","at":"\#(t)","user":"u1","session":"nobody","id":"\#(id)"}"#.utf8) + [0x0A]
@@ -383,11 +382,11 @@ final class CheckpointTests: XCTestCase {
         let extra = Int(timed.eventsThrough(timed.hourBefore(n - 1), of: n)) - 100  // leave out the first `extra` events: 100 remain
         let short = try Ledger(path: directory + "/short", access: .readWrite)
         XCTAssertEqual(try short.append([InputSource(bytes: timed.text((extra + 1)..<n))], options: options).checkpointsWritten, 0)
-        XCTAssertTrue(try checkpoints(short).isEmpty)
+        XCTAssertTrue(try checkpointInstantsAndCounts(short).isEmpty)
         let enough = try Ledger(path: directory + "/enough", access: .readWrite)
         XCTAssertEqual(try enough.append([InputSource(bytes: timed.text(extra..<n))], options: options).checkpointsWritten, 1)
-        XCTAssertEqual(try checkpoints(enough).map(\.events), [100])
-        XCTAssertEqual(try checkpoints(enough).map(\.at), [timed.hourBefore(n - 1)])
+        XCTAssertEqual(try checkpointInstantsAndCounts(enough).map(\.events), [100])
+        XCTAssertEqual(try checkpointInstantsAndCounts(enough).map(\.at), [timed.hourBefore(n - 1)])
         // The same two calls with the checkpoints folded beside the writer: the follower
         // decides the tail itself, the same way (none for 99 events, one for 100).
         var quarterOptions = options
@@ -425,10 +424,10 @@ final class CheckpointTests: XCTestCase {
         // 300 events (about five hours) and a last one older than the newest: the tail is an hour
         // before the newest, not before the last stored.
         XCTAssertEqual(try call(timed.text(0..<300) + line(at: ats[150], id: "late-1")), 1)
-        let first = try checkpoints(ledger)
+        let first = try checkpointInstantsAndCounts(ledger)
         XCTAssertEqual(first.map(\.at), [timed.hourBefore(299)])
         XCTAssertEqual(first.map(\.events), [timed.eventsThrough(timed.hourBefore(299), of: 300) + 1])
-        XCTAssertTrue(try checkpoints(plain).isEmpty, "no spaced checkpoint yet")
+        XCTAssertTrue(try checkpointInstantsAndCounts(plain).isEmpty, "no spaced checkpoint yet")
 
         // 40 more events (about 40 minutes): fewer than 100 lie between it and the new tail's instant.
         XCTAssertEqual(try call(timed.text(300..<340)), 0)
@@ -438,7 +437,7 @@ final class CheckpointTests: XCTestCase {
         _ = try call(timed.text(340..<1000))
         XCTAssertGreaterThan(followed, 0, "the last call folded its checkpoints beside the writer")
         XCTAssertGreaterThan(tailsFollowed, 0, "and took the tail itself, not the pass after the call")
-        let all = try checkpoints(ledger)
+        let all = try checkpointInstantsAndCounts(ledger)
         let tail = timed.hourBefore(999)
         XCTAssertEqual(all.first?.at, first[0].at)
         XCTAssertEqual(all.last?.at, tail)
@@ -464,11 +463,11 @@ final class CheckpointTests: XCTestCase {
         // An event within the hour before the newest leaves the tail as it was; one at or before
         // its instant removes it, and the call writes it again with that event.
         XCTAssertEqual(try call(line(at: Instant(nanoseconds: tail.nanoseconds + hour / 2), id: "late-2")), 0)
-        XCTAssertEqual(try checkpoints(ledger).last?.at, tail)
-        XCTAssertEqual(try checkpoints(ledger).last?.events, timed.eventsThrough(tail, of: 1000) + 1)
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).last?.at, tail)
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).last?.events, timed.eventsThrough(tail, of: 1000) + 1)
         XCTAssertEqual(try call(line(at: tail, id: "late-3")), 1)
-        XCTAssertEqual(try checkpoints(ledger).map(\.at), all.map(\.at))
-        XCTAssertEqual(try checkpoints(ledger).last?.events, timed.eventsThrough(tail, of: 1000) + 2)
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).map(\.at), all.map(\.at))
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).last?.events, timed.eventsThrough(tail, of: 1000) + 2)
         XCTAssertTrue(try ledger.check().isIntact)
     }
 
