@@ -159,6 +159,9 @@ extension Instant {
     }
 
     /// Appends the canonical text (UTC, `Z`, fraction only when non-zero, no trailing zeros).
+    /// The text (at most 30 bytes: an `Int64` of nanoseconds falls in years 1677-2262, four
+    /// digits) is put together on the stack and appended at once: appending it a byte at a
+    /// time was 16% of a `sessions --at` printing 125,000 sessions.
     public func writeCanonical(into out: inout [UInt8]) {
         var seconds = nanoseconds / Instant.nanosecondsPerSecond
         var fraction = nanoseconds % Instant.nanosecondsPerSecond
@@ -167,28 +170,30 @@ extension Instant {
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
         let (year, month, day) = civilFromDays(days)
-        @inline(__always) func put(_ value: Int64, _ width: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<width { divisor *= 10 }
-            var v = value
-            while divisor > 0 {
-                out.append(UInt8(0x30 + (v / divisor)))
-                v %= divisor
-                divisor /= 10
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { text in
+            @inline(__always) func two(_ value: Int64, at i: Int) {
+                text[i] = 0x30 &+ UInt8(truncatingIfNeeded: value / 10)
+                text[i + 1] = 0x30 &+ UInt8(truncatingIfNeeded: value % 10)
             }
+            two(year / 100, at: 0); two(year % 100, at: 2); text[4] = 0x2D
+            two(month, at: 5); text[7] = 0x2D; two(day, at: 8); text[10] = 0x54
+            two(secondOfDay / 3600, at: 11); text[13] = 0x3A
+            two(secondOfDay / 60 % 60, at: 14); text[16] = 0x3A
+            two(secondOfDay % 60, at: 17)
+            var end = 19
+            if fraction != 0 {
+                text[19] = 0x2E
+                var f = fraction
+                for i in stride(from: 28, through: 20, by: -1) {
+                    text[i] = 0x30 &+ UInt8(truncatingIfNeeded: f % 10)
+                    f /= 10
+                }
+                end = 29
+                while text[end - 1] == 0x30 { end -= 1 }
+            }
+            text[end] = 0x5A
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<(end + 1)]))
         }
-        put(year, 4); out.append(0x2D); put(month, 2); out.append(0x2D); put(day, 2)
-        out.append(0x54)
-        put(secondOfDay / 3600, 2); out.append(0x3A); put(secondOfDay / 60 % 60, 2); out.append(0x3A)
-        put(secondOfDay % 60, 2)
-        if fraction != 0 {
-            var width = 9
-            var f = fraction
-            while f % 10 == 0 { f /= 10; width -= 1 }
-            out.append(0x2E)
-            put(f, width)
-        }
-        out.append(0x5A)
     }
 
     public func canonicalBytes() -> [UInt8] {

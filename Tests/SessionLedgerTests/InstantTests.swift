@@ -56,4 +56,37 @@ final class InstantTests: XCTestCase {
         XCTAssertEqual(Instant(nanoseconds: -1).description, "1969-12-31T23:59:59.999999999Z")
         XCTAssertEqual(Instant(nanoseconds: 0).description, "1970-01-01T00:00:00Z")
     }
+    func testCanonicalTextOfEveryFractionWidthAndTheInt64Extremes() {
+        // Expected texts from Python's datetime (1970-01-01 plus the seconds, the fraction's
+        // digits with trailing zeros cut).
+        XCTAssertEqual(Instant(nanoseconds: Int64.min).description, "1677-09-21T00:12:43.145224192Z")
+        XCTAssertEqual(Instant(nanoseconds: Int64.max).description, "2262-04-11T23:47:16.854775807Z")
+        XCTAssertEqual(Instant(nanoseconds: 1_772_355_600_000_000_010).description, "2026-03-01T09:00:00.00000001Z")
+        XCTAssertEqual(Instant(nanoseconds: 1_772_355_600_100_000_000).description, "2026-03-01T09:00:00.1Z")
+        XCTAssertEqual(Instant(nanoseconds: 951_782_400_123_456_789).description, "2000-02-29T00:00:00.123456789Z")
+        XCTAssertEqual(Instant(nanoseconds: -1_000_000_001).description, "1969-12-31T23:59:58.999999999Z")
+    }
+
+    func testCanonicalTextParsesBackToTheSameInstant() throws {
+        // The parser is the independent path: every instant it accepts, written out and read
+        // back, is the same instant, and the text has the canonical shape.
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<20_000 {
+            var ns = Int64.random(in: Instant.rangeStart...Instant.rangeEnd, using: &generator)
+            // Every fraction width, zero included: cut the nanoseconds to a multiple of 10^k.
+            let k = round % 10
+            var scale: Int64 = 1
+            for _ in 0..<k { scale *= 10 }
+            ns -= ((ns % scale) + scale) % scale
+            guard ns >= Instant.rangeStart else { continue }
+            let instant = Instant(nanoseconds: ns)
+            var text: [UInt8] = [0x3E]  // appends after what the array holds
+            instant.writeCanonical(into: &text)
+            XCTAssertEqual(text.first, 0x3E)
+            let body = Array(text.dropFirst())
+            XCTAssertEqual(Instant(rfc3339: body)?.nanoseconds, ns, String(decoding: body, as: UTF8.self))
+            XCTAssertEqual(body.count == 20, ns % 1_000_000_000 == 0, "a fraction only when non-zero")
+            XCTAssertNotEqual(body.count > 20 ? body[body.count - 2] : 0x31, 0x30, "no trailing zero")
+        }
+    }
 }
