@@ -194,11 +194,15 @@ def print_user(env, user, time_order):
         (user_no,) = struct.unpack("<I", number)
         seqs = []
         with txn.cursor(db=by_user) as cursor:
-            if cursor.set_key(struct.pack(">I", user_no)):
-                for value in cursor.iternext_dup(keys=False):
-                    if len(value) != 8:
-                        raise Damage(None, f"by_user holds a {len(value)}-byte entry")
-                    seqs.append(struct.unpack(">Q", value)[0])
+            # Format 6: keyed by the stretch of the log (seq >> meta/index_stretch_bits) and then
+            # the user number, both u32 big-endian; the user's entries are under each stretch's key.
+            last = struct.unpack(">I", cursor.key()[:4])[0] if cursor.last() else -1
+            for stretch in range(last + 1):
+                if cursor.set_key(struct.pack(">II", stretch, user_no)):
+                    for value in cursor.iternext_dup(keys=False):
+                        if len(value) != 8:
+                            raise Damage(None, f"by_user holds a {len(value)}-byte entry")
+                        seqs.append(struct.unpack(">Q", value)[0])
         events = []
         for seq in seqs:
             value = txn.get(seq_key(seq), db=log)

@@ -43,7 +43,7 @@ public final class Ledger {
     }
 
     /// The format name stored under `meta/format`.
-    public static let formatName = "sledger-5"
+    public static let formatName = "sledger-6"
 
     public let path: String
     public let access: Access
@@ -71,6 +71,8 @@ public final class Ledger {
         /// Number -> string: the names records give by number only (decision 0008).
         var userNames: Database
         var sessionNames: Database
+        /// How `by_user` and `by_session` are keyed (`meta/index_stretch_bits`).
+        var stretches = IndexStretches(bits: IndexStretches.defaultBits)
 
         static let layout: [(String, Database.Flags)] = [
             ("log", []), ("chain", []), ("meta", []), ("ids", [.duplicateSort, .duplicateFixed]), ("users", []),
@@ -181,7 +183,7 @@ public final class Ledger {
     }
 
     private static func openDatabases(_ env: Environment, create: Bool) throws -> Databases {
-        let existing: [Database]? = try env.read { txn in
+        let existing: Databases? = try env.read { txn in
             // A ledger of another format is named as such, not taken for a missing one.
             if let meta = try txn.openDatabase("meta", flags: []), let format = try txn.get(meta, Key.format),
                !format.elementsEqual(formatName.utf8) {
@@ -192,18 +194,28 @@ public final class Ledger {
                 guard let handle = try txn.openDatabase(name, flags: flags) else { return nil }
                 handles.append(handle)
             }
-            return handles
+            var databases = Databases(handles)
+            guard let bits = try txn.get(databases.meta, IndexStretches.metaKey), bits.count == 1,
+                  IndexStretches.allowedBits.contains(bits[0]) else {
+                throw LedgerError.damaged(seq: nil, problem: "meta holds no index_stretch_bits from \(IndexStretches.allowedBits.lowerBound) to \(IndexStretches.allowedBits.upperBound)")
+            }
+            databases.stretches = IndexStretches(bits: bits[0])
+            return databases
         }
-        if let existing { return Databases(existing) }
+        if let existing { return existing }
         guard create else { throw LedgerError.notFound(path: env.path) }
-        return Databases(try env.write { txn in
+        let stretches = try IndexStretches.forNewLedger(path: env.path)
+        return try env.write { txn in
             var handles: [Database] = []
             for (name, flags) in Databases.layout {
                 handles.append(try txn.openDatabase(name, flags: flags.union(.create))!)
             }
-            try txn.put(handles[2], Key.format, Array(formatName.utf8))
-            return handles
-        })
+            var databases = Databases(handles)
+            databases.stretches = stretches
+            try txn.put(databases.meta, Key.format, Array(formatName.utf8))
+            try txn.put(databases.meta, IndexStretches.metaKey, [stretches.bits])
+            return databases
+        }
     }
 
     /// Creates the directory with mode 0700 if it does not exist; true when it was created.

@@ -198,22 +198,35 @@ public struct LedgerSnapshot {
 
     /// The `seq`s of one user's events, in `seq` order.
     public func seqs(ofUser number: UInt32) throws -> [UInt64] {
-        try duplicates(db.byUser, key: Key.number(number)) { readBE($0, 0, 8) }
+        try filed(db.byUser, number: number)
     }
 
     /// The `seq`s `by_session` files under one session, in `seq` order: every event naming it
     /// but its refreshes by its home user (`SessionHome`).
     public func seqs(ofSession number: UInt32) throws -> [UInt64] {
-        try duplicates(db.bySession, key: Key.number(number)) { readBE($0, 0, 8) }
+        try filed(db.bySession, number: number)
     }
 
-    private func duplicates(_ database: Database, key: [UInt8], _ read: (UnsafeRawBufferPointer) -> UInt64) throws -> [UInt64] {
+    /// The `seq`s `database` (`by_user` or `by_session`) files under `number`: its entries in
+    /// each stretch of the log, the stretches in order (`IndexStretches`).
+    /// (The last stretch is the last key's: within a write transaction the head in `meta` may
+    /// not yet count the entries a call has filed.)
+    private func filed(_ database: Database, number: UInt32) throws -> [UInt64] {
         try txn.withCursor(database) { cursor in
+            guard let last = try cursor.last() else { return [] }
+            guard last.key.count == 8 else {
+                throw LedgerError.damaged(seq: nil, problem: "an index by user or session holds a \(last.key.count)-byte key, not 8")
+            }
             var out: [UInt64] = []
-            var entry = try cursor.seek(exactly: key)
-            while let current = entry {
-                out.append(read(current.value))
-                entry = try cursor.nextValue()
+            var key: [UInt8] = []
+            key.reserveCapacity(8)
+            for stretch in 0...UInt32(readBE(last.key, 0, 4)) {
+                IndexStretches.key(stretch: stretch, number: number, into: &key)
+                var entry = try cursor.seek(exactly: key)
+                while let current = entry {
+                    out.append(readBE(current.value, 0, 8))
+                    entry = try cursor.nextValue()
+                }
             }
             return out
         }

@@ -506,9 +506,10 @@ struct AppendBatch {
 }
 
 /// Index entries gathered between flushes, then written in key order: LMDB touches each
-/// page once per run of neighbouring keys instead of once per event. Each value is a `seq`
-/// larger than any stored, so it goes after its key's others (`MDB_APPENDDUP`: no search
-/// among them, and full pages).
+/// page once per run of neighbouring keys instead of once per event. Each key is the entry's
+/// stretch and number (`IndexStretches`), so a flush writes only under the newest stretch or
+/// two. Each value is a `seq` larger than any stored, so it goes after its key's others
+/// (`MDB_APPENDDUP`: no search among them, and full pages).
 struct PendingIndexes {
     /// 262,144 events (8 MiB of entries): at 100,000 users, each flush meets most users' last
     /// page, so more events a flush touch fewer pages an event (a 10M-event call into 20M
@@ -528,30 +529,44 @@ struct PendingIndexes {
     }
 
     mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases) throws {
-        var key = [UInt8](repeating: 0, count: 16)
-        var value = [UInt8](repeating: 0, count: 16)
-        IndexEntrySort.byKey(&byUser)
-        try txn.withCursor(db.byUser) { cursor in
-            for entry in byUser {
-                key.removeAll(keepingCapacity: true)
-                appendBE(UInt64(entry.key), 4, &key)
-                value.removeAll(keepingCapacity: true)
-                appendBE(entry.seq, 8, &value)
-                try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .appendDuplicate) } }
+        try PendingIndexes.file(&byUser, in: db.byUser, txn, db.stretches)
+        try PendingIndexes.file(&bySession, in: db.bySession, txn, db.stretches)
+    }
+
+    /// Files `entries` (in ascending `seq`) in `database` and empties them: stretch by stretch
+    /// (their stretches do not go down), each stretch's in key order.
+    private static func file(_ entries: inout [(key: UInt32, seq: UInt64)], in database: Database,
+                             _ txn: WriteTransaction, _ stretches: IndexStretches) throws {
+        var key = [UInt8](repeating: 0, count: 8)
+        var value = [UInt8](repeating: 0, count: 8)
+        var run: [(key: UInt32, seq: UInt64)] = []
+        var start = entries.startIndex
+        try txn.withCursor(database) { cursor in
+            func put(_ sorted: [(key: UInt32, seq: UInt64)], _ stretch: UInt32) throws {
+                for entry in sorted {
+                    IndexStretches.key(stretch: stretch, number: entry.key, into: &key)
+                    value.removeAll(keepingCapacity: true)
+                    appendBE(entry.seq, 8, &value)
+                    try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .appendDuplicate) } }
+                }
+            }
+            while start < entries.endIndex {
+                let stretch = stretches.stretch(of: entries[start].seq)
+                var end = start + 1
+                while end < entries.endIndex, stretches.stretch(of: entries[end].seq) == stretch { end += 1 }
+                if start == entries.startIndex && end == entries.endIndex {
+                    IndexEntrySort.byKey(&entries)  // the whole flush in one stretch: sorted in place
+                    try put(entries, stretch)
+                } else {
+                    run.removeAll(keepingCapacity: true)
+                    run.append(contentsOf: entries[start..<end])
+                    IndexEntrySort.byKey(&run)
+                    try put(run, stretch)
+                }
+                start = end
             }
         }
-        IndexEntrySort.byKey(&bySession)
-        try txn.withCursor(db.bySession) { cursor in
-            for entry in bySession {
-                key.removeAll(keepingCapacity: true)
-                appendBE(UInt64(entry.key), 4, &key)
-                value.removeAll(keepingCapacity: true)
-                appendBE(entry.seq, 8, &value)
-                try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .appendDuplicate) } }
-            }
-        }
-        byUser.removeAll(keepingCapacity: true)
-        bySession.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
     }
 }
 

@@ -83,6 +83,31 @@ def seq_key(seq):
     return struct.pack('>Q', seq)
 
 
+def stretch_bits(env):
+    """meta/index_stretch_bits: by_user and by_session file an entry under its seq's stretch
+    (seq >> bits) and then the number, both u32 big-endian (docs/FORMAT.md, format 6)."""
+    meta = env.open_db(b'meta', create=False)
+    with env.begin() as txn:
+        return txn.get(b'index_stretch_bits', db=meta)[0]
+
+
+def index_key(bits, number, seq):
+    return struct.pack('>II', seq >> bits, number)
+
+
+def filed(txn, db, number):
+    """The seqs `db` (by_user or by_session) files under `number`, in order: stretch by stretch."""
+    with txn.cursor(db=db) as cursor:
+        if not cursor.last():
+            return []
+        last = struct.unpack('>I', cursor.key()[:4])[0]
+        out = []
+        for stretch in range(last + 1):
+            if cursor.set_key(struct.pack('>II', stretch, number)):
+                out += [struct.unpack('>Q', value)[0] for value in cursor.iternext_dup()]
+        return out
+
+
 def flip_stored(path, stored, offset):
     """Flips one bit of `stored` (bytes LMDB holds once) at `offset` in data.mdb itself."""
     with open(os.path.join(path, 'data.mdb'), 'r+b') as f:
@@ -129,22 +154,19 @@ def damage(path, kind, args):
             number = struct.unpack_from('<I', record, 20 if table == 'user_names' else 24)[0]
             assert number != 0, 'the event names a ' + table[:-6]
             entry = bytes(txn.get(struct.pack('>I', number), db=names))
-            with txn.cursor(db=by) as cursor:
-                assert cursor.set_key(struct.pack('>I', number))
-                first = struct.unpack('>Q', cursor.value())[0]  # the smallest seq naming it
+            seqs = filed(txn, by, number)
+            assert seqs, 'the index files the name'
+            first = seqs[0]  # the smallest seq naming it
             if table == 'session_names':
                 # format 5: by_session leaves out the session's refreshes by its home user (the
                 # user that first names it), which may come first
                 home = struct.unpack('<II', bytes(txn.get(entry[:-4], db=sessions)))[1]
-                with txn.cursor(db=by_user) as cursor:
-                    assert cursor.set_key(struct.pack('>I', home))
-                    for value in cursor.iternext_dup():
-                        held = struct.unpack('>Q', value)[0]
-                        if held >= first:
-                            break
-                        if struct.unpack_from('<I', bytes(txn.get(seq_key(held), db=log)), 24)[0] == number:
-                            first = held
-                            break
+                for held in filed(txn, by_user, home):
+                    if held >= first:
+                        break
+                    if struct.unpack_from('<I', bytes(txn.get(seq_key(held), db=log)), 24)[0] == number:
+                        first = held
+                        break
         env.close()
         flip_stored(path, entry, 0)
         print(first)
@@ -153,12 +175,13 @@ def damage(path, kind, args):
         # event from `seq` on that it files (format 5 leaves out a session's refreshes by its
         # home user)
         seq, index = int(args[0]), args[1]
+        bits = stretch_bits(env)
         db = env.open_db(index.encode(), create=False, dupsort=True)
         with env.begin(write=True) as txn:
             record = bytes(txn.get(seq_key(seq), db=log))
             while index == 'by_session':
                 number = struct.unpack_from('<I', record, 24)[0]
-                if number != 0 and txn.cursor(db=db).set_key_dup(struct.pack('>I', number), seq_key(seq)):
+                if number != 0 and txn.cursor(db=db).set_key_dup(index_key(bits, number, seq), seq_key(seq)):
                     break
                 seq += 1
                 found = txn.get(seq_key(seq), db=log)
@@ -166,7 +189,7 @@ def damage(path, kind, args):
                 record = bytes(found)
             if index in ('by_user', 'by_session'):
                 number = struct.unpack_from('<I', record, 20 if index == 'by_user' else 24)[0]
-                ok = txn.delete(struct.pack('>I', number), seq_key(seq), db=db)
+                ok = txn.delete(index_key(bits, number, seq), seq_key(seq), db=db)
             elif index == 'ids':
                 ok = False
                 for key, value in txn.cursor(db=db):
