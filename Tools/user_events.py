@@ -33,6 +33,8 @@ import zlib
 
 import lmdb
 
+FORMAT = b"sledger-6"
+
 KINDS = {1: b"login", 2: b"refresh", 3: b"logout", 4: b"logout_all", 5: b"token_deleted"}
 
 # Presence flags, in the order the strings follow the carried names in the record.
@@ -167,6 +169,14 @@ def open_ledger(path):
         env = lmdb.open(path, readonly=True, lock=True, max_dbs=16, subdir=True)
     except lmdb.Error as error:
         sys.exit(f"user_events.py: cannot open the ledger at {path}: {error}")
+    # This reads format 6 (docs/FORMAT.md); another format's indexes would read as empty.
+    meta = open_db(env, b"meta")
+    with env.begin() as txn:
+        fmt = txn.get(b"format", db=meta)
+    if fmt != FORMAT:
+        env.close()
+        found = "none" if fmt is None else fmt.decode("utf-8", "replace")
+        sys.exit(f"user_events.py: the ledger at {path} has format {found}, this script reads {FORMAT.decode()}")
     return env
 
 
@@ -182,6 +192,7 @@ def print_user(env, user, time_order):
     session_names = open_db(env, b"session_names")
     by_user = open_db(env, b"by_user", dupsort=True, dupfixed=True)
     log = open_db(env, b"log")
+    meta = open_db(env, b"meta")
     out = sys.stdout.buffer
     if not 1 <= len(user) <= env.max_key_size():
         return 0  # never stored: users must be 1 to 256 bytes
@@ -193,12 +204,18 @@ def print_user(env, user, time_order):
             raise Damage(None, f"users holds a {len(number)}-byte number for this user")
         (user_no,) = struct.unpack("<I", number)
         seqs = []
+        bits = txn.get(b"index_block_bits", db=meta)
+        head = txn.get(b"head", db=meta)
+        if bits is None or len(bits) != 1 or head is None or len(head) != 40:
+            raise Damage(None, "meta holds no index_block_bits or no head")
+        last_block = struct.unpack("<Q", head[:8])[0] >> bits[0]
         with txn.cursor(db=by_user) as cursor:
-            # Format 6: keyed by the stretch of the log (seq >> meta/index_stretch_bits) and then
-            # the user number, both u32 big-endian; the user's entries are under each stretch's key.
-            last = struct.unpack(">I", cursor.key()[:4])[0] if cursor.last() else -1
-            for stretch in range(last + 1):
-                if cursor.set_key(struct.pack(">II", stretch, user_no)):
+            # Format 6: keyed by the block of the log (seq >> meta/index_block_bits) and then
+            # the user number, both u32 big-endian; the user's entries are under each block's key.
+            if cursor.last() and struct.unpack(">I", cursor.key()[:4])[0] > last_block:
+                raise Damage(None, "by_user holds a key past the last block of the log")
+            for block in range(last_block + 1):
+                if cursor.set_key(struct.pack(">II", block, user_no)):
                     for value in cursor.iternext_dup(keys=False):
                         if len(value) != 8:
                             raise Damage(None, f"by_user holds a {len(value)}-byte entry")

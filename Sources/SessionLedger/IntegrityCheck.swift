@@ -111,7 +111,7 @@ struct IntegrityCheck {
                     }
                     if let home, SessionHome.isIndexed(header.kind, user: header.userNumber, home: home) {
                         indexedBySession += 1
-                        if !(try hasDuplicate(db.bySession, key: db.stretches.key(number: header.sessionNumber, seq: seq), value: Key.seq(seq))) {
+                        if !(try hasDuplicate(db.bySession, key: db.blocks.key(number: header.sessionNumber, seq: seq), value: Key.seq(seq))) {
                             problem(seq, "missing from the by_session index")
                         }
                     }
@@ -130,7 +130,7 @@ struct IntegrityCheck {
                 if storedLag != (lag > 0 ? [lag, UInt64(bitPattern: header.at.nanoseconds)] : nil) {
                     problem(seq, lag > 0 ? "the lags index does not hold this event's lag of \(lag) ns and its instant" : "the lags index names an event that was not logged late")
                 }
-                if !(try hasDuplicate(db.byUser, key: db.stretches.key(number: header.userNumber, seq: seq), value: Key.seq(seq))) {
+                if !(try hasDuplicate(db.byUser, key: db.blocks.key(number: header.userNumber, seq: seq), value: Key.seq(seq))) {
                     problem(seq, "missing from the by_user index")
                 }
                 entry = try cursor.next()

@@ -71,8 +71,8 @@ public final class Ledger {
         /// Number -> string: the names records give by number only (decision 0008).
         var userNames: Database
         var sessionNames: Database
-        /// How `by_user` and `by_session` are keyed (`meta/index_stretch_bits`).
-        var stretches = IndexStretches(bits: IndexStretches.defaultBits)
+        /// How `by_user` and `by_session` are keyed (`meta/index_block_bits`).
+        let blocks: IndexBlocks
 
         static let layout: [(String, Database.Flags)] = [
             ("log", []), ("chain", []), ("meta", []), ("ids", [.duplicateSort, .duplicateFixed]), ("users", []),
@@ -81,7 +81,8 @@ public final class Ledger {
             ("user_names", []), ("session_names", []),
         ]
 
-        init(_ handles: [Database]) {
+        init(_ handles: [Database], blocks: IndexBlocks) {
+            self.blocks = blocks
             (log, chain, meta, ids, users, sessions, byUser, bySession, lags, checkpoints, userNames, sessionNames) =
                 (handles[0], handles[1], handles[2], handles[3], handles[4], handles[5], handles[6], handles[7], handles[8],
                  handles[9], handles[10], handles[11])
@@ -112,6 +113,12 @@ public final class Ledger {
         if let initialMapSize { options.mapSize = initialMapSize }
         var created = false
         var lock: Int32 = -1
+        // A setting for a new ledger is checked before anything of it is made.
+        var newBlocks: IndexBlocks?
+        if access == .readWrite {
+            var st = stat()
+            newBlocks = stat(path + "/data.mdb", &st) == 0 ? IndexBlocks(bits: IndexBlocks.defaultBits) : try IndexBlocks.forNewLedger(path: path)
+        }
         if access == .readWrite {
             created = try Ledger.makeDirectory(path)
             lock = try Ledger.lockWriters(path)
@@ -131,7 +138,7 @@ public final class Ledger {
             }
             env = try Environment(path: path, options: options)
             try Ledger.refuseTruncated(env, path: path)
-            db = try Ledger.openDatabases(env, create: access == .readWrite)
+            db = try Ledger.openDatabases(env, newBlocks: newBlocks)
         } catch {
             if lock >= 0 { close(lock) }  // a failed open holds no lock
             if let error = error as? LMDBError { throw LedgerError.storage(error, path: path) }
@@ -182,7 +189,8 @@ public final class Ledger {
         rmdir(path)
     }
 
-    private static func openDatabases(_ env: Environment, create: Bool) throws -> Databases {
+    /// `newBlocks`: what a ledger made by this open gets (nil: a read-only open, which makes none).
+    private static func openDatabases(_ env: Environment, newBlocks: IndexBlocks?) throws -> Databases {
         let existing: Databases? = try env.read { txn in
             // A ledger of another format is named as such, not taken for a missing one.
             if let meta = try txn.openDatabase("meta", flags: []), let format = try txn.get(meta, Key.format),
@@ -194,26 +202,22 @@ public final class Ledger {
                 guard let handle = try txn.openDatabase(name, flags: flags) else { return nil }
                 handles.append(handle)
             }
-            var databases = Databases(handles)
-            guard let bits = try txn.get(databases.meta, IndexStretches.metaKey), bits.count == 1,
-                  IndexStretches.allowedBits.contains(bits[0]) else {
-                throw LedgerError.damaged(seq: nil, problem: "meta holds no index_stretch_bits from \(IndexStretches.allowedBits.lowerBound) to \(IndexStretches.allowedBits.upperBound)")
+            guard let bits = try txn.get(handles[2], IndexBlocks.metaKey), bits.count == 1,
+                  IndexBlocks.allowedBits.contains(bits[0]) else {
+                throw LedgerError.damaged(seq: nil, problem: "meta holds no index_block_bits from \(IndexBlocks.allowedBits.lowerBound) to \(IndexBlocks.allowedBits.upperBound)")
             }
-            databases.stretches = IndexStretches(bits: bits[0])
-            return databases
+            return Databases(handles, blocks: IndexBlocks(bits: bits[0]))
         }
         if let existing { return existing }
-        guard create else { throw LedgerError.notFound(path: env.path) }
-        let stretches = try IndexStretches.forNewLedger(path: env.path)
+        guard let blocks = newBlocks else { throw LedgerError.notFound(path: env.path) }
         return try env.write { txn in
             var handles: [Database] = []
             for (name, flags) in Databases.layout {
                 handles.append(try txn.openDatabase(name, flags: flags.union(.create))!)
             }
-            var databases = Databases(handles)
-            databases.stretches = stretches
+            let databases = Databases(handles, blocks: blocks)
             try txn.put(databases.meta, Key.format, Array(formatName.utf8))
-            try txn.put(databases.meta, IndexStretches.metaKey, [stretches.bits])
+            try txn.put(databases.meta, IndexBlocks.metaKey, [blocks.bits])
             return databases
         }
     }
@@ -290,6 +294,8 @@ public enum LedgerError: Error, CustomStringConvertible {
     case storage(LMDBError, path: String)
     case damaged(seq: UInt64?, problem: String)
     case unsupportedFormat(path: String, found: String)
+    /// A setting that a new ledger would take is not usable; nothing was made.
+    case badSetting(path: String, problem: String)
 
     public var description: String {
         switch self {
@@ -299,6 +305,8 @@ public enum LedgerError: Error, CustomStringConvertible {
             return "\(path) is not a directory"
         case .cannotCreate(let path, let reason):
             return "cannot create the ledger directory \(path): \(reason)"
+        case .badSetting(let path, let problem):
+            return "no ledger made at \(path): \(problem)"
         case .storage(let error, let path):
             switch error.code {
             case .noSpace: return "the disk holding \(path) is full (\(error.operation)); nothing of this call was stored"

@@ -208,20 +208,23 @@ public struct LedgerSnapshot {
     }
 
     /// The `seq`s `database` (`by_user` or `by_session`) files under `number`: its entries in
-    /// each stretch of the log, the stretches in order (`IndexStretches`).
-    /// (The last stretch is the last key's: within a write transaction the head in `meta` may
-    /// not yet count the entries a call has filed.)
+    /// each block of the log, the blocks in order (`IndexBlocks`), up to the last event's. A
+    /// last key past that block is damage, reported as such (one flipped bit there would
+    /// otherwise make every lookup walk billions of blocks). Read in a read transaction or
+    /// after a call: a call's entries are filed in flushes, and the head at its end.
     private func filed(_ database: Database, number: UInt32) throws -> [UInt64] {
-        try txn.withCursor(database) { cursor in
+        let head = try eventCount()
+        return try txn.withCursor(database) { cursor in
             guard let last = try cursor.last() else { return [] }
-            guard last.key.count == 8 else {
-                throw LedgerError.damaged(seq: nil, problem: "an index by user or session holds a \(last.key.count)-byte key, not 8")
+            let lastBlock = db.blocks.block(of: head)
+            guard last.key.count == 8, UInt32(readBE(last.key, 0, 4)) <= lastBlock else {
+                throw LedgerError.damaged(seq: nil, problem: "an index by user or session holds a key past the last block of the log (\(last.key.count) bytes, block \(last.key.count >= 4 ? readBE(last.key, 0, 4) : 0))")
             }
             var out: [UInt64] = []
             var key: [UInt8] = []
             key.reserveCapacity(8)
-            for stretch in 0...UInt32(readBE(last.key, 0, 4)) {
-                IndexStretches.key(stretch: stretch, number: number, into: &key)
+            for block in 0...lastBlock {
+                IndexBlocks.key(block: block, number: number, into: &key)
                 var entry = try cursor.seek(exactly: key)
                 while let current = entry {
                     out.append(readBE(current.value, 0, 8))

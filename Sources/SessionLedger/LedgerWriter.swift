@@ -507,13 +507,14 @@ struct AppendBatch {
 
 /// Index entries gathered between flushes, then written in key order: LMDB touches each
 /// page once per run of neighbouring keys instead of once per event. Each key is the entry's
-/// stretch and number (`IndexStretches`), so a flush writes only under the newest stretch or
-/// two. Each value is a `seq` larger than any stored, so it goes after its key's others
+/// block and number (`IndexBlocks`), so a flush writes only under the newest block or two.
+/// Each value is a `seq` larger than any stored, so it goes after its key's others
 /// (`MDB_APPENDDUP`: no search among them, and full pages).
 struct PendingIndexes {
-    /// 262,144 events (8 MiB of entries): at 100,000 users, each flush meets most users' last
-    /// page, so more events a flush touch fewer pages an event (a 10M-event call into 20M
-    /// events: 88-89 s against 92-99 s at 65,536).
+    /// 262,144 events (8 MiB of entries): at 100,000 users, each flush meets most users' node
+    /// in the newest block, so more events a flush touch fewer pages an event (format 5: a
+    /// 10M-event call into 20M events, 88-89 s against 92-99 s at 65,536; flushes of 2M
+    /// events were no faster, docs/PERFORMANCE.md).
     static let flushAt = 1 << 18
 
     /// (user number, seq), in the order the call stored them.
@@ -529,39 +530,39 @@ struct PendingIndexes {
     }
 
     mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases) throws {
-        try PendingIndexes.file(&byUser, in: db.byUser, txn, db.stretches)
-        try PendingIndexes.file(&bySession, in: db.bySession, txn, db.stretches)
+        try PendingIndexes.file(&byUser, in: db.byUser, txn, db.blocks)
+        try PendingIndexes.file(&bySession, in: db.bySession, txn, db.blocks)
     }
 
-    /// Files `entries` (in ascending `seq`) in `database` and empties them: stretch by stretch
-    /// (their stretches do not go down), each stretch's in key order.
+    /// Files `entries` (in ascending `seq`) in `database` and empties them: block by block
+    /// (their blocks do not go down), each block's in key order.
     private static func file(_ entries: inout [(key: UInt32, seq: UInt64)], in database: Database,
-                             _ txn: WriteTransaction, _ stretches: IndexStretches) throws {
+                             _ txn: WriteTransaction, _ blocks: IndexBlocks) throws {
         var key = [UInt8](repeating: 0, count: 8)
         var value = [UInt8](repeating: 0, count: 8)
         var run: [(key: UInt32, seq: UInt64)] = []
         var start = entries.startIndex
         try txn.withCursor(database) { cursor in
-            func put(_ sorted: [(key: UInt32, seq: UInt64)], _ stretch: UInt32) throws {
+            func put(_ sorted: [(key: UInt32, seq: UInt64)], _ block: UInt32) throws {
                 for entry in sorted {
-                    IndexStretches.key(stretch: stretch, number: entry.key, into: &key)
+                    IndexBlocks.key(block: block, number: entry.key, into: &key)
                     value.removeAll(keepingCapacity: true)
                     appendBE(entry.seq, 8, &value)
                     try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .appendDuplicate) } }
                 }
             }
             while start < entries.endIndex {
-                let stretch = stretches.stretch(of: entries[start].seq)
+                let block = blocks.block(of: entries[start].seq)
                 var end = start + 1
-                while end < entries.endIndex, stretches.stretch(of: entries[end].seq) == stretch { end += 1 }
+                while end < entries.endIndex, blocks.block(of: entries[end].seq) == block { end += 1 }
                 if start == entries.startIndex && end == entries.endIndex {
-                    IndexEntrySort.byKey(&entries)  // the whole flush in one stretch: sorted in place
-                    try put(entries, stretch)
+                    IndexEntrySort.byKey(&entries)  // the whole flush in one block: sorted in place
+                    try put(entries, block)
                 } else {
                     run.removeAll(keepingCapacity: true)
                     run.append(contentsOf: entries[start..<end])
                     IndexEntrySort.byKey(&run)
-                    try put(run, stretch)
+                    try put(run, block)
                 }
                 start = end
             }

@@ -56,7 +56,7 @@ final class InstantTests: XCTestCase {
         XCTAssertEqual(Instant(nanoseconds: -1).description, "1969-12-31T23:59:59.999999999Z")
         XCTAssertEqual(Instant(nanoseconds: 0).description, "1970-01-01T00:00:00Z")
     }
-    func testCanonicalTextOfEveryFractionWidthAndTheInt64Extremes() {
+    func testCanonicalTextOfTheInt64ExtremesAndFractionsOfOneEightAndNineDigits() {
         // Expected texts from Python's datetime (1970-01-01 plus the seconds, the fraction's
         // digits with trailing zeros cut).
         XCTAssertEqual(Instant(nanoseconds: Int64.min).description, "1677-09-21T00:12:43.145224192Z")
@@ -69,16 +69,16 @@ final class InstantTests: XCTestCase {
 
     func testCanonicalTextParsesBackToTheSameInstant() throws {
         // The parser is the independent path: every instant it accepts, written out and read
-        // back, is the same instant, and the text has the canonical shape.
-        var generator = SystemRandomNumberGenerator()
+        // back, is the same instant, and the text has the canonical shape. Seeded, so that a
+        // failure can be run again.
+        var generator = SplitMix64(seed: 2026)
         for round in 0..<20_000 {
             var ns = Int64.random(in: Instant.rangeStart...Instant.rangeEnd, using: &generator)
             // Every fraction width, zero included: cut the nanoseconds to a multiple of 10^k.
             let k = round % 10
             var scale: Int64 = 1
             for _ in 0..<k { scale *= 10 }
-            ns -= ((ns % scale) + scale) % scale
-            guard ns >= Instant.rangeStart else { continue }
+            ns -= ((ns % scale) + scale) % scale  // (rangeStart is a whole second: still in range)
             let instant = Instant(nanoseconds: ns)
             var text: [UInt8] = [0x3E]  // appends after what the array holds
             instant.writeCanonical(into: &text)
@@ -90,3 +90,5 @@ final class InstantTests: XCTestCase {
         }
     }
 }
+
+extension SplitMix64: RandomNumberGenerator {}

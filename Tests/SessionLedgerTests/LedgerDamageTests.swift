@@ -56,7 +56,7 @@ final class LedgerDamageTests: XCTestCase {
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 300))])
         let header = try ledger.read { try $0.verifiedRecord(seq: 77).header }
         try ledger.env.write { txn in
-            XCTAssertTrue(try txn.delete(ledger.db.byUser, ledger.db.stretches.key(number: header.userNumber, seq: 77), value: Key.seq(77)))
+            XCTAssertTrue(try txn.delete(ledger.db.byUser, ledger.db.blocks.key(number: header.userNumber, seq: 77), value: Key.seq(77)))
         }
         XCTAssertEqual(try ledger.check().firstDamagedSeq, 77)
     }
@@ -108,7 +108,7 @@ final class QueryDamageTests: XCTestCase {
         let intact = try ledger.read { try LedgerFold(policy: .default).run($0).derivation.sessions }
         let header = try ledger.read { try $0.verifiedRecord(seq: 150).header }
         try ledger.env.write { txn in
-            XCTAssertTrue(try txn.delete(ledger.db.byUser, ledger.db.stretches.key(number: header.userNumber, seq: 150), value: Key.seq(150)))
+            XCTAssertTrue(try txn.delete(ledger.db.byUser, ledger.db.blocks.key(number: header.userNumber, seq: 150), value: Key.seq(150)))
         }
         // The whole fold reads the log, not by_user: the same answer; check names the damage.
         XCTAssertEqual(try ledger.read { try LedgerFold(policy: .default).run($0).derivation.sessions }, intact)

@@ -83,12 +83,12 @@ def seq_key(seq):
     return struct.pack('>Q', seq)
 
 
-def stretch_bits(env):
-    """meta/index_stretch_bits: by_user and by_session file an entry under its seq's stretch
+def block_bits(env):
+    """meta/index_block_bits: by_user and by_session file an entry under its seq's block
     (seq >> bits) and then the number, both u32 big-endian (docs/FORMAT.md, format 6)."""
     meta = env.open_db(b'meta', create=False)
     with env.begin() as txn:
-        return txn.get(b'index_stretch_bits', db=meta)[0]
+        return txn.get(b'index_block_bits', db=meta)[0]
 
 
 def index_key(bits, number, seq):
@@ -96,14 +96,15 @@ def index_key(bits, number, seq):
 
 
 def filed(txn, db, number):
-    """The seqs `db` (by_user or by_session) files under `number`, in order: stretch by stretch."""
+    """The seqs `db` (by_user or by_session) files under `number`, in order: block by block, up
+    to the block of the tree's last key (an intact ledger's; this tool damages them)."""
     with txn.cursor(db=db) as cursor:
         if not cursor.last():
             return []
         last = struct.unpack('>I', cursor.key()[:4])[0]
         out = []
-        for stretch in range(last + 1):
-            if cursor.set_key(struct.pack('>II', stretch, number)):
+        for block in range(last + 1):
+            if cursor.set_key(struct.pack('>II', block, number)):
                 out += [struct.unpack('>Q', value)[0] for value in cursor.iternext_dup()]
         return out
 
@@ -175,7 +176,7 @@ def damage(path, kind, args):
         # event from `seq` on that it files (format 5 leaves out a session's refreshes by its
         # home user)
         seq, index = int(args[0]), args[1]
-        bits = stretch_bits(env)
+        bits = block_bits(env)
         db = env.open_db(index.encode(), create=False, dupsort=True)
         with env.begin(write=True) as txn:
             record = bytes(txn.get(seq_key(seq), db=log))
