@@ -113,13 +113,12 @@ public final class Ledger {
         if let initialMapSize { options.mapSize = initialMapSize }
         var created = false
         var lock: Int32 = -1
-        // A setting for a new ledger is checked before anything of it is made.
+        // What a ledger made by this open gets (nil: a read-only open makes none), checked
+        // before anything of it is made.
         var newBlocks: IndexBlocks?
         if access == .readWrite {
             var st = stat()
             newBlocks = stat(path + "/data.mdb", &st) == 0 ? IndexBlocks(bits: IndexBlocks.defaultBits) : try IndexBlocks.forNewLedger(path: path)
-        }
-        if access == .readWrite {
             created = try Ledger.makeDirectory(path)
             lock = try Ledger.lockWriters(path)
         } else {

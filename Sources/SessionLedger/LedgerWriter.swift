@@ -540,29 +540,22 @@ struct PendingIndexes {
                              _ txn: WriteTransaction, _ blocks: IndexBlocks) throws {
         var key = [UInt8](repeating: 0, count: 8)
         var value = [UInt8](repeating: 0, count: 8)
+        // One block's entries at a time, copied out to be sorted (a copy of at most 4 MiB a flush).
         var run: [(key: UInt32, seq: UInt64)] = []
         var start = entries.startIndex
         try txn.withCursor(database) { cursor in
-            func put(_ sorted: [(key: UInt32, seq: UInt64)], _ block: UInt32) throws {
-                for entry in sorted {
-                    IndexBlocks.key(block: block, number: entry.key, into: &key)
-                    value.removeAll(keepingCapacity: true)
-                    appendBE(entry.seq, 8, &value)
-                    try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .appendDuplicate) } }
-                }
-            }
             while start < entries.endIndex {
                 let block = blocks.block(of: entries[start].seq)
                 var end = start + 1
                 while end < entries.endIndex, blocks.block(of: entries[end].seq) == block { end += 1 }
-                if start == entries.startIndex && end == entries.endIndex {
-                    IndexEntrySort.byKey(&entries)  // the whole flush in one block: sorted in place
-                    try put(entries, block)
-                } else {
-                    run.removeAll(keepingCapacity: true)
-                    run.append(contentsOf: entries[start..<end])
-                    IndexEntrySort.byKey(&run)
-                    try put(run, block)
+                run.removeAll(keepingCapacity: true)
+                run.append(contentsOf: entries[start..<end])
+                IndexEntrySort.byKey(&run)
+                for entry in run {
+                    IndexBlocks.key(block: block, number: entry.key, into: &key)
+                    value.removeAll(keepingCapacity: true)
+                    appendBE(entry.seq, 8, &value)
+                    try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v, flags: .appendDuplicate) } }
                 }
                 start = end
             }
