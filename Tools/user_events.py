@@ -33,7 +33,7 @@ import zlib
 
 import lmdb
 
-FORMAT = b"sledger-6"
+FORMAT = b"sledger-7"
 
 KINDS = {1: b"login", 2: b"refresh", 3: b"logout", 4: b"logout_all", 5: b"token_deleted"}
 

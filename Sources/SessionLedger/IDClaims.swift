@@ -23,6 +23,13 @@ import LMDB
 /// call that ends with bad input: its first bad line may be a conflict not yet seen). The
 /// search was 28% of the writer's time in a 1M-event call into 100M events
 /// (docs/PERFORMANCE.md).
+///
+/// `ids` is keyed by block of the log first (format 7, decision 0015), so only a claim's own
+/// block holds every earlier entry with its prefix. A search asks each closed block's filter
+/// (`IDFilters`) before looking there, and a call that checks its claims as it files them
+/// also asks, after each filing, every closed block before a claim's own: its claims in hash
+/// order against each filter in turn, which reads the filter front to back. A flush files
+/// the filter of each block it closes.
 struct IDClaims {
     /// The call must run again with every claim searched in `ids`: a claimed id was found
     /// filed before it (or earlier in it) while filing, after its event was stored as new, or
@@ -58,52 +65,40 @@ struct IDClaims {
     private let flushAt: Int
     /// About how many ids the call brings (nil: unknown), to size `filed`.
     private let expected: Int?
+    /// The filters of the closed blocks.
+    private var filters: IDFilters
+    /// The largest `seq` given so far (the head, as the call began): every entry of `ids` is
+    /// in its block or an earlier one.
+    private var through: UInt64
 
+    /// `head`: the last `seq` stored before the call.
     /// `scan`: whether to read the filed hashes into the filter as the call begins (nil:
     /// when the call expects at least one id for every `scanRatio` filed).
     /// `checkWhenFiled`: whether claims may stop searching `ids` once `probe` of them found
     /// none filed, when the filed hashes are not read into the filter.
-    init(txn: Transaction, db: Ledger.Databases, expected: Int? = nil, flushAt: Int = IDClaims.flushAt,
+    init(txn: Transaction, db: Ledger.Databases, head: UInt64, expected: Int? = nil, flushAt: Int = IDClaims.flushAt,
          scan: Bool? = nil, checkWhenFiled: Bool = false, probe: Int = IDClaims.probe) throws {
         precondition(probe > 0)
         let stored = try txn.count(db.ids)
         self.expected = expected
         self.flushAt = flushAt
-        guard stored > 0 else {
-            unfiltered = false
-            readFiledIds = false
-            return
-        }
+        self.through = head
         let worthIt = expected.map { $0 >= stored / IDClaims.scanRatio && stored + $0 <= HashFilter.largestBits / 4 } ?? false
-        guard scan ?? worthIt else {
-            unfiltered = true
+        guard stored > 0, scan ?? worthIt else {
+            unfiltered = stored > 0
             readFiledIds = false
-            probing = checkWhenFiled ? probe : nil
+            probing = stored > 0 && checkWhenFiled ? probe : nil
+            // Only a search, or a check when filed, asks the filters.
+            filters = try IDFilters(txn: txn, db: db, through: head, keepMade: unfiltered)
             return
         }
+        filters = try IDFilters(txn: txn, db: db, through: head, keepMade: false)
         var filter = HashFilter(expected: stored + (expected ?? 0))
-        try txn.withCursor(db.ids) { cursor in
-            // A page of a key's values at a time, each page's hashes into the filter in a
-            // tight loop: the filter's cache misses then overlap instead of waiting one by one
-            // behind a cursor step each (8M filed ids: 1.5 s of a 1M-event call before).
-            var entry = try cursor.first()
-            while let current = entry {
-                try IDIndex.checkSize(key: current.key, value: current.value)
-                let key = Array(current.key)  // kept past the cursor's moves below
-                var page = try cursor.valuesOnPage()
-                while let values = page {
-                    try IDIndex.checkSize(values: values)
-                    key.withUnsafeBytes { key in
-                        var offset = 0
-                        while offset < values.count {
-                            filter.insert(IDIndex.prefix(key: key, value: values, at: offset))
-                            offset += IDIndex.valueSize
-                        }
-                    }
-                    page = try cursor.valuesOnNextPage()
-                }
-                entry = try cursor.nextKey()
-            }
+        // A page of a key's values at a time, each page's hashes into the filter in a tight
+        // loop: the filter's cache misses then overlap instead of waiting one by one behind a
+        // cursor step each (8M filed ids: 1.5 s of a 1M-event call before).
+        for block in 0...(try IDIndex(txn: txn, db: db).lastBlock() ?? 0) {
+            try IDIndex.forEachEntry(inBlock: block, txn: txn, db: db) { filter.insert($0) }
         }
         filed = filter
         unfiltered = false
@@ -114,7 +109,7 @@ struct IDClaims {
     func holder(of id: String, hash: UInt64, txn: Transaction, db: Ledger.Databases) throws -> StoredEvent? {
         var earlier: [UInt64] = []
         if unfiltered ? !checksWhenFiled : filed?.mayContain(IDIndex.prefix(hash)) == true {
-            earlier = try IDIndex(txn: txn, db: db).seqs(hash: hash)
+            earlier = try IDIndex(txn: txn, db: db).seqs(hash: hash, through: db.blocks.block(of: through), filters: filters)
         }
         var index = Int(truncatingIfNeeded: hash) & mask
         while slots[index].seq != 0 {
@@ -132,6 +127,7 @@ struct IDClaims {
             probing = nil  // the call brings ids filed before it: go on searching
             return held
         }
+        through = max(through, seq)
         if let left = probing {
             probing = left > 1 ? left - 1 : nil
             checksWhenFiled = left == 1
@@ -141,7 +137,7 @@ struct IDClaims {
         slots[index] = (hash, seq)
         count += 1
         if count >= flushAt {
-            try flush(txn, db, claiming: (seq, id))
+            try flush(txn, db, through: seq, claiming: (seq, id))
         } else if 2 * count > slots.count {
             grow()
         }
@@ -168,11 +164,35 @@ struct IDClaims {
             previous = try cursor.previousValue()
         }
         guard !earlier.isEmpty else { return }
-        let own = claiming?.seq == claim.seq ? claiming?.id : try LedgerSnapshot(txn: txn, db: db).event(seq: claim.seq)?.event.id
-        guard let own else {
+        let own = try id(of: claim, claiming: claiming, txn: txn, db: db)
+        if try IDIndex(txn: txn, db: db).holder(of: own, among: earlier) != nil { throw SearchNeeded() }
+    }
+
+    /// Throws `SearchNeeded` when a claim's id is filed in a closed block before its own.
+    /// Block by block, the claims in hash order, so each filter is read front to back.
+    private func checkClosedBlocks(_ claims: [(hash: UInt64, seq: UInt64)], claiming: (seq: UInt64, id: String)?,
+                                   txn: Transaction, db: Ledger.Databases) throws {
+        let index = IDIndex(txn: txn, db: db)
+        for block in 0..<filters.count {
+            for claim in claims where db.blocks.block(of: claim.seq) > block {
+                guard filters.mayContain(IDIndex.prefix(claim.hash), block: block) else { continue }
+                let earlier = try index.seqs(hash: claim.hash, block: block)
+                guard !earlier.isEmpty else { continue }
+                if try index.holder(of: id(of: claim, claiming: claiming, txn: txn, db: db), among: earlier) != nil {
+                    throw SearchNeeded()
+                }
+            }
+        }
+    }
+
+    /// The id `claim` was made for: `claiming`'s, else its stored event's.
+    private func id(of claim: (hash: UInt64, seq: UInt64), claiming: (seq: UInt64, id: String)?,
+                    txn: Transaction, db: Ledger.Databases) throws -> String {
+        if let claiming, claiming.seq == claim.seq { return claiming.id }
+        guard let own = try LedgerSnapshot(txn: txn, db: db).event(seq: claim.seq)?.event.id else {
             throw LedgerError.damaged(seq: claim.seq, problem: "the call claimed an id for seq \(claim.seq), which the log does not hold with one")
         }
-        if try IDIndex(txn: txn, db: db).holder(of: own, among: earlier) != nil { throw SearchNeeded() }
+        return own
     }
 
     private mutating func grow() {
@@ -185,10 +205,12 @@ struct IDClaims {
         }
     }
 
-    /// Files every claim in `ids`, in key order.
+    /// Files every claim in `ids`, in key order, then the filter of each block closed once
+    /// every `seq` up to `through` is given (every one with an id is claimed by then).
     /// `claiming`: the claim that filled the table, when it does (its event is not stored yet).
-    mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases, claiming: (seq: UInt64, id: String)? = nil) throws {
-        guard count > 0 else { return }
+    mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases, through: UInt64,
+                        claiming: (seq: UInt64, id: String)? = nil) throws {
+        self.through = max(self.through, through)
         var claims: [(hash: UInt64, seq: UInt64)] = []
         claims.reserveCapacity(count)
         for slot in slots where slot.seq != 0 { claims.append(slot) }
@@ -196,61 +218,19 @@ struct IDClaims {
         var key: [UInt8] = [], value: [UInt8] = []
         try txn.withCursor(db.ids) { cursor in
             for claim in claims {
-                IDIndex.entry(hash: claim.hash, seq: claim.seq, key: &key, value: &value)
+                IDIndex.entry(hash: claim.hash, seq: claim.seq, block: db.blocks.block(of: claim.seq), key: &key, value: &value)
                 try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try cursor.put(k, v) } }
                 if checksWhenFiled { try checkFiledBefore(claim, claiming: claiming, cursor: cursor, txn: txn, db: db) }
             }
         }
+        try filters.close(through: self.through, txn: txn, db: db)
+        if checksWhenFiled { try checkClosedBlocks(claims, claiming: claiming, txn: txn, db: db) }
+        guard count > 0 else { return }
         if !unfiltered {
             if filed == nil { filed = HashFilter(expected: max(expected ?? 0, 2 * claims.count)) }
             for claim in claims { filed!.insert(IDIndex.prefix(claim.hash)) }
         }
         for index in slots.indices { slots[index] = (0, 0) }
         count = 0
-    }
-}
-
-/// A blocked Bloom filter of hashes that are already uniform (SHA-256 bytes; here the 40-bit
-/// prefixes `ids` files): each hash sets 6 bits of one 512-bit block, so a lookup reads one
-/// cache line. About 8 bits an
-/// expected hash, within 64 KiB and 64 MiB; false positives (a few percent at the expected
-/// count, more past it) only cost a search.
-struct HashFilter {
-    private var words: [UInt64]
-    private let blockShift: Int
-
-    /// 64 MiB.
-    static let largestBits = 1 << 29
-
-    init(expected: Int) {
-        let bits = min(max(8 * expected, 1 << 19), HashFilter.largestBits)
-        let blocks = 1 << (Int.bitWidth - (bits / 512 - 1).leadingZeroBitCount)  // a power of two
-        words = Array(repeating: 0, count: 8 * blocks)
-        blockShift = 64 - blocks.trailingZeroBitCount
-    }
-
-    private func positions(_ hash: UInt64) -> (block: Int, bits: UInt64) {
-        let spread = hash &* 0xD6E8_FEB8_6659_FD93  // over all 64 bits, whatever bits the hash uses
-        let block = blockShift == 64 ? 0 : Int(spread >> UInt64(blockShift))
-        return (8 * block, spread &* 0x9E37_79B9_7F4A_7C15)  // the block's bits from a remix of the hash
-    }
-
-    mutating func insert(_ hash: UInt64) {
-        var (base, bits) = positions(hash)
-        for _ in 0..<6 {
-            let bit = Int(bits & 511)
-            words[base + bit >> 6] |= 1 << UInt64(bit & 63)
-            bits >>= 9
-        }
-    }
-
-    func mayContain(_ hash: UInt64) -> Bool {
-        var (base, bits) = positions(hash)
-        for _ in 0..<6 {
-            let bit = Int(bits & 511)
-            if words[base + bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return false }
-            bits >>= 9
-        }
-        return true
     }
 }

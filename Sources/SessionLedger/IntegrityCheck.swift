@@ -148,6 +148,8 @@ struct IntegrityCheck {
             try expectCount(db.byUser, events, "by_user") { _, value in (readBE(value, 0, 8), true) }
             try expectCount(db.bySession, indexedBySession, "by_session") { _, value in (readBE(value, 0, 8), true) }
             try expectCount(db.ids, withID, "ids") { _, value in (value.count == IDIndex.valueSize ? IDIndex.seq(ofValue: value) : 0, true) }
+            try checkIdFilters(through: chain.seq)
+            try checkIdsAcrossBlocks()
             try expectCount(db.lags, lagged, "lags") { key, _ in (readBE(key, 0, 8), true) }
             try expectCount(db.users, Int(maxUser), "users", seqOf: nil)
             try expectCount(db.sessions, Int(maxSession), "sessions", seqOf: nil)
@@ -169,6 +171,64 @@ struct IntegrityCheck {
             }
         }
         return report
+    }
+
+    /// Each closed block's filter in `id_filters` is the one its entries in `ids` give.
+    private mutating func checkIdFilters(through head: UInt64) throws {
+        do {
+            _ = try IDFilters(txn: txn, db: db, through: head)
+        } catch let error as LedgerError {
+            report.problems.append(.init(seq: nil, what: error.description))
+            return
+        }
+        for block in 0..<IDFilters.closedBlocks(through: head, blocks: db.blocks) {
+            let stored = try txn.get(db.idFilters, Key.number(block)).map(Array.init)
+            if stored != (try IDFilters.build(block: block, txn: txn, db: db)).bytes {
+                let first = max(UInt64(block) << UInt64(db.blocks.bits), 1)
+                problem(first, "the id_filters entry of the block from seq \(first) differs from the one its ids entries give")
+            }
+        }
+    }
+
+    /// No id is filed in two blocks: `names` looks in an event's own block only. One key byte
+    /// at a time, the entries of every block with that byte in prefix order; events sharing
+    /// a prefix across blocks are compared by their ids.
+    private mutating func checkIdsAcrossBlocks() throws {
+        guard let last = try IDIndex(txn: txn, db: db).lastBlock(), last > 0 else { return }
+        for byte in 0...UInt64(UInt8.max) {
+            var entries: [(prefix: UInt64, seq: UInt64)] = []
+            try txn.withCursor(db.ids) { cursor in
+                var key: [UInt8] = []
+                for block in 0...last {
+                    key.removeAll(keepingCapacity: true)
+                    appendBE(UInt64(block), 4, &key)
+                    appendBE(byte, 1, &key)
+                    var entry = try cursor.seek(exactly: key)
+                    while let current = entry {
+                        try IDIndex.checkSize(key: current.key, value: current.value)
+                        entries.append((readBE(current.value, 0, 4), IDIndex.seq(ofValue: current.value)))
+                        entry = try cursor.nextValue()
+                    }
+                }
+            }
+            entries.sort { ($0.prefix, $0.seq) < ($1.prefix, $1.seq) }
+            var start = 0
+            while start < entries.count {
+                var end = start + 1
+                while end < entries.count, entries[end].prefix == entries[start].prefix { end += 1 }
+                let run = entries[start..<end].map(\.seq)
+                start = end
+                guard Set(run.map(db.blocks.block(of:))).count > 1 else { continue }
+                var holders: [String: UInt64] = [:]
+                for seq in run {
+                    guard let id = try? snapshot.event(seq: seq)?.event.id else { continue }  // check reports it at its seq
+                    if let earlier = holders[id], db.blocks.block(of: earlier) != db.blocks.block(of: seq) {
+                        problem(seq, "holds the id of seq \(earlier) (filed in another block of the ids index)")
+                    }
+                    holders[id] = holders[id] ?? seq
+                }
+            }
+        }
     }
 
     private mutating func problem(_ seq: UInt64, _ what: String) {

@@ -43,7 +43,7 @@ public final class Ledger {
     }
 
     /// The format name stored under `meta/format`.
-    public static let formatName = "sledger-6"
+    public static let formatName = "sledger-7"
 
     public let path: String
     public let access: Access
@@ -71,21 +71,23 @@ public final class Ledger {
         /// Number -> string: the names records give by number only (decision 0008).
         var userNames: Database
         var sessionNames: Database
-        /// How `by_user` and `by_session` are keyed (`meta/index_block_bits`).
+        /// A Bloom filter of each closed block of `ids` (`IDFilters`).
+        var idFilters: Database
+        /// How `ids`, `by_user` and `by_session` are keyed (`meta/index_block_bits`).
         let blocks: IndexBlocks
 
         static let layout: [(String, Database.Flags)] = [
             ("log", []), ("chain", []), ("meta", []), ("ids", [.duplicateSort, .duplicateFixed]), ("users", []),
             ("sessions", []), ("by_user", [.duplicateSort, .duplicateFixed]),
             ("by_session", [.duplicateSort, .duplicateFixed]), ("lags", []), ("checkpoints", []),
-            ("user_names", []), ("session_names", []),
+            ("user_names", []), ("session_names", []), ("id_filters", []),
         ]
 
         init(_ handles: [Database], blocks: IndexBlocks) {
             self.blocks = blocks
-            (log, chain, meta, ids, users, sessions, byUser, bySession, lags, checkpoints, userNames, sessionNames) =
+            (log, chain, meta, ids, users, sessions, byUser, bySession, lags, checkpoints, userNames, sessionNames, idFilters) =
                 (handles[0], handles[1], handles[2], handles[3], handles[4], handles[5], handles[6], handles[7], handles[8],
-                 handles[9], handles[10], handles[11])
+                 handles[9], handles[10], handles[11], handles[12])
         }
     }
 

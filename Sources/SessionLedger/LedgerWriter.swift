@@ -279,7 +279,7 @@ struct AppendBatch {
         self.lateness = LatenessTracker(maxSkew: nil, latest: try snapshot.latestInstant())
         // An event is 100 bytes of NDJSON or more.
         self.callNames = CallNames(limit: options.callNamesLimit)
-        self.claims = try IDClaims(txn: txn, db: db, expected: inputBytes.map { $0 / 100 }, flushAt: options.idClaimsFlushAt,
+        self.claims = try IDClaims(txn: txn, db: db, head: chain.seq, expected: inputBytes.map { $0 / 100 }, flushAt: options.idClaimsFlushAt,
                                    scan: options.scanFiledIds, checkWhenFiled: options.checkIdsWhenFiled ?? false,
                                    probe: options.idClaimsProbe)
         self.latestCheckpoint = try txn.withCursor(db.checkpoints) { try $0.last().map { Instant(biased: readBE($0.key, 0, 8)) } }
@@ -381,7 +381,7 @@ struct AppendBatch {
             // entries gathered so far, rather than alone at the next flush or the call's end
             // (at least 65,536 of them: a flush sorts them and walks its tree once).
             if staleFrom == nil, follower.nextAddWaits, follower.isCapturing {
-                if claims.count >= 1 << 16 { try claims.flush(txn, db) }
+                if claims.count >= 1 << 16 { try claims.flush(txn, db, through: seq) }
                 if pending.count >= 1 << 16 { try pending.flush(txn, db) }
             }
             if staleFrom != nil {
@@ -471,7 +471,7 @@ struct AppendBatch {
         // writer files the indexes and claims it deferred, instead of each waiting on the other.
         if imported > 0 { follower?.endInput() }
         try pending.flush(txn, db)
-        try claims.flush(txn, db)
+        try claims.flush(txn, db, through: chain.seq)
         if let follower {
             if imported == 0 {
                 // Nothing stored: leave any checkpoint already due to the pass after a call, as before.

@@ -10,22 +10,11 @@ import Glibc
 /// the log and then the number. With blocks of 8 events (`SLEDGER_INDEX_BLOCK_BITS=3`), a few
 /// calls of a generated log cross dozens of them, mid-call and between calls.
 final class IndexBlocksTests: XCTestCase {
-    /// Runs `body` with `SLEDGER_INDEX_BLOCK_BITS` set to `bits` (unset for nil), then puts back
-    /// what it was (a whole suite may run under it).
-    private func withBlockBits<T>(_ bits: String?, _ body: () throws -> T) rethrows -> T {
-        let before = getenv("SLEDGER_INDEX_BLOCK_BITS").map { String(cString: $0) }
-        if let bits { setenv("SLEDGER_INDEX_BLOCK_BITS", bits, 1) } else { unsetenv("SLEDGER_INDEX_BLOCK_BITS") }
-        defer {
-            if let before { setenv("SLEDGER_INDEX_BLOCK_BITS", before, 1) } else { unsetenv("SLEDGER_INDEX_BLOCK_BITS") }
-        }
-        return try body()
-    }
-
     /// A generated log stored in calls of 37 events into a ledger with blocks of 2^bits.
     private func ledger(bits: String, seed: UInt64) throws -> (Ledger, [Event]) {
         var generator = TestLogGenerator(seed: seed)
         let events = generator.events()
-        let ledger = try withBlockBits(bits) { try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite) }
+        let ledger = try withIndexBlockBits(bits) { try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite) }
         for start in stride(from: 0, to: events.count, by: 37) {
             _ = try ledger.append(events: Array(events[start..<min(start + 37, events.count)]))
         }
@@ -116,7 +105,7 @@ final class IndexBlocksTests: XCTestCase {
             (path, user) = (ledger.path, try XCTUnwrap(events.first).user)
             expected = events.filter { $0.user == user }.count
         }
-        try withBlockBits("9") {
+        try withIndexBlockBits("9") {
             let again = try Ledger(path: path, access: .readOnly)
             XCTAssertEqual(again.db.blocks.bits, 3)
             let number = try XCTUnwrap(try again.read { try $0.userNumber(user) })
@@ -124,7 +113,7 @@ final class IndexBlocksTests: XCTestCase {
             let fresh = try Ledger(path: try temporaryDirectory(self) + "/nine", access: .readWrite)
             XCTAssertEqual(fresh.db.blocks.bits, 9)
         }
-        try withBlockBits(nil) {
+        try withIndexBlockBits(nil) {
             let standard = try Ledger(path: try temporaryDirectory(self) + "/standard", access: .readWrite)
             XCTAssertEqual(standard.db.blocks.bits, IndexBlocks.defaultBits)
         }
@@ -135,7 +124,7 @@ final class IndexBlocksTests: XCTestCase {
         let parent = try temporaryDirectory(self)
         for bad in ["0", "41", "abc", ""] {
             let path = parent + "/l"
-            try withBlockBits(bad) {
+            try withIndexBlockBits(bad) {
                 XCTAssertThrowsError(try Ledger(path: path, access: .readWrite), bad) { error in
                     XCTAssertEqual("\(error)", "no ledger made at \(path): SLEDGER_INDEX_BLOCK_BITS is \"\(bad)\"; give a whole number from 1 to 40")
                 }

@@ -135,13 +135,14 @@ final class LedgerAppendTests: XCTestCase {
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 1_600))])
         try ledger.read { snapshot in
             let (txn, db) = (snapshot.txn, snapshot.db)
-            XCTAssertFalse(try IDClaims(txn: txn, db: db, expected: 99).readFiledIds)
-            XCTAssertTrue(try IDClaims(txn: txn, db: db, expected: 100).readFiledIds)
-            XCTAssertFalse(try IDClaims(txn: txn, db: db, expected: nil).readFiledIds)
-            XCTAssertTrue(try IDClaims(txn: txn, db: db, expected: nil, scan: true).readFiledIds)
-            XCTAssertFalse(try IDClaims(txn: txn, db: db, expected: 10_000, scan: false).readFiledIds)
-            XCTAssertTrue(try IDClaims(txn: txn, db: db, expected: HashFilter.largestBits / 4 - 1_600).readFiledIds)
-            XCTAssertFalse(try IDClaims(txn: txn, db: db, expected: HashFilter.largestBits / 4 - 1_599).readFiledIds)
+            let head = try snapshot.head().seq
+            XCTAssertFalse(try IDClaims(txn: txn, db: db, head: head, expected: 99).readFiledIds)
+            XCTAssertTrue(try IDClaims(txn: txn, db: db, head: head, expected: 100).readFiledIds)
+            XCTAssertFalse(try IDClaims(txn: txn, db: db, head: head, expected: nil).readFiledIds)
+            XCTAssertTrue(try IDClaims(txn: txn, db: db, head: head, expected: nil, scan: true).readFiledIds)
+            XCTAssertFalse(try IDClaims(txn: txn, db: db, head: head, expected: 10_000, scan: false).readFiledIds)
+            XCTAssertTrue(try IDClaims(txn: txn, db: db, head: head, expected: HashFilter.largestBits / 4 - 1_600).readFiledIds)
+            XCTAssertFalse(try IDClaims(txn: txn, db: db, head: head, expected: HashFilter.largestBits / 4 - 1_599).readFiledIds)
         }
     }
 
@@ -309,7 +310,7 @@ final class LedgerAppendTests: XCTestCase {
         let b = line(#"{"type":"logout","at":"2026-03-01T09:00:01Z","user":"u","session":"s","id":"b"}"#)
         _ = try ledger.append([InputSource(bytes: a)])
         try ledger.env.write { txn in
-            let (key, value) = IDIndex.entry("b", seq: 1)
+            let (key, value) = IDIndex.entry("b", seq: 1, blocks: ledger.db.blocks)
             try txn.put(ledger.db.ids, key, value)
         }
 
@@ -338,7 +339,7 @@ final class LedgerAppendTests: XCTestCase {
                 return out
             }
         }
-        XCTAssertEqual(entries.map(\.0), [[0xBA]])
+        XCTAssertEqual(entries.map(\.0), [[0, 0, 0, 0, 0xBA]], "block 0, then the first byte of the hash")
         XCTAssertEqual(entries.map(\.1), [[0x78, 0x16, 0xBF, 0x8F, 0, 0, 0, 0, 0, 1]])
     }
 

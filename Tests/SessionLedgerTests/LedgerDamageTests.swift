@@ -67,7 +67,7 @@ final class LedgerDamageTests: XCTestCase {
         _ = try ledger.append([InputSource(bytes: generatedLines(count: 300))])
         let id = try XCTUnwrap(ledger.read { try $0.event(seq: 88) }?.event.id)
         try ledger.env.write { txn in
-            let (key, value) = IDIndex.entry(id, seq: 88)
+            let (key, value) = IDIndex.entry(id, seq: 88, blocks: ledger.db.blocks)
             XCTAssertTrue(try txn.delete(ledger.db.ids, key, value: value))
         }
         XCTAssertEqual(try ledger.check().firstDamagedSeq, 88)

@@ -38,6 +38,17 @@ func pipeSource(_ input: [UInt8]) throws -> InputSource {
 }
 
 /// A deterministic, plausible log: `count` events over `users` users, every one with an id.
+/// Runs `body` with `SLEDGER_INDEX_BLOCK_BITS` set to `bits` (unset for nil), then puts back
+/// what it was (a whole suite may run under it).
+func withIndexBlockBits<T>(_ bits: String?, _ body: () throws -> T) rethrows -> T {
+    let before = getenv("SLEDGER_INDEX_BLOCK_BITS").map { String(cString: $0) }
+    if let bits { setenv("SLEDGER_INDEX_BLOCK_BITS", bits, 1) } else { unsetenv("SLEDGER_INDEX_BLOCK_BITS") }
+    defer {
+        if let before { setenv("SLEDGER_INDEX_BLOCK_BITS", before, 1) } else { unsetenv("SLEDGER_INDEX_BLOCK_BITS") }
+    }
+    return try body()
+}
+
 func generatedLines(count: Int, users: Int = 50, seed: UInt64 = 1, idPrefix: String = "e") -> [UInt8] {
     var state = seed
     func next() -> UInt64 {
