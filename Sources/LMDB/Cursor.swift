@@ -31,6 +31,12 @@ public struct Cursor {
     public func previousValue() throws -> Entry? { try move(MDB_PREV_DUP) }
     /// The first value of the next key.
     public func nextKey() throws -> Entry? { try move(MDB_NEXT_NODUP) }
+    /// How many values the current key holds (`mdb_cursor_count`, `MDB_DUPSORT` databases).
+    public func valueCount() throws -> Int {
+        var count = 0
+        try check(mdb_cursor_count(handle, &count), "mdb_cursor_count(\(database.name))")
+        return count
+    }
 
     /// In a database of fixed-size values (`MDB_DUPFIXED`): the current key's values on the
     /// cursor's page of them, side by side (`MDB_GET_MULTIPLE`), from the page's first value

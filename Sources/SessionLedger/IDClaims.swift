@@ -17,7 +17,8 @@ import LMDB
 /// A call into a large ledger (no filter) may instead check its claims against `ids` as it
 /// files them (`checkWhenFiled`): after its first `probe` claims searched `ids` and found
 /// none filed, a claim looks only in the table, and each filing looks at the entries just
-/// before it, which are every earlier one with its prefix. Finding its id there throws
+/// before it, which are every earlier one of its block with its prefix, and at the filter of
+/// every closed block before its own (below). Finding its id there throws
 /// `SearchNeeded`: the call's transaction is dropped and `Ledger.append` runs it again
 /// searching, which skips a duplicate or names the conflicting line as before (so does a
 /// call that ends with bad input: its first bad line may be a conflict not yet seen). The
@@ -35,6 +36,10 @@ struct IDClaims {
     /// filed before it (or earlier in it) while filing, after its event was stored as new, or
     /// the call has bad input and claims went unchecked.
     struct SearchNeeded: Error {}
+
+    /// The bytes of the filters it closes a call keeps when `filed` holds every filed prefix
+    /// (a call that searches keeps them all).
+    static let keptFilterBytes = 64 << 20
 
     /// Claims searched in `ids` before a call that may check them when filed stops searching.
     static let probe = 4096
@@ -76,23 +81,29 @@ struct IDClaims {
     /// when the call expects at least one id for every `scanRatio` filed).
     /// `checkWhenFiled`: whether claims may stop searching `ids` once `probe` of them found
     /// none filed, when the filed hashes are not read into the filter.
+    /// `keptFilters`: the bytes of the filters it closes a call keeps when `filed` holds every
+    /// filed prefix.
     init(txn: Transaction, db: Ledger.Databases, head: UInt64, expected: Int? = nil, flushAt: Int = IDClaims.flushAt,
-         scan: Bool? = nil, checkWhenFiled: Bool = false, probe: Int = IDClaims.probe) throws {
+         scan: Bool? = nil, checkWhenFiled: Bool = false, probe: Int = IDClaims.probe,
+         keptFilters: Int = IDClaims.keptFilterBytes) throws {
         precondition(probe > 0)
         let stored = try txn.count(db.ids)
         self.expected = expected
         self.flushAt = flushAt
         self.through = head
         let worthIt = expected.map { $0 >= stored / IDClaims.scanRatio && stored + $0 <= HashFilter.largestBits / 4 } ?? false
+        // A call whose `filed` holds every filed prefix searches only on a "maybe" from it, and
+        // then asks the filters of the blocks it closed, within 64 MiB of them (a 100M-event
+        // import into an empty ledger closes 23 blocks); one that searches or checks when filed
+        // asks them for every claim, and keeps them all.
+        let searches = stored > 0 && !(scan ?? worthIt)
+        filters = try IDFilters(txn: txn, db: db, through: head, keepMade: searches ? .max : keptFilters)
         guard stored > 0, scan ?? worthIt else {
             unfiltered = stored > 0
             readFiledIds = false
             probing = stored > 0 && checkWhenFiled ? probe : nil
-            // Only a search, or a check when filed, asks the filters.
-            filters = try IDFilters(txn: txn, db: db, through: head, keepMade: unfiltered)
             return
         }
-        filters = try IDFilters(txn: txn, db: db, through: head, keepMade: false)
         var filter = HashFilter(expected: stored + (expected ?? 0))
         // A page of a key's values at a time, each page's hashes into the filter in a tight
         // loop: the filter's cache misses then overlap instead of waiting one by one behind a
@@ -173,7 +184,8 @@ struct IDClaims {
     private func checkClosedBlocks(_ claims: [(hash: UInt64, seq: UInt64)], claiming: (seq: UInt64, id: String)?,
                                    txn: Transaction, db: Ledger.Databases) throws {
         let index = IDIndex(txn: txn, db: db)
-        for block in 0..<filters.count {
+        for closed in 0..<filters.count {
+            let block = UInt32(closed)
             for claim in claims where db.blocks.block(of: claim.seq) > block {
                 guard filters.mayContain(IDIndex.prefix(claim.hash), block: block) else { continue }
                 let earlier = try index.seqs(hash: claim.hash, block: block)
@@ -205,7 +217,8 @@ struct IDClaims {
         }
     }
 
-    /// Files every claim in `ids`, in key order, then the filter of each block closed once
+    /// Files every claim in `ids`, in hash order (each under its block: a flush of two blocks
+    /// writes to two parts of the tree in turn), then the filter of each block closed once
     /// every `seq` up to `through` is given (every one with an id is claimed by then).
     /// `claiming`: the claim that filled the table, when it does (its event is not stored yet).
     mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases, through: UInt64,

@@ -24,36 +24,42 @@ struct IDFilters {
         case stored(HashFilter.Layout, UnsafeRawBufferPointer)
         /// Made in this transaction (its pages may move before the commit).
         case made(HashFilter)
+        /// Made in this transaction and not kept: its block is searched.
+        case notKept
     }
 
+    /// One for each closed block. Those made are kept in memory (8 MiB for a block of 4M
+    /// events) up to `keepsMade` bytes of them in all.
     private var filters: [Filter] = []
-    /// Whether filters made in this transaction are kept (else only counted).
-    private let keepsMade: Bool
-    /// Blocks closed, stored and made.
-    private(set) var count: UInt32
+    private let keepsMade: Int
+    private var kept = 0
+    /// Blocks closed.
+    var count: UInt64 { UInt64(filters.count) }
 
-    /// How many blocks are closed when every `seq` up to `seq` has been given.
-    static func closedBlocks(through seq: UInt64, blocks: IndexBlocks) -> UInt32 {
-        UInt32(truncatingIfNeeded: (seq + 1) >> UInt64(blocks.bits))
+    /// How many blocks are closed when every `seq` up to `seq` has been given (up to 2^32,
+    /// when the last `seq` blocks of fewer than 2^16 events can number is given).
+    static func closedBlocks(through seq: UInt64, blocks: IndexBlocks) -> UInt64 {
+        (seq + 1) >> UInt64(blocks.bits)
     }
 
     /// The filters of a ledger whose `seq`s are given up to `through` (its head, as the
     /// transaction began). Throws `damaged` unless there is one for each closed block and none
-    /// for another, each of a size a filter can have. `keepMade`: whether `close` keeps the
-    /// filters it files, for `mayContain`.
-    init(txn: Transaction, db: Ledger.Databases, through: UInt64, keepMade: Bool = true) throws {
-        let expected = IDFilters.closedBlocks(through: through, blocks: db.blocks)
+    /// for another, each of a size a filter can have.
+    /// The stored filters are read where they lie, valid while the transaction has not
+    /// changed `id_filters`: make this before filing any filter in it. `keepMade`: the bytes of
+    /// the filters `close` makes that are kept for `mayContain`.
+    init(txn: Transaction, db: Ledger.Databases, through: UInt64, keepMade: Int = .max) throws {
         keepsMade = keepMade
-        count = 0
+        let expected = IDFilters.closedBlocks(through: through, blocks: db.blocks)
         var found: [Filter] = []
         try txn.withCursor(db.idFilters) { cursor in
             try cursor.forEach(from: cursor.first()) { entry in
                 let block = entry.key.count == 4 ? UInt32(readBE(entry.key, 0, 4)) : UInt32.max
                 guard block == found.count, block < expected else {
-                    throw LedgerError.damaged(seq: nil, problem: "id_filters holds a filter under \(IDFilters.name(entry.key)), but the log's \(through) events close blocks 0 to \(Int(expected) - 1) and the filters before it number \(found.count)")
+                    throw LedgerError.damaged(seq: nil, problem: "id_filters holds a filter under \(IDFilters.name(entry.key)) after \(found.count) others, but the log's \(through) events close \(expected) blocks")
                 }
-                guard let layout = HashFilter.Layout(bytes: entry.value.count) else {
-                    throw LedgerError.damaged(seq: nil, problem: "id_filters holds \(entry.value.count) bytes for block \(block), not a power of two of at least 64")
+                guard let layout = HashFilter.Layout(bytes: entry.value.count), entry.value.count <= IDFilters.largestBits / 8 else {
+                    throw LedgerError.damaged(seq: nil, problem: "id_filters holds \(entry.value.count) bytes for block \(block), not a power of two from 64 to \(IDFilters.largestBits / 8)")
                 }
                 found.append(.stored(layout, entry.value))
                 return true
@@ -63,7 +69,6 @@ struct IDFilters {
             throw LedgerError.damaged(seq: nil, problem: "id_filters holds filters for \(found.count) blocks, but the log's \(through) events close \(expected)")
         }
         filters = found
-        count = expected
     }
 
     private static func name(_ key: UnsafeRawBufferPointer) -> String {
@@ -76,6 +81,7 @@ struct IDFilters {
         switch filters[Int(block)] {
         case .stored(let layout, let bytes): return layout.mayContain(prefix, in: bytes)
         case .made(let filter): return filter.mayContain(prefix)
+        case .notKept: return true
         }
     }
 
@@ -84,19 +90,23 @@ struct IDFilters {
     mutating func close(through: UInt64, txn: WriteTransaction, db: Ledger.Databases) throws {
         let closed = IDFilters.closedBlocks(through: through, blocks: db.blocks)
         while count < closed {
-            let filter = try IDFilters.build(block: count, txn: txn, db: db)
-            try txn.put(db.idFilters, Key.number(count), filter.bytes, flags: .append)
-            if keepsMade { filters.append(.made(filter)) }
-            count += 1
+            let block = UInt32(count)
+            let filter = try IDFilters.build(block: block, txn: txn, db: db)
+            let bytes = filter.bytes
+            try txn.put(db.idFilters, Key.number(block), bytes, flags: .append)
+            if kept + bytes.count <= keepsMade {
+                kept += bytes.count
+                filters.append(.made(filter))
+            } else {
+                filters.append(.notKept)
+            }
         }
     }
 
     /// The filter of `block`'s entries in `ids`, as `close` files it and `sledger check` expects it.
     static func build(block: UInt32, txn: Transaction, db: Ledger.Databases) throws -> HashFilter {
-        var prefixes: [UInt64] = []
-        try IDIndex.forEachEntry(inBlock: block, txn: txn, db: db) { prefixes.append($0) }
-        var filter = HashFilter(bits: min(max(bitsPerEntry * prefixes.count, 512), largestBits))
-        for prefix in prefixes { filter.insert(prefix) }
+        var filter = HashFilter(bits: min(max(bitsPerEntry * (try IDIndex.count(inBlock: block, txn: txn, db: db)), 512), largestBits))
+        try IDIndex.forEachEntry(inBlock: block, txn: txn, db: db) { filter.insert($0) }
         return filter
     }
 }

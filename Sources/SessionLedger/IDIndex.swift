@@ -91,6 +91,23 @@ struct IDIndex {
     /// The `seq` an entry's value holds.
     static func seq(ofValue value: UnsafeRawBufferPointer) -> UInt64 { readBE(value, 4, 6) }
 
+    /// How many entries `block` holds.
+    static func count(inBlock block: UInt32, txn: Transaction, db: Ledger.Databases) throws -> Int {
+        var first: [UInt8] = []
+        appendBE(UInt64(block), 4, &first)
+        return try txn.withCursor(db.ids) { cursor in
+            var count = 0
+            var entry = try cursor.seek(atLeast: first)
+            while let current = entry {
+                try IDIndex.checkSize(key: current.key, value: current.value)
+                guard IDIndex.block(ofKey: current.key) == block else { break }
+                count += try cursor.valueCount()
+                entry = try cursor.nextKey()
+            }
+            return count
+        }
+    }
+
     /// Calls `body` with the prefix of every entry of `block`, a page of values at a time.
     static func forEachEntry(inBlock block: UInt32, txn: Transaction, db: Ledger.Databases,
                              _ body: (UInt64) throws -> Void) throws {
@@ -98,8 +115,9 @@ struct IDIndex {
         appendBE(UInt64(block), 4, &first)
         try txn.withCursor(db.ids) { cursor in
             var entry = try cursor.seek(atLeast: first)
-            while let current = entry, IDIndex.block(ofKey: current.key) == block {
+            while let current = entry {
                 try IDIndex.checkSize(key: current.key, value: current.value)
+                guard IDIndex.block(ofKey: current.key) == block else { break }
                 let key = Array(current.key)  // kept past the cursor's moves below
                 var page = try cursor.valuesOnPage()
                 while let values = page {

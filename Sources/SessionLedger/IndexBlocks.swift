@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Where `by_user` and `by_session` file an event (format 6, decision 0014): under the *block*
+/// Where `by_user` and `by_session` file an event (format 6, decision 0014; `ids` too since
+/// format 7, decision 0015, with 5-byte keys: `IDIndex`): under the *block*
 /// of the log its `seq` falls in (`seq >> bits`), then the user's or session's number, each a
 /// u32 big-endian, so the key is 8 bytes and the value the `seq` as before. (A block is a run
 /// of `seq`s; it has nothing to do with a checkpoint's stretch of time.)

@@ -181,7 +181,8 @@ struct IntegrityCheck {
             report.problems.append(.init(seq: nil, what: error.description))
             return
         }
-        for block in 0..<IDFilters.closedBlocks(through: head, blocks: db.blocks) {
+        for closed in 0..<IDFilters.closedBlocks(through: head, blocks: db.blocks) {
+            let block = UInt32(closed)
             let stored = try txn.get(db.idFilters, Key.number(block)).map(Array.init)
             if stored != (try IDFilters.build(block: block, txn: txn, db: db)).bytes {
                 let first = max(UInt64(block) << UInt64(db.blocks.bits), 1)

@@ -32,6 +32,9 @@ public struct AppendOptions {
     var checkIdsWhenFiled: Bool?
     /// Claims searched before that (smaller in tests).
     var idClaimsProbe = IDClaims.probe
+    /// The bytes of the `id_filters` a call makes that it keeps when it reads the filed ids
+    /// into a filter or starts the ledger (smaller in tests, to search closed blocks instead).
+    var keptIdFilterBytes = IDClaims.keptFilterBytes
     /// Names the reader numbers before it starts again (smaller in tests).
     var callNamesLimit = CallNames.limit
     /// Events handed to the checkpoint follower at a time (smaller in tests).
@@ -281,7 +284,7 @@ struct AppendBatch {
         self.callNames = CallNames(limit: options.callNamesLimit)
         self.claims = try IDClaims(txn: txn, db: db, head: chain.seq, expected: inputBytes.map { $0 / 100 }, flushAt: options.idClaimsFlushAt,
                                    scan: options.scanFiledIds, checkWhenFiled: options.checkIdsWhenFiled ?? false,
-                                   probe: options.idClaimsProbe)
+                                   probe: options.idClaimsProbe, keptFilters: options.keptIdFilterBytes)
         self.latestCheckpoint = try txn.withCursor(db.checkpoints) { try $0.last().map { Instant(biased: readBE($0.key, 0, 8)) } }
         record.reserveCapacity(512)
     }

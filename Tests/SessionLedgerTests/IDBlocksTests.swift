@@ -97,6 +97,51 @@ final class IDBlocksTests: XCTestCase {
         }
     }
 
+    /// The same when the call reads every filed prefix into memory first (a call large beside
+    /// the ledger): a prefix it may hold is searched in every block.
+    func testAnIdOfAnEarlierBlockIsADuplicateWhenTheFiledIdsAreReadFirst() throws {
+        let (ledger, lines) = try ledger()
+        var options = AppendOptions()
+        options.scanFiledIds = true
+        options.idClaimsFlushAt = 16
+        let again = [lines[3], lines[70], lines[500]].joined()
+        let summary = try ledger.append([InputSource(bytes: generatedLines(count: 100, seed: 9, idPrefix: "new-") + again)],
+                                        options: options)
+        XCTAssertEqual([summary.imported, summary.duplicates, summary.attempts], [100, 3, 1])
+        XCTAssertEqual(try ledger.check().problems.map(\.description), [])
+    }
+
+    /// One call into an empty ledger that sends an id again 900 events later, 14 blocks on:
+    /// found through the call's own filter of what it filed, then the blocks' filters (kept in
+    /// memory, or not kept: then the blocks are searched).
+    func testAnIdSentAgainInTheCallThatStartsTheLedgerIsStoredOnce() throws {
+        for kept in [IDClaims.keptFilterBytes, 128 * 3, 0] {
+            let ledger = try withIndexBlockBits("6") { try Ledger(path: try temporaryDirectory(self) + "/l\(kept)", access: .readWrite) }
+            var lines = generatedLines(count: 1_000, seed: 13).split(separator: 0x0A).map { Array($0) + [0x0A] }
+            lines.insert(lines[20], at: 950)
+            var options = AppendOptions()
+            options.idClaimsFlushAt = 16
+            options.keptIdFilterBytes = kept
+            let summary = try ledger.append([InputSource(bytes: Array(lines.joined()))], options: options)
+            XCTAssertEqual([summary.imported, summary.duplicates, summary.attempts], [1_000, 1, 1], "kept \(kept)")
+            XCTAssertEqual(try ledger.check().problems.map(\.description), [])
+        }
+    }
+
+    /// `sledger serve`'s group commit searches every claim: a request that sends an early
+    /// block's id again is a duplicate, one that changes it a conflict naming its `seq`.
+    func testAGroupCommitFindsAnIdOfAnEarlierBlock() throws {
+        let (ledger, lines) = try ledger()
+        let stored = try XCTUnwrap(try ledger.read { try $0.event(seq: 7) }?.event)
+        let same = try EventBatch.parse(ndjson: lines[6])
+        let changed = try EventBatch.parse(ndjson:
+            line(#"{"type":"logout_all","at":"2026-03-01T09:00:00Z","user":"somebody","id":"\#(stored.id!)"}"#))
+        let (outcomes, head) = try ledger.appendGroup([same, changed])
+        XCTAssertEqual(outcomes.map { "\($0)" }, ["stored(imported: 0, duplicates: 1)",
+                                                  "refused(line 1: id: id conflict with seq 7)"])
+        XCTAssertEqual(head.seq, 1_000)
+    }
+
     /// Within one call, an id sent again after the blocks its first event's block closed: the
     /// first filing files it, a later filing finds it through the closed block's filter (checked
     /// when filed) or by searching, and it is a duplicate.
