@@ -72,9 +72,12 @@ struct IDClaims {
     private let expected: Int?
     /// The filters of the closed blocks.
     private var filters: IDFilters
-    /// The largest `seq` given so far (the head, as the call began): every entry of `ids` is
-    /// in its block or an earlier one.
+    /// The largest `seq` given so far (the head, as the call began).
     private var through: UInt64
+    /// The largest `seq` whose claim is filed (the head, as the call began): every entry of
+    /// `ids` is in its block or an earlier one, and a search looks no further (the later
+    /// claims are in the table).
+    private var filedThrough: UInt64
 
     /// `head`: the last `seq` stored before the call.
     /// `scan`: whether to read the filed hashes into the filter as the call begins (nil:
@@ -91,6 +94,7 @@ struct IDClaims {
         self.expected = expected
         self.flushAt = flushAt
         self.through = head
+        self.filedThrough = head
         let worthIt = expected.map { $0 >= stored / IDClaims.scanRatio && stored + $0 <= HashFilter.largestBits / 4 } ?? false
         // A call whose `filed` holds every filed prefix searches only on a "maybe" from it, and
         // then asks the filters of the blocks it closed, within 64 MiB of them (a 100M-event
@@ -120,7 +124,7 @@ struct IDClaims {
     func holder(of id: String, hash: UInt64, txn: Transaction, db: Ledger.Databases) throws -> StoredEvent? {
         var earlier: [UInt64] = []
         if unfiltered ? !checksWhenFiled : filed?.mayContain(IDIndex.prefix(hash)) == true {
-            earlier = try IDIndex(txn: txn, db: db).seqs(hash: hash, through: db.blocks.block(of: through), filters: filters)
+            earlier = try IDIndex(txn: txn, db: db).seqs(hash: hash, through: db.blocks.block(of: filedThrough), filters: filters)
         }
         var index = Int(truncatingIfNeeded: hash) & mask
         while slots[index].seq != 0 {
@@ -236,6 +240,7 @@ struct IDClaims {
                 if checksWhenFiled { try checkFiledBefore(claim, claiming: claiming, cursor: cursor, txn: txn, db: db) }
             }
         }
+        filedThrough = self.through
         try filters.close(through: self.through, txn: txn, db: db)
         if checksWhenFiled { try checkClosedBlocks(claims, claiming: claiming, txn: txn, db: db) }
         guard count > 0 else { return }

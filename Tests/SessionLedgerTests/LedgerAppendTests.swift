@@ -242,7 +242,8 @@ final class LedgerAppendTests: XCTestCase {
     /// LMDB keeps them in a sub-database of their own: the entries just before a new one are
     /// still the earlier ones with its prefix, and duplicates spread over every key are found.
     func testIdsCheckedAsFiledAreFoundAmongAKeysSubDatabase() throws {
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        // Blocks of the default size (whatever SLEDGER_INDEX_BLOCK_BITS says): all in block 0.
+        let ledger = try withIndexBlockBits(nil) { try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite) }
         let earlier = generatedLines(count: 80_000, seed: 5, idPrefix: "many-")
         _ = try ledger.append([InputSource(bytes: earlier)])
         let perKey = try ledger.read { snapshot in
