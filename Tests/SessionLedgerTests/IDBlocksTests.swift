@@ -21,6 +21,18 @@ final class IDBlocksTests: XCTestCase {
         return (ledger, lines)
     }
 
+    /// Options for a call that does not read the filed ids into memory and files its claims
+    /// every 16: it searches each claim, or (`checkWhenFiled`) only its first `probe` and checks
+    /// the rest as it files them.
+    private func searching(checkWhenFiled: Bool, probe: Int) -> AppendOptions {
+        var options = AppendOptions()
+        options.scanFiledIds = false
+        options.checkIdsWhenFiled = checkWhenFiled
+        options.idClaimsProbe = probe
+        options.idClaimsFlushAt = 16
+        return options
+    }
+
     /// Every entry lies under its `seq`'s block; there is one filter for each block whose last
     /// `seq` is stored (1,000 events: blocks 0 to 14, seq 959 ends block 14) and none for the
     /// open one; each says "may hold" for every id of its block and "no" for nearly every
@@ -73,11 +85,7 @@ final class IDBlocksTests: XCTestCase {
     func testAnIdOfAnEarlierBlockIsADuplicateOrAConflictWhicheverWayClaimsAreChecked() throws {
         for checkWhenFiled in [false, true] {
             let (ledger, lines) = try ledger()
-            var options = AppendOptions()
-            options.scanFiledIds = false
-            options.checkIdsWhenFiled = checkWhenFiled
-            options.idClaimsProbe = 2
-            options.idClaimsFlushAt = 16
+            let options = searching(checkWhenFiled: checkWhenFiled, probe: 2)
             let new = generatedLines(count: 100, seed: 9, idPrefix: "new-")
             let again = [lines[3], lines[70], lines[500]].joined()
             let summary = try ledger.append([InputSource(bytes: new + again)], options: options)
@@ -142,17 +150,13 @@ final class IDBlocksTests: XCTestCase {
         XCTAssertEqual(head.seq, 1_000)
     }
 
-    /// Within one call, an id sent again after the blocks its first event's block closed: the
-    /// first filing files it, a later filing finds it through the closed block's filter (checked
+    /// Within one call, an id sent again after its first event's block has closed: the first
+    /// filing files it, a later filing finds it through the closed block's filter (checked
     /// when filed) or by searching, and it is a duplicate.
     func testAnIdSentTwiceInOneCallAcrossBlocksIsStoredOnce() throws {
         for checkWhenFiled in [false, true] {
             let (ledger, _) = try ledger()
-            var options = AppendOptions()
-            options.scanFiledIds = false
-            options.checkIdsWhenFiled = checkWhenFiled
-            options.idClaimsProbe = 1
-            options.idClaimsFlushAt = 16
+            let options = searching(checkWhenFiled: checkWhenFiled, probe: 1)
             var lines = generatedLines(count: 300, seed: 11, idPrefix: "one-").split(separator: 0x0A).map { Array($0) + [0x0A] }
             lines.append(lines[10])  // seq 1,011 (block 15) again after seq 1,300 (block 20)
             let summary = try ledger.append([InputSource(bytes: Array(lines.joined()))], options: options)
