@@ -12,7 +12,7 @@ import LMDB
 /// its next `seq` falls in, and no other (`closedBlocks`). Key: the block, u32 big-endian;
 /// value: the filter's words, little-endian, a power of two of at least 64 bytes (16 bits
 /// an entry, rounded up). Like every index it carries no checksum of its own: `sledger
-/// check` builds each filter again and compares.
+/// check` asks each filter for every prefix its block files.
 struct IDFilters {
     /// Bits a filter gives each entry of its block: about 0.1% false positives.
     static let bitsPerEntry = 16
