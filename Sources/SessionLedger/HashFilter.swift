@@ -34,8 +34,10 @@ struct HashFilter {
         words.withUnsafeBytes { layout.mayContain(prefix, in: $0) }
     }
 
-    /// The words as stored (each little-endian): what `IDFilters` files.
-    var bytes: [UInt8] { words.withUnsafeBytes { Array($0) } }
+    /// Calls `body` with the words as stored (each little-endian): what `IDFilters` files.
+    func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try words.withUnsafeBytes(body)
+    }
 
     /// Where a prefix's bits lie in a filter of `2^blocksLog2` blocks of 512 bits.
     struct Layout {

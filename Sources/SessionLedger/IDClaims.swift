@@ -72,8 +72,6 @@ struct IDClaims {
     private let expected: Int?
     /// The filters of the closed blocks.
     private var filters: IDFilters
-    /// The largest `seq` given so far (the head, as the call began).
-    private var through: UInt64
     /// The largest `seq` whose claim is filed (the head, as the call began): every entry of
     /// `ids` is in its block or an earlier one, and a search looks no further (the later
     /// claims are in the table).
@@ -93,7 +91,6 @@ struct IDClaims {
         let stored = try txn.count(db.ids)
         self.expected = expected
         self.flushAt = flushAt
-        self.through = head
         self.filedThrough = head
         let worthIt = expected.map { $0 >= stored / IDClaims.scanRatio && stored + $0 <= HashFilter.largestBits / 4 } ?? false
         // A call whose `filed` holds every filed prefix searches only on a "maybe" from it, and
@@ -142,7 +139,6 @@ struct IDClaims {
             probing = nil  // the call brings ids filed before it: go on searching
             return held
         }
-        through = max(through, seq)
         if let left = probing {
             probing = left > 1 ? left - 1 : nil
             checksWhenFiled = left == 1
@@ -223,11 +219,11 @@ struct IDClaims {
 
     /// Files every claim in `ids`, in hash order (each under its block: a flush of two blocks
     /// writes to two parts of the tree in turn), then the filter of each block closed once
-    /// every `seq` up to `through` is given (every one with an id is claimed by then).
+    /// every `seq` up to `through` is given (every one with an id is claimed by then: each
+    /// caller passes the claim being made, the event being stored or the head).
     /// `claiming`: the claim that filled the table, when it does (its event is not stored yet).
     mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases, through: UInt64,
                         claiming: (seq: UInt64, id: String)? = nil) throws {
-        self.through = max(self.through, through)
         var claims: [(hash: UInt64, seq: UInt64)] = []
         claims.reserveCapacity(count)
         for slot in slots where slot.seq != 0 { claims.append(slot) }
@@ -240,8 +236,8 @@ struct IDClaims {
                 if checksWhenFiled { try checkFiledBefore(claim, claiming: claiming, cursor: cursor, txn: txn, db: db) }
             }
         }
-        filedThrough = self.through
-        try filters.close(through: self.through, txn: txn, db: db)
+        filedThrough = max(filedThrough, through)
+        try filters.close(through: filedThrough, txn: txn, db: db)
         if checksWhenFiled { try checkClosedBlocks(claims, claiming: claiming, txn: txn, db: db) }
         guard count > 0 else { return }
         if !unfiltered {

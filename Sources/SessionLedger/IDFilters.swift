@@ -92,10 +92,12 @@ struct IDFilters {
         while count < closed {
             let block = UInt32(count)
             let filter = try IDFilters.build(block: block, txn: txn, db: db)
-            let bytes = filter.bytes
-            try txn.put(db.idFilters, Key.number(block), bytes, flags: .append)
-            if kept + bytes.count <= keepsMade {
-                kept += bytes.count
+            let size = try filter.withBytes { bytes in
+                try Key.number(block).withUnsafeBytes { try txn.put(db.idFilters, $0, bytes, flags: .append) }
+                return bytes.count
+            }
+            if kept + size <= keepsMade {
+                kept += size
                 filters.append(.made(filter))
             } else {
                 filters.append(.notKept)

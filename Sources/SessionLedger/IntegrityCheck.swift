@@ -148,8 +148,7 @@ struct IntegrityCheck {
             try expectCount(db.byUser, events, "by_user") { _, value in (readBE(value, 0, 8), true) }
             try expectCount(db.bySession, indexedBySession, "by_session") { _, value in (readBE(value, 0, 8), true) }
             try expectCount(db.ids, withID, "ids") { _, value in (value.count == IDIndex.valueSize ? IDIndex.seq(ofValue: value) : 0, true) }
-            try checkIdFilters(through: chain.seq)
-            try checkIdsAcrossBlocks()
+            try checkIdsAcrossBlocks(through: chain.seq)
             try expectCount(db.lags, lagged, "lags") { key, _ in (readBE(key, 0, 8), true) }
             try expectCount(db.users, Int(maxUser), "users", seqOf: nil)
             try expectCount(db.sessions, Int(maxSession), "sessions", seqOf: nil)
@@ -173,10 +172,14 @@ struct IntegrityCheck {
         return report
     }
 
-    /// Each closed block's filter in `id_filters` says "may hold" for every prefix its block
-    /// files in `ids`: what a search relies on (a bit set too many only costs a search). An
-    /// entry missing from `ids` is named at its own event, not as a filter's fault.
-    private mutating func checkIdFilters(through head: UInt64) throws {
+    /// `ids` block by block against what `names` (an event's own block) cannot see, in one pass
+    /// over it, one key byte at a time:
+    /// - each closed block's filter in `id_filters` says "may hold" for every prefix the block
+    ///   files (what a search relies on; a bit set too many only costs a search, and an entry
+    ///   missing from `ids` is named at its own event, not as a filter's fault);
+    /// - no id is filed in two blocks: the byte's entries of every block in prefix order, and
+    ///   the events sharing a prefix across blocks compared by their ids.
+    private mutating func checkIdsAcrossBlocks(through head: UInt64) throws {
         let filters: IDFilters
         do {
             filters = try IDFilters(txn: txn, db: db, through: head)
@@ -184,50 +187,39 @@ struct IntegrityCheck {
             report.problems.append(.init(seq: nil, what: error.description))
             return
         }
-        for closed in 0..<filters.count {
-            let block = UInt32(closed)
-            var holdsAll = true
-            try IDIndex.forEachEntry(inBlock: block, txn: txn, db: db) { prefix in
-                if holdsAll, !filters.mayContain(prefix, block: block) { holdsAll = false }
-            }
-            if !holdsAll {
-                let first = max(UInt64(block) << UInt64(db.blocks.bits), 1)
-                problem(first, "the id_filters entry of the block from seq \(first) does not hold every id its ids entries file")
-            }
-        }
-    }
-
-    /// No id is filed in two blocks: `names` looks in an event's own block only. One key byte
-    /// at a time, the entries of every block with that byte in prefix order; events sharing
-    /// a prefix across blocks are compared by their ids.
-    private mutating func checkIdsAcrossBlocks() throws {
-        guard let last = try IDIndex(txn: txn, db: db).lastBlock(), last > 0 else { return }
+        guard let last = try IDIndex(txn: txn, db: db).lastBlock() else { return }
+        var unheld = Set<UInt32>()  // closed blocks whose filter misses a prefix they file
+        var entries: [(prefix: UInt64, seq: UInt64)] = []
+        var key: [UInt8] = []
         for byte in 0...UInt64(UInt8.max) {
-            var entries: [(prefix: UInt64, seq: UInt64)] = []
+            entries.removeAll(keepingCapacity: true)
             try txn.withCursor(db.ids) { cursor in
-                var key: [UInt8] = []
                 for block in 0...last {
                     key.removeAll(keepingCapacity: true)
                     appendBE(UInt64(block), 4, &key)
                     appendBE(byte, 1, &key)
+                    let closed = UInt64(block) < filters.count
                     var entry = try cursor.seek(exactly: key)
                     while let current = entry {
                         try IDIndex.checkSize(key: current.key, value: current.value)
-                        entries.append((readBE(current.value, 0, 4), IDIndex.seq(ofValue: current.value)))
+                        let prefix = IDIndex.prefix(key: current.key, value: current.value)
+                        if closed, !filters.mayContain(prefix, block: block) { unheld.insert(block) }
+                        entries.append((prefix, IDIndex.seq(ofValue: current.value)))
                         entry = try cursor.nextValue()
                     }
                 }
             }
+            guard last > 0 else { continue }
             entries.sort { ($0.prefix, $0.seq) < ($1.prefix, $1.seq) }
             var start = 0
             while start < entries.count {
                 var end = start + 1
                 while end < entries.count, entries[end].prefix == entries[start].prefix { end += 1 }
-                let run = entries[start..<end].map(\.seq)
-                start = end
-                guard Set(run.map(db.blocks.block(of:))).count > 1 else { continue }
+                defer { start = end }
+                let firstBlock = db.blocks.block(of: entries[start].seq)
+                guard entries[start..<end].contains(where: { db.blocks.block(of: $0.seq) != firstBlock }) else { continue }
                 var holders: [String: UInt64] = [:]
-                for seq in run {
+                for (_, seq) in entries[start..<end] {
                     guard let id = try? snapshot.event(seq: seq)?.event.id else { continue }  // check reports it at its seq
                     if let earlier = holders[id], db.blocks.block(of: earlier) != db.blocks.block(of: seq) {
                         problem(seq, "holds the id of seq \(earlier) (filed in another block of the ids index)")
@@ -235,6 +227,10 @@ struct IntegrityCheck {
                     holders[id] = holders[id] ?? seq
                 }
             }
+        }
+        for block in unheld.sorted() {
+            let first = max(UInt64(block) << UInt64(db.blocks.bits), 1)
+            problem(first, "the id_filters entry of the block from seq \(first) does not hold every id its ids entries file")
         }
     }
 
