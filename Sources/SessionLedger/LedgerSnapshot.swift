@@ -180,10 +180,8 @@ public struct LedgerSnapshot {
     /// The largest `at` stored, or nil for an empty ledger. O(1).
     public func latestInstant() throws -> Instant? {
         let head = try eventCount()
-        guard head > 0, let record = try txn.get(db.log, Key.seq(head)) else { return nil }
-        let at = try verifiedHeader(of: record, seq: head).at
-        guard let lag = try txn.get(db.lags, Key.seq(head)), lag.count == 16 else { return at }
-        return Instant(nanoseconds: at.nanoseconds &+ Int64(bitPattern: readLE(lag, 0, 8)))
+        guard head > 0, try txn.get(db.log, Key.seq(head)) != nil else { return nil }
+        return try largestAt(through: head)
     }
 
     /// The interned number of a user, or nil when the ledger has never seen them.
@@ -203,16 +201,16 @@ public struct LedgerSnapshot {
 
     /// The `seq`s `by_session` files under one session, in `seq` order: every event naming it
     /// but its refreshes by its home user (`SessionHome`).
-    public func seqs(ofSession number: UInt32) throws -> [UInt64] {
-        try filed(db.bySession, number: number)
+    public func seqs(ofSession number: UInt32, from: UInt64 = 0) throws -> [UInt64] {
+        try filed(db.bySession, number: number, from: from)
     }
 
     /// The `seq`s `database` (`by_user` or `by_session`) files under `number`: its entries in
-    /// each block of the log, the blocks in order (`IndexBlocks`), up to the last event's. A
+    /// each block of the log from `from`'s, the blocks in order (`IndexBlocks`), up to the last event's. A
     /// last key past that block is damage, reported as such (one flipped bit there would
     /// otherwise make every lookup walk billions of blocks). Read in a read transaction or
     /// after a call: a call's entries are filed in flushes, and the head at its end.
-    private func filed(_ database: Database, number: UInt32) throws -> [UInt64] {
+    private func filed(_ database: Database, number: UInt32, from: UInt64 = 0) throws -> [UInt64] {
         let head = try eventCount()
         return try txn.withCursor(database) { cursor in
             guard let last = try cursor.last() else { return [] }
@@ -221,9 +219,10 @@ public struct LedgerSnapshot {
                 throw LedgerError.damaged(seq: nil, problem: "an index by user or session holds a key past the last block of the log (\(last.key.count) bytes, block \(last.key.count >= 4 ? readBE(last.key, 0, 4) : 0))")
             }
             var out: [UInt64] = []
+            let firstBlock = db.blocks.block(of: min(from, head))
             var key: [UInt8] = []
             key.reserveCapacity(8)
-            for block in 0...lastBlock {
+            for block in firstBlock...lastBlock {
                 IndexBlocks.key(block: block, number: number, into: &key)
                 var entry = try cursor.seek(exactly: key)
                 while let current = entry {

@@ -78,8 +78,9 @@ public struct UserLog: FoldSource {
         /// The sessions whose events belong in the slice, with their home user where known.
         var sessions: [UInt32: UInt32?] = [:]
         var slice: [Entry] = []
-        /// The sessions whose first naming record (carrying their string) is the user's: their home.
-        var homedHere = Set<UInt32>()
+        /// The sessions whose first naming record (carrying their string) is the user's, whose
+        /// home is therefore this user, with that record's `seq`: no event before it names them.
+        var homedHere: [UInt32: UInt64] = [:]
         /// Adds the event at `seq` unless it is in already or past the horizon; `filed` says
         /// whether its header belongs where an index filed it (nil: damage, false: not wanted).
         func take(_ seq: UInt64, _ index: String, _ filed: (Record.Header, UnsafeRawBufferPointer) -> Bool?) throws {
@@ -102,7 +103,7 @@ public struct UserLog: FoldSource {
                         sessions[header.sessionNumber] = .some(nil)
                     }
                     // The record carrying a session's string is the first naming it: its home is this user.
-                    if header.sessionNumber != 0, Record.carried(record).contains(.session) { homedHere.insert(header.sessionNumber) }
+                    if header.sessionNumber != 0, Record.carried(record).contains(.session) { homedHere[header.sessionNumber] = seq }
                     return true
                 }
             }
@@ -111,11 +112,11 @@ public struct UserLog: FoldSource {
         // the slice's user, they are in already. Other homes are read once each.
         var elsewhere: [UInt32: Set<UInt32>] = [:]
         for (session, knownHome) in sessions {
-            let filed = try snapshot.seqs(ofSession: session)
+            let filed = try snapshot.seqs(ofSession: session, from: homedHere[session] ?? 0)
             for seq in filed {
                 try take(seq, "by_session") { header, _ in header.sessionNumber == session ? true : nil }
             }
-            let home = homedHere.contains(session) ? number!
+            let home = homedHere[session] != nil ? number!
                 : try snapshot.verifiedHome(of: session, claimed: knownHome ?? snapshot.sessionHome(session), filed: filed)
             if home != number { elsewhere[home, default: []].insert(session) }
         }

@@ -47,6 +47,32 @@ final class TimeOrderTests: XCTestCase {
         }
     }
 
+    /// A backfill (a long run of events older than those before them, as an import of an
+    /// earlier month appended to a log leaves) does not hide where "from T" begins: for every
+    /// T around every stored instant, the first event at or after T is the first in `seq` order
+    /// with `at >= T` (the independent path: a scan of the events as appended).
+    func testTheFirstEventAtOrAfterTIsFoundAcrossABackfill() throws {
+        var generator = TestLogGenerator(seed: 11)
+        generator.count = 200
+        let sorted = generator.events().sorted { $0.at < $1.at }
+        // In `seq` order: the earliest 50, the latest 80 but 30, the 70 between them (all
+        // lagged, and some by the same instant as their neighbours), then the last 30.
+        let appended = Array(sorted[0..<50] + sorted[120..<170] + sorted[50..<120] + sorted[170..<200])
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append(events: Array(appended.prefix(100)))
+        _ = try ledger.append(events: Array(appended.dropFirst(100)))
+        let instants = Set(appended.map(\.at.nanoseconds)).flatMap { [$0 - 1, $0, $0 + 1] }.sorted()
+        try ledger.read { snapshot in
+            XCTAssertEqual(try snapshot.eventCount(), 200)
+            XCTAssertGreaterThanOrEqual(try snapshot.txn.count(snapshot.db.lags), 60, "the backfill is lagged")
+            for t in instants.map(Instant.init(nanoseconds:)) {
+                let want = appended.firstIndex { $0.at >= t }.map { UInt64($0 + 1) }
+                XCTAssertEqual(try snapshot.firstSeq(atOrAfter: t, head: 200), want, "\(t)")
+            }
+            XCTAssertEqual(try snapshot.latestInstant(), sorted[199].at)
+        }
+    }
+
     /// With a lookahead of N, `ahead` sees every record the log walk reads (the ones not
     /// lagged, in `seq` order) `.far` first, then `.near` (all but the last N/2, which the walk
     /// hands over without reading further), both before `body` sees it.
