@@ -332,11 +332,17 @@ extension Ledger {
     /// policy: a ledger keeps one policy's) past the latest intact one are removed. With
     /// `rebuild`, every checkpoint is read, and from the first unusable one on all are
     /// removed and written again (`sledger checkpoint`); without it only the latest are looked
-    /// at, so an `append` pays for its own stretch, not for every checkpoint.
+    /// at, so an `append` pays for its own stretch, not for every checkpoint. With `tail`
+    /// (`sledger checkpoint`), they end as a large call's do, with a tail checkpoint an hour
+    /// before the newest event when one is due (`writeTailCheckpoint`; the default policy's
+    /// only): a log that small calls wrote, or whose tail a late event removed, then answers
+    /// at its end from it instead of folding up to a whole spacing of events.
     @discardableResult
     public func writeCheckpoints(policy: Policy = .default, spacing: CheckpointSpacing = .adaptive,
-                                 rebuild: Bool = true) throws -> Int {
-        try writeCheckpoints(policy: policy, spacing: spacing, rebuild: rebuild, write: writeGrowingMap)
+                                 rebuild: Bool = true, tail: Bool = false) throws -> Int {
+        let written = try writeCheckpoints(policy: policy, spacing: spacing, rebuild: rebuild, write: writeGrowingMap)
+        guard tail, policy == .default else { return written }
+        return written + (try writeTailCheckpoint(spacing: spacing, callWroteCheckpoints: written > 0))
     }
 
     /// Runs `change`, which stores about `bytes` bytes, in a durable write transaction, growing

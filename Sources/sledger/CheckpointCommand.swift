@@ -12,7 +12,8 @@ struct CheckpointCommand: ParsableCommand {
             to 2,097,152 events apart), or every --spacing events (denser checkpoints make \
             sessions --at T faster and the ledger larger). They are a cache beside the log: `append` and \
             `import` write them as the log grows (a call of 16 MiB or more of files also ends with one an \
-            hour before the newest event, when a quarter of the spacing lies before it, or a sixty-fourth when the call wrote one), a late event older than one removes it, `check` \
+            hour before the newest event, when a quarter of the spacing lies before it, or a sixty-fourth when the call wrote one, and \
+            so does this command), a late event older than one removes it, `check` \
             verifies each against a refold, and a damaged one is skipped and rebuilt here, as is one \
             written by an earlier version without session numbers or stretches (still read meanwhile, \
             only slower). sessions --at T folds from the latest checkpoint at or before T. A checkpoint \
@@ -32,7 +33,7 @@ struct CheckpointCommand: ParsableCommand {
 
     func run() throws {
         let ledger = try ledger.openForWriting()
-        let written = try ledger.writeCheckpoints(spacing: spacing.map { .every($0) } ?? .adaptive)
+        let written = try ledger.writeCheckpoints(spacing: spacing.map { .every($0) } ?? .adaptive, tail: true)
         let total = try ledger.read { try $0.checkpointCount() }
         Output.line("wrote \(written) checkpoints; \(total) in all")
     }

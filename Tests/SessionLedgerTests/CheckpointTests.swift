@@ -546,6 +546,43 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    /// `sledger checkpoint` ends as a large call does: with a tail an hour before the newest
+    /// event when one is due, here after the spaced checkpoint it wrote at the 400th event (a
+    /// sixty-fourth of the spacing, 6 events, lies between them), and none when asked again.
+    /// Without `tail`, as before, only the spaced one. Queries after it answer as a fold of the
+    /// whole log does.
+    func testCheckpointsWrittenOnRequestEndWithATailWhenDue() throws {
+        let timed = TimedLines(count: 600)
+        let tailAt = timed.hourBefore(599)
+        let between = Int(timed.eventsThrough(tailAt, of: 600)) - 400
+        XCTAssertGreaterThanOrEqual(between, 6, "the generated lines leave a tail due")
+        let directory = try temporaryDirectory(self)
+        var options = AppendOptions()
+        options.checkpointSpacing = nil  // small calls: none written as they store
+        let withTail = try Ledger(path: directory + "/tail", access: .readWrite)
+        let without = try Ledger(path: directory + "/none", access: .readWrite)
+        for ledger in [withTail, without] {
+            _ = try ledger.append([InputSource(bytes: timed.text(0..<300))], options: options)
+            _ = try ledger.append([InputSource(bytes: timed.text(300..<600))], options: options)
+            XCTAssertTrue(try checkpointInstantsAndCounts(ledger).isEmpty)
+        }
+        XCTAssertEqual(try withTail.writeCheckpoints(spacing: .every(400), tail: true), 2)
+        XCTAssertEqual(try without.writeCheckpoints(spacing: .every(400)), 1)
+        let stored = try checkpointInstantsAndCounts(withTail)
+        XCTAssertEqual(stored.map(\.events), [400, 400 + UInt64(between)])
+        XCTAssertEqual(stored.map(\.at), [timed.ats[399], tailAt])
+        XCTAssertEqual(try checkpointInstantsAndCounts(without).map(\.at), [timed.ats[399]])
+        XCTAssertEqual(try withTail.writeCheckpoints(spacing: .every(400), tail: true), 0)
+        XCTAssertTrue(try withTail.check().isIntact)
+        let policy = Policy.default
+        try withTail.read { snapshot in
+            for i in 560..<600 {
+                let t = timed.ats[i]
+                XCTAssertEqual(try withCheckpoints(snapshot, policy, at: t), try wholeLog(snapshot, policy, at: t), "at \(t)")
+            }
+        }
+    }
+
     /// The follower takes the tail checkpoint before it folds the last hour's events, and drops
     /// it when a spaced checkpoint falls in that hour, as the pass after the call then writes
     /// none: 300 events a minute apart, then 500 a second apart, spaced every 400 events. The
