@@ -76,6 +76,11 @@ struct IDClaims {
     /// `ids` is in its block or an earlier one, and a search looks no further (the later
     /// claims are in the table).
     private var filedThrough: UInt64
+    /// The filed `seq`s found for a hash by `holderRemembering`, for its claim to use instead
+    /// of searching again (a group commit checks a request's ids before it stores the
+    /// request; each search asks every closed block's filter). A flush changes what is filed,
+    /// so it forgets them; a claim uses its own and forgets it.
+    private var remembered: [UInt64: [UInt64]] = [:]
 
     /// `head`: the last `seq` stored before the call.
     /// `scan`: whether to read the filed hashes into the filter as the call begins (nil:
@@ -119,10 +124,7 @@ struct IDClaims {
 
     /// The stored event whose id is `id`: filed in `ids` or claimed in this call. `hash` is `IDIndex.hash(id)`.
     func holder(of id: String, hash: UInt64, txn: Transaction, db: Ledger.Databases) throws -> StoredEvent? {
-        var earlier: [UInt64] = []
-        if unfiltered ? !checksWhenFiled : filed?.mayContain(IDIndex.prefix(hash)) == true {
-            earlier = try IDIndex(txn: txn, db: db).seqs(hash: hash, through: db.blocks.block(of: filedThrough), filters: filters)
-        }
+        var earlier = try remembered[hash] ?? filedSeqs(hash: hash, txn: txn, db: db)
         var index = Int(truncatingIfNeeded: hash) & mask
         while slots[index].seq != 0 {
             if slots[index].hash == hash { earlier.append(slots[index].seq) }
@@ -131,10 +133,25 @@ struct IDClaims {
         return earlier.isEmpty ? nil : try IDIndex(txn: txn, db: db).holder(of: id, among: earlier)
     }
 
+    /// `holder(of:hash:txn:db:)`, remembering what it found filed under `hash` for the claim
+    /// that may follow (`remembered`).
+    mutating func holderRemembering(of id: String, hash: UInt64, txn: Transaction, db: Ledger.Databases) throws -> StoredEvent? {
+        if remembered[hash] == nil { remembered[hash] = try filedSeqs(hash: hash, txn: txn, db: db) }
+        return try holder(of: id, hash: hash, txn: txn, db: db)
+    }
+
+    /// The `seq`s filed under `hash`'s prefix, in `seq` order, as far as a claim must look:
+    /// none when `filed` says none is, and none when claims are checked as they are filed.
+    private func filedSeqs(hash: UInt64, txn: Transaction, db: Ledger.Databases) throws -> [UInt64] {
+        guard unfiltered ? !checksWhenFiled : filed?.mayContain(IDIndex.prefix(hash)) == true else { return [] }
+        return try IDIndex(txn: txn, db: db).seqs(hash: hash, through: db.blocks.block(of: filedThrough), filters: filters)
+    }
+
     /// Claims `id` (whose `IDIndex.hash` is `hash`) for `seq`, or returns the stored event that
     /// already holds it (and claims nothing): one with the same id stored before this call or
     /// earlier in it.
     mutating func claim(_ id: String, hash: UInt64, seq: UInt64, txn: WriteTransaction, db: Ledger.Databases) throws -> StoredEvent? {
+        defer { if !remembered.isEmpty { remembered[hash] = nil } }
         if let held = try holder(of: id, hash: hash, txn: txn, db: db) {
             probing = nil  // the call brings ids filed before it: go on searching
             return held
@@ -224,6 +241,7 @@ struct IDClaims {
     /// `claiming`: the claim that filled the table, when it does (its event is not stored yet).
     mutating func flush(_ txn: WriteTransaction, _ db: Ledger.Databases, through: UInt64,
                         claiming: (seq: UInt64, id: String)? = nil) throws {
+        remembered.removeAll()
         var claims: [(hash: UInt64, seq: UInt64)] = []
         claims.reserveCapacity(count)
         for slot in slots where slot.seq != 0 { claims.append(slot) }

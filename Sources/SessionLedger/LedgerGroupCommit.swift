@@ -125,7 +125,7 @@ extension AppendBatch {
     /// The first `id` of `request` that conflicts (same id, other canonical content) with an
     /// event stored before, in this transaction included (claimed, not yet filed), or with an
     /// earlier line of the request; the same message as `append` gives.
-    func idConflict(in request: EventBatch) throws -> InputError? {
+    mutating func idConflict(in request: EventBatch) throws -> InputError? {
         // The first line of each id; canonical forms are made only when an id repeats.
         var seen: [ByteIdentity: Int] = [:]
         for (index, line) in request.lines.enumerated() {
@@ -138,7 +138,8 @@ extension AppendBatch {
                 continue
             }
             seen[ByteIdentity(id)] = index
-            guard let stored = try claims.holder(of: id, hash: IDIndex.hash(id), txn: txn, db: db) else { continue }
+            // What it finds filed is remembered for the line's claim (IDClaims.remembered).
+            guard let stored = try claims.holderRemembering(of: id, hash: IDIndex.hash(id), txn: txn, db: db) else { continue }
             if CanonicalWriter.bytes(of: stored.event) != CanonicalWriter.bytes(of: line.event) {
                 return InputError(line: line.number, key: "id", problem: "id conflict with seq \(stored.seq)")
             }
