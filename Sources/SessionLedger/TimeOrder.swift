@@ -7,8 +7,8 @@ import LMDB
 /// order; the writer lists every one in `lags` with its `at`. The other events, read in
 /// `seq` order, have non-decreasing `at` (each is at least the largest before it), so they are
 /// already in (`at`, `seq`) order; the lagged ones, sorted, are merged in where they belong.
-/// The first event in `seq` order with `at >= T` is never lagged, so a binary search over the
-/// unlagged events finds where "from T" begins, and no event at or after T comes before it.
+/// The first event in `seq` order with `at >= T` is never lagged, so a binary search finds
+/// where "from T" begins (`firstSeq`), and no event at or after T comes before it.
 extension LedgerSnapshot {
     /// Visits records with `from <= at < to` in (`at`, `seq`) order with their header and
     /// bytes (not decoded: `decode(seq:_:foldOnly:)` checks and decodes), while `body` returns
@@ -160,6 +160,15 @@ extension LedgerSnapshot {
             let middle = low + (high - low) / 2
             if try largestAt(through: middle) < t { low = middle + 1 } else { high = middle }
         }
+        // Where the event before the answer is lagged, its lag decided the answer: a lagged
+        // event never raises the largest `at`, so one that does has a damaged lag, which
+        // would otherwise move "from T" past events at or after T without a word.
+        if low > 1, try txn.get(db.lags, Key.seq(low - 1)) != nil {
+            let before = try largestAt(through: low - 1)
+            guard low > 2, try largestAt(through: low - 2) == before else {
+                throw LedgerError.damaged(seq: low - 1, problem: "the lag of seq \(low - 1) does not lead back to the largest at before it")
+            }
+        }
         guard low <= head else { return nil }
         guard try txn.get(db.lags, Key.seq(low)) == nil else {
             throw LedgerError.damaged(seq: low, problem: "the lags index lists seq \(low), yet its lag says it is the first event at or after \(t)")
@@ -177,6 +186,9 @@ extension LedgerSnapshot {
         guard let lag = try txn.get(db.lags, Key.seq(seq)) else { return at }
         guard lag.count == 16 else {
             throw LedgerError.damaged(seq: seq, problem: "the lags entry of seq \(seq) has \(lag.count) bytes, not 16")
+        }
+        guard Int64(bitPattern: readLE(lag, 8, 8)) == at.nanoseconds else {
+            throw LedgerError.damaged(seq: seq, problem: "the record at seq \(seq) is not the event the lags index lists there")
         }
         return Instant(nanoseconds: at.nanoseconds &+ Int64(bitPattern: readLE(lag, 0, 8)))
     }

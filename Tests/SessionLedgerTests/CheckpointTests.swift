@@ -547,38 +547,41 @@ final class CheckpointTests: XCTestCase {
     }
 
     /// `sledger checkpoint` ends as a large call does: with a tail an hour before the newest
-    /// event when one is due, here after the spaced checkpoint it wrote at the 400th event (a
-    /// sixty-fourth of the spacing, 6 events, lies between them), and none when asked again.
-    /// Without `tail`, as before, only the spaced one. Queries after it answer as a fold of the
-    /// whole log does.
+    /// event when one is due. Spaced every 400 events, after the spaced checkpoint it wrote at
+    /// the 400th event: a tail once a sixty-fourth of the spacing (6 events) lies between them
+    /// by the tail's instant, none below that; asked again, none. Without `tail`, as before,
+    /// only the spaced one. Queries after it answer as a fold of the whole log does.
     func testCheckpointsWrittenOnRequestEndWithATailWhenDue() throws {
         let timed = TimedLines(count: 600)
-        let tailAt = timed.hourBefore(599)
-        let between = Int(timed.eventsThrough(tailAt, of: 600)) - 400
-        XCTAssertGreaterThanOrEqual(between, 6, "the generated lines leave a tail due")
+        /// How many events lie between the 400th and the tail's instant of the first `n` lines.
+        func between(_ n: Int) -> Int { Int(timed.eventsThrough(timed.hourBefore(n - 1), of: n)) - 400 }
+        let few = try XCTUnwrap((401...600).first { (1..<6).contains(between($0)) })
+        let enough = try XCTUnwrap((401...600).first { (6..<100).contains(between($0)) })
         let directory = try temporaryDirectory(self)
         var options = AppendOptions()
         options.checkpointSpacing = nil  // small calls: none written as they store
-        let withTail = try Ledger(path: directory + "/tail", access: .readWrite)
-        let without = try Ledger(path: directory + "/none", access: .readWrite)
-        for ledger in [withTail, without] {
-            _ = try ledger.append([InputSource(bytes: timed.text(0..<300))], options: options)
-            _ = try ledger.append([InputSource(bytes: timed.text(300..<600))], options: options)
-            XCTAssertTrue(try checkpointInstantsAndCounts(ledger).isEmpty)
-        }
-        XCTAssertEqual(try withTail.writeCheckpoints(spacing: .every(400), tail: true), 2)
-        XCTAssertEqual(try without.writeCheckpoints(spacing: .every(400)), 1)
-        let stored = try checkpointInstantsAndCounts(withTail)
-        XCTAssertEqual(stored.map(\.events), [400, 400 + UInt64(between)])
-        XCTAssertEqual(stored.map(\.at), [timed.ats[399], tailAt])
-        XCTAssertEqual(try checkpointInstantsAndCounts(without).map(\.at), [timed.ats[399]])
-        XCTAssertEqual(try withTail.writeCheckpoints(spacing: .every(400), tail: true), 0)
-        XCTAssertTrue(try withTail.check().isIntact)
         let policy = Policy.default
-        try withTail.read { snapshot in
-            for i in 560..<600 {
-                let t = timed.ats[i]
-                XCTAssertEqual(try withCheckpoints(snapshot, policy, at: t), try wholeLog(snapshot, policy, at: t), "at \(t)")
+        for (name, n, tail) in [("few", few, false), ("enough", enough, true)] {
+            let withTail = try Ledger(path: directory + "/tail-" + name, access: .readWrite)
+            let without = try Ledger(path: directory + "/none-" + name, access: .readWrite)
+            for ledger in [withTail, without] {
+                _ = try ledger.append([InputSource(bytes: timed.text(0..<300))], options: options)
+                _ = try ledger.append([InputSource(bytes: timed.text(300..<n))], options: options)
+                XCTAssertTrue(try checkpointInstantsAndCounts(ledger).isEmpty, name)
+            }
+            XCTAssertEqual(try withTail.writeCheckpoints(spacing: .every(400), tail: true), tail ? 2 : 1, name)
+            XCTAssertEqual(try without.writeCheckpoints(spacing: .every(400)), 1, name)
+            let stored = try checkpointInstantsAndCounts(withTail)
+            XCTAssertEqual(stored.map(\.events), tail ? [400, 400 + UInt64(between(n))] : [400], name)
+            XCTAssertEqual(stored.map(\.at), tail ? [timed.ats[399], timed.hourBefore(n - 1)] : [timed.ats[399]], name)
+            XCTAssertEqual(try checkpointInstantsAndCounts(without).map(\.at), [timed.ats[399]], name)
+            XCTAssertEqual(try withTail.writeCheckpoints(spacing: .every(400), tail: true), 0, name)
+            XCTAssertTrue(try withTail.check().isIntact, name)
+            try withTail.read { snapshot in
+                for i in 380..<n {
+                    let t = timed.ats[i]
+                    XCTAssertEqual(try withCheckpoints(snapshot, policy, at: t), try wholeLog(snapshot, policy, at: t), "\(name) at \(t)")
+                }
             }
         }
     }

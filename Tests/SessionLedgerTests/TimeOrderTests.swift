@@ -71,6 +71,31 @@ final class TimeOrderTests: XCTestCase {
             }
             XCTAssertEqual(try snapshot.latestInstant(), sorted[199].at)
         }
+
+        // Damage: the backfill's lags set to 0 (each still 16 bytes, its `at` right). Where
+        // the search leans on them it could land on the event after the backfill, past
+        // events at or after T; it must then say the ledger is damaged, never answer wrong.
+        try ledger.env.write { txn in
+            for seq in UInt64(101)...170 {
+                guard let entry = try txn.get(ledger.db.lags, Key.seq(seq)) else { continue }
+                var value = Array(entry)
+                for k in 0..<8 { value[k] = 0 }
+                try txn.put(ledger.db.lags, Key.seq(seq), value)
+            }
+        }
+        var refused = 0
+        try ledger.read { snapshot in
+            for t in instants.map(Instant.init(nanoseconds:)) {
+                let want = appended.firstIndex { $0.at >= t }.map { UInt64($0 + 1) }
+                do {
+                    let found = try snapshot.firstSeq(atOrAfter: t, head: 200)
+                    XCTAssertEqual(found, want, "\(t)")
+                } catch LedgerError.damaged {
+                    refused += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(refused, 0, "some search leaned on a damaged lag")
     }
 
     /// With a lookahead of N, `ahead` sees every record the log walk reads (the ones not
