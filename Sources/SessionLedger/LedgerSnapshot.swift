@@ -9,6 +9,8 @@ public struct LedgerSnapshot {
     let db: Ledger.Databases
     /// The names this snapshot's records gave by number, as looked up so far.
     let names = NameCache()
+    /// The lagged events of the last range walked in time order (`laggedEvents`).
+    let lagged = LaggedCache()
 
     /// The head of the chain (`seq` 0 and zeros for an empty ledger).
     public func head() throws -> HashChain {
