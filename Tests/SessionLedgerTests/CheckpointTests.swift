@@ -492,6 +492,16 @@ final class CheckpointTests: XCTestCase {
         func hourBefore(_ i: Int) -> Instant { Instant(nanoseconds: ats[i].nanoseconds - TimedLines.hour) }
         /// How many of the first `count` lines lie at or before `t`.
         func eventsThrough(_ t: Instant, of count: Int) -> UInt64 { UInt64(ats[..<count].filter { $0 <= t }.count) }
+        /// How many events lie between a checkpoint at the 400th event and the tail's instant
+        /// of a call of the first `n` lines.
+        func eventsAfterThe400th(_ n: Int) -> Int { Int(eventsThrough(hourBefore(n - 1), of: n)) - 400 }
+        /// Spaced every 400 events, a sixty-fourth is 6 events and a quarter 100: the first call
+        /// size leaving 1-5 events between the 400th and its tail's instant (no tail), and the
+        /// first leaving 6-99 (a tail only after a spaced checkpoint the same call wrote).
+        func callsAroundASixtyFourthOf400() throws -> (few: Int, enough: Int) {
+            (try XCTUnwrap((401...600).first { (1..<6).contains(eventsAfterThe400th($0)) }),
+             try XCTUnwrap((401...600).first { (6..<100).contains(eventsAfterThe400th($0)) }))
+        }
     }
 
     private func checkpointInstantsAndCounts(_ ledger: Ledger) throws -> [(at: Instant, events: UInt64)] {
@@ -510,12 +520,8 @@ final class CheckpointTests: XCTestCase {
     /// the whole log does.
     func testACallThatWritesASpacedCheckpointEndsWithATailFromASixtyFourthOfTheSpacing() throws {
         let timed = TimedLines(count: 600)
-        /// How many events lie between the spaced checkpoint (the 400th event) and the tail's
-        /// instant of a call of the first `n` lines.
-        func between(_ n: Int) -> Int { Int(timed.eventsThrough(timed.hourBefore(n - 1), of: n)) - 400 }
-        // Spaced every 400 events: a sixty-fourth is 6 events, a quarter 100.
-        let few = try XCTUnwrap((401...600).first { (1..<6).contains(between($0)) })
-        let enough = try XCTUnwrap((401...600).first { (6..<100).contains(between($0)) })
+        let between = timed.eventsAfterThe400th
+        let (few, enough) = try timed.callsAroundASixtyFourthOf400()
         let directory = try temporaryDirectory(self)
         var options = AppendOptions()
         options.checkpointSpacing = .every(400)
@@ -553,10 +559,8 @@ final class CheckpointTests: XCTestCase {
     /// only the spaced one. Queries after it answer as a fold of the whole log does.
     func testCheckpointsWrittenOnRequestEndWithATailWhenDue() throws {
         let timed = TimedLines(count: 600)
-        /// How many events lie between the 400th and the tail's instant of the first `n` lines.
-        func between(_ n: Int) -> Int { Int(timed.eventsThrough(timed.hourBefore(n - 1), of: n)) - 400 }
-        let few = try XCTUnwrap((401...600).first { (1..<6).contains(between($0)) })
-        let enough = try XCTUnwrap((401...600).first { (6..<100).contains(between($0)) })
+        let between = timed.eventsAfterThe400th
+        let (few, enough) = try timed.callsAroundASixtyFourthOf400()
         let directory = try temporaryDirectory(self)
         var options = AppendOptions()
         options.checkpointSpacing = nil  // small calls: none written as they store
