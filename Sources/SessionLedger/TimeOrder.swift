@@ -136,6 +136,7 @@ extension LedgerSnapshot {
         -> (seqs: [UInt64], inRange: [(at: Instant, seq: UInt64)]) {
         let key = LaggedCache.Key(start: start, head: head, from: from, to: to)
         if let kept = lagged.kept, kept.key == key { return (kept.seqs, kept.inRange) }
+        lagged.kept = nil  // not held beside the new answer while it is made
         // Where the search meets damage, every lagged `seq` is listed: the walk then meets the
         // damage itself, after handing over the records before it, as it always has. (A stop
         // found too early by a damaged lag is refused too: the walk meets a lagged event the
@@ -157,7 +158,9 @@ extension LedgerSnapshot {
             }
         }
         inRange.sort { ($0.at, $0.seq) < ($1.at, $1.seq) }
-        lagged.kept = (key, seqs, inRange)
+        // Only a bounded range is asked twice (`sessions`, `who`); a walk to the end, such as
+        // each stretch of a checkpoint fold, starts from a new instant every time.
+        if to != nil { lagged.kept = (key, seqs, inRange) }
         return (seqs, inRange)
     }
 
@@ -228,8 +231,10 @@ extension LedgerSnapshot {
     }
 }
 
-/// A snapshot's last answer of `laggedEvents` (one snapshot, one transaction: the log and
-/// `lags` do not change under it).
+/// A snapshot's last answer of `laggedEvents`. The head is part of its key, and within a
+/// transaction nothing changes the log or `lags` at or below the head (a write only appends
+/// past it), so a kept answer stays right. Like `NameCache`, it is for one thread: a snapshot
+/// is never used from two at once.
 final class LaggedCache {
     struct Key: Equatable {
         var start: UInt64
