@@ -239,16 +239,13 @@ public struct LedgerSnapshot {
         }
     }
 
-    /// `checksumChecked`: as `Record.decode`'s.
-    func decode(seq: UInt64, _ bytes: UnsafeRawBufferPointer, foldOnly: Bool = false, checksumChecked: Bool = false) throws -> StoredEvent {
-        try decodeWithHeader(seq: seq, bytes, foldOnly: foldOnly, checksumChecked: checksumChecked).stored
+    func decode(seq: UInt64, _ bytes: UnsafeRawBufferPointer, foldOnly: Bool = false) throws -> StoredEvent {
+        try decodeWithHeader(seq: seq, bytes, foldOnly: foldOnly).stored
     }
 
-    func decodeWithHeader(seq: UInt64, _ bytes: UnsafeRawBufferPointer, foldOnly: Bool,
-                          checksumChecked: Bool = false) throws -> (header: Record.Header, stored: StoredEvent) {
+    func decodeWithHeader(seq: UInt64, _ bytes: UnsafeRawBufferPointer, foldOnly: Bool) throws -> (header: Record.Header, stored: StoredEvent) {
         do {
-            let (header, event) = try Record.decode(bytes, foldOnly: foldOnly, checksumChecked: checksumChecked,
-                                                    names: SnapshotNames(snapshot: self))
+            let (header, event) = try Record.decode(bytes, foldOnly: foldOnly, names: SnapshotNames(snapshot: self))
             return (header, StoredEvent(seq: seq, recorded: header.recorded, event: event,
                                         sessionNumber: header.sessionNumber, userNumber: header.userNumber))
         } catch let damage as Record.Damage {

@@ -150,10 +150,9 @@ public enum Record {
 
     /// Checks the whole record as `decode` does (checksum, flags, numbers, the length of every
     /// string) and says where its strings lie, without making any of them.
-    /// `checksumChecked`: the caller has just checked the checksum of these very bytes.
-    static func layout(_ bytes: UnsafeRawBufferPointer, checksumChecked: Bool = false) throws -> (header: Header, layout: Layout) {
+    static func layout(_ bytes: UnsafeRawBufferPointer) throws -> (header: Header, layout: Layout) {
         let header = try header(bytes)
-        guard checksumChecked || checksumMatches(bytes) else { throw Damage(problem: "checksum mismatch") }
+        guard checksumMatches(bytes) else { throw Damage(problem: "checksum mismatch") }
         let flags = bytes[2]
         guard flags & ~Flag.all == 0, bytes[3] & ~Carried.all == 0 else { throw Damage(problem: "unknown flags") }
         let carried = Carried(rawValue: bytes[3])
@@ -192,13 +191,10 @@ public enum Record {
 
     /// Decodes the whole record, verifying its checksum and layout; the names it does not carry
     /// come from `names`. With `foldOnly`, the strings the derivation never reads (`id`, `ip`,
-    /// `agent`, `meta`) are checked for layout but not made into `String`s. With
-    /// `checksumChecked`, the caller has just checked the checksum of these bytes (a user's
-    /// slice checks each record as it gathers it: `LedgerSnapshot.verifiedRecord`).
+    /// `agent`, `meta`) are checked for layout but not made into `String`s.
     public static func decode<Names: NameSource>(_ bytes: UnsafeRawBufferPointer, foldOnly: Bool = false,
-                                                 checksumChecked: Bool = false,
                                                  names: Names) throws -> (header: Header, event: Event) {
-        let (header, layout) = try layout(bytes, checksumChecked: checksumChecked)
+        let (header, layout) = try layout(bytes)
         func text(_ span: Layout.Span) -> String {
             String(decoding: UnsafeRawBufferPointer(rebasing: bytes[span]), as: UTF8.self)
         }

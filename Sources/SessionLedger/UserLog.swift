@@ -153,8 +153,7 @@ public struct UserLog: FoldSource {
         for entry in entries {
             if let from, entry.at < from { continue }
             if let to, entry.at >= to { return }
-            // Its checksum was checked as the slice was gathered (`verifiedRecord`).
-            guard try body(try snapshot.decode(seq: entry.seq, entry.record, foldOnly: foldOnly, checksumChecked: true)) else { return }
+            guard try body(try snapshot.decode(seq: entry.seq, entry.record, foldOnly: foldOnly)) else { return }
         }
     }
 }
