@@ -93,24 +93,34 @@ struct IDIndex {
 
     /// How many entries `block` holds.
     static func count(inBlock block: UInt32, txn: Transaction, db: Ledger.Databases) throws -> Int {
-        var first: [UInt8] = []
-        appendBE(UInt64(block), 4, &first)
-        return try txn.withCursor(db.ids) { cursor in
-            var count = 0
-            var entry = try cursor.seek(atLeast: first)
-            while let current = entry {
-                try IDIndex.checkSize(key: current.key, value: current.value)
-                guard IDIndex.block(ofKey: current.key) == block else { break }
-                count += try cursor.valueCount()
-                entry = try cursor.nextKey()
-            }
-            return count
-        }
+        var count = 0
+        try forEachKey(inBlock: block, txn: txn, db: db) { cursor, _ in count += try cursor.valueCount() }
+        return count
     }
 
     /// Calls `body` with the prefix of every entry of `block`, a page of values at a time.
     static func forEachEntry(inBlock block: UInt32, txn: Transaction, db: Ledger.Databases,
                              _ body: (UInt64) throws -> Void) throws {
+        try forEachKey(inBlock: block, txn: txn, db: db) { cursor, key in
+            var page = try cursor.valuesOnPage()
+            while let values = page {
+                try IDIndex.checkSize(values: values)
+                try key.withUnsafeBytes { key in
+                    var offset = 0
+                    while offset < values.count {
+                        try body(IDIndex.prefix(key: key, value: values, at: offset))
+                        offset += IDIndex.valueSize
+                    }
+                }
+                page = try cursor.valuesOnNextPage()
+            }
+        }
+    }
+
+    /// Calls `body` with a cursor on each key of `block` in turn (its first value, checked for
+    /// size) and the key's bytes; `body` may move the cursor among that key's values.
+    private static func forEachKey(inBlock block: UInt32, txn: Transaction, db: Ledger.Databases,
+                                   _ body: (Cursor, [UInt8]) throws -> Void) throws {
         var first: [UInt8] = []
         appendBE(UInt64(block), 4, &first)
         try txn.withCursor(db.ids) { cursor in
@@ -118,19 +128,7 @@ struct IDIndex {
             while let current = entry {
                 try IDIndex.checkSize(key: current.key, value: current.value)
                 guard IDIndex.block(ofKey: current.key) == block else { break }
-                let key = Array(current.key)  // kept past the cursor's moves below
-                var page = try cursor.valuesOnPage()
-                while let values = page {
-                    try IDIndex.checkSize(values: values)
-                    try key.withUnsafeBytes { key in
-                        var offset = 0
-                        while offset < values.count {
-                            try body(IDIndex.prefix(key: key, value: values, at: offset))
-                            offset += IDIndex.valueSize
-                        }
-                    }
-                    page = try cursor.valuesOnNextPage()
-                }
+                try body(cursor, Array(current.key))  // a copy: the key outlives the cursor's moves
                 entry = try cursor.nextKey()
             }
         }
