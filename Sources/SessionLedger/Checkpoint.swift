@@ -55,6 +55,9 @@ public struct Checkpoint: Equatable, Sendable {
     public var loggedIn: [UInt8]
     /// The stretch before it, for `who` (nil: written before version 3).
     public var stretch: CheckpointStretch?
+    /// A rolling tail (`Ledger.writeRollingTail`): the next tail may replace it. Stored in the
+    /// header's second byte (0 in checkpoints written before, which no tail replaces).
+    public var rolling = false
 
     public static func digest(of policy: Policy) -> [UInt8] {
         Array(SHA256.hash(data: Array(policy.canonicalJSON().utf8)))
@@ -90,7 +93,7 @@ public struct Checkpoint: Equatable, Sendable {
     /// The stored value: a fixed header, the sessions, the bitset, and a CRC-32 of all before it.
     public func encoded() -> [UInt8] {
         precondition(numbers.count == sessions.count, "one Numbers per session")
-        var out: [UInt8] = [Checkpoint.version, 0, 0, 0]
+        var out: [UInt8] = [Checkpoint.version, rolling ? 1 : 0, 0, 0]
         appendLE(UInt64(bitPattern: at.nanoseconds), 8, &out)
         appendLE(headSeq, 8, &out)
         appendLE(events, 8, &out)

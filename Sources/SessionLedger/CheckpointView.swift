@@ -27,6 +27,8 @@ extension Checkpoint {
         let at: Instant
         let headSeq: UInt64
         let events: UInt64
+        /// A rolling tail (the header's second byte is 1).
+        let rolling: Bool
         /// Nil when it has none (before version 3, or written without).
         let stretch: CheckpointStretch.View?
         /// How many sessions, and where the first one's bytes begin.
@@ -45,6 +47,7 @@ extension Checkpoint {
             at = Instant(nanoseconds: Int64(bitPattern: readLE(bytes, 4, 8)))
             headSeq = readLE(bytes, 12, 8)
             events = readLE(bytes, 20, 8)
+            rolling = bytes[1] == 1
             var i = 60
             var stretch: CheckpointStretch.View?
             if version >= 3 {
@@ -164,7 +167,7 @@ extension Checkpoint {
         /// fold resumed from it with only the sessions the caller adds.
         func withoutSessions() -> Checkpoint {
             Checkpoint(at: at, headSeq: headSeq, events: events, policyDigest: Array(policyDigest),
-                       sessions: [], numbers: [], loggedIn: Array(bytes[loggedIn]), stretch: nil)
+                       sessions: [], numbers: [], loggedIn: Array(bytes[loggedIn]), stretch: nil, rolling: rolling)
         }
 
         /// The checkpoint as a value; the policy gives each session its client's rules. Without
@@ -182,7 +185,7 @@ extension Checkpoint {
             }
             return Checkpoint(at: at, headSeq: headSeq, events: events, policyDigest: Array(policyDigest),
                               sessions: sessions, numbers: numbers, loggedIn: Array(bytes[loggedIn]),
-                              stretch: withStretch ? stretch?.decoded : nil)
+                              stretch: withStretch ? stretch?.decoded : nil, rolling: rolling)
         }
     }
 }

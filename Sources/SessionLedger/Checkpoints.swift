@@ -332,7 +332,8 @@ extension Ledger {
     /// policy: a ledger keeps one policy's) past the latest intact one are removed. With
     /// `rebuild`, every checkpoint is read, and from the first unusable one on all are
     /// removed and written again (`sledger checkpoint`); without it only the latest are looked
-    /// at, so an `append` pays for its own stretch, not for every checkpoint. With `tail`
+    /// at, so an `append` pays for its own stretch, not for every checkpoint; with it, a rolling
+    /// tail at the end (`writeRollingTail`) goes too, and the fold goes on from the one before. With `tail`
     /// (`sledger checkpoint`), they end as a large call's do, with a tail checkpoint an hour
     /// before the newest event when one is due (`writeTailCheckpoint`; the default policy's
     /// only): a log that small calls wrote, or whose tail a late event removed, then answers
@@ -405,6 +406,75 @@ extension Ledger {
         }
     }
 
+    /// After a call too small for a tail (`AppendOptions.tailCheckpointFrom`) and after
+    /// `sledger serve`'s group commits: a *rolling* tail, at the instant an hour before the
+    /// newest event (as `writeTailCheckpoint`'s), when a quarter of the spacing due after the
+    /// latest checkpoint lies between them (`tailIsDue`). Without it a log written only by small
+    /// calls or by `serve` ended up to a whole spacing past its last checkpoint (2,097,152
+    /// events, about a second for `who` at 100M) until `sledger checkpoint` ran.
+    ///
+    /// Such tails would lie four times as densely as spaced checkpoints, so each may be replaced
+    /// by the next: when the latest checkpoint is a rolling tail less than three quarters of
+    /// the spacing due after the one before it (or after the log's start), the new tail is
+    /// folded from that one and the rolling tail removed in the same transaction; otherwise it
+    /// stays. So kept checkpoints lie at least three quarters of a spacing apart, plus the
+    /// rolling one at the end. Folded from the checkpoint before the one it replaces, the new
+    /// tail's stretch covers the time line the removed one's did, so `who` there still reads a
+    /// stretch. Returns how many were written (0 or 1). `write` runs a change in a durable
+    /// write transaction, as for `writeCheckpoints`.
+    func writeRollingTail(spacing: CheckpointSpacing, write: (Int, (WriteTransaction) throws -> Void) throws -> Void) throws -> Int {
+        let policy = Policy.default
+        let digest = Checkpoint.digest(of: policy)
+        do {
+            let plan = try read { snapshot -> (tail: Checkpoint, replacing: Instant?)? in
+                guard let newest = try snapshot.latestInstant() else { return nil }
+                let at = newest.saturatingAdding(Duration(nanoseconds: -CheckpointFollower.allowance.nanoseconds))
+                guard at < newest else { return nil }
+                // First what the headers and a binary search tell, so that a call or group
+                // commit with no tail due reads one checkpoint's header, not its sessions.
+                let head = try snapshot.eventCount()
+                let last = try snapshot.txn.withCursor(snapshot.db.checkpoints) { cursor in
+                    try cursor.last().map { entry in
+                        (at: Instant(biased: readBE(entry.key, 0, 8)), events: Checkpoint.peek(entry.value, digest: digest),
+                         bytes: Checkpoint.spacedBytes(entry.value))
+                    }
+                }
+                if let last, at <= last.at { return nil }
+                let through = (try snapshot.firstSeq(atOrAfter: at.saturatingAdding(Duration(nanoseconds: 1)), head: head) ?? head + 1) - 1
+                let since = Int(through) - Int(min(last?.events ?? 0, through))
+                guard Ledger.tailIsDue(eventsSinceLatest: since, spacing: spacing.after(checkpointBytes: last?.bytes),
+                                       callWroteCheckpoints: false) else { return nil }
+                // Then the checkpoints themselves.
+                guard let (latest, next) = try snapshot.checkpointToGoOnFrom(policy: policy, spacing: spacing) else { return nil }
+                if let latest, at <= latest.at { return nil }
+                var from = latest
+                var replacing: Instant?
+                if let latest, latest.rolling {
+                    let before = try snapshot.checkpointToResume(atOrBefore: latest.at.saturatingAdding(Duration(nanoseconds: -1)), policy: policy)
+                    let bytes = try before.flatMap { try snapshot.txn.get(snapshot.db.checkpoints, Checkpoint.key($0.at)).map(Checkpoint.spacedBytes) }
+                    if 4 * Int(latest.events - (before?.events ?? 0)) < 3 * spacing.after(checkpointBytes: bytes) {
+                        (from, replacing) = (before, latest.at)
+                    }
+                }
+                var fold = CheckpointFold(policy: policy, from: from)
+                guard var tail = try fold.next(snapshot, spacing: .max, stopAt: at),
+                      Ledger.tailIsDue(eventsSinceLatest: Int(tail.events - (latest?.events ?? 0)), spacing: next, callWroteCheckpoints: false)
+                else { return nil }
+                tail.rolling = true
+                return (tail, replacing)
+            }
+            guard let plan else { return 0 }
+            let bytes = plan.tail.encoded()
+            try write(bytes.count) { txn in
+                if let replacing = plan.replacing { _ = try txn.delete(db.checkpoints, Checkpoint.key(replacing)) }
+                try txn.put(db.checkpoints, Checkpoint.key(plan.tail.at), bytes)
+            }
+            return 1
+        } catch let error as LMDBError {
+            throw LedgerError.storage(error, path: path)
+        }
+    }
+
     /// `writeCheckpoints`, with how each change is written left to `write`: it is given about
     /// how many bytes the change stores (0 for removals, which still need pages for the tree
     /// they change) and must run the change in a durable write transaction. The CLI's grows the
@@ -418,11 +488,16 @@ extension Ledger {
                 let instants = try snapshot.checkpointInstants()
                 var firstUnusable: Instant?
                 if rebuild {
+                    var rolling: Instant?  // the last one's instant, when it is a rolling tail
                     try snapshot.forEachStoredCheckpoint(policy: policy) { at, checkpoint in
                         if firstUnusable == nil, checkpoint?.policyDigest != digest || checkpoint?.at != at || checkpoint?.isOutdated != false {
                             firstUnusable = at
                         }
+                        rolling = checkpoint?.rolling == true ? at : nil
                     }
+                    // A rolling tail at the end is provisional: the spaced ones and the tail
+                    // written here replace it.
+                    if firstUnusable == nil { firstUnusable = rolling }
                 } else if let latest = try snapshot.checkpointView(atOrBefore: .latest, policy: policy) {
                     firstUnusable = instants.first { $0 > latest.at }
                 } else {
@@ -454,6 +529,11 @@ extension Ledger {
     /// call that stored events.
     func writeCheckpointsIfDue(spacing: CheckpointSpacing) throws -> Int {
         try checkpointsDue(spacing: spacing) ? try writeCheckpoints(spacing: spacing, rebuild: false) : 0
+    }
+
+    /// `writeRollingTail`, the map grown as `append` grows it: what a call too small for a tail runs after it.
+    func writeRollingTail(spacing: CheckpointSpacing) throws -> Int {
+        try writeRollingTail(spacing: spacing, write: writeGrowingMap)
     }
 
     /// Whether the events past the latest checkpoint are as many as `spacing` puts between it
@@ -492,6 +572,7 @@ extension Ledger {
                 guard let refolded = try fold.next(snapshot, spacing: .max, stopAt: at, stretchFrom: stored.stretch?.from) else { return }
                 var expected = refolded
                 expected.headSeq = stored.headSeq
+                expected.rolling = stored.rolling
                 // No stretch (before version 3) is no difference either; one is compared from where it says it starts.
                 if stored.stretch == nil { expected.stretch = nil }
                 // A number the stored one does not know (0: version 1, or folded on from one) is no difference.

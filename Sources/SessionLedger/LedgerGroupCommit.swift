@@ -50,28 +50,33 @@ extension Ledger {
         }
     }
 
-    /// Writes checkpoints when the next one is due (`CheckpointSpacing.adaptive`), as
-    /// `append` does after a call (appendGroup does not); returns how many were written.
+    /// Writes checkpoints when the next one is due (`CheckpointSpacing.adaptive`), then a
+    /// rolling tail when one is due (`writeRollingTail`), as `append` does after a small call
+    /// (appendGroup does not); returns how many were written.
     ///
     /// For a process whose other threads hold transactions meanwhile: this never resizes the
     /// map. When a checkpoint does not fit, it calls `grow(bytes)` between its transactions,
     /// which must make that much room (`reserveRoom`) once no other transaction is open.
     public func writeCheckpointsIfDue(grow: (Int) throws -> Void) throws -> Int {
-        guard try checkpointsDue(spacing: .adaptive) else { return 0 }
-        do {
-            return try writeCheckpoints(policy: .default, spacing: .adaptive, rebuild: false) { bytes, change in
-                // A checkpoint's pages and the B-tree pages it splits, with air.
-                let need = 2 * bytes + (16 << 20)
-                if try mapRoom() < need { try grow(need) }
-                while true {
-                    do {
-                        try env.write { try change($0) }
-                        return
-                    } catch LMDBError.Code.mapFull {
-                        try grow(2 * (try mapRoom()) + need)
-                    }
+        let write: (Int, (WriteTransaction) throws -> Void) throws -> Void = { bytes, change in
+            // A checkpoint's pages and the B-tree pages it splits, with air.
+            let need = 2 * bytes + (16 << 20)
+            if try self.mapRoom() < need { try grow(need) }
+            while true {
+                do {
+                    try self.env.write { try change($0) }
+                    return
+                } catch LMDBError.Code.mapFull {
+                    try grow(2 * (try self.mapRoom()) + need)
                 }
             }
+        }
+        do {
+            var written = 0
+            if try checkpointsDue(spacing: .adaptive) {
+                written = try writeCheckpoints(policy: .default, spacing: .adaptive, rebuild: false, write: write)
+            }
+            return written + (try writeRollingTail(spacing: .adaptive, write: write))
         } catch let error as LMDBError {
             throw LedgerError.storage(error, path: path)
         }

@@ -17,7 +17,8 @@ public struct AppendOptions {
     /// bytes (all regular files), and write them in the call's transaction (nil: never).
     public var followCheckpointsFrom: Int? = 16 << 20
     /// After a call of at least this many bytes of input, write a checkpoint near the end of
-    /// the time line when it is due (`Ledger.tailIsDue`, `Ledger.writeTailCheckpoint`; nil: never).
+    /// the time line when it is due (`Ledger.tailIsDue`, `Ledger.writeTailCheckpoint`), after a
+    /// smaller one a rolling tail, which the next may replace (`Ledger.writeRollingTail`; nil: neither).
     public var tailCheckpointFrom: Int? = 16 << 20
     /// Ids claimed before they are filed in `ids` (smaller in tests, to cross a filing).
     var idClaimsFlushAt = IDClaims.flushAt
@@ -164,6 +165,8 @@ extension Ledger {
                 if tail, !summary.tailFollowed {
                     summary.checkpointsWritten += try writeTailCheckpoint(spacing: spacing,
                                                                           callWroteCheckpoints: summary.checkpointsWritten > 0)
+                } else if !tail, options.tailCheckpointFrom != nil {
+                    summary.checkpointsWritten += try writeRollingTail(spacing: spacing)
                 }
             } catch {
                 summary.checkpointError = "\(error)"

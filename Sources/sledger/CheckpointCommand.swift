@@ -13,7 +13,9 @@ struct CheckpointCommand: ParsableCommand {
             sessions --at T faster and the ledger larger). They are a cache beside the log: `append` and \
             `import` write them as the log grows (a call of 16 MiB or more of files also ends with one an \
             hour before the newest event, when a quarter of the spacing lies before it, or a sixty-fourth when the call wrote one, and \
-            so does this command), a late event older than one removes it, `check` \
+            so does this command; a smaller call, or `serve` as it stores events, ends with a rolling one, \
+            which the next replaces while they lie close, and which this command replaces with its own), \
+            a late event older than one removes it, `check` \
             verifies each against a refold, and a damaged one is skipped and rebuilt here, as is one \
             written by an earlier version without session numbers or stretches (still read meanwhile, \
             only slower). sessions --at T folds from the latest checkpoint at or before T. A checkpoint \
