@@ -60,14 +60,25 @@ public enum CanonicalWriter {
     }
 
     /// A JSON string with only `"` and `\` escaped (the input rules forbid control characters).
+    /// The runs between escapes are copied whole: byte by byte, each append checked the array's
+    /// room and uniqueness, a fifth of `sessions --format ndjson` for 125,000 sessions.
     @inline(__always)
     public static func appendString(_ value: String, _ out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            if byte == 0x22 || byte == 0x5C { out.append(0x5C) }
-            out.append(byte)
-        }
+        var value = value
+        value.withUTF8 { appendEscaped($0, &out) }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// `bytes` with a `\` before each `"` and `\`.
+    static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+        var run = 0  // where the bytes not yet copied begin
+        for i in bytes.indices where bytes[i] == 0x22 || bytes[i] == 0x5C {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
+            out.append(0x5C)
+            run = i  // the escaped byte goes with the next run
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
     }
 
     @inline(__always)

@@ -170,20 +170,24 @@ extension Instant {
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
         let (year, month, day) = civilFromDays(days)
+        // Unsigned 32-bit digits from here (years 1677-2262, a fraction under 10^9): their
+        // divisions by 10 are a multiply and a shift, where signed 64-bit ones needed fixing up.
+        let clock = UInt32(truncatingIfNeeded: secondOfDay)
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { text in
-            @inline(__always) func two(_ value: Int64, at i: Int) {
+            @inline(__always) func two(_ value: UInt32, at i: Int) {
                 text[i] = 0x30 &+ UInt8(truncatingIfNeeded: value / 10)
                 text[i + 1] = 0x30 &+ UInt8(truncatingIfNeeded: value % 10)
             }
-            two(year / 100, at: 0); two(year % 100, at: 2); text[4] = 0x2D
-            two(month, at: 5); text[7] = 0x2D; two(day, at: 8); text[10] = 0x54
-            two(secondOfDay / 3600, at: 11); text[13] = 0x3A
-            two(secondOfDay / 60 % 60, at: 14); text[16] = 0x3A
-            two(secondOfDay % 60, at: 17)
+            let y = UInt32(truncatingIfNeeded: year)
+            two(y / 100, at: 0); two(y % 100, at: 2); text[4] = 0x2D
+            two(UInt32(truncatingIfNeeded: month), at: 5); text[7] = 0x2D; two(UInt32(truncatingIfNeeded: day), at: 8); text[10] = 0x54
+            two(clock / 3600, at: 11); text[13] = 0x3A
+            two(clock / 60 % 60, at: 14); text[16] = 0x3A
+            two(clock % 60, at: 17)
             var end = 19
             if fraction != 0 {
                 text[19] = 0x2E
-                var f = fraction
+                var f = UInt32(truncatingIfNeeded: fraction)
                 for i in stride(from: 28, through: 20, by: -1) {
                     text[i] = 0x30 &+ UInt8(truncatingIfNeeded: f % 10)
                     f /= 10

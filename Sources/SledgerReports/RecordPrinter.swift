@@ -33,6 +33,8 @@ public struct RecordPrinter {
     /// Column titles for tables (defaults to the field names).
     public let titles: [String]
     public let output: RecordOutput
+    /// Each field's `"name":`, made once (ndjson, json).
+    private let keys: [[UInt8]]
     private var rows: [[Cell]] = []
     private var widths: [Int]?
     private var count = 0
@@ -45,6 +47,7 @@ public struct RecordPrinter {
         self.fields = fields
         self.titles = titles ?? fields
         self.output = output
+        keys = RecordPrinter.keys(fields)
         if format == .csv { output.line(fields.map(RecordPrinter.csvCell).joined(separator: ",")) }
         if format == .json { output.write("[") }
     }
@@ -61,13 +64,13 @@ public struct RecordPrinter {
             }
             RecordPrinter.appendTableLine(cells, widths, &line)
         case .ndjson:
-            RecordPrinter.appendObject(fields: fields, cells: cells, &line)
+            RecordPrinter.appendObject(keys: keys, cells: cells, &line)
             line.append(0x0A)
         case .json:
             // "[" then "\n" before the first object and ",\n" before each later one.
             if count > 0 { line.append(UInt8(ascii: ",")) }
             line.append(0x0A)
-            RecordPrinter.appendObject(fields: fields, cells: cells, &line)
+            RecordPrinter.appendObject(keys: keys, cells: cells, &line)
         case .csv:
             for (i, cell) in cells.enumerated() {
                 if i > 0 { line.append(UInt8(ascii: ",")) }
@@ -97,20 +100,29 @@ public struct RecordPrinter {
     /// One JSON object with these field names (absent cells left out).
     public static func object(fields: [String], cells: [Cell]) -> String {
         var out: [UInt8] = []
-        appendObject(fields: fields, cells: cells, &out)
+        appendObject(keys: keys(fields), cells: cells, &out)
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends that object's bytes to `out`.
-    static func appendObject(fields: [String], cells: [Cell], _ out: inout [UInt8]) {
+    /// Each field name as a JSON object's key: `"name":`.
+    static func keys(_ fields: [String]) -> [[UInt8]] {
+        fields.map { name in
+            var key: [UInt8] = []
+            CanonicalWriter.appendString(name, &key)
+            key.append(UInt8(ascii: ":"))
+            return key
+        }
+    }
+
+    /// Appends that object's bytes to `out`, its fields' `keys` made by `keys(_:)`.
+    static func appendObject(keys: [[UInt8]], cells: [Cell], _ out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
         var first = true
-        for (name, cell) in zip(fields, cells) {
+        for (key, cell) in zip(keys, cells) {
             if case .absent = cell { continue }
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
-            CanonicalWriter.appendString(name, &out)
-            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: key)
             switch cell {
             case .string(let s): CanonicalWriter.appendString(s, &out)
             case .integer(let n): appendInteger(n, &out)
@@ -158,8 +170,13 @@ public struct RecordPrinter {
             let start = out.count
             appendText(cell, &out)
             guard i < cells.count - 1 else { break }
-            // Bytes are Characters when all are ASCII but CR (CR LF is one Character).
-            let plain = out[start...].allSatisfy { $0 < 0x80 && $0 != 0x0D }
+            // Bytes are Characters when all are ASCII but CR (CR LF is one Character); numbers
+            // and instants always are.
+            let plain: Bool
+            switch cell {
+            case .integer, .instant, .null, .absent: plain = true
+            case .string, .json: plain = out.withUnsafeBufferPointer { $0[start...].allSatisfy { $0 < 0x80 && $0 != 0x0D } }
+            }
             let count = plain ? out.count - start : String(decoding: out[start...], as: UTF8.self).count
             if widths[i] > count { out.append(contentsOf: repeatElement(0x20, count: widths[i] - count)) }
         }

@@ -123,4 +123,21 @@ final class EventParserTests: XCTestCase {
         let event = try XCTUnwrap(parse(text))
         XCTAssertEqual(String(decoding: CanonicalWriter.bytes(of: event), as: UTF8.self), text)
     }
+
+    /// Strings are copied in runs between escapes: escapes at either end, side by side, alone,
+    /// and none at all (expected texts written by hand).
+    func testCanonicalStringsEscapeQuotesAndBackslashesOnly() {
+        func json(_ value: String) -> String {
+            var out: [UInt8] = []
+            CanonicalWriter.appendString(value, &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+        XCTAssertEqual(json(""), #""""#)
+        XCTAssertEqual(json("plain é 😀"), #""plain é 😀""#)
+        XCTAssertEqual(json(#"""#), #""\"""#)
+        XCTAssertEqual(json(#"\"#), #""\\""#)
+        XCTAssertEqual(json(#""a\"#), #""\"a\\""#)
+        XCTAssertEqual(json(#"a""\\b"#), #""a\"\"\\\\b""#)
+        XCTAssertEqual(json("tab\\there/slash"), #""tab\\there/slash""#)
+    }
 }
