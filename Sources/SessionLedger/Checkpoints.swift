@@ -417,8 +417,8 @@ extension Ledger {
     /// by the next: when the latest checkpoint is a rolling tail less than three quarters of
     /// the spacing due after the one before it (or after the log's start), the new tail is
     /// folded from that one and the rolling tail removed in the same transaction; otherwise it
-    /// stays. So kept checkpoints lie at least three quarters of a spacing apart, plus the
-    /// rolling one at the end. Folded from the checkpoint before the one it replaces, the new
+    /// stays, as one does that a spaced checkpoint follows. So rolling tails add at most one
+    /// checkpoint to each spacing, plus the rolling one at the end. Folded from the checkpoint before the one it replaces, the new
     /// tail's stretch covers the time line the removed one's did, so `who` there still reads a
     /// stretch. Returns how many were written (0 or 1). `write` runs a change in a durable
     /// write transaction, as for `writeCheckpoints`.
@@ -440,23 +440,29 @@ extension Ledger {
                     }
                 }
                 if let last, at <= last.at { return nil }
-                let through = (try snapshot.firstSeq(atOrAfter: at.saturatingAdding(Duration(nanoseconds: 1)), head: head) ?? head + 1) - 1
+                var through = (try snapshot.firstSeq(atOrAfter: at.saturatingAdding(Duration(nanoseconds: 1)), head: head) ?? head + 1) - 1
+                // Events stored after those may still lie at or before `at` when they are lagged
+                // (a backfill): then every event past the latest counts, so that none is missed.
+                if try snapshot.txn.withCursor(snapshot.db.lags, { try $0.seek(atLeast: Key.seq(through + 1)) }) != nil { through = head }
                 let since = Int(through) - Int(min(last?.events ?? 0, through))
                 guard Ledger.tailIsDue(eventsSinceLatest: since, spacing: spacing.after(checkpointBytes: last?.bytes),
                                        callWroteCheckpoints: false) else { return nil }
-                // Then the checkpoints themselves.
-                guard let (latest, next) = try snapshot.checkpointToGoOnFrom(policy: policy, spacing: spacing) else { return nil }
-                if let latest, at <= latest.at { return nil }
+                // Then the checkpoints themselves, read in place: only the one the fold starts
+                // from is decoded. Unusable ones after the latest usable one: `writeCheckpoints`
+                // removes those first.
+                let latest = try snapshot.checkpointView(atOrBefore: .latest, policy: policy)
+                guard latest?.at == last?.at else { return nil }
+                let next = spacing.after(checkpointBytes: latest.map { Checkpoint.spacedBytes($0.bytes) })
                 var from = latest
                 var replacing: Instant?
                 if let latest, latest.rolling {
-                    let before = try snapshot.checkpointToResume(atOrBefore: latest.at.saturatingAdding(Duration(nanoseconds: -1)), policy: policy)
-                    let bytes = try before.flatMap { try snapshot.txn.get(snapshot.db.checkpoints, Checkpoint.key($0.at)).map(Checkpoint.spacedBytes) }
-                    if 4 * Int(latest.events - (before?.events ?? 0)) < 3 * spacing.after(checkpointBytes: bytes) {
+                    let before = try snapshot.checkpointView(atOrBefore: latest.at.saturatingAdding(Duration(nanoseconds: -1)), policy: policy)
+                    let spacingAfter = spacing.after(checkpointBytes: before.map { Checkpoint.spacedBytes($0.bytes) })
+                    if 4 * Int(latest.events - (before?.events ?? 0)) < 3 * spacingAfter {
                         (from, replacing) = (before, latest.at)
                     }
                 }
-                var fold = CheckpointFold(policy: policy, from: from)
+                var fold = CheckpointFold(policy: policy, from: from?.decoded(policy: policy, stretch: false))
                 guard var tail = try fold.next(snapshot, spacing: .max, stopAt: at),
                       Ledger.tailIsDue(eventsSinceLatest: Int(tail.events - (latest?.events ?? 0)), spacing: next, callWroteCheckpoints: false)
                 else { return nil }

@@ -14,7 +14,8 @@ struct CheckpointCommand: ParsableCommand {
             `import` write them as the log grows (a call of 16 MiB or more of files also ends with one an \
             hour before the newest event, when a quarter of the spacing lies before it, or a sixty-fourth when the call wrote one, and \
             so does this command; a smaller call, or `serve` as it stores events, ends with a rolling one, \
-            which the next replaces while they lie close, and which this command replaces with its own), \
+            which the next replaces while they lie close, and which this command removes, going on \
+            from the checkpoint before it with spaced ones and its own tail when one is due), \
             a late event older than one removes it, `check` \
             verifies each against a refold, and a damaged one is skipped and rebuilt here, as is one \
             written by an earlier version without session numbers or stretches (still read meanwhile, \

@@ -29,7 +29,8 @@ final class RollingTailTests: XCTestCase {
     /// The rules, applied to the first `n` of `timed`'s lines stored (one an instant, in time
     /// order): spaced checkpoints `spacing` events apart from the latest one while an event lies
     /// past the end of the stretch, then the rolling tail. Returns what replaced what.
-    private func expectAfterACall(_ expected: inout [Stored], timed: TimedLines, n: Int, spacing: Int) -> (written: Int, replaced: Int) {
+    private func expectAfterACall(_ expected: inout [Stored], timed: TimedLines, n: Int, spacing: Int)
+        -> (written: Int, spaced: Int, replaced: Int) {
         var written = 0
         // Spaced: due when `spacing` events lie past the latest; each at its stretch's last event,
         // written once an event past it is stored.
@@ -43,9 +44,9 @@ final class RollingTailTests: XCTestCase {
         // The rolling tail.
         let at = timed.hourBefore(n - 1)
         let latest = expected.last
-        guard latest.map({ $0.at < at }) ?? true else { return (written, 0) }
+        guard latest.map({ $0.at < at }) ?? true else { return (written, written, 0) }
         let events = timed.eventsThrough(at, of: n)
-        guard Int(events) - Int(latest?.events ?? 0) >= max(1, spacing / 4) else { return (written, 0) }
+        guard Int(events) - Int(latest?.events ?? 0) >= max(1, spacing / 4) else { return (written, written, 0) }
         var replaced = 0
         if let latest, latest.rolling {
             let before = expected.dropLast().last?.events ?? 0
@@ -55,32 +56,42 @@ final class RollingTailTests: XCTestCase {
             }
         }
         expected.append(Stored(at: at, events: events, rolling: true))
-        return (written + 1, replaced)
+        return (written + 1, written, replaced)
     }
 
     func testSmallCallsKeepARollingTailThatTheNextReplaces() throws {
-        let timed = TimedLines(count: 2400)
+        let count = 2700  // two rounds of 15 calls of 40 events and one of 450, then 15 of 40
+        let timed = TimedLines(count: count)
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         var options = AppendOptions()
         options.checkpointSpacing = .every(400)  // a quarter: 100 events; three quarters: 300
         var expected: [Stored] = []
-        var replaced = 0, kept = 0
-        for call in stride(from: 0, to: 2400, by: 40) {
-            let summary = try ledger.append([InputSource(bytes: timed.text(call..<(call + 40)))], options: options)
-            let before = expected.count
-            let change = expectAfterACall(&expected, timed: timed, n: call + 40, spacing: 400)
-            XCTAssertEqual(summary.checkpointsWritten, change.written, "after \(call + 40) events")
-            XCTAssertEqual(try stored(ledger), expected, "after \(call + 40) events")
+        var replaced = 0, kept = 0, spacedAfterRolling = 0
+        var n = 0, calls = 0
+        while n < count {
+            // Calls of 40 events, and every sixteenth one of 450, which makes a spaced checkpoint due.
+            let size = min(calls % 16 == 15 ? 450 : 40, count - n)
+            let summary = try ledger.append([InputSource(bytes: timed.text(n..<(n + size)))], options: options)
+            n += size
+            calls += 1
+            let last = expected.last
+            let change = expectAfterACall(&expected, timed: timed, n: n, spacing: 400)
+            XCTAssertEqual(summary.checkpointsWritten, change.written, "after \(n) events")
+            XCTAssertEqual(try stored(ledger), expected, "after \(n) events")
             replaced += change.replaced
-            if change.written > 0, change.replaced == 0, before > 0, expected[before - 1].rolling { kept += 1 }
+            if let last, last.rolling, change.spaced > 0 { spacedAfterRolling += 1 }
+            if let last, last.rolling, change.spaced == 0, change.written > 0, change.replaced == 0 { kept += 1 }
         }
         XCTAssertGreaterThan(replaced, 5, "tails replaced their rolling predecessor")
-        XCTAssertGreaterThan(kept, 2, "and a rolling tail three quarters of a spacing on was kept")
-        XCTAssertTrue(expected.allSatisfy(\.rolling), "small calls never reached a spaced checkpoint here")
+        XCTAssertGreaterThan(kept, 1, "a rolling tail three quarters of a spacing on was kept")
+        XCTAssertGreaterThan(spacedAfterRolling, 1, "spaced checkpoints went on from a rolling tail")
 
-        // Kept checkpoints lie at least three quarters of a spacing apart; each stretch begins at
-        // the checkpoint before it, so a replaced tail's time line is still in one.
-        for (a, b) in zip(expected, expected.dropFirst().dropLast()) { XCTAssertGreaterThanOrEqual(b.events - a.events, 300) }
+        // A rolling tail that the next tail kept lies at least three quarters of a spacing past
+        // the checkpoint before it; each stretch begins at the checkpoint before it, so a
+        // replaced tail's time line is still in one.
+        for k in expected.indices.dropFirst().dropLast() where expected[k].rolling && expected[k + 1].rolling {
+            XCTAssertGreaterThanOrEqual(expected[k].events - expected[k - 1].events, 300, "\(expected[k])")
+        }
         try ledger.read { snapshot in
             var previous = Instant.earliest
             try snapshot.forEachStoredCheckpoint(policy: .default) { at, checkpoint in
@@ -94,7 +105,7 @@ final class RollingTailTests: XCTestCase {
         // reads a stretch for every instant up to the last tail, replaced tails' included.
         let policy = Policy.default
         try ledger.read { snapshot in
-            for i in Array(stride(from: 3, to: 2400, by: 97)) + [2399] {
+            for i in Array(stride(from: 3, to: count, by: 97)) + [count - 1] {
                 let t = timed.ats[i]
                 let whole = try wholeLog(snapshot, policy, at: t)
                 XCTAssertEqual(try withCheckpoints(snapshot, policy, at: t), whole, "at \(t)")
@@ -110,14 +121,19 @@ final class RollingTailTests: XCTestCase {
         // `sledger checkpoint` treats the rolling tail at the end as provisional: spaced
         // checkpoints from the one before it, then a tail of its own, which is not rolling.
         let last = expected.removeLast()
+        XCTAssertTrue(last.rolling, "the calls end with small ones")
         let from = try XCTUnwrap(expected.last)
         let written = try ledger.writeCheckpoints(spacing: .every(400), tail: true)
         let after = try stored(ledger)
         XCTAssertEqual(Array(after.prefix(expected.count)), expected)
         XCTAssertFalse(after.contains(last))
         let spaced = after.dropFirst(expected.count).dropLast()
-        XCTAssertEqual(spaced.map(\.events), spaced.indices.map { from.events + UInt64(400 * ($0 - expected.count + 1)) })
-        XCTAssertEqual(after.last, Stored(at: timed.hourBefore(2399), events: timed.eventsThrough(timed.hourBefore(2399), of: 2400), rolling: false))
+        // One every 400 events from the one before the rolling tail, each once an event lies past it.
+        let due = (count - 1 - Int(from.events)) / 400
+        XCTAssertEqual(spaced.map(\.events), (0..<due).map { from.events + UInt64(400 * ($0 + 1)) })
+        XCTAssertFalse(spaced.contains(where: \.rolling))
+        let tail = timed.hourBefore(count - 1)
+        XCTAssertEqual(after.last, Stored(at: tail, events: timed.eventsThrough(tail, of: count), rolling: false))
         XCTAssertEqual(written, after.count - expected.count)
         XCTAssertTrue(try ledger.check().isIntact)
     }
@@ -135,7 +151,7 @@ final class RollingTailTests: XCTestCase {
 
     /// `sledger serve`'s path: group commits, then `writeCheckpointsIfDue`, spaced by size.
     func testGroupCommitsWriteARollingTailAndReplaceIt() throws {
-        let timed = TimedLines(count: 10_000)
+        let timed = TimedLines(count: 10_000)  // one a minute on average
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         let spacing = CheckpointSpacing.adaptive.minimum  // 50 users' checkpoints are small
         var expected: [Stored] = []
@@ -151,6 +167,75 @@ final class RollingTailTests: XCTestCase {
         try ledger.read { snapshot in
             let t = timed.ats[9_999]
             XCTAssertEqual(try withCheckpoints(snapshot, .default, at: t), try wholeLog(snapshot, .default, at: t))
+        }
+    }
+
+    /// A refresh of a session no login made (stored all the same) at `t`.
+    private func refresh(at t: Instant, id: String) -> [UInt8] {
+        Array(#"{"type":"refresh","at":"\#(t)","user":"u1","session":"nobody","id":"\#(id)"}"#.utf8) + [0x0A]
+    }
+
+    /// Events stored after the newest but dated before the tail's instant (a backfill) count
+    /// towards it: the quick look before the fold must not stop at the first event past that
+    /// instant in `seq` order.
+    func testABackfillBeforeTheTailsInstantCountsTowardsIt() throws {
+        let timed = TimedLines(count: 340)
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = .every(400)
+        var expected: [Stored] = []
+        _ = try ledger.append([InputSource(bytes: timed.text(0..<300))], options: options)
+        XCTAssertEqual(expectAfterACall(&expected, timed: timed, n: 300, spacing: 400).written, 1)
+        XCTAssertEqual(try stored(ledger), expected)
+        let first = expected[0]
+        // 40 more: fewer than 100 lie between the tail and the next tail's instant.
+        XCTAssertEqual(try ledger.append([InputSource(bytes: timed.text(300..<340))], options: options).checkpointsWritten, 0)
+        let at = timed.hourBefore(339)
+        let between = Int(timed.eventsThrough(at, of: 340) - first.events)
+        XCTAssertLessThan(between, 100)
+        // Enough older events, all after the tail's instant and at or before the next one's.
+        let backfill = (1...(100 - between)).flatMap { k -> [UInt8] in
+            let t = Instant(nanoseconds: first.at.nanoseconds + (at.nanoseconds - first.at.nanoseconds) * Int64(k) / Int64(100 - between))
+            return refresh(at: t, id: "backfill-\(k)")
+        }
+        XCTAssertEqual(try ledger.append([InputSource(bytes: backfill)], options: options).checkpointsWritten, 1)
+        // It replaces the first (a rolling tail 4 x 300 or fewer events from the start, under 3 x 400).
+        XCTAssertEqual(try stored(ledger), [Stored(at: at, events: first.events + 100, rolling: true)])
+        XCTAssertTrue(try ledger.check().isIntact)
+        try ledger.read { snapshot in
+            for t in [at, timed.ats[339]] {
+                XCTAssertEqual(try withCheckpoints(snapshot, .default, at: t), try wholeLog(snapshot, .default, at: t), "at \(t)")
+            }
+        }
+    }
+
+    /// A late event at or before a rolling tail's instant removes it, as any checkpoint; the
+    /// same call writes a rolling tail again when one is due, and the answers include the event.
+    func testALateEventRemovesARollingTail() throws {
+        let timed = TimedLines(count: 640)
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        var options = AppendOptions()
+        options.checkpointSpacing = .every(400)
+        var expected: [Stored] = []
+        for n in stride(from: 40, through: 600, by: 40) {
+            _ = try ledger.append([InputSource(bytes: timed.text((n - 40)..<n))], options: options)
+            _ = expectAfterACall(&expected, timed: timed, n: n, spacing: 400)
+        }
+        XCTAssertEqual(try stored(ledger), expected)
+        let rolling = try XCTUnwrap(expected.last)
+        XCTAssertTrue(rolling.rolling)
+        let late = Instant(nanoseconds: rolling.at.nanoseconds - 1)
+        XCTAssertEqual(try ledger.append([InputSource(bytes: timed.text(600..<640) + refresh(at: late, id: "late"))],
+                                         options: options).checkpointsWritten, 1)
+        let after = try stored(ledger)
+        XCTAssertEqual(Array(after.dropLast()), expected.filter { $0.at < late })
+        let tail = timed.hourBefore(639)
+        XCTAssertEqual(after.last, Stored(at: tail, events: timed.eventsThrough(tail, of: 640) + 1, rolling: true))
+        XCTAssertTrue(try ledger.check().isIntact)
+        try ledger.read { snapshot in
+            for t in [late, rolling.at, tail, timed.ats[639]] {
+                XCTAssertEqual(try withCheckpoints(snapshot, .default, at: t), try wholeLog(snapshot, .default, at: t), "at \(t)")
+            }
         }
     }
 }
