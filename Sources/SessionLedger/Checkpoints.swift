@@ -417,11 +417,16 @@ extension Ledger {
     /// by the next: when the latest checkpoint is a rolling tail less than three quarters of
     /// the spacing due after the one before it (or after the log's start), the new tail is
     /// folded from that one and the rolling tail removed in the same transaction; otherwise it
-    /// stays, as one does that a spaced checkpoint follows. So rolling tails add at most one
-    /// checkpoint to each spacing, plus the rolling one at the end. Folded from the checkpoint before the one it replaces, the new
+    /// stays, as one does that a spaced checkpoint follows. So a kept rolling tail lies at least
+    /// three quarters of a spacing past the checkpoint before it or has a spaced one after it,
+    /// and one more rolling tail may lie at the end. Folded from the checkpoint before the one it replaces, the new
     /// tail's stretch covers the time line the removed one's did, so `who` there still reads a
     /// stretch. Returns how many were written (0 or 1). `write` runs a change in a durable
     /// write transaction, as for `writeCheckpoints`.
+    /// How many `lags` entries `writeRollingTail`'s quick look reads before it leaves the
+    /// decision to the fold (about a millisecond's worth).
+    static let laggedLookLimit = 1 << 16
+
     func writeRollingTail(spacing: CheckpointSpacing, write: (Int, (WriteTransaction) throws -> Void) throws -> Void) throws -> Int {
         let policy = Policy.default
         let digest = Checkpoint.digest(of: policy)
@@ -440,13 +445,28 @@ extension Ledger {
                     }
                 }
                 if let last, at <= last.at { return nil }
-                var through = (try snapshot.firstSeq(atOrAfter: at.saturatingAdding(Duration(nanoseconds: 1)), head: head) ?? head + 1) - 1
-                // Events stored after those may still lie at or before `at` when they are lagged
-                // (a backfill): then every event past the latest counts, so that none is missed.
-                if try snapshot.txn.withCursor(snapshot.db.lags, { try $0.seek(atLeast: Key.seq(through + 1)) }) != nil { through = head }
-                let since = Int(through) - Int(min(last?.events ?? 0, through))
-                guard Ledger.tailIsDue(eventsSinceLatest: since, spacing: spacing.after(checkpointBytes: last?.bytes),
-                                       callWroteCheckpoints: false) else { return nil }
+                let through = (try snapshot.firstSeq(atOrAfter: at.saturatingAdding(Duration(nanoseconds: 1)), head: head) ?? head + 1) - 1
+                let due = max(1, spacing.after(checkpointBytes: last?.bytes) / 4)  // as `tailIsDue` without a spaced checkpoint
+                var since = Int(through) - Int(min(last?.events ?? 0, through))
+                if since < due {
+                    // Events stored after those may still lie at or before `at` when they are
+                    // lagged (a backfill): their `lags` entries say, `at` in each. Counted until
+                    // enough; past `laggedLookLimit` entries (events coming slightly out of order
+                    // for hours at a high rate) the fold below decides.
+                    try snapshot.txn.withCursor(snapshot.db.lags) { cursor in
+                        var looked = 0
+                        try cursor.forEach(from: cursor.seek(atLeast: Key.seq(through + 1))) { entry in
+                            looked += 1
+                            guard entry.value.count == 16, looked <= Ledger.laggedLookLimit else {
+                                since = due
+                                return false
+                            }
+                            if Instant(nanoseconds: Int64(bitPattern: readLE(entry.value, 8, 8))) <= at { since += 1 }
+                            return since < due
+                        }
+                    }
+                    guard since >= due else { return nil }
+                }
                 // Then the checkpoints themselves, read in place: only the one the fold starts
                 // from is decoded. Unusable ones after the latest usable one: `writeCheckpoints`
                 // removes those first.

@@ -192,13 +192,19 @@ final class RollingTailTests: XCTestCase {
         XCTAssertEqual(try ledger.append([InputSource(bytes: timed.text(300..<340))], options: options).checkpointsWritten, 0)
         let at = timed.hourBefore(339)
         let between = Int(timed.eventsThrough(at, of: 340) - first.events)
-        XCTAssertLessThan(between, 100)
-        // Enough older events, all after the tail's instant and at or before the next one's.
-        let backfill = (1...(100 - between)).flatMap { k -> [UInt8] in
-            let t = Instant(nanoseconds: first.at.nanoseconds + (at.nanoseconds - first.at.nanoseconds) * Int64(k) / Int64(100 - between))
+        guard between < 100 else { return XCTFail("\(between) events between the tails: the lines changed") }
+        // Older events after the tail's instant and at or before the next one's, one fewer than
+        // enough, and older events after the next one's instant (lagged too, not counted):
+        // not due yet. Then the last one: due.
+        let needed = 100 - between
+        let backfill = (1...needed).map { k -> [UInt8] in
+            let t = Instant(nanoseconds: first.at.nanoseconds + (at.nanoseconds - first.at.nanoseconds) * Int64(k) / Int64(needed))
             return refresh(at: t, id: "backfill-\(k)")
         }
-        XCTAssertEqual(try ledger.append([InputSource(bytes: backfill)], options: options).checkpointsWritten, 1)
+        let afterTheInstant = (1...5).flatMap { k in refresh(at: Instant(nanoseconds: at.nanoseconds + Int64(k)), id: "later-\(k)") }
+        XCTAssertEqual(try ledger.append([InputSource(bytes: backfill.dropLast().flatMap { $0 } + afterTheInstant)], options: options).checkpointsWritten, 0)
+        XCTAssertEqual(try stored(ledger), [first])
+        XCTAssertEqual(try ledger.append([InputSource(bytes: backfill.last!)], options: options).checkpointsWritten, 1)
         // It replaces the first (a rolling tail 4 x 300 or fewer events from the start, under 3 x 400).
         XCTAssertEqual(try stored(ledger), [Stored(at: at, events: first.events + 100, rolling: true)])
         XCTAssertTrue(try ledger.check().isIntact)
