@@ -120,12 +120,7 @@ extension Ledger {
             try clearStaleReaders()
             defer {
                 prefault.wait()
-                let used = (try? env.info().usedBytes) ?? Int.max
-                try? env.releaseDisk(from: used)
-                // And the map with it, so that the file's size is the pages in use (plus up to a
-                // MiB) and not the room reserved for the call: the writer lock is held and no
-                // transaction is open (see `prepareRoom`).
-                if used < Int.max { try? env.setMapSize((used + (1 << 20) - 1) & ~((1 << 20) - 1)) }
+                cutToPagesInUse()
             }
             summary = try env.writeGrowingMap(prepare: {
                 prefault.wait()  // no resize while the pre-fault thread walks the map
@@ -160,19 +155,38 @@ extension Ledger {
             throw LedgerError.storage(error, path: path)
         }
         if summary.imported > 0, let spacing = options.checkpointSpacing {
+            var afterCommit = 0  // checkpoints written in transactions of their own, which grow the map
+            defer { if afterCommit > 0 { cutToPagesInUse() } }
             do {
-                if !summary.checkpointsFollowed { summary.checkpointsWritten = try writeCheckpointsIfDue(spacing: spacing) }
-                if tail, !summary.tailFollowed {
-                    summary.checkpointsWritten += try writeTailCheckpoint(spacing: spacing,
-                                                                          callWroteCheckpoints: summary.checkpointsWritten > 0)
-                } else if !tail, options.tailCheckpointFrom != nil {
-                    summary.checkpointsWritten += try writeRollingTail(spacing: spacing)
+                if !summary.checkpointsFollowed {
+                    summary.checkpointsWritten = try writeCheckpointsIfDue(spacing: spacing)
+                    afterCommit = summary.checkpointsWritten
                 }
+                let tails: Int
+                if tail, !summary.tailFollowed {
+                    tails = try writeTailCheckpoint(spacing: spacing, callWroteCheckpoints: summary.checkpointsWritten > 0)
+                } else if !tail, options.tailCheckpointFrom != nil {
+                    tails = try writeRollingTail(spacing: spacing)
+                } else {
+                    tails = 0
+                }
+                summary.checkpointsWritten += tails
+                afterCommit += tails
             } catch {
                 summary.checkpointError = "\(error)"
             }
         }
         return summary
+    }
+
+    /// Gives back the disk blocks past the pages in use, and cuts the map with them, so that the
+    /// file's size is the pages in use (plus up to a MiB) and not the room reserved for a call
+    /// or its checkpoints: how a call ends. Only while the writer lock is held and no
+    /// transaction of this process is open (see `prepareRoom`).
+    private func cutToPagesInUse() {
+        let used = (try? env.info().usedBytes) ?? Int.max
+        try? env.releaseDisk(from: used)
+        if used < Int.max { try? env.setMapSize((used + (1 << 20) - 1) & ~((1 << 20) - 1)) }
     }
 
     /// Appends events given as values (for library users and tests): the same path as NDJSON.
