@@ -210,6 +210,7 @@ struct CheckpointFold {
     init(policy: Policy, from checkpoint: Checkpoint?) {
         self.policy = policy
         derivation = checkpoint.map { Derivation(policy: policy, resuming: $0.sessions, numbers: $0.numbers, after: $0.at) } ?? Derivation(policy: policy)
+        derivation.makesFindings = false  // state alone
         builder = CheckpointBuilder(policy: policy, resuming: checkpoint)
         position = checkpoint?.at
         folded = checkpoint?.events ?? 0
@@ -314,6 +315,7 @@ struct CheckpointFold {
         let checkpoint = checkpoint(at: at, head: head)
         stretchFrom = nil
         derivation = Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers, after: at)
+        derivation.makesFindings = false
         position = at
         since = 0
         boundary = nil

@@ -18,6 +18,7 @@ public enum SessionQuery {
     public static func state<S: Sequence>(asOf t: Instant, events: S, policy: Policy) -> Derivation
     where S.Element == StoredEvent {
         var derivation = Derivation(policy: policy)
+        derivation.makesFindings = false
         var ignored: [Finding] = []
         for e in events {
             guard e.event.at <= t else { break }
@@ -31,6 +32,7 @@ public enum SessionQuery {
     public static func state<S: Sequence>(before to: Instant, events: S, policy: Policy) -> Derivation
     where S.Element == StoredEvent {
         var derivation = Derivation(policy: policy)
+        derivation.makesFindings = false
         var ignored: [Finding] = []
         for e in events {
             guard e.event.at < to else { break }

@@ -242,4 +242,27 @@ final class DerivationPropertyTests: XCTestCase {
         }
         XCTAssertEqual(rules, Set(Finding.Rule.allCases), "the generator should reach every rule")
     }
+
+    /// A derivation that makes no findings (`makesFindings` off, as state folds run) reaches
+    /// the same state as one that makes them, event by event, and makes none.
+    func testStateIsTheSameWithoutFindings() {
+        var findingsMade = 0
+        for seed in Self.seeds {
+            var generator = TestLogGenerator(seed: seed)
+            let policy = generator.policy()
+            let ordered = Self.timeOrdered(generator.stored(generator.events()))
+            var with = Derivation(policy: policy)
+            var without = Derivation(policy: policy)
+            without.makesFindings = false
+            var found: [Finding] = [], none: [Finding] = []
+            for stored in ordered {
+                with.apply(stored, late: false, checkFuture: false, into: &found)
+                without.apply(stored, late: false, checkFuture: false, into: &none)
+            }
+            XCTAssertEqual(without.sessions, with.sessions, "seed \(seed)")
+            XCTAssertEqual(none.count, 0, "seed \(seed)")
+            findingsMade += found.count
+        }
+        XCTAssertGreaterThan(findingsMade, 100, "the logs had findings to leave out")
+    }
 }
