@@ -19,14 +19,23 @@ local now = ffi.new("struct timespec")
 
 -- `at` is the wall clock (microseconds), so events arrive in time order, run after run, as a
 -- sign-in service sends them (late events would make checkpoints stale). SHIFT (seconds, from
--- the environment) moves it on, for a ledger whose log already runs past today.
+-- the environment) moves it on, for a ledger whose log already runs past today. SPEED makes
+-- time pass that many times faster from START (epoch seconds, the same for every thread), so
+-- that a run of a minute covers hours of the time line (rolling tail checkpoints lie an hour
+-- before the newest event); requests of the two threads then interleave up to SPEED times a
+-- scheduling delay out of order, as slightly late events.
 local shift = tonumber(os.getenv("SHIFT") or "0")
+local speed = tonumber(os.getenv("SPEED") or "1")
+local start = tonumber(os.getenv("START") or "0")
 function request()
   counter = counter + 1
   local lines = {}
   ffi.C.clock_gettime(0, now)
-  local second = os.date("!%Y-%m-%dT%H:%M:%S", tonumber(now.tv_sec) + shift)
-  local micro = math.floor(tonumber(now.tv_nsec) / 1000)
+  local t = tonumber(now.tv_sec) + tonumber(now.tv_nsec) / 1e9
+  if speed ~= 1 then t = start + (t - start) * speed end
+  local whole = math.floor(t)
+  local second = os.date("!%Y-%m-%dT%H:%M:%S", whole + shift)
+  local micro = math.floor((t - whole) * 1e6)
   for i = 1, batch do
     local n = counter * batch + i
     local at = string.format("%s.%06dZ", second, micro)
