@@ -171,13 +171,16 @@ public final class Environment: @unchecked Sendable {
     /// MDB_MAP_FULL. `body` may therefore run more than once and must not depend on what an
     /// earlier, aborted run did.
     ///
-    /// `prepare` runs before each attempt, outside any transaction (after the map has grown).
-    public func writeGrowingMap<T>(prepare: () throws -> Void = {}, _ body: (WriteTransaction) throws -> T) throws -> T {
+    /// `prepare` runs before each attempt, outside any transaction (after the map has grown);
+    /// `beforeGrowing` before the map grows, for a caller whose other threads must leave it first.
+    public func writeGrowingMap<T>(prepare: () throws -> Void = {}, beforeGrowing: () -> Void = {},
+                                   _ body: (WriteTransaction) throws -> T) throws -> T {
         while true {
             do {
                 try prepare()
                 return try write(body)
             } catch LMDBError.Code.mapFull {
+                beforeGrowing()
                 let current = try info().mapSize
                 try setMapSize(current * 2)
             }

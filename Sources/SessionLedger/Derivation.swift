@@ -65,13 +65,13 @@ public struct Derivation: Sendable {
     private var names: [String] = []
     private var nameIndex: [ByteIdentity: Int32] = [:]
 
-    /// How many events have been applied.
     /// Whether `apply` makes findings. A fold of state alone (a checkpoint's, a state query's)
     /// turns it off: it threw every finding away, and making their messages was most of a
     /// checkpoint fold over refreshes sooner than their interval (three quarters of a `serve`
     /// writer's time in a test that posted 49 refreshes a session at once). State is the same
     /// either way: only the messages are left out.
     public var makesFindings = true
+    /// How many events have been applied.
     public private(set) var eventCount = 0
     /// How many sessions have been created (a login applied, or resumed from a checkpoint).
     public private(set) var sessionCount = 0

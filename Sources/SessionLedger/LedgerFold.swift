@@ -125,8 +125,9 @@ public struct LedgerFold {
         var derivation = resuming.take() ?? Derivation(policy: policy)
         // `replay`: nothing asks for a session by id after such a fold or during it.
         if retireEvery != nil, trace == nil { derivation.stopIndexingNumberedSessionsByID() }
-        // State alone: the findings would be thrown away, so none is made.
-        if findings == nil, trace == nil { derivation.makesFindings = false }
+        // State alone: the findings would be thrown away, so none is made (and a resumed
+        // derivation that made none makes them again when they are asked for).
+        derivation.makesFindings = findings != nil || trace != nil
         var kept: [Finding] = []
         var scratch: [Finding] = []
         var events = 0

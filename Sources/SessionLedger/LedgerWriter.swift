@@ -138,7 +138,7 @@ extension Ledger {
                     let length = min(2 * totalBytes, 256 << 20)
                     DispatchQueue.global().async(group: prefault) { env.prefault(offset: used, length: length) }
                 }
-            }) { txn in
+            }, beforeGrowing: { prefault.wait() }) { txn in
                 let follower = follow ? options.checkpointSpacing.map {
                     CheckpointFollower(ledger: self, spacing: $0, tail: tail, batchSize: options.followerBatchSize)
                 } : nil
@@ -155,13 +155,11 @@ extension Ledger {
             throw LedgerError.storage(error, path: path)
         }
         if summary.imported > 0, let spacing = options.checkpointSpacing {
-            var afterCommit = 0  // checkpoints written in transactions of their own, which grow the map
-            defer { if afterCommit > 0 { cutToPagesInUse() } }
+            // Checkpoints written (or removed) in transactions of their own grow the map, an error
+            // halfway included: cut it again.
+            defer { cutToPagesInUse() }
             do {
-                if !summary.checkpointsFollowed {
-                    summary.checkpointsWritten = try writeCheckpointsIfDue(spacing: spacing)
-                    afterCommit = summary.checkpointsWritten
-                }
+                if !summary.checkpointsFollowed { summary.checkpointsWritten = try writeCheckpointsIfDue(spacing: spacing) }
                 let tails: Int
                 if tail, !summary.tailFollowed {
                     tails = try writeTailCheckpoint(spacing: spacing, callWroteCheckpoints: summary.checkpointsWritten > 0)
@@ -171,7 +169,6 @@ extension Ledger {
                     tails = 0
                 }
                 summary.checkpointsWritten += tails
-                afterCommit += tails
             } catch {
                 summary.checkpointError = "\(error)"
             }
@@ -184,9 +181,10 @@ extension Ledger {
     /// or its checkpoints: how a call ends. Only while the writer lock is held and no
     /// transaction of this process is open (see `prepareRoom`).
     private func cutToPagesInUse() {
-        let used = (try? env.info().usedBytes) ?? Int.max
-        try? env.releaseDisk(from: used)
-        if used < Int.max { try? env.setMapSize((used + (1 << 20) - 1) & ~((1 << 20) - 1)) }
+        guard let info = try? env.info() else { return }
+        try? env.releaseDisk(from: info.usedBytes)
+        let size = (info.usedBytes + (1 << 20) - 1) & ~((1 << 20) - 1)
+        if size != info.mapSize { try? env.setMapSize(size) }  // a remap costs the map's pages
     }
 
     /// Appends events given as values (for library users and tests): the same path as NDJSON.
