@@ -53,11 +53,25 @@ extension LedgerSnapshot {
     /// stored size as `checkpointsDue` reads it (re-encoding it could cost ~10 MB). Nil when
     /// checkpoints it may not use lie after it: `writeCheckpoints` removes those first.
     func checkpointToGoOnFrom(policy: Policy, spacing: CheckpointSpacing) throws -> (latest: Checkpoint?, next: Int)? {
-        let latest = try checkpointToResume(atOrBefore: .latest, policy: policy)
-        let key = latest.map { Checkpoint.key($0.at) }
-        guard try txn.withCursor(db.checkpoints, { try $0.last().map { Array($0.key) } }) == key else { return nil }
-        let bytes = try key.flatMap { try txn.get(db.checkpoints, $0).map(Checkpoint.spacedBytes) }
-        return (latest, spacing.after(checkpointBytes: bytes))
+        try checkpointViewToGoOnFrom(policy: policy, spacing: spacing).map { ($0.latest?.decoded(policy: policy, stretch: false), $0.next) }
+    }
+
+    /// The same read in place (valid while this snapshot is), for a caller that may not fold from it.
+    func checkpointViewToGoOnFrom(policy: Policy, spacing: CheckpointSpacing) throws -> (latest: Checkpoint.View?, next: Int)? {
+        let latest = try checkpointView(atOrBefore: .latest, policy: policy)
+        guard try newestCheckpointInstant() == latest?.at else { return nil }
+        return (latest, spacing.after(checkpointBytes: latest.map { Checkpoint.spacedBytes($0.bytes) }))
+    }
+
+    /// The newest stored checkpoint's instant, how many events it folds when it is `digest`'s
+    /// policy's (`Checkpoint.peek`) and its size as spacing counts it, from its header alone:
+    /// enough to decide whether a checkpoint is due. Nil when there is none.
+    func newestCheckpointHeader(digest: [UInt8]) throws -> (at: Instant, events: UInt64?, spacedBytes: Int)? {
+        try txn.withCursor(db.checkpoints) { cursor in
+            try cursor.last().map { entry in
+                (Instant(biased: readBE(entry.key, 0, 8)), Checkpoint.peek(entry.value, digest: digest), Checkpoint.spacedBytes(entry.value))
+            }
+        }
     }
 
     /// Visits every stored checkpoint in time order, decoded one at a time (nil when damaged).
@@ -209,11 +223,19 @@ struct CheckpointFold {
 
     init(policy: Policy, from checkpoint: Checkpoint?) {
         self.policy = policy
-        derivation = checkpoint.map { Derivation(policy: policy, resuming: $0.sessions, numbers: $0.numbers, after: $0.at) } ?? Derivation(policy: policy)
-        derivation.makesFindings = false  // state alone
+        derivation = CheckpointFold.derivation(policy, resuming: checkpoint)
         builder = CheckpointBuilder(policy: policy, resuming: checkpoint)
         position = checkpoint?.at
         folded = checkpoint?.events ?? 0
+    }
+
+    /// A derivation of state alone (no findings: they would be thrown away), resumed from
+    /// `checkpoint` or from nothing.
+    private static func derivation(_ policy: Policy, resuming checkpoint: Checkpoint?) -> Derivation {
+        var derivation = checkpoint.map { Derivation(policy: policy, resuming: $0.sessions, numbers: $0.numbers, after: $0.at) }
+            ?? Derivation(policy: policy)
+        derivation.makesFindings = false
+        return derivation
     }
 
     /// Folds on from `position` and returns the next checkpoint: at the instant where `spacing`
@@ -314,8 +336,7 @@ struct CheckpointFold {
     private mutating func capture(at: Instant, head: UInt64) -> Checkpoint {
         let checkpoint = checkpoint(at: at, head: head)
         stretchFrom = nil
-        derivation = Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers, after: at)
-        derivation.makesFindings = false
+        derivation = CheckpointFold.derivation(policy, resuming: checkpoint)
         position = at
         since = 0
         boundary = nil
@@ -373,7 +394,12 @@ extension Ledger {
     /// quarter of 2,097,152 events past its last checkpoint, and `who` at its last event took
     /// 0.25-0.3 s.
     static func tailIsDue(eventsSinceLatest: Int, spacing: Int, callWroteCheckpoints: Bool) -> Bool {
-        eventsSinceLatest >= max(1, spacing / (callWroteCheckpoints ? 64 : 4))
+        eventsSinceLatest >= tailThreshold(spacing: spacing, callWroteCheckpoints: callWroteCheckpoints)
+    }
+
+    /// The fewest events `tailIsDue` asks for.
+    static func tailThreshold(spacing: Int, callWroteCheckpoints: Bool) -> Int {
+        max(1, spacing / (callWroteCheckpoints ? 64 : 4))
     }
 
     /// After a large call: a checkpoint near the end of the time line, so that `who` and
@@ -408,6 +434,10 @@ extension Ledger {
         }
     }
 
+    /// How many `lags` entries `writeRollingTail`'s quick look reads before it leaves the
+    /// decision to the fold (about a millisecond's worth).
+    static let laggedLookLimit = 1 << 16
+
     /// After a call too small for a tail (`AppendOptions.tailCheckpointFrom`) and after
     /// `sledger serve`'s group commits: a *rolling* tail, at the instant an hour before the
     /// newest event (as `writeTailCheckpoint`'s), when a quarter of the spacing due after the
@@ -425,10 +455,6 @@ extension Ledger {
     /// tail's stretch covers the time line the removed one's did, so `who` there still reads a
     /// stretch. Returns how many were written (0 or 1). `write` runs a change in a durable
     /// write transaction, as for `writeCheckpoints`.
-    /// How many `lags` entries `writeRollingTail`'s quick look reads before it leaves the
-    /// decision to the fold (about a millisecond's worth).
-    static let laggedLookLimit = 1 << 16
-
     func writeRollingTail(spacing: CheckpointSpacing, write: (Int, (WriteTransaction) throws -> Void) throws -> Void) throws -> Int {
         let policy = Policy.default
         let digest = Checkpoint.digest(of: policy)
@@ -440,15 +466,10 @@ extension Ledger {
                 // First what the headers and a binary search tell, so that a call or group
                 // commit with no tail due reads one checkpoint's header, not its sessions.
                 let head = try snapshot.eventCount()
-                let last = try snapshot.txn.withCursor(snapshot.db.checkpoints) { cursor in
-                    try cursor.last().map { entry in
-                        (at: Instant(biased: readBE(entry.key, 0, 8)), events: Checkpoint.peek(entry.value, digest: digest),
-                         bytes: Checkpoint.spacedBytes(entry.value))
-                    }
-                }
+                let last = try snapshot.newestCheckpointHeader(digest: digest)
                 if let last, at <= last.at { return nil }
                 let through = (try snapshot.firstSeq(atOrAfter: at.saturatingAdding(Duration(nanoseconds: 1)), head: head) ?? head + 1) - 1
-                let due = max(1, spacing.after(checkpointBytes: last?.bytes) / 4)  // as `tailIsDue` without a spaced checkpoint
+                let due = Ledger.tailThreshold(spacing: spacing.after(checkpointBytes: last?.spacedBytes), callWroteCheckpoints: false)
                 var since = Int(through) - Int(min(last?.events ?? 0, through))
                 if since < due {
                     // Events stored after those may still lie at or before `at` when they are
@@ -470,11 +491,9 @@ extension Ledger {
                     guard since >= due else { return nil }
                 }
                 // Then the checkpoints themselves, read in place: only the one the fold starts
-                // from is decoded. Unusable ones after the latest usable one: `writeCheckpoints`
-                // removes those first.
-                let latest = try snapshot.checkpointView(atOrBefore: .latest, policy: policy)
-                guard latest?.at == last?.at else { return nil }
-                let next = spacing.after(checkpointBytes: latest.map { Checkpoint.spacedBytes($0.bytes) })
+                // from is decoded. None when unusable ones lie after the latest usable one:
+                // `writeCheckpoints` removes those first.
+                guard let (latest, next) = try snapshot.checkpointViewToGoOnFrom(policy: policy, spacing: spacing) else { return nil }
                 var from = latest
                 var replacing: Instant?
                 if let latest, latest.rolling {
@@ -571,9 +590,8 @@ extension Ledger {
     func checkpointsDue(spacing: CheckpointSpacing) throws -> Bool {
         let digest = Checkpoint.digest(of: .default)
         return try read { snapshot -> Bool in
-            let latest = try snapshot.txn.withCursor(snapshot.db.checkpoints) { cursor in
-                try cursor.last().flatMap { entry in Checkpoint.peek(entry.value, digest: digest).map { ($0, Checkpoint.spacedBytes(entry.value)) } }
-            }
+            // One of another policy, or damaged in its header, counts as none.
+            let latest = try snapshot.newestCheckpointHeader(digest: digest).flatMap { header in header.events.map { ($0, header.spacedBytes) } }
             let events = try snapshot.eventCount()
             let past = events - min(latest?.0 ?? 0, events)
             return past >= UInt64(spacing.after(checkpointBytes: latest?.1))

@@ -26,6 +26,13 @@ final class RollingTailTests: XCTestCase {
         return out
     }
 
+    /// A new ledger, and the options of calls into it that space checkpoints 400 events apart.
+    private func ledgerSpacedEvery400() throws -> (Ledger, AppendOptions) {
+        var options = AppendOptions()
+        options.checkpointSpacing = .every(400)
+        return (try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite), options)
+    }
+
     /// The rules, applied to the first `n` of `timed`'s lines stored (one an instant, in time
     /// order): spaced checkpoints `spacing` events apart from the latest one while an event lies
     /// past the end of the stretch, then the rolling tail. Returns what replaced what.
@@ -62,9 +69,7 @@ final class RollingTailTests: XCTestCase {
     func testSmallCallsKeepARollingTailThatTheNextReplaces() throws {
         let count = 2700  // two rounds of 15 calls of 40 events and one of 450, then 15 of 40
         let timed = TimedLines(count: count)
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
-        var options = AppendOptions()
-        options.checkpointSpacing = .every(400)  // a quarter: 100 events; three quarters: 300
+        let (ledger, options) = try ledgerSpacedEvery400()  // a quarter: 100 events; three quarters: 300
         var expected: [Stored] = []
         var replaced = 0, kept = 0, spacedAfterRolling = 0
         var n = 0, calls = 0
@@ -89,8 +94,9 @@ final class RollingTailTests: XCTestCase {
         // A rolling tail that the next tail kept lies at least three quarters of a spacing past
         // the checkpoint before it; each stretch begins at the checkpoint before it, so a
         // replaced tail's time line is still in one.
-        for k in expected.indices.dropFirst().dropLast() where expected[k].rolling && expected[k + 1].rolling {
-            XCTAssertGreaterThanOrEqual(expected[k].events - expected[k - 1].events, 300, "\(expected[k])")
+        let now = try stored(ledger)
+        for k in now.indices.dropFirst().dropLast() where now[k].rolling && now[k + 1].rolling {
+            XCTAssertGreaterThanOrEqual(now[k].events - now[k - 1].events, 300, "\(now[k])")
         }
         try ledger.read { snapshot in
             var previous = Instant.earliest
@@ -141,9 +147,8 @@ final class RollingTailTests: XCTestCase {
     /// Without tails (`tailCheckpointFrom` nil) a small call writes none, rolling or not.
     func testNoTailsMeansNoRollingTail() throws {
         let timed = TimedLines(count: 600)
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
-        var options = AppendOptions()
-        options.checkpointSpacing = .every(400)
+        let (ledger, spaced) = try ledgerSpacedEvery400()
+        var options = spaced
         options.tailCheckpointFrom = nil
         XCTAssertEqual(try ledger.append([InputSource(bytes: timed.text(0..<399))], options: options).checkpointsWritten, 0)
         XCTAssertEqual(try stored(ledger), [])
@@ -180,9 +185,7 @@ final class RollingTailTests: XCTestCase {
     /// instant in `seq` order.
     func testABackfillBeforeTheTailsInstantCountsTowardsIt() throws {
         let timed = TimedLines(count: 340)
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
-        var options = AppendOptions()
-        options.checkpointSpacing = .every(400)
+        let (ledger, options) = try ledgerSpacedEvery400()
         var expected: [Stored] = []
         _ = try ledger.append([InputSource(bytes: timed.text(0..<300))], options: options)
         XCTAssertEqual(expectAfterACall(&expected, timed: timed, n: 300, spacing: 400).written, 1)
@@ -219,9 +222,7 @@ final class RollingTailTests: XCTestCase {
     /// same call writes a rolling tail again when one is due, and the answers include the event.
     func testALateEventRemovesARollingTail() throws {
         let timed = TimedLines(count: 640)
-        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
-        var options = AppendOptions()
-        options.checkpointSpacing = .every(400)
+        let (ledger, options) = try ledgerSpacedEvery400()
         var expected: [Stored] = []
         for n in stride(from: 40, through: 600, by: 40) {
             _ = try ledger.append([InputSource(bytes: timed.text((n - 40)..<n))], options: options)
