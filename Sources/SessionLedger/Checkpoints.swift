@@ -456,61 +456,8 @@ extension Ledger {
     /// stretch. Returns how many were written (0 or 1). `write` runs a change in a durable
     /// write transaction, as for `writeCheckpoints`.
     func writeRollingTail(spacing: CheckpointSpacing, write: (Int, (WriteTransaction) throws -> Void) throws -> Void) throws -> Int {
-        let policy = Policy.default
-        let digest = Checkpoint.digest(of: policy)
         do {
-            let plan = try read { snapshot -> (tail: Checkpoint, replacing: Instant?)? in
-                guard let newest = try snapshot.latestInstant() else { return nil }
-                let at = newest.saturatingAdding(Duration(nanoseconds: -CheckpointFollower.allowance.nanoseconds))
-                guard at < newest else { return nil }
-                // First what the headers and a binary search tell, so that a call or group
-                // commit with no tail due reads one checkpoint's header, not its sessions.
-                let head = try snapshot.eventCount()
-                let last = try snapshot.newestCheckpointHeader(digest: digest)
-                if let last, at <= last.at { return nil }
-                let through = (try snapshot.firstSeq(atOrAfter: at.saturatingAdding(Duration(nanoseconds: 1)), head: head) ?? head + 1) - 1
-                let due = Ledger.tailThreshold(spacing: spacing.after(checkpointBytes: last?.spacedBytes), callWroteCheckpoints: false)
-                var since = Int(through) - Int(min(last?.events ?? 0, through))
-                if since < due {
-                    // Events stored after those may still lie at or before `at` when they are
-                    // lagged (a backfill): their `lags` entries say, `at` in each. Counted until
-                    // enough; past `laggedLookLimit` entries (events coming slightly out of order
-                    // for hours at a high rate) the fold below decides.
-                    try snapshot.txn.withCursor(snapshot.db.lags) { cursor in
-                        var looked = 0
-                        try cursor.forEach(from: cursor.seek(atLeast: Key.seq(through + 1))) { entry in
-                            looked += 1
-                            guard entry.value.count == 16, looked <= Ledger.laggedLookLimit else {
-                                since = due
-                                return false
-                            }
-                            if Instant(nanoseconds: Int64(bitPattern: readLE(entry.value, 8, 8))) <= at { since += 1 }
-                            return since < due
-                        }
-                    }
-                    guard since >= due else { return nil }
-                }
-                // Then the checkpoints themselves, read in place: only the one the fold starts
-                // from is decoded. None when unusable ones lie after the latest usable one:
-                // `writeCheckpoints` removes those first.
-                guard let (latest, next) = try snapshot.checkpointViewToGoOnFrom(policy: policy, spacing: spacing) else { return nil }
-                var from = latest
-                var replacing: Instant?
-                if let latest, latest.rolling {
-                    let before = try snapshot.checkpointView(atOrBefore: latest.at.saturatingAdding(Duration(nanoseconds: -1)), policy: policy)
-                    let spacingAfter = spacing.after(checkpointBytes: before.map { Checkpoint.spacedBytes($0.bytes) })
-                    if 4 * Int(latest.events - (before?.events ?? 0)) < 3 * spacingAfter {
-                        (from, replacing) = (before, latest.at)
-                    }
-                }
-                var fold = CheckpointFold(policy: policy, from: from?.decoded(policy: policy, stretch: false))
-                guard var tail = try fold.next(snapshot, spacing: .max, stopAt: at),
-                      Ledger.tailIsDue(eventsSinceLatest: Int(tail.events - (latest?.events ?? 0)), spacing: next, callWroteCheckpoints: false)
-                else { return nil }
-                tail.rolling = true
-                return (tail, replacing)
-            }
-            guard let plan else { return 0 }
+            guard let plan = try read({ try $0.rollingTail(spacing: spacing) }) else { return 0 }
             let bytes = plan.tail.encoded()
             try write(bytes.count) { txn in
                 if let replacing = plan.replacing { _ = try txn.delete(db.checkpoints, Checkpoint.key(replacing)) }
@@ -529,29 +476,8 @@ extension Ledger {
     func writeCheckpoints(policy: Policy, spacing: CheckpointSpacing, rebuild: Bool,
                           write: (Int, (WriteTransaction) throws -> Void) throws -> Void) throws -> Int {
         precondition(access == .readWrite, "writing checkpoints needs a ledger opened .readWrite")
-        let digest = Checkpoint.digest(of: policy)
         do {
-            let unusable = try read { snapshot -> [Instant] in
-                let instants = try snapshot.checkpointInstants()
-                var firstUnusable: Instant?
-                if rebuild {
-                    var rolling: Instant?  // the last one's instant, when it is a rolling tail
-                    try snapshot.forEachStoredCheckpoint(policy: policy) { at, checkpoint in
-                        if firstUnusable == nil, checkpoint?.policyDigest != digest || checkpoint?.at != at || checkpoint?.isOutdated != false {
-                            firstUnusable = at
-                        }
-                        rolling = checkpoint?.rolling == true ? at : nil
-                    }
-                    // A rolling tail at the end is provisional: the spaced ones and the tail
-                    // written here replace it.
-                    if firstUnusable == nil { firstUnusable = rolling }
-                } else if let latest = try snapshot.checkpointView(atOrBefore: .latest, policy: policy) {
-                    firstUnusable = instants.first { $0 > latest.at }
-                } else {
-                    firstUnusable = instants.first
-                }
-                return firstUnusable.map { first in instants.filter { $0 >= first } } ?? []
-            }
+            let unusable = try read { try $0.checkpointsToRemove(policy: policy, rebuild: rebuild) }
             if !unusable.isEmpty {
                 try write(0) { txn in for at in unusable { _ = try txn.delete(db.checkpoints, Checkpoint.key(at)) } }
             }
@@ -583,19 +509,9 @@ extension Ledger {
         try writeRollingTail(spacing: spacing, write: writeGrowingMap)
     }
 
-    /// Whether the events past the latest checkpoint are as many as `spacing` puts between it
-    /// and the next. Reads only the latest one's header and size (decoding it whole cost an
-    /// append tens of milliseconds on a large ledger); a damaged one then merely makes the
-    /// write come once `writeCheckpoints` skips it.
+    /// Whether spaced checkpoints are due (`LedgerSnapshot.checkpointsDue`).
     func checkpointsDue(spacing: CheckpointSpacing) throws -> Bool {
-        let digest = Checkpoint.digest(of: .default)
-        return try read { snapshot -> Bool in
-            // One of another policy, or damaged in its header, counts as none.
-            let latest = try snapshot.newestCheckpointHeader(digest: digest).flatMap { header in header.events.map { ($0, header.spacedBytes) } }
-            let events = try snapshot.eventCount()
-            let past = events - min(latest?.0 ?? 0, events)
-            return past >= UInt64(spacing.after(checkpointBytes: latest?.1))
-        }
+        try read { try $0.checkpointsDue(spacing: spacing) }
     }
 
     /// `sledger check`'s part for checkpoints: each must decode and equal a refold of the log

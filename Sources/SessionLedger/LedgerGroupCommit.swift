@@ -52,14 +52,25 @@ extension Ledger {
 
     /// Writes checkpoints when the next one is due (`CheckpointSpacing.adaptive`), then a
     /// rolling tail when one is due (`writeRollingTail`), as `append` does after a small call
-    /// (appendGroup does not); returns how many were written.
-    ///
-    /// For a process whose other threads hold transactions meanwhile: this never resizes the
-    /// map. When a checkpoint does not fit, it calls `grow(bytes)` between its transactions,
-    /// which must make that much room (`reserveRoom`) once no other transaction is open.
+    /// (appendGroup does not); returns how many were written. The plan-and-store that
+    /// `sledger serve` splits across two threads (`planCheckpoints`, `storeCheckpoints`), on one.
     public func writeCheckpointsIfDue(grow: (Int) throws -> Void) throws -> Int {
-        let write: (Int, (WriteTransaction) throws -> Void) throws -> Void = { bytes, change in
-            // A checkpoint's pages and the B-tree pages it splits, with air.
+        var written = 0
+        while true {
+            let plan = try planCheckpoints()
+            let stored = try storeCheckpoints(plan, grow: grow)
+            written += stored
+            guard plan.reachedLimit, stored == plan.count else { return written }
+        }
+    }
+
+    /// `storeCheckpoints` for a process whose other threads hold transactions meanwhile: this
+    /// never resizes the map. When the checkpoints do not fit, it calls `grow(bytes)` between
+    /// its transactions, which must make that much room (`reserveRoom`) once no other
+    /// transaction is open.
+    public func storeCheckpoints(_ plan: CheckpointPlan, grow: (Int) throws -> Void) throws -> Int {
+        try storeCheckpoints(plan) { bytes, change in
+            // The checkpoints' pages and the B-tree pages they split, with air.
             let need = 2 * bytes + (16 << 20)
             if try self.mapRoom() < need { try grow(need) }
             while true {
@@ -70,15 +81,6 @@ extension Ledger {
                     try grow(2 * (try self.mapRoom()) + need)
                 }
             }
-        }
-        do {
-            var written = 0
-            if try checkpointsDue(spacing: .adaptive) {
-                written = try writeCheckpoints(policy: .default, spacing: .adaptive, rebuild: false, write: write)
-            }
-            return written + (try writeRollingTail(spacing: .adaptive, write: write))
-        } catch let error as LMDBError {
-            throw LedgerError.storage(error, path: path)
         }
     }
 

@@ -71,6 +71,11 @@ public final class GroupCommitWriter: @unchecked Sendable {
     private var stopping = false
     private var running = true
     private var thread: Thread?
+    /// A planner thread is folding checkpoints (`planCheckpoints`); set by the writer, cleared
+    /// by the planner, under `condition`.
+    private var planning = false
+    /// What the planner folded, for the writer to store before its next group.
+    private var planned: CheckpointPlan?
 
     public init(access: LedgerAccess) {
         self.access = access
@@ -108,7 +113,14 @@ public final class GroupCommitWriter: @unchecked Sendable {
     private func loop() {
         while true {
             condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
+            // Stopping waits for a plan being folded, to store it.
+            while queue.isEmpty && planned == nil && (!stopping || planning) { condition.wait() }
+            if let plan = planned {
+                planned = nil
+                condition.unlock()
+                store(plan)
+                continue
+            }
             if queue.isEmpty {
                 running = false
                 condition.broadcast()
@@ -123,19 +135,48 @@ public final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
-    /// Checkpoints, as `append` writes them when one is due, after the acknowledgements. On
-    /// this thread, so that no append runs while the log is folded: a group committed between
-    /// the fold and the put could hold an event older than the checkpoint, which would then be
-    /// wrong. Ingest therefore pauses for the fold (seconds per million events; requests queue
-    /// and go in one group after it); queries go on. Checkpoints are a cache: a failure is
-    /// reported and ingest goes on.
-    private func writeCheckpoints() {
+    /// Checkpoints, as `append` writes them when one is due, folded beside the writer: a
+    /// planner thread folds them in its own snapshot (`Ledger.planCheckpoints`) while groups go
+    /// on committing, and this thread stores the plan before its next group, less any checkpoint
+    /// that an event stored meanwhile would make wrong (`Ledger.storeCheckpoints`). Ingest no
+    /// longer pauses for the fold (seconds per million events); one plan is folded at a time.
+    /// Checkpoints are a cache: a failure is reported and ingest goes on.
+    private func startPlanning() {
+        condition.lock()
+        defer { condition.unlock() }
+        // One plan at a time (the next look comes after it), and none begun once stopping.
+        guard !planning, planned == nil, !stopping else { return }
+        planning = true
         sinceCheckpoints = 0
-        do {
-            _ = try access.whileReading { ledger, grow in try ledger.writeCheckpointsIfDue(grow: grow) }
-        } catch {
-            FileHandle.standardError.write(Data("sledger serve: writing checkpoints failed (the events are stored): \(error)\n".utf8))
+        let thread = Thread { [access] in
+            var plan: CheckpointPlan?
+            do {
+                plan = try access.shared { try $0.planCheckpoints() }
+            } catch {
+                GroupCommitWriter.report(error)
+            }
+            self.condition.lock()
+            if let plan, !plan.isEmpty { self.planned = plan }
+            self.planning = false
+            self.condition.broadcast()
+            self.condition.unlock()
         }
+        thread.name = "sledger.checkpoints"
+        thread.start()
+    }
+
+    /// Stores a plan; when it stopped at its limit and all of it was stored, folds the next.
+    private func store(_ plan: CheckpointPlan) {
+        do {
+            let stored = try access.whileReading { ledger, grow in try ledger.storeCheckpoints(plan, grow: grow) }
+            if plan.reachedLimit, stored == plan.count { startPlanning() }
+        } catch {
+            GroupCommitWriter.report(error)
+        }
+    }
+
+    private static func report(_ error: any Error) {
+        FileHandle.standardError.write(Data("sledger serve: writing checkpoints failed (the events are stored): \(error)\n".utf8))
     }
 
     private func commit(_ group: [Pending]) {
@@ -164,7 +205,7 @@ public final class GroupCommitWriter: @unchecked Sendable {
                 if case .stored(let imported, _) = outcome { sinceCheckpoints += imported }
             }
             // At most one look a stretch: whether one is due reads the latest checkpoint's header.
-            if sinceCheckpoints >= CheckpointSpacing.adaptive.minimum { writeCheckpoints() }
+            if sinceCheckpoints >= CheckpointSpacing.adaptive.minimum { startPlanning() }
         } catch {
             for pending in group { pending.done(.failure(error)) }
         }

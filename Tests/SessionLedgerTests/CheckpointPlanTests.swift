@@ -1,0 +1,136 @@
+import XCTest
+@testable import SessionLedger
+
+/// Checkpoints folded in one snapshot and stored in a later transaction (`planCheckpoints`,
+/// `storeCheckpoints`), as `sledger serve` writes them beside its writer: a planned checkpoint
+/// is stored unless an event stored after the plan's snapshot lies at or before its instant,
+/// and then neither it nor any later one of the plan is. The expected instants come from the
+/// lines' own instants and the spacing rules (docs/FORMAT.md), not from the writer.
+final class CheckpointPlanTests: XCTestCase {
+    private let spacing = CheckpointSpacing.every(400)
+
+    /// A new ledger holding the first `n` of `timed`'s lines, stored as `serve` stores them
+    /// (group commits, which write no checkpoint).
+    private func ledger(_ timed: TimedLines, _ n: Int) throws -> Ledger {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.appendGroup([try EventBatch.parse(ndjson: timed.text(0..<n))])
+        return ledger
+    }
+
+    private func store(_ plan: CheckpointPlan, _ ledger: Ledger) throws -> Int {
+        try ledger.storeCheckpoints(plan) { try ledger.reserveRoom($0) }
+    }
+
+    private func storeGroup(_ ledger: Ledger, _ ndjson: [UInt8]) throws {
+        _ = try ledger.appendGroup([try EventBatch.parse(ndjson: ndjson)])
+    }
+
+    /// A refresh of a session no login made (stored all the same) at `t`.
+    private func refresh(at t: Instant, id: String) -> [UInt8] {
+        Array(#"{"type":"refresh","at":"\#(t)","user":"u1","session":"nobody","id":"\#(id)"}"#.utf8) + [0x0A]
+    }
+
+    private func assertAnswersAreTheWholeLogs(_ ledger: Ledger, at instants: [Instant], file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertTrue(try ledger.check().isIntact, file: file, line: line)
+        try ledger.read { snapshot in
+            for t in instants {
+                XCTAssertEqual(try withCheckpoints(snapshot, .default, at: t), try wholeLog(snapshot, .default, at: t), "at \(t)", file: file, line: line)
+            }
+        }
+    }
+
+    /// The spaced checkpoints at the 400th and 800th events' instants and the rolling tail an
+    /// hour before the newest, when a quarter of 400 events lies between it and the 800th.
+    private func expected(_ timed: TimedLines, _ n: Int) throws -> [(at: Instant, events: UInt64)] {
+        let tail = timed.hourBefore(n - 1)
+        let afterTheSecond = timed.eventsThrough(tail, of: n)
+        guard afterTheSecond >= 900 else { throw XCTSkip("the lines changed: \(afterTheSecond) events by the tail") }
+        return [(timed.ats[399], 400), (timed.ats[799], 800), (tail, afterTheSecond)]
+    }
+
+    func testAPlanStoredAfterLaterEventsStoresAllOfIt() throws {
+        let timed = TimedLines(count: 1_100)
+        let ledger = try ledger(timed, 1_000)
+        let plan = try ledger.planCheckpoints(spacing: spacing, limit: 4)
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).count, 0, "planning stores nothing")
+        try storeGroup(ledger, timed.text(1_000..<1_100))  // all later than every planned instant
+        XCTAssertEqual(try store(plan, ledger), 3)
+        let stored = try checkpointInstantsAndCounts(ledger)
+        let expected = try expected(timed, 1_000)
+        XCTAssertEqual(stored.map(\.at), expected.map(\.at))
+        XCTAssertEqual(stored.map(\.events), expected.map(\.events))
+        try assertAnswersAreTheWholeLogs(ledger, at: expected.map(\.at) + [timed.ats[1_099]])
+    }
+
+    /// An event at a planned checkpoint's instant, stored after the plan's snapshot, belongs in
+    /// it: that checkpoint and the tail folded on from it are dropped, the one before is kept.
+    func testAnEventStoredAfterThePlanAtACheckpointsInstantDropsItAndTheRest() throws {
+        let timed = TimedLines(count: 1_000)
+        let ledger = try ledger(timed, 1_000)
+        let plan = try ledger.planCheckpoints(spacing: spacing, limit: 4)
+        XCTAssertEqual(plan.count, 3)
+        let expected = try expected(timed, 1_000)
+        try storeGroup(ledger, refresh(at: expected[1].at, id: "late"))
+        XCTAssertEqual(try store(plan, ledger), 1)
+        let stored = try checkpointInstantsAndCounts(ledger)
+        XCTAssertEqual(stored.map(\.at), [expected[0].at])
+        XCTAssertEqual(stored.map(\.events), [400])
+        try assertAnswersAreTheWholeLogs(ledger, at: expected.map(\.at) + [timed.ats[999]])
+        // The next plan folds the dropped ones again, the late event in them.
+        XCTAssertEqual(try store(try ledger.planCheckpoints(spacing: spacing, limit: 4), ledger), 2)
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).map(\.events), [400, 801, expected[2].events + 1])
+        try assertAnswersAreTheWholeLogs(ledger, at: expected.map(\.at) + [timed.ats[999]])
+    }
+
+    /// One nanosecond after a planned instant is not at or before it: the checkpoints before
+    /// the event are stored. The event comes after later ones (it is found in `lags`).
+    func testAnEventJustAfterAPlannedInstantDropsNothingBeforeIt() throws {
+        let timed = TimedLines(count: 1_010)
+        let ledger = try ledger(timed, 1_000)
+        let plan = try ledger.planCheckpoints(spacing: spacing, limit: 4)
+        let expected = try expected(timed, 1_000)
+        try storeGroup(ledger, timed.text(1_000..<1_010) + refresh(at: Instant(nanoseconds: expected[1].at.nanoseconds + 1), id: "late"))
+        XCTAssertEqual(try store(plan, ledger), 2, "the spaced ones stay; the tail after the event goes")
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).map(\.at), [expected[0].at, expected[1].at])
+        try assertAnswersAreTheWholeLogs(ledger, at: expected.map(\.at) + [timed.ats[1_009]])
+    }
+
+    /// A plan stops at its limit and says so; storing it and planning again goes on from it.
+    func testAPlanStopsAtItsLimit() throws {
+        let timed = TimedLines(count: 1_000)
+        let ledger = try ledger(timed, 1_000)
+        let first = try ledger.planCheckpoints(spacing: spacing, limit: 1)
+        XCTAssertEqual(first.count, 1)
+        XCTAssertTrue(first.reachedLimit)
+        XCTAssertEqual(try store(first, ledger), 1)
+        let second = try ledger.planCheckpoints(spacing: spacing, limit: 1)
+        XCTAssertTrue(second.reachedLimit)
+        XCTAssertEqual(try store(second, ledger), 1)
+        let third = try ledger.planCheckpoints(spacing: spacing, limit: 1)
+        XCTAssertFalse(third.reachedLimit, "only the tail is left")
+        XCTAssertEqual(try store(third, ledger), 1)
+        XCTAssertTrue(try ledger.planCheckpoints(spacing: spacing, limit: 1).isEmpty)
+        let expected = try expected(timed, 1_000)
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).map(\.at), expected.map(\.at))
+        try assertAnswersAreTheWholeLogs(ledger, at: expected.map(\.at))
+    }
+
+    /// A planned tail that replaces a rolling one, dropped for an event between the two
+    /// instants: the rolling one stays (the event does not touch it), and nothing is removed.
+    func testADroppedReplacementLeavesTheRollingTailItWouldHaveReplaced() throws {
+        let timed = TimedLines(count: 600)
+        let ledger = try ledger(timed, 300)
+        XCTAssertEqual(try store(try ledger.planCheckpoints(spacing: spacing, limit: 4), ledger), 1)
+        let rolling = try XCTUnwrap(try checkpointInstantsAndCounts(ledger).first)
+        XCTAssertEqual(rolling.at, timed.hourBefore(299))
+        try storeGroup(ledger, timed.text(300..<500))
+        let plan = try ledger.planCheckpoints(spacing: spacing, limit: 4)
+        guard plan.count == 1, plan.puts[0].replacing == rolling.at else {
+            return XCTFail("the lines changed: the plan does not replace the rolling tail at \(rolling.at)")
+        }
+        try storeGroup(ledger, refresh(at: Instant(nanoseconds: rolling.at.nanoseconds + 1), id: "late"))
+        XCTAssertEqual(try store(plan, ledger), 0)
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).map(\.at), [rolling.at])
+        try assertAnswersAreTheWholeLogs(ledger, at: [rolling.at, plan.puts[0].at, timed.ats[499]])
+    }
+}
