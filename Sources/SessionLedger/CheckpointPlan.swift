@@ -93,7 +93,7 @@ extension Ledger {
             try write(plan.puts.reduce(0) { $0 + $1.bytes.count }) { txn in
                 stored = 0
                 let snapshot = LedgerSnapshot(txn: txn, db: db)
-                let earliest = try snapshot.earliestInstant(after: plan.head, lookingFor: plan.puts.first?.at)
+                let earliest = try plan.puts.first.flatMap { try snapshot.earliestInstant(after: plan.head, lookingFor: $0.at) }
                 for at in plan.unusable { _ = try txn.delete(db.checkpoints, Checkpoint.key(at)) }
                 for put in plan.puts {
                     if let earliest, earliest <= put.at { break }

@@ -50,14 +50,14 @@ extension Ledger {
         }
     }
 
-    /// Writes checkpoints when the next one is due (`CheckpointSpacing.adaptive`), then a
-    /// rolling tail when one is due (`writeRollingTail`), as `append` does after a small call
-    /// (appendGroup does not); returns how many were written. The plan-and-store that
-    /// `sledger serve` splits across two threads (`planCheckpoints`, `storeCheckpoints`), on one.
-    public func writeCheckpointsIfDue(grow: (Int) throws -> Void) throws -> Int {
+    /// Writes checkpoints when the next one is due, then a rolling tail when one is due
+    /// (`writeRollingTail`), as `append` does after a small call (appendGroup does not);
+    /// returns how many were written. The plan-and-store that `sledger serve` splits across two
+    /// threads (`planCheckpoints`, `storeCheckpoints`), on one.
+    public func writeCheckpointsIfDue(spacing: CheckpointSpacing = .adaptive, grow: (Int) throws -> Void) throws -> Int {
         var written = 0
         while true {
-            let plan = try planCheckpoints()
+            let plan = try planCheckpoints(spacing: spacing)
             let stored = try storeCheckpoints(plan, grow: grow)
             written += stored
             guard plan.reachedLimit, stored == plan.count else { return written }

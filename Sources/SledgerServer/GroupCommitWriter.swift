@@ -141,11 +141,23 @@ public final class GroupCommitWriter: @unchecked Sendable {
     /// that an event stored meanwhile would make wrong (`Ledger.storeCheckpoints`). Ingest no
     /// longer pauses for the fold (seconds per million events); one plan is folded at a time.
     /// Checkpoints are a cache: a failure is reported and ingest goes on.
+    ///
+    /// The planner holds the gate shared while it folds, so a map growth meanwhile would wait
+    /// for the fold, and ingest and new queries behind it. So the map is grown first when less
+    /// than half of a growth step is left: a fold at 100M events covers a few tens of MB of
+    /// ingest, a step there a quarter of the ledger.
     private func startPlanning() {
+        do {
+            let step = max(64 << 20, (try access.ledger.diskUsage().usedBytes) / 4)
+            if try access.ledger.mapRoom() < step / 2 { try grow(step) }
+        } catch {
+            GroupCommitWriter.report(error)
+            return
+        }
         condition.lock()
         defer { condition.unlock() }
-        // One plan at a time (the next look comes after it), and none begun once stopping.
-        guard !planning, planned == nil, !stopping else { return }
+        // One plan at a time: the next look comes after it.
+        guard !planning, planned == nil else { return }
         planning = true
         sinceCheckpoints = 0
         let thread = Thread { [access] in
@@ -165,11 +177,15 @@ public final class GroupCommitWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stores a plan; when it stopped at its limit and all of it was stored, folds the next.
+    /// Stores a plan; when it stopped at its limit and all of it was stored, folds the next
+    /// (unless stopping: a plan begun before `stop` is stored, no more are begun).
     private func store(_ plan: CheckpointPlan) {
         do {
             let stored = try access.whileReading { ledger, grow in try ledger.storeCheckpoints(plan, grow: grow) }
-            if plan.reachedLimit, stored == plan.count { startPlanning() }
+            condition.lock()
+            let stopping = self.stopping
+            condition.unlock()
+            if plan.reachedLimit, stored == plan.count, !stopping { startPlanning() }
         } catch {
             GroupCommitWriter.report(error)
         }
@@ -179,17 +195,19 @@ public final class GroupCommitWriter: @unchecked Sendable {
         FileHandle.standardError.write(Data("sledger serve: writing checkpoints failed (the events are stored): \(error)\n".utf8))
     }
 
+    /// Grows the map to hold at least `need` more bytes, in steps of at least 64 MiB or a
+    /// quarter of the ledger, so resizes (which wait for every transaction of the process to
+    /// end: queries, and a plan being folded) stay rare.
+    private func grow(_ need: Int) throws {
+        try access.exclusively { try $0.reserveRoom(max(need, 64 << 20, (try $0.diskUsage().usedBytes) / 4)) }
+    }
+
     private func commit(_ group: [Pending]) {
         let batches = group.map(\.batch)
         // Records and indexes take about 1.7 times the NDJSON (docs/PERFORMANCE.md): leave twice.
         let need = 2 * batches.reduce(0) { $0 + $1.byteCount } + (1 << 20)
         do {
-            let ledger = access.ledger
-            if try ledger.mapRoom() < need {
-                // Grown in steps of at least 64 MiB or a quarter of the ledger, so resizes
-                // (which wait for queries to leave their transactions) stay rare.
-                try access.exclusively { try $0.reserveRoom(max(need, 64 << 20, (try $0.diskUsage().usedBytes) / 4)) }
-            }
+            if try access.ledger.mapRoom() < need { try grow(need) }
             var result: (outcomes: [GroupOutcome], head: HashChain)
             while true {
                 do {

@@ -13,9 +13,11 @@ import Glibc
 /// read-write, and holds it (and `writer.lock`) from start to stop.
 ///
 /// Every transaction holds the `gate` shared: queries (on Dispatch's worker threads, never on
-/// the cooperative pool), group commits and checkpoint writing. Growing the map holds it
-/// exclusively, because LMDB allows `mdb_env_set_mapsize` only while the process has no
-/// transaction open. So readers never block the writer, except during the rare map growth.
+/// the cooperative pool), group commits, and checkpoint folding and writing. Growing the map
+/// holds it exclusively, because LMDB allows `mdb_env_set_mapsize` only while the process has
+/// no transaction open. So readers never block the writer, except during the rare map growth,
+/// which waits for every transaction in flight (a checkpoint fold's included: the writer grows
+/// the map ahead before it starts one) while new ones wait behind it.
 public final class LedgerAccess: @unchecked Sendable {
     let ledger: Ledger
     private let gate: UnsafeMutablePointer<pthread_rwlock_t>

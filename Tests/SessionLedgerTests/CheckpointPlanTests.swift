@@ -25,9 +25,10 @@ final class CheckpointPlanTests: XCTestCase {
         _ = try ledger.appendGroup([try EventBatch.parse(ndjson: ndjson)])
     }
 
-    /// A refresh of a session no login made (stored all the same) at `t`.
-    private func refresh(at t: Instant, id: String) -> [UInt8] {
-        Array(#"{"type":"refresh","at":"\#(t)","user":"u1","session":"nobody","id":"\#(id)"}"#.utf8) + [0x0A]
+    /// A login of a new session at `t`: active from `t` on, so a checkpoint at or after `t`
+    /// that missed it answers wrongly.
+    private func login(at t: Instant, id: String) -> [UInt8] {
+        Array(#"{"type":"login","at":"\#(t)","user":"late","session":"\#(id)","client":"web","method":"google","id":"\#(id)"}"#.utf8) + [0x0A]
     }
 
     private func assertAnswersAreTheWholeLogs(_ ledger: Ledger, at instants: [Instant], file: StaticString = #filePath, line: UInt = #line) throws {
@@ -70,7 +71,7 @@ final class CheckpointPlanTests: XCTestCase {
         let plan = try ledger.planCheckpoints(spacing: spacing, limit: 4)
         XCTAssertEqual(plan.count, 3)
         let expected = try expected(timed, 1_000)
-        try storeGroup(ledger, refresh(at: expected[1].at, id: "late"))
+        try storeGroup(ledger, login(at: expected[1].at, id: "late"))
         XCTAssertEqual(try store(plan, ledger), 1)
         let stored = try checkpointInstantsAndCounts(ledger)
         XCTAssertEqual(stored.map(\.at), [expected[0].at])
@@ -89,7 +90,7 @@ final class CheckpointPlanTests: XCTestCase {
         let ledger = try ledger(timed, 1_000)
         let plan = try ledger.planCheckpoints(spacing: spacing, limit: 4)
         let expected = try expected(timed, 1_000)
-        try storeGroup(ledger, timed.text(1_000..<1_010) + refresh(at: Instant(nanoseconds: expected[1].at.nanoseconds + 1), id: "late"))
+        try storeGroup(ledger, timed.text(1_000..<1_010) + login(at: Instant(nanoseconds: expected[1].at.nanoseconds + 1), id: "late"))
         XCTAssertEqual(try store(plan, ledger), 2, "the spaced ones stay; the tail after the event goes")
         XCTAssertEqual(try checkpointInstantsAndCounts(ledger).map(\.at), [expected[0].at, expected[1].at])
         try assertAnswersAreTheWholeLogs(ledger, at: expected.map(\.at) + [timed.ats[1_009]])
@@ -128,9 +129,64 @@ final class CheckpointPlanTests: XCTestCase {
         guard plan.count == 1, plan.puts[0].replacing == rolling.at else {
             return XCTFail("the lines changed: the plan does not replace the rolling tail at \(rolling.at)")
         }
-        try storeGroup(ledger, refresh(at: Instant(nanoseconds: rolling.at.nanoseconds + 1), id: "late"))
+        try storeGroup(ledger, login(at: Instant(nanoseconds: rolling.at.nanoseconds + 1), id: "late"))
         XCTAssertEqual(try store(plan, ledger), 0)
         XCTAssertEqual(try checkpointInstantsAndCounts(ledger).map(\.at), [rolling.at])
         try assertAnswersAreTheWholeLogs(ledger, at: [rolling.at, plan.puts[0].at, timed.ats[499]])
+    }
+
+    /// An event stored after the plan at or before the checkpoint the plan folded from removes
+    /// that one (as any late event does) and drops the whole plan; the next plan folds it all again.
+    func testAnEventBeforeTheCheckpointThePlanFoldedFromDropsThePlan() throws {
+        let timed = TimedLines(count: 1_000)
+        let ledger = try ledger(timed, 1_000)
+        XCTAssertEqual(try store(try ledger.planCheckpoints(spacing: spacing, limit: 1), ledger), 1)
+        let expected = try expected(timed, 1_000)
+        let plan = try ledger.planCheckpoints(spacing: spacing, limit: 4)
+        XCTAssertEqual(plan.puts.map(\.at), [expected[1].at, expected[2].at])
+        let late = Instant(nanoseconds: expected[0].at.nanoseconds - 1)
+        try storeGroup(ledger, login(at: late, id: "late"))
+        XCTAssertEqual(try store(plan, ledger), 0)
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).count, 0)
+        try assertAnswersAreTheWholeLogs(ledger, at: [late] + expected.map(\.at))
+        // Every 400 events in time order again: the late login is the 400th, line 798 the 800th.
+        XCTAssertEqual(try store(try ledger.planCheckpoints(spacing: spacing, limit: 4), ledger), 3)
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).map(\.at), [late, timed.ats[798], expected[2].at])
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).map(\.events), [400, 800, expected[2].events + 1])
+        try assertAnswersAreTheWholeLogs(ledger, at: [late] + expected.map(\.at))
+    }
+
+    /// Planned and stored at once, checkpoints are the very bytes the command line's path
+    /// writes after the same calls (`writeCheckpointsIfDue(spacing:)`, then `writeRollingTail`):
+    /// spaced ones, rolling tails, and replacements among them.
+    func testPlanAndStoreWriteWhatTheCommandLinesPathWrites() throws {
+        let timed = TimedLines(count: 6_000)
+        let planned = try Ledger(path: try temporaryDirectory(self) + "/planned", access: .readWrite)
+        let direct = try Ledger(path: try temporaryDirectory(self) + "/direct", access: .readWrite)
+        var start = 0
+        for size in [300, 150, 120, 900, 130, 110, 1_500, 90, 140, 400, 160, 2_000] {
+            let lines = timed.text(start..<(start + size))
+            start += size
+            for ledger in [planned, direct] { try storeGroup(ledger, lines) }
+            _ = try planned.writeCheckpointsIfDue(spacing: spacing) { try planned.reserveRoom($0) }
+            _ = try direct.writeCheckpointsIfDue(spacing: spacing)
+            _ = try direct.writeRollingTail(spacing: spacing)
+            XCTAssertEqual(try storedBytes(planned), try storedBytes(direct), "after \(start) events")
+        }
+        let rolling = try storedBytes(planned).filter { $0[8 + 1] == 1 }.count  // the header's second byte
+        XCTAssertGreaterThan(try storedBytes(planned).count, rolling, "spaced ones")
+        XCTAssertGreaterThan(rolling, 0, "rolling tails")
+        XCTAssertTrue(try planned.check().isIntact)
+    }
+
+    /// Each stored checkpoint's key and value, one after the other.
+    private func storedBytes(_ ledger: Ledger) throws -> [[UInt8]] {
+        try ledger.read { snapshot in
+            try snapshot.txn.withCursor(snapshot.db.checkpoints) { cursor in
+                var out: [[UInt8]] = []
+                try cursor.forEach(from: cursor.first()) { out.append(Array($0.key) + Array($0.value)); return true }
+                return out
+            }
+        }
     }
 }
