@@ -75,9 +75,21 @@ extension LedgerSnapshot {
             while let current = entry {
                 let seq = readBE(current.key, 0, 8)
                 guard seq <= head else { break }
-                if skip < laggedSeqs.count, laggedSeqs[skip] == seq {
+                if skip < laggedSeqs.count, laggedSeqs[skip].seq == seq {
+                    // Handed over from `lags` where it belongs, or outside the range: first, its
+                    // entry must be this record's, and its lag the distance below the largest
+                    // `at` before it (the last unlagged one's), or the event would be handed
+                    // at a damaged `at`, or left out as if outside the range, without a word.
+                    let listed = laggedSeqs[skip]
                     skip += 1
-                    do { entry = try cursor.next() } catch { failure = error; break }
+                    do {
+                        let at = try self.header(of: current.value, seq: seq).at
+                        guard at == listed.at, previous.nanoseconds != .min,
+                              listed.lag == UInt64(bitPattern: previous.nanoseconds &- at.nanoseconds) else {
+                            throw LedgerError.damaged(seq: seq, problem: "the lags index does not hold the lag and instant of the event at seq \(seq)")
+                        }
+                        entry = try cursor.next()
+                    } catch { failure = error; break }
                     continue
                 }
                 let header: Record.Header
@@ -92,6 +104,7 @@ extension LedgerSnapshot {
                     // fold short (the damage campaign found one).
                     if let to, header.at >= to {
                         _ = try verifiedHeader(of: current.value, seq: seq)
+                        try checkNotEarlier(thanStop: header.at, seq: seq, head: head)
                         break
                     }
                 } catch {
@@ -124,6 +137,22 @@ extension LedgerSnapshot {
             _ = try handLagged(before: nil, &nextLagged)
         }
     }
+    /// A walk that stops at the record at `seq`, whose `at` is at or after its end, reads no
+    /// record after it; in an intact log the next one is at or after it unless `lags` lists it
+    /// (its `at` is at least the largest before it). One that is earlier means a later event
+    /// was moved here (two records swapped; only the chain, which a walk in time order does not
+    /// read, would show it), and the walk would have stopped before events it must hand over:
+    /// damage, not an answer. One lookup in `lags` and one record.
+    private func checkNotEarlier(thanStop at: Instant, seq: UInt64, head: UInt64) throws {
+        guard seq < head, try txn.get(db.lags, Key.seq(seq + 1)) == nil else { return }
+        guard let record = try txn.get(db.log, Key.seq(seq + 1)) else {
+            throw LedgerError.damaged(seq: seq + 1, problem: "the log does not hold seq \(seq + 1), which the head covers")
+        }
+        if try verifiedHeader(of: record, seq: seq + 1).at < at {
+            throw LedgerError.damaged(seq: seq + 1, problem: "seq \(seq + 1) lies before an earlier event in time, and the lags index does not list it")
+        }
+    }
+
     /// The lagged events a walk of `[from, to)` from `start` meets: the `seq`s it passes in the
     /// log (to skip them there), and, sorted by (`at`, `seq`), those inside the range, wherever
     /// they lie after `start` (to merge them in). The walk passes no `seq` at or past the first
@@ -133,7 +162,7 @@ extension LedgerSnapshot {
     /// keeps the last answer (`LaggedCache`): at 100M events each pass over some 800,000
     /// entries was an eighth of the query.
     private func laggedEvents(start: UInt64, head: UInt64, from: Instant?, to: Instant?) throws
-        -> (seqs: [UInt64], inRange: [(at: Instant, seq: UInt64)]) {
+        -> (seqs: [LaggedCache.Listed], inRange: [(at: Instant, seq: UInt64)]) {
         let key = LaggedCache.Key(start: start, head: head, from: from, to: to)
         if let kept = lagged.kept, kept.key == key { return (kept.seqs, kept.inRange) }
         lagged.kept = nil  // not held beside the new answer while it is made
@@ -142,7 +171,7 @@ extension LedgerSnapshot {
         // found too early by a damaged lag is refused too: the walk meets a lagged event the
         // list leaves out, earlier than the one before it.)
         let stop = (try? to.flatMap { try firstSeq(atOrAfter: $0, head: head) }) ?? head + 1
-        var seqs: [UInt64] = []
+        var seqs: [LaggedCache.Listed] = []
         var inRange: [(at: Instant, seq: UInt64)] = []
         try txn.withCursor(db.lags) { cursor in
             try cursor.forEach(from: cursor.seek(atLeast: Key.seq(start))) { entry in
@@ -152,7 +181,7 @@ extension LedgerSnapshot {
                     throw LedgerError.damaged(seq: seq, problem: "the lags entry of seq \(seq) has \(entry.value.count) bytes, not 16")
                 }
                 let at = Instant(nanoseconds: Int64(bitPattern: readLE(entry.value, 8, 8)))
-                if seq < stop { seqs.append(seq) }
+                if seq < stop { seqs.append(LaggedCache.Listed(seq: seq, lag: readLE(entry.value, 0, 8), at: at)) }
                 if from.map({ at >= $0 }) ?? true, to.map({ at < $0 }) ?? true { inRange.append((at, seq)) }
                 return true
             }
@@ -243,5 +272,12 @@ final class LaggedCache {
         var to: Instant?
     }
 
-    var kept: (key: Key, seqs: [UInt64], inRange: [(at: Instant, seq: UInt64)])?
+    /// A lagged `seq` a walk passes, with its entry's lag and `at`.
+    struct Listed {
+        var seq: UInt64
+        var lag: UInt64
+        var at: Instant
+    }
+
+    var kept: (key: Key, seqs: [Listed], inRange: [(at: Instant, seq: UInt64)])?
 }

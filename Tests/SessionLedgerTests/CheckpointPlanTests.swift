@@ -49,17 +49,27 @@ final class CheckpointPlanTests: XCTestCase {
         return [(timed.ats[399], 400), (timed.ats[799], 800), (tail, afterTheSecond)]
     }
 
-    func testAPlanStoredAfterLaterEventsStoresAllOfIt() throws {
-        let timed = TimedLines(count: 1_100)
+    /// A ledger of `timed`'s first 1,000 lines, its plan (the expected three checkpoints),
+    /// then `meanwhile(expected)` stored as a group, then the plan stored: how many it stored.
+    private func planThenStore(_ timed: TimedLines, meanwhile: ([(at: Instant, events: UInt64)]) -> [UInt8]) throws
+        -> (ledger: Ledger, expected: [(at: Instant, events: UInt64)], stored: Int) {
         let ledger = try ledger(timed, 1_000)
         let plan = try ledger.planCheckpoints(spacing: spacing, limit: 4)
-        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).count, 0, "planning stores nothing")
-        try storeGroup(ledger, timed.text(1_000..<1_100))  // all later than every planned instant
-        XCTAssertEqual(try store(plan, ledger), 3)
-        let stored = try checkpointInstantsAndCounts(ledger)
         let expected = try expected(timed, 1_000)
-        XCTAssertEqual(stored.map(\.at), expected.map(\.at))
-        XCTAssertEqual(stored.map(\.events), expected.map(\.events))
+        XCTAssertEqual(plan.puts.map(\.at), expected.map(\.at))
+        XCTAssertEqual(try checkpointInstantsAndCounts(ledger).count, 0, "planning stores nothing")
+        try storeGroup(ledger, meanwhile(expected))
+        return (ledger, expected, try store(plan, ledger))
+    }
+
+    func testAPlanStoredAfterLaterEventsStoresAllOfIt() throws {
+        let timed = TimedLines(count: 1_100)
+        // All later than every planned instant.
+        let (ledger, expected, stored) = try planThenStore(timed) { _ in timed.text(1_000..<1_100) }
+        XCTAssertEqual(stored, 3)
+        let checkpoints = try checkpointInstantsAndCounts(ledger)
+        XCTAssertEqual(checkpoints.map(\.at), expected.map(\.at))
+        XCTAssertEqual(checkpoints.map(\.events), expected.map(\.events))
         try assertAnswersAreTheWholeLogs(ledger, at: expected.map(\.at) + [timed.ats[1_099]])
     }
 
@@ -67,15 +77,11 @@ final class CheckpointPlanTests: XCTestCase {
     /// it: that checkpoint and the tail folded on from it are dropped, the one before is kept.
     func testAnEventStoredAfterThePlanAtACheckpointsInstantDropsItAndTheRest() throws {
         let timed = TimedLines(count: 1_000)
-        let ledger = try ledger(timed, 1_000)
-        let plan = try ledger.planCheckpoints(spacing: spacing, limit: 4)
-        XCTAssertEqual(plan.count, 3)
-        let expected = try expected(timed, 1_000)
-        try storeGroup(ledger, login(at: expected[1].at, id: "late"))
-        XCTAssertEqual(try store(plan, ledger), 1)
-        let stored = try checkpointInstantsAndCounts(ledger)
-        XCTAssertEqual(stored.map(\.at), [expected[0].at])
-        XCTAssertEqual(stored.map(\.events), [400])
+        let (ledger, expected, stored) = try planThenStore(timed) { expected in self.login(at: expected[1].at, id: "late") }
+        XCTAssertEqual(stored, 1)
+        let checkpoints = try checkpointInstantsAndCounts(ledger)
+        XCTAssertEqual(checkpoints.map(\.at), [expected[0].at])
+        XCTAssertEqual(checkpoints.map(\.events), [400])
         try assertAnswersAreTheWholeLogs(ledger, at: expected.map(\.at) + [timed.ats[999]])
         // The next plan folds the dropped ones again, the late event in them.
         XCTAssertEqual(try store(try ledger.planCheckpoints(spacing: spacing, limit: 4), ledger), 2)
@@ -87,11 +93,10 @@ final class CheckpointPlanTests: XCTestCase {
     /// the event are stored. The event comes after later ones (it is found in `lags`).
     func testAnEventJustAfterAPlannedInstantDropsNothingBeforeIt() throws {
         let timed = TimedLines(count: 1_010)
-        let ledger = try ledger(timed, 1_000)
-        let plan = try ledger.planCheckpoints(spacing: spacing, limit: 4)
-        let expected = try expected(timed, 1_000)
-        try storeGroup(ledger, timed.text(1_000..<1_010) + login(at: Instant(nanoseconds: expected[1].at.nanoseconds + 1), id: "late"))
-        XCTAssertEqual(try store(plan, ledger), 2, "the spaced ones stay; the tail after the event goes")
+        let (ledger, expected, stored) = try planThenStore(timed) { expected in
+            timed.text(1_000..<1_010) + self.login(at: Instant(nanoseconds: expected[1].at.nanoseconds + 1), id: "late")
+        }
+        XCTAssertEqual(stored, 2, "the spaced ones stay; the tail after the event goes")
         XCTAssertEqual(try checkpointInstantsAndCounts(ledger).map(\.at), [expected[0].at, expected[1].at])
         try assertAnswersAreTheWholeLogs(ledger, at: expected.map(\.at) + [timed.ats[1_009]])
     }

@@ -196,4 +196,63 @@ final class TimeOrderTests: XCTestCase {
             XCTAssertEqual(seen, want, "lookahead \(lookahead)")
         }
     }
+
+    /// Two records swapped, the later event moved before a range's end: the walk would stop at
+    /// it, before events it must hand over. The record after the one it stops at, earlier and
+    /// not lagged, shows the damage.
+    func testALaterEventSwappedBeforeTheEndOfARangeIsDamageNotAShortRange() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        let base = Instant(rfc3339: "2026-03-01T09:00:00Z")!
+        let events = (0..<6).map { Event(kind: .login, at: base.saturatingAdding(.seconds(Int64(60 * $0))), user: "u", session: "s\($0)",
+                                         client: "web", method: "google") }
+        _ = try ledger.append(events: events)
+        let to = events[4].at
+        try ledger.read { snapshot in
+            var seen: [UInt64] = []
+            try snapshot.forEachRecordHeaderInTimeOrder(to: to) { seq, _, _ in seen.append(seq); return true }
+            XCTAssertEqual(seen, [1, 2, 3, 4])
+        }
+        try ledger.env.write { txn in  // seq 2 and seq 6 swapped
+            let (two, six) = (Array(try XCTUnwrap(try txn.get(ledger.db.log, Key.seq(2)))), Array(try XCTUnwrap(try txn.get(ledger.db.log, Key.seq(6)))))
+            try txn.put(ledger.db.log, Key.seq(2), six)
+            try txn.put(ledger.db.log, Key.seq(6), two)
+        }
+        for lookahead in [0, 2, 16] {
+            var seen: [UInt64] = []
+            XCTAssertThrowsError(try ledger.read { snapshot in
+                try snapshot.forEachRecordHeaderInTimeOrder(to: to, lookahead: lookahead) { seq, _, _ in seen.append(seq); return true }
+            }) { error in
+                XCTAssertTrue("\(error)".contains("seq 3 lies before an earlier event"), "lookahead \(lookahead): \(error)")
+            }
+            XCTAssertEqual(seen, [1], "lookahead \(lookahead)")
+        }
+        XCTAssertFalse(try ledger.check().isIntact)
+    }
+
+    /// A walk checks each `lags` entry of the lagged events it passes in the log: its `at` must
+    /// be the record's and its lag the distance below the largest `at` before it. Else the event
+    /// would be handed over at the wrong place, or left out as if outside the range, silently.
+    func testALagsEntryAWalkPassesMustHoldTheRecordsInstantAndLag() throws {
+        let base = Instant(rfc3339: "2026-03-01T09:00:00Z")!
+        let events = [0, 60, 30, 90].map { Event(kind: .login, at: base.saturatingAdding(.seconds(Int64($0))), user: "u", session: "s\($0)",
+                                                 client: "web", method: "google") }
+        for (name, byte) in [("lag", 0), ("at", 8 + 4)] {
+            let ledger = try Ledger(path: try temporaryDirectory(self) + "/\(name)", access: .readWrite)
+            _ = try ledger.append(events: events)
+            try ledger.env.write { txn in  // seq 3 lags seq 2 by 30 s
+                var value = Array(try XCTUnwrap(try txn.get(ledger.db.lags, Key.seq(3))))
+                XCTAssertEqual(value.withUnsafeBytes { readLE($0, 0, 8) }, 30_000_000_000)
+                value[byte] ^= 0x40
+                try txn.put(ledger.db.lags, Key.seq(3), value)
+            }
+            var order: [UInt64] = []
+            XCTAssertThrowsError(try ledger.read { snapshot in
+                try snapshot.forEachRecordHeaderInTimeOrder { seq, _, _ in order.append(seq); return true }
+            }) { error in
+                guard case LedgerError.damaged(let seq, _) = error else { return XCTFail("\(name): \(error)") }
+                XCTAssertEqual(seq, 3, name)
+            }
+            XCTAssertFalse(try ledger.check().isIntact, name)
+        }
+    }
 }

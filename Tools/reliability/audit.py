@@ -3,7 +3,8 @@
 and `lmdb` (Debian's python3-lmdb) only. Run with /usr/bin/python3.
 
     audit.py verify LOG MANIFEST     check a ledger's `sledger log --format ndjson` against the calls made
-    audit.py damage LEDGER KIND ...  damage a ledger on purpose (flip, flipname, unindex, swap, truncate)
+    audit.py damage LEDGER KIND ...  damage a ledger on purpose (flip, flipname, unindex, swap, unlag,
+                                     fliplag, fliplagat, truncate)
     audit.py readers LEDGER          print the number of reader slots held by dead processes
 
 verify: MANIFEST has one line per call, `acked FILE` (the call exited 0) or `unacked FILE`
@@ -208,6 +209,23 @@ def damage(path, kind, args):
             txn.put(seq_key(a), rb, db=log)
             txn.put(seq_key(b), ra, db=log)
         print(a)
+    elif kind in ('unlag', 'fliplag', 'fliplagat'):
+        # the first lagged event from `seq` on: remove its `lags` entry, or flip one bit (`bit`,
+        # 0-63) of its lag or of the `at` the entry gives (16 bytes: lag u64 LE, at i64 LE)
+        seq = int(args[0])
+        lags = env.open_db(b'lags', create=False)
+        with env.begin(write=True) as txn:
+            cursor = txn.cursor(db=lags)
+            assert cursor.set_range(seq_key(seq)), 'a lagged event from the seq given on'
+            seq = struct.unpack('>Q', cursor.key())[0]
+            value = bytearray(cursor.value())
+            if kind == 'unlag':
+                assert txn.delete(seq_key(seq), db=lags)
+            else:
+                bit = int(args[1])
+                value[(0 if kind == 'fliplag' else 8) + bit // 8] ^= 1 << (bit % 8)
+                txn.put(seq_key(seq), bytes(value), db=lags)
+        print(seq)
     else:
         raise SystemExit('unknown damage ' + kind)
     env.close()

@@ -2,7 +2,8 @@
 # Damage campaign (issue 5, item 4): a copy of a 20,000-event ledger is damaged one way at a
 # time (a bit flipped in a record inside data.mdb, an index entry removed from by_user,
 # by_session or ids, two records swapped, a bit flipped in a name in user_names or
-# session_names, data.mdb truncated); then `check` must exit 1 and
+# session_names, a late event's `lags` entry removed or a bit flipped in its lag or its `at`,
+# data.mdb truncated); then `check` must exit 1 and
 # name the first damaged seq, and each query (`sessions --at T`, `who --at T`, `export`,
 # `log --format ndjson`, `replay`) must either refuse (exit 3, pointing to `sledger check`) or
 # print exactly what it prints on the intact ledger. Anything else (a different answer with
@@ -14,7 +15,11 @@
 # correct, W wrong` and exits 1 when check misses or any query answers wrongly.
 . "$(dirname "$0")/lib.sh"
 EVENTS=20000
-$GEN --events $EVENTS --seed 3 > "$WORK/events.ndjson"
+# Lines 14,001-16,000 are moved to the end, so that the last 2,000 events (seqs 18,001-20,000)
+# come late: each is lagged, and `lags` lists it (docs/FORMAT.md). Line N is seq N.
+LAGGED_FROM=18001
+$GEN --events $EVENTS --seed 3 > "$WORK/generated.ndjson"
+{ sed -n '1,14000p' "$WORK/generated.ndjson"; sed -n '16001,$p' "$WORK/generated.ndjson"; sed -n '14001,16000p' "$WORK/generated.ndjson"; } > "$WORK/events.ndjson"
 intact="$WORK/intact"
 "$SLEDGER" import --ledger "$intact" "$WORK/events.ndjson" > /dev/null || exit 1
 # T: one second after the last event, so that many sessions are open. `sessions` and `who` run
@@ -22,15 +27,22 @@ intact="$WORK/intact"
 # of the default policy with another name, which no checkpoint was written for, so that they
 # fold the whole log. `user U` and `sessions --user U` of the damaged event's user read the
 # user's slice through by_user and by_session.
-T=$($PY -c "
+# TMID: one second after generated line 16,000, the newest of the late events: a walk up to it
+# stops long before their seqs, so it finds them through `lags` alone.
+second_after() {
+    $PY -c "
 import json, sys, datetime
-at = json.loads(open(sys.argv[1]).readlines()[-1])['at']
+at = json.loads(open(sys.argv[1]).readlines()[int(sys.argv[2]) - 1])['at']
 t = datetime.datetime.fromisoformat(at.replace('Z', '+00:00')) + datetime.timedelta(seconds=1)
-print(t.strftime('%Y-%m-%dT%H:%M:%SZ'))" "$WORK/events.ndjson")
+print(t.strftime('%Y-%m-%dT%H:%M:%SZ'))" "$WORK/generated.ndjson" "$1"
+}
+T=$(second_after $EVENTS)  # the generator writes in time order: its last line is the latest
+TMID=$(second_after 16000)
 "$SLEDGER" policy | $PY -c "import json, sys; p = json.load(sys.stdin); p['name'] = 'whole-log'; print(json.dumps(p))" > "$WORK/whole-log.json"
 WHOLE="--policy $WORK/whole-log.json"
 QUERIES=("sessions --at $T --format ndjson" "who --at $T --format ndjson" "sessions --at $T --format ndjson $WHOLE"
-         "who --at $T --format ndjson $WHOLE" "export" "log --format ndjson" "replay")
+         "who --at $T --format ndjson $WHOLE" "sessions --at $TMID --format ndjson" "who --at $TMID --format ndjson"
+         "export" "log --format ndjson" "replay")
 mkdir -p "$WORK/expected"
 for i in "${!QUERIES[@]}"; do
     "$SLEDGER" ${QUERIES[$i]} --ledger "$intact" > "$WORK/expected/$i" 2>&1 || { echo "intact ledger: ${QUERIES[$i]} failed"; exit 1; }
@@ -44,6 +56,9 @@ for k in $(seq 1 3); do cases+=("unindex $(rand 1 $EVENTS) ids"); done
 for k in $(seq 1 6); do a=$(rand 1 $((EVENTS - 1))); cases+=("swap $a $(rand $((a + 1)) $EVENTS)"); done
 for k in $(seq 1 2); do cases+=("flipname $(rand 1 $EVENTS) user_names"); done
 for k in $(seq 1 2); do cases+=("flipname $(rand 1 $EVENTS) session_names"); done
+for k in $(seq 1 2); do cases+=("unlag $(rand $LAGGED_FROM $EVENTS)"); done
+for k in $(seq 1 3); do cases+=("fliplag $(rand $LAGGED_FROM $EVENTS) $(rand 20 50)"); done
+for k in $(seq 1 2); do cases+=("fliplagat $(rand $LAGGED_FROM $EVENTS) $(rand 20 50)"); done
 for f in 0.95 0.6 0.3 0.0; do cases+=("truncate $f"); done
 
 named=0 checked=0 refused=0 correct=0 wrong=0 silent=0 crashed=0
