@@ -150,6 +150,9 @@ struct IntegrityCheck {
             try expectCount(db.ids, withID, "ids") { _, value in (value.count == IDIndex.valueSize ? IDIndex.seq(ofValue: value) : 0, true) }
             try checkIdsAcrossBlocks(through: chain.seq)
             try expectCount(db.lags, lagged, "lags") { key, _ in (readBE(key, 0, 8), true) }
+            if let counted = try LedgerSnapshot(txn: txn, db: db).laggedCount(), counted != UInt64(lagged) {
+                report.problems.append(.init(seq: nil, what: "meta/lagged counts \(counted) lagged events, the log holds \(lagged)"))
+            }
             try expectCount(db.users, Int(maxUser), "users", seqOf: nil)
             try expectCount(db.sessions, Int(maxSession), "sessions", seqOf: nil)
             try expectCount(db.userNames, Int(maxUser), "user_names", seqOf: nil)

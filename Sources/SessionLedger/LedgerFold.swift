@@ -201,6 +201,7 @@ extension LedgerSnapshot: FoldSource {
     /// entry per event logged after a later one (`sledger check` verifies it against the log).
     public func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> {
         guard let maxSkew else { return [] }
+        try verifyLagsCount()
         var late = Set<UInt64>()
         try txn.withCursor(db.lags) { cursor in
             try cursor.forEach(from: cursor.first()) { entry in
@@ -214,6 +215,7 @@ extension LedgerSnapshot: FoldSource {
     /// The late events among `seqs` (for a slice of the log: one lookup each).
     func lateSeqs<S: Sequence>(among seqs: S, maxSkew: Duration?) throws -> Set<UInt64> where S.Element == UInt64 {
         guard let maxSkew else { return [] }
+        try verifyLagsCount()
         var late = Set<UInt64>()
         for seq in seqs {
             if let lag = try txn.get(db.lags, Key.seq(seq)), LatenessTracker.isLate(lag: readLE(lag, 0, 8), maxSkew: maxSkew) {

@@ -258,6 +258,7 @@ public struct LedgerSnapshot {
 enum Key {
     static let head = Array("head".utf8)
     static let format = Array("format".utf8)
+    static let lagged = Array("lagged".utf8)
 
     @inline(__always) static func seq(_ seq: UInt64) -> [UInt8] {
         var out: [UInt8] = []

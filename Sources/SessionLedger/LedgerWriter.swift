@@ -280,6 +280,10 @@ struct AppendBatch {
     var errors: [InputError] = []
     var imported = 0
     var duplicates = 0
+    /// `meta/lagged`'s count when it was kept up to the head this call began at (nil: absent,
+    /// or an earlier build stored events since), and the lagged events this call stored.
+    let laggedBefore: UInt64?
+    var laggedStored: UInt64 = 0
 
     /// `inputBytes`: the size of the inputs, when known.
     init(txn: WriteTransaction, db: Ledger.Databases, options: AppendOptions, inputBytes: Int? = nil,
@@ -295,6 +299,7 @@ struct AppendBatch {
         self.userCount = UInt32(try txn.count(db.users))
         self.sessionCount = UInt32(try txn.count(db.sessions))
         self.lateness = LatenessTracker(maxSkew: nil, latest: try snapshot.latestInstant())
+        self.laggedBefore = try snapshot.laggedCount()
         // An event is 100 bytes of NDJSON or more.
         self.callNames = CallNames(limit: options.callNamesLimit)
         self.claims = try IDClaims(txn: txn, db: db, head: chain.seq, expected: inputBytes.map { $0 / 100 }, flushAt: options.idClaimsFlushAt,
@@ -390,6 +395,7 @@ struct AppendBatch {
             try withUnsafeBytes(of: seqKey) { key in
                 try withUnsafeBytes(of: value) { try txn.put(db.lags, key, $0, flags: .append) }
             }
+            laggedStored += 1
         }
         if let checkpoint = latestCheckpoint, event.at <= checkpoint, staleFrom.map({ event.at < $0 }) ?? true {
             staleFrom = event.at
@@ -517,6 +523,12 @@ struct AppendBatch {
             appendLE(chain.seq, 8, &head)
             head += chain.value
             try txn.put(db.meta, Key.head, head)
+            // Counted on from the kept count, never recounted from `lags` (which would take in
+            // any damage to it), but where it was not kept (a ledger an earlier build wrote).
+            var lagged: [UInt8] = []
+            appendLE(chain.seq, 8, &lagged)
+            appendLE(try laggedBefore.map { $0 + laggedStored } ?? UInt64(txn.count(db.lags)), 8, &lagged)
+            try txn.put(db.meta, Key.lagged, lagged)
         }
         return AppendSummary(imported: imported, duplicates: duplicates, head: chain,
                              checkpointsWritten: followedKeys.count, checkpointsFollowed: followed, tailFollowed: tailFollowed)

@@ -137,6 +137,27 @@ extension LedgerSnapshot {
             _ = try handLagged(before: nil, &nextLagged)
         }
     }
+    /// `meta/lagged`'s count of lagged events when it is kept up to the head (nil: a ledger
+    /// that an earlier build wrote, at least last; docs/FORMAT.md).
+    func laggedCount() throws -> UInt64? {
+        guard let value = try txn.get(db.meta, Key.lagged) else { return nil }
+        guard value.count == 16 else {
+            throw LedgerError.damaged(seq: nil, problem: "meta/lagged has \(value.count) bytes, not 16")
+        }
+        return readLE(value, 0, 8) == (try eventCount()) ? readLE(value, 8, 8) : nil
+    }
+
+    /// The `lags` index holds as many entries as the writer counted, when it counted them: a
+    /// walk finds the lagged events past the `seq`s it reads through `lags` alone, so an entry
+    /// gone would leave its event out without a word (the damage campaign found it). O(1).
+    func verifyLagsCount() throws {
+        guard let counted = try laggedCount() else { return }
+        let entries = try txn.count(db.lags)
+        guard entries == counted else {
+            throw LedgerError.damaged(seq: nil, problem: "the writer counted \(counted) lagged events, the lags index holds \(entries)")
+        }
+    }
+
     /// A walk that stops at the record at `seq`, whose `at` is at or after its end, reads no
     /// record after it; in an intact log the next one is at or after it unless `lags` lists it
     /// (its `at` is at least the largest before it). One that is earlier means a later event
@@ -166,6 +187,7 @@ extension LedgerSnapshot {
         let key = LaggedCache.Key(start: start, head: head, from: from, to: to)
         if let kept = lagged.kept, kept.key == key { return (kept.seqs, kept.inRange) }
         lagged.kept = nil  // not held beside the new answer while it is made
+        try verifyLagsCount()
         // Where the search meets damage, every lagged `seq` is listed: the walk then meets the
         // damage itself, after handing over the records before it, as it always has. (A stop
         // found too early by a damaged lag is refused too: the walk meets a lagged event the

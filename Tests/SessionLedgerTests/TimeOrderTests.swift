@@ -147,7 +147,12 @@ final class TimeOrderTests: XCTestCase {
             try snapshot.forEachRecordHeaderInTimeOrder { seq, _, _ in order.append(seq); return true }
             XCTAssertEqual(order, [1, 3, 2, 4])
         }
-        try ledger.env.write { XCTAssertTrue(try $0.delete(ledger.db.lags, Key.seq(3))) }
+        // The entry removed, and the writer's count of lagged events with it (a ledger that an
+        // earlier build wrote has none), so that the walk's own check is what finds it.
+        try ledger.env.write { txn in
+            XCTAssertTrue(try txn.delete(ledger.db.lags, Key.seq(3)))
+            XCTAssertTrue(try txn.delete(ledger.db.meta, Key.lagged))
+        }
         // Read ahead or not, the records before the damaged one are handed over, then it throws.
         for lookahead in [0, 2, 16] {
             var order: [UInt64] = []
@@ -254,5 +259,43 @@ final class TimeOrderTests: XCTestCase {
             }
             XCTAssertFalse(try ledger.check().isIntact, name)
         }
+    }
+
+    /// A walk that ends before the `seq` of a lagged event in its range finds that event
+    /// through `lags` alone; with its entry gone the event would be left out without a word.
+    /// The writer's count of lagged events (`meta/lagged`) no longer matching the index says so.
+    /// A ledger whose count an earlier build did not keep is read as before, and the next call
+    /// counts on from the index as it finds it.
+    func testALagsEntryRemovedPastABoundedWalkIsDamageByTheWritersCount() throws {
+        let base = Instant(rfc3339: "2026-03-01T09:00:00Z")!
+        func login(_ seconds: Int) -> Event {
+            Event(kind: .login, at: base.saturatingAdding(.seconds(Int64(seconds))), user: "u", session: "s\(seconds)", client: "web", method: "google")
+        }
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append(events: [login(0), login(60)])
+        _ = try ledger.append(events: [login(30), login(90), login(20)])  // seqs 3 and 5 lagged
+        let to = base.saturatingAdding(.seconds(45))
+        func walk() throws -> [UInt64] {
+            try ledger.read { snapshot in
+                var seen: [UInt64] = []
+                try snapshot.forEachRecordHeaderInTimeOrder(to: to) { seq, _, _ in seen.append(seq); return true }
+                return seen
+            }
+        }
+        func counted() throws -> UInt64? { try ledger.read { try $0.laggedCount() } }
+        XCTAssertEqual(try walk(), [1, 5, 3])
+        XCTAssertEqual(try counted(), 2)
+        try ledger.env.write { XCTAssertTrue(try $0.delete(ledger.db.lags, Key.seq(5))) }
+        XCTAssertThrowsError(try walk()) { error in
+            XCTAssertTrue("\(error)".contains("the writer counted 2 lagged events, the lags index holds 1"), "\(error)")
+        }
+        XCTAssertFalse(try ledger.check().isIntact)
+        // Without the count (a ledger an earlier build wrote): read as before, silently short.
+        try ledger.env.write { XCTAssertTrue(try $0.delete(ledger.db.meta, Key.lagged)) }
+        XCTAssertEqual(try walk(), [1, 3])
+        XCTAssertNil(try counted())
+        // The next call counts on from the index as it is (1) plus its own lagged event.
+        _ = try ledger.append(events: [login(10)])
+        XCTAssertEqual(try counted(), 2)
     }
 }
