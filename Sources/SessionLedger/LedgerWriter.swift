@@ -299,7 +299,8 @@ struct AppendBatch {
         self.userCount = UInt32(try txn.count(db.users))
         self.sessionCount = UInt32(try txn.count(db.sessions))
         self.lateness = LatenessTracker(maxSkew: nil, latest: try snapshot.latestInstant())
-        self.laggedBefore = try snapshot.laggedCount()
+        // A damaged count (which readers refuse, and `check` names) is counted again, as a missing one.
+        self.laggedBefore = (try? snapshot.laggedCount()) ?? nil
         // An event is 100 bytes of NDJSON or more.
         self.callNames = CallNames(limit: options.callNamesLimit)
         self.claims = try IDClaims(txn: txn, db: db, head: chain.seq, expected: inputBytes.map { $0 / 100 }, flushAt: options.idClaimsFlushAt,

@@ -159,20 +159,37 @@ extension LedgerSnapshot {
     }
 
     /// A walk that stops at the record at `seq`, whose `at` is at or after its end, reads no
-    /// record after it; in an intact log the next one is at or after it unless `lags` lists it
-    /// (its `at` is at least the largest before it). One that is earlier means a later event
-    /// was moved here (two records swapped; only the chain, which a walk in time order does not
-    /// read, would show it), and the walk would have stopped before events it must hand over:
-    /// damage, not an answer. One lookup in `lags` and one record.
+    /// record after it. In an intact log the records after it are at or after it unless `lags`
+    /// lists them, and the lag of each one listed is its distance below the largest `at` before
+    /// it, the stop's own while no later `at` has come. One earlier and unlisted, or listed with
+    /// another lag, means a later event was moved to the stop (two records swapped; only the
+    /// chain, which a walk in time order does not read, would show it), and the walk would have
+    /// stopped before events it must hand over: damage, not an answer. Reads on past records at
+    /// the stop's instant (a swapped-in event may share it) and lagged ones, up to
+    /// `stopCheckLimit` records.
     private func checkNotEarlier(thanStop at: Instant, seq: UInt64, head: UInt64) throws {
-        guard seq < head, try txn.get(db.lags, Key.seq(seq + 1)) == nil else { return }
-        guard let record = try txn.get(db.log, Key.seq(seq + 1)) else {
-            throw LedgerError.damaged(seq: seq + 1, problem: "the log does not hold seq \(seq + 1), which the head covers")
-        }
-        if try verifiedHeader(of: record, seq: seq + 1).at < at {
-            throw LedgerError.damaged(seq: seq + 1, problem: "seq \(seq + 1) lies before an earlier event in time, and the lags index does not list it")
+        var next = seq + 1
+        while next <= head, next - seq <= LedgerSnapshot.stopCheckLimit {
+            guard let record = try txn.get(db.log, Key.seq(next)) else {
+                throw LedgerError.damaged(seq: next, problem: "the log does not hold seq \(next), which the head covers")
+            }
+            let header = try verifiedHeader(of: record, seq: next)
+            if let lag = try txn.get(db.lags, Key.seq(next)) {
+                guard lag.count == 16, Int64(bitPattern: readLE(lag, 8, 8)) == header.at.nanoseconds,
+                      readLE(lag, 0, 8) == UInt64(bitPattern: at.nanoseconds &- header.at.nanoseconds) else {
+                    throw LedgerError.damaged(seq: next, problem: "the lags index does not hold the lag and instant of the event at seq \(next)")
+                }
+            } else if header.at < at {
+                throw LedgerError.damaged(seq: next, problem: "seq \(next) lies before an earlier event in time, and the lags index does not list it")
+            } else if header.at > at {
+                return
+            }
+            next += 1
         }
     }
+
+    /// How many records after a walk's stop `checkNotEarlier` reads at most.
+    static let stopCheckLimit: UInt64 = 64
 
     /// The lagged events a walk of `[from, to)` from `start` meets: the `seq`s it passes in the
     /// log (to skip them there), and, sorted by (`at`, `seq`), those inside the range, wherever
@@ -189,9 +206,9 @@ extension LedgerSnapshot {
         lagged.kept = nil  // not held beside the new answer while it is made
         try verifyLagsCount()
         // Where the search meets damage, every lagged `seq` is listed: the walk then meets the
-        // damage itself, after handing over the records before it, as it always has. (A stop
-        // found too early by a damaged lag is refused too: the walk meets a lagged event the
-        // list leaves out, earlier than the one before it.)
+        // damage itself, after handing over the records before it (unless the count above has
+        // already refused). (A stop found too early by a damaged lag is refused too: the walk
+        // meets a lagged event the list leaves out, earlier than the one before it.)
         let stop = (try? to.flatMap { try firstSeq(atOrAfter: $0, head: head) }) ?? head + 1
         var seqs: [LaggedCache.Listed] = []
         var inRange: [(at: Instant, seq: UInt64)] = []

@@ -64,9 +64,12 @@ public struct UserLog: FoldSource {
                                     pastFrom: try UserLog.bound(snapshot, horizon))
     }
 
-    /// The first unlagged `seq` past the horizon (nil: none, or no horizon).
+    /// The first unlagged `seq` past the horizon (nil: none, or no horizon). Past it the slice
+    /// takes only the events `lags` lists, so the index's count is checked first.
     private static func bound(_ snapshot: LedgerSnapshot, _ horizon: LedgerFold.Horizon) throws -> UInt64? {
-        try horizon.end.flatMap { try snapshot.firstSeq(atOrAfter: $0, head: snapshot.eventCount()) }
+        guard let end = horizon.end else { return nil }
+        try snapshot.verifyLagsCount()
+        return try snapshot.firstSeq(atOrAfter: end, head: snapshot.eventCount())
     }
 
     /// `pastFrom`: the first unlagged `seq` past the horizon; from it on only lagged events

@@ -234,6 +234,32 @@ final class TimeOrderTests: XCTestCase {
         XCTAssertFalse(try ledger.check().isIntact)
     }
 
+    /// The same swap where the record after the stop shares its instant, or is lagged: the
+    /// check reads on past records at the stop's instant, and a lagged one must lag the stop.
+    func testASwapBeforeTheEndOfARangeIsFoundPastEqualInstantsAndLaggedRecords() throws {
+        let base = Instant(rfc3339: "2026-03-01T09:00:00Z")!
+        for (seconds, toSeconds) in [([0, 10, 50, 50, 100], 30), ([0, 10, 5, 100], 60)] {
+            let ledger = try Ledger(path: try temporaryDirectory(self) + "/l\(seconds.count)", access: .readWrite)
+            _ = try ledger.append(events: seconds.enumerated().map { i, s in
+                Event(kind: .login, at: base.saturatingAdding(.seconds(Int64(s))), user: "u", session: "s\(i)", client: "web", method: "google")
+            })
+            let last = UInt64(seconds.count) - (seconds.count == 5 ? 1 : 0)  // the 50 s after the first, or the 100 s
+            try ledger.env.write { txn in  // seq 2 (10 s) and `last` swapped
+                let (two, other) = (Array(try XCTUnwrap(try txn.get(ledger.db.log, Key.seq(2)))), Array(try XCTUnwrap(try txn.get(ledger.db.log, Key.seq(last)))))
+                try txn.put(ledger.db.log, Key.seq(2), other)
+                try txn.put(ledger.db.log, Key.seq(last), two)
+            }
+            var seen: [UInt64] = []
+            XCTAssertThrowsError(try ledger.read { snapshot in
+                try snapshot.forEachRecordHeaderInTimeOrder(to: base.saturatingAdding(.seconds(Int64(toSeconds)))) { seq, _, _ in seen.append(seq); return true }
+            }, "\(seconds)") { error in
+                guard case LedgerError.damaged(let seq, _) = error else { return XCTFail("\(seconds): \(error)") }
+                XCTAssertEqual(seq, seconds.count == 5 ? 4 : 3, "\(seconds)")
+            }
+            XCTAssertEqual(seen, [1], "\(seconds)")
+        }
+    }
+
     /// A walk checks each `lags` entry of the lagged events it passes in the log: its `at` must
     /// be the record's and its lag the distance below the largest `at` before it. Else the event
     /// would be handed over at the wrong place, or left out as if outside the range, silently.
@@ -241,6 +267,10 @@ final class TimeOrderTests: XCTestCase {
         let base = Instant(rfc3339: "2026-03-01T09:00:00Z")!
         let events = [0, 60, 30, 90].map { Event(kind: .login, at: base.saturatingAdding(.seconds(Int64($0))), user: "u", session: "s\($0)",
                                                  client: "web", method: "google") }
+        // A walk up to 75 s passes seq 3 (at 30 s) in the log. Its entry's lag changed, or its
+        // `at` moved 275 s later (bit 38), out of the range: the event would be handed at its
+        // place or left out, unless the walk compares the entry with what it passes.
+        let to = base.saturatingAdding(.seconds(75))
         for (name, byte) in [("lag", 0), ("at", 8 + 4)] {
             let ledger = try Ledger(path: try temporaryDirectory(self) + "/\(name)", access: .readWrite)
             _ = try ledger.append(events: events)
@@ -250,9 +280,8 @@ final class TimeOrderTests: XCTestCase {
                 value[byte] ^= 0x40
                 try txn.put(ledger.db.lags, Key.seq(3), value)
             }
-            var order: [UInt64] = []
             XCTAssertThrowsError(try ledger.read { snapshot in
-                try snapshot.forEachRecordHeaderInTimeOrder { seq, _, _ in order.append(seq); return true }
+                try snapshot.forEachRecordHeaderInTimeOrder(to: to) { _, _, _ in true }
             }) { error in
                 guard case LedgerError.damaged(let seq, _) = error else { return XCTFail("\(name): \(error)") }
                 XCTAssertEqual(seq, 3, name)
@@ -297,5 +326,46 @@ final class TimeOrderTests: XCTestCase {
         // The next call counts on from the index as it is (1) plus its own lagged event.
         _ = try ledger.append(events: [login(10)])
         XCTAssertEqual(try counted(), 2)
+        XCTAssertFalse(try ledger.check().isIntact, "check still names the entry gone")
+    }
+
+    /// A user's slice up to an instant takes the events past its bound that `lags` lists, so
+    /// it checks the writer's count first too.
+    func testAUsersSliceToAnInstantChecksTheWritersCount() throws {
+        let base = Instant(rfc3339: "2026-03-01T09:00:00Z")!
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append(events: [0, 60, 30].map {
+            Event(kind: .login, at: base.saturatingAdding(.seconds(Int64($0))), user: "u", session: "s\($0)", client: "web", method: "google")
+        })
+        let horizon = LedgerFold.Horizon.through(base.saturatingAdding(.seconds(45)))
+        XCTAssertEqual(try ledger.read { try UserLog(snapshot: $0, user: "u", horizon: horizon).totalEvents() }, 2)
+        try ledger.env.write { XCTAssertTrue(try $0.delete(ledger.db.lags, Key.seq(3))) }
+        XCTAssertThrowsError(try ledger.read { try UserLog(snapshot: $0, user: "u", horizon: horizon).totalEvents() }) { error in
+            XCTAssertTrue("\(error)".contains("the writer counted 1 lagged events, the lags index holds 0"), "\(error)")
+        }
+    }
+
+    /// A count as of an earlier head (an earlier build stored events since) is not compared;
+    /// one as of the head that is wrong is damage `check` names, the log and `lags` intact.
+    func testTheWritersCountIsComparedOnlyAsOfTheHead() throws {
+        let base = Instant(rfc3339: "2026-03-01T09:00:00Z")!
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        _ = try ledger.append(events: [0, 60, 30].map {
+            Event(kind: .login, at: base.saturatingAdding(.seconds(Int64($0))), user: "u", session: "s\($0)", client: "web", method: "google")
+        })
+        func setCount(head: UInt64, _ count: UInt64) throws {
+            var value: [UInt8] = []
+            appendLE(head, 8, &value)
+            appendLE(count, 8, &value)
+            try ledger.env.write { try $0.put(ledger.db.meta, Key.lagged, value) }
+        }
+        XCTAssertEqual(try ledger.read { try $0.laggedCount() }, 1)
+        try setCount(head: 2, 7)
+        XCTAssertNil(try ledger.read { try $0.laggedCount() })
+        XCTAssertNoThrow(try ledger.read { try $0.forEachRecordHeaderInTimeOrder { _, _, _ in true } })
+        XCTAssertTrue(try ledger.check().isIntact)
+        try setCount(head: 3, 7)
+        XCTAssertThrowsError(try ledger.read { try $0.forEachRecordHeaderInTimeOrder { _, _, _ in true } })
+        XCTAssertEqual(try ledger.check().problems.map(\.what), ["meta/lagged counts 7 lagged events, the log holds 1"])
     }
 }
