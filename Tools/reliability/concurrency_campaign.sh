@@ -83,7 +83,7 @@ reader() {  # reader R: queries until the writers stop; counts must never go dow
 
 : > "$WORK/violations"; readers=(); writers=()
 for r in $(seq 1 "$READERS"); do reader "$r" & readers+=($!); done
-for w in $(seq 0 $((WRITERS - 1))); do RANDOM=$((${SEED:-$$} + w)); writer "$w" & writers+=($!); done
+for w in $(seq 0 $((WRITERS - 1))); do (seed_rand $((${SEED:-$$} + w)) "$WORK/rng.$w"; writer "$w") & writers+=($!); done
 for p in "${writers[@]}"; do wait "$p"; done
 touch "$WORK/stop"
 for p in "${readers[@]}"; do wait "$p"; done

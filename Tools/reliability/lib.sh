@@ -20,8 +20,23 @@ trap cleanup EXIT
 # Do not let the Swift runtime's crash backtraces flood the output (a crash still shows in the exit status).
 export SWIFT_BACKTRACE=enable=no
 unset SLEDGER_LEDGER
-# A random integer in [lo, hi], from bash's RANDOM (seeded by SEED for a repeatable campaign).
-RANDOM=${SEED:-$$}
-rand() { echo $(( $1 + ( (RANDOM << 15 | RANDOM) % ($2 - $1 + 1) ) )); }
+# A random integer in [lo, hi], from a 64-bit linear congruential generator seeded by SEED, so
+# that a campaign repeats. Its state lives in a file: `rand` runs in command substitutions,
+# subshells, whose variables do not come back, and bash 5.1 and later seed RANDOM anew in each
+# subshell (a campaign seeded through RANDOM drew other cases at every run). A process that
+# draws beside others (a concurrency campaign's writer) gets its own file: `seed_rand N FILE`.
+RNG_FILE=$WORK/rng
+seed_rand() {
+    RNG_FILE=${2:-$RNG_FILE}
+    echo $(( ($1 * 2654435761 + 1) & 0x7fffffffffffffff )) > "$RNG_FILE"
+}
+seed_rand "${SEED:-$$}"
+rand() {
+    local s
+    s=$(< "$RNG_FILE")
+    s=$(( (s * 6364136223846793005 + 1442695040888963407) & 0x7fffffffffffffff ))
+    echo "$s" > "$RNG_FILE"
+    echo $(( $1 + ( (s >> 20) % ($2 - $1 + 1) ) ))
+}
 # Runs a command so that the shell does not announce its death by a signal (the status shows it).
 quiet() { "$@" < /dev/null & wait $! 2>/dev/null; }
