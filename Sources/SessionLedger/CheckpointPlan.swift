@@ -63,13 +63,11 @@ extension Ledger {
                     reachedLimit = puts.count == limit
                     // The rolling tail `writeRollingTail` would write once these are stored:
                     // folded from the last of them, which is no rolling tail to replace.
-                    if !reachedLimit, let last, let at = try snapshot.rollingTailInstant(), at > last.checkpoint.at {
-                        var fold = CheckpointFold(policy: policy, from: last.checkpoint)
-                        if var tail = try fold.next(snapshot, spacing: .max, stopAt: at),
-                           Ledger.tailIsDue(eventsSinceLatest: Int(tail.events - last.checkpoint.events), spacing: last.next, callWroteCheckpoints: false) {
-                            tail.rolling = true
-                            puts.append(.init(at: tail.at, bytes: tail.encoded(), replacing: nil))
-                        }
+                    if !reachedLimit, let last, let at = try snapshot.tailInstant(), at > last.checkpoint.at,
+                       var tail = try snapshot.tailCheckpoint(at: at, from: last.checkpoint, latestEvents: last.checkpoint.events,
+                                                              spacing: last.next, callWroteCheckpoints: false) {
+                        tail.rolling = true
+                        puts.append(.init(at: tail.at, bytes: tail.encoded(), replacing: nil))
                     }
                 }
                 if unusable.isEmpty, puts.isEmpty, let plan = try snapshot.rollingTail(spacing: spacing) {
@@ -147,19 +145,31 @@ extension LedgerSnapshot {
         return firstUnusable.map { first in instants.filter { $0 >= first } } ?? []
     }
 
-    /// Where a tail checkpoint goes: an hour (`CheckpointFollower.allowance`) before the newest
-    /// event; nil for an empty ledger.
-    func rollingTailInstant() throws -> Instant? {
+    /// Where a tail checkpoint goes, rolling or not: an hour (`CheckpointFollower.allowance`)
+    /// before the newest event; nil for an empty ledger.
+    func tailInstant() throws -> Instant? {
         guard let newest = try latestInstant() else { return nil }
         let at = newest.saturatingAdding(Duration(nanoseconds: -CheckpointFollower.allowance.nanoseconds))
         return at < newest ? at : nil
+    }
+
+    /// The tail checkpoint at `at`, folded from `from` (nil: the first event), when it is due
+    /// (`Ledger.tailIsDue`) after the latest checkpoint, which folds `latestEvents` events and
+    /// has `spacing` due after it. The default policy's, like every tail.
+    func tailCheckpoint(at: Instant, from: Checkpoint?, latestEvents: UInt64, spacing: Int,
+                        callWroteCheckpoints: Bool) throws -> Checkpoint? {
+        var fold = CheckpointFold(policy: .default, from: from)
+        guard let tail = try fold.next(self, spacing: .max, stopAt: at),
+              Ledger.tailIsDue(eventsSinceLatest: Int(tail.events - latestEvents), spacing: spacing, callWroteCheckpoints: callWroteCheckpoints)
+        else { return nil }
+        return tail
     }
 
     /// The rolling tail `Ledger.writeRollingTail` writes when one is due, and the rolling tail
     /// it replaces, if any (nil: none due).
     func rollingTail(spacing: CheckpointSpacing) throws -> (tail: Checkpoint, replacing: Instant?)? {
         let policy = Policy.default
-        guard let at = try rollingTailInstant() else { return nil }
+        guard let at = try tailInstant() else { return nil }
         // First what the headers and a binary search tell, so that a call or group
         // commit with no tail due reads one checkpoint's header, not its sessions.
         let head = try eventCount()
@@ -200,10 +210,8 @@ extension LedgerSnapshot {
                 (from, replacing) = (before, latest.at)
             }
         }
-        var fold = CheckpointFold(policy: policy, from: from?.decoded(policy: policy, stretch: false))
-        guard var tail = try fold.next(self, spacing: .max, stopAt: at),
-              Ledger.tailIsDue(eventsSinceLatest: Int(tail.events - (latest?.events ?? 0)), spacing: next, callWroteCheckpoints: false)
-        else { return nil }
+        guard var tail = try tailCheckpoint(at: at, from: from?.decoded(policy: policy, stretch: false), latestEvents: latest?.events ?? 0,
+                                            spacing: next, callWroteCheckpoints: false) else { return nil }
         tail.rolling = true
         return (tail, replacing)
     }

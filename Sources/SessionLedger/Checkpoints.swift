@@ -415,15 +415,11 @@ extension Ledger {
         let policy = Policy.default
         do {
             let tail = try read { snapshot -> Checkpoint? in
-                guard let newest = try snapshot.latestInstant() else { return nil }
-                let at = newest.saturatingAdding(Duration(nanoseconds: -CheckpointFollower.allowance.nanoseconds))
-                guard at < newest, let (latest, next) = try snapshot.checkpointToGoOnFrom(policy: policy, spacing: spacing) else { return nil }
+                guard let at = try snapshot.tailInstant(),
+                      let (latest, next) = try snapshot.checkpointToGoOnFrom(policy: policy, spacing: spacing) else { return nil }
                 if let latest, at <= latest.at { return nil }
-                var fold = CheckpointFold(policy: policy, from: latest)
-                guard let checkpoint = try fold.next(snapshot, spacing: .max, stopAt: at) else { return nil }
-                let folded = Int(checkpoint.events - (latest?.events ?? 0))
-                return Ledger.tailIsDue(eventsSinceLatest: folded, spacing: next, callWroteCheckpoints: callWroteCheckpoints)
-                    ? checkpoint : nil
+                return try snapshot.tailCheckpoint(at: at, from: latest, latestEvents: latest?.events ?? 0, spacing: next,
+                                                   callWroteCheckpoints: callWroteCheckpoints)
             }
             guard let tail else { return 0 }
             let bytes = tail.encoded()

@@ -151,12 +151,12 @@ struct IntegrityCheck {
             try checkIdsAcrossBlocks(through: chain.seq)
             try expectCount(db.lags, lagged, "lags") { key, _ in (readBE(key, 0, 8), true) }
             // The writer's count of lagged events, when it is as of this head (docs/FORMAT.md).
-            if let value = try txn.get(db.meta, Key.lagged) {
-                if value.count != 16 {
-                    report.problems.append(.init(seq: nil, what: "meta/lagged has \(value.count) bytes, not 16"))
-                } else if readLE(value, 0, 8) == head.seq, readLE(value, 8, 8) != UInt64(lagged) {
-                    report.problems.append(.init(seq: nil, what: "meta/lagged counts \(readLE(value, 8, 8)) lagged events, the log holds \(lagged)"))
+            do {
+                if let counted = try LedgerSnapshot(txn: txn, db: db).laggedCount(asOf: head.seq), counted != UInt64(lagged) {
+                    report.problems.append(.init(seq: nil, what: "meta/lagged counts \(counted) lagged events, the log holds \(lagged)"))
                 }
+            } catch LedgerError.damaged(_, let problem) {
+                report.problems.append(.init(seq: nil, what: problem))
             }
             try expectCount(db.users, Int(maxUser), "users", seqOf: nil)
             try expectCount(db.sessions, Int(maxSession), "sessions", seqOf: nil)

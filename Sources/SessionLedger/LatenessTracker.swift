@@ -32,8 +32,13 @@ public struct LatenessTracker: Hashable, Sendable {
     /// next in `seq` order; then counts it. What the `lags` index stores.
     public mutating func lag(_ at: Instant) -> UInt64 {
         defer { if latest.map({ at > $0 }) ?? true { latest = at } }
-        guard let latest, at < latest else { return 0 }
-        return UInt64(bitPattern: latest.nanoseconds &- at.nanoseconds)
+        return latest.map { LatenessTracker.lag(of: at, below: $0) } ?? 0
+    }
+
+    /// How far `at` lies before `largest`, the largest earlier `at` (0 when it does not): the
+    /// lag the writer stores, and the one a reader checks a `lags` entry against.
+    public static func lag(of at: Instant, below largest: Instant) -> UInt64 {
+        at < largest ? UInt64(bitPattern: largest.nanoseconds &- at.nanoseconds) : 0
     }
 
     /// The `seq` of every late event of a log read in `seq` order: one pass, memory in

@@ -84,8 +84,7 @@ extension LedgerSnapshot {
                     skip += 1
                     do {
                         let at = try self.header(of: current.value, seq: seq).at
-                        guard at == listed.at, previous.nanoseconds != .min,
-                              listed.lag == UInt64(bitPattern: previous.nanoseconds &- at.nanoseconds) else {
+                        guard at == listed.at, listed.lag == LatenessTracker.lag(of: at, below: previous) else {
                             throw LedgerError.damaged(seq: seq, problem: "the lags index does not hold the lag and instant of the event at seq \(seq)")
                         }
                         entry = try cursor.next()
@@ -139,12 +138,13 @@ extension LedgerSnapshot {
     }
     /// `meta/lagged`'s count of lagged events when it is kept up to the head (nil: a ledger
     /// that an earlier build wrote, at least last; docs/FORMAT.md).
-    func laggedCount() throws -> UInt64? {
+    /// `head`: the head's `seq` when the caller has it.
+    func laggedCount(asOf head: UInt64? = nil) throws -> UInt64? {
         guard let value = try txn.get(db.meta, Key.lagged) else { return nil }
         guard value.count == 16 else {
             throw LedgerError.damaged(seq: nil, problem: "meta/lagged has \(value.count) bytes, not 16")
         }
-        return readLE(value, 0, 8) == (try eventCount()) ? readLE(value, 8, 8) : nil
+        return readLE(value, 0, 8) == (try head ?? eventCount()) ? readLE(value, 8, 8) : nil
     }
 
     /// The `lags` index holds as many entries as the writer counted, when it counted them: a
@@ -176,7 +176,7 @@ extension LedgerSnapshot {
             let header = try verifiedHeader(of: record, seq: next)
             if let lag = try txn.get(db.lags, Key.seq(next)) {
                 guard lag.count == 16, Int64(bitPattern: readLE(lag, 8, 8)) == header.at.nanoseconds,
-                      readLE(lag, 0, 8) == UInt64(bitPattern: at.nanoseconds &- header.at.nanoseconds) else {
+                      readLE(lag, 0, 8) == LatenessTracker.lag(of: header.at, below: at) else {
                     throw LedgerError.damaged(seq: next, problem: "the lags index does not hold the lag and instant of the event at seq \(next)")
                 }
             } else if header.at < at {

@@ -148,7 +148,7 @@ public final class GroupCommitWriter: @unchecked Sendable {
     /// ingest, a step there a quarter of the ledger.
     private func startPlanning() {
         do {
-            let step = max(64 << 20, (try access.ledger.diskUsage().usedBytes) / 4)
+            let step = try growthStep(access.ledger)
             if try access.ledger.mapRoom() < step / 2 { try grow(step) }
         } catch {
             GroupCommitWriter.report(error)
@@ -199,7 +199,12 @@ public final class GroupCommitWriter: @unchecked Sendable {
     /// quarter of the ledger, so resizes (which wait for every transaction of the process to
     /// end: queries, and a plan being folded) stay rare.
     private func grow(_ need: Int) throws {
-        try access.exclusively { try $0.reserveRoom(max(need, 64 << 20, (try $0.diskUsage().usedBytes) / 4)) }
+        try access.exclusively { try $0.reserveRoom(max(need, try growthStep($0))) }
+    }
+
+    /// The least a growth adds: 64 MiB or a quarter of the ledger.
+    private func growthStep(_ ledger: Ledger) throws -> Int {
+        max(64 << 20, (try ledger.diskUsage().usedBytes) / 4)
     }
 
     private func commit(_ group: [Pending]) {
