@@ -33,7 +33,7 @@ import zlib
 
 import lmdb
 
-FORMAT = b"sledger-7"
+FORMAT = b"sledger-8"
 
 KINDS = {1: b"login", 2: b"refresh", 3: b"logout", 4: b"logout_all", 5: b"token_deleted"}
 
@@ -169,7 +169,7 @@ def open_ledger(path):
         env = lmdb.open(path, readonly=True, lock=True, max_dbs=16, subdir=True)
     except lmdb.Error as error:
         sys.exit(f"user_events.py: cannot open the ledger at {path}: {error}")
-    # This reads format 7 (docs/FORMAT.md); another format's indexes would read as empty.
+    # This reads format 8 (docs/FORMAT.md); another format's indexes would read as empty.
     meta = open_db(env, b"meta")
     with env.begin() as txn:
         fmt = txn.get(b"format", db=meta)

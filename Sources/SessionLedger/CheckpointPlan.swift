@@ -185,13 +185,13 @@ extension LedgerSnapshot {
             // for hours at a high rate) the fold below decides.
             try txn.withCursor(db.lags) { cursor in
                 var looked = 0
-                try cursor.forEach(from: cursor.seek(atLeast: Key.seq(through + 1))) { entry in
+                try cursor.forEach(from: cursor.seek(atLeast: Key.seq(through + 1))) { stored in
                     looked += 1
-                    guard entry.value.count == 16, looked <= Ledger.laggedLookLimit else {
+                    guard let entry = try? LagEntry.read(stored).entry, looked <= Ledger.laggedLookLimit else {
                         since = due
                         return false
                     }
-                    if Instant(nanoseconds: Int64(bitPattern: readLE(entry.value, 8, 8))) <= at { since += 1 }
+                    if entry.at <= at { since += 1 }
                     return since < due
                 }
             }
@@ -228,11 +228,8 @@ extension LedgerSnapshot {
         var earliest = try verifiedHeader(of: record, seq: seq + 1).at
         if let lookingFor, earliest <= lookingFor { return earliest }
         try txn.withCursor(db.lags) { cursor in
-            try cursor.forEach(from: cursor.seek(atLeast: Key.seq(seq + 2))) { entry in
-                guard entry.value.count == 16 else {
-                    throw LedgerError.damaged(seq: readBE(entry.key, 0, 8), problem: "the lags entry has \(entry.value.count) bytes, not 16")
-                }
-                earliest = min(earliest, Instant(nanoseconds: Int64(bitPattern: readLE(entry.value, 8, 8))))
+            try cursor.forEach(from: cursor.seek(atLeast: Key.seq(seq + 2))) { stored in
+                earliest = min(earliest, try LagEntry.read(stored).entry.at)
                 return lookingFor.map { earliest > $0 } ?? true
             }
         }

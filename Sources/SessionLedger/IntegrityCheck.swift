@@ -123,12 +123,20 @@ struct IntegrityCheck {
                     }
                 }
                 let lag = lateness.lag(header.at)
-                let storedLag = try txn.get(db.lags, Key.seq(seq)).map { value -> [UInt64] in
-                    value.count == 16 ? [readLE(value, 0, 8), readLE(value, 8, 8)] : []
-                }
                 if lag > 0 { lagged += 1 }
-                if storedLag != (lag > 0 ? [lag, UInt64(bitPattern: header.at.nanoseconds)] : nil) {
-                    problem(seq, lag > 0 ? "the lags index does not hold this event's lag of \(lag) ns and its instant" : "the lags index names an event that was not logged late")
+                let missed = "the lags index does not hold this event's lag of \(lag) ns and its instant"
+                if let stored = try txn.get(db.lags, Key.seq(seq)) {
+                    if lag == 0 {
+                        problem(seq, "the lags index names an event that was not logged late")
+                    } else {
+                        do {
+                            if try LagEntry.read(stored, seq: seq) != LagEntry(lag: lag, at: header.at) { problem(seq, missed) }
+                        } catch LedgerError.damaged(_, let what) {
+                            problem(seq, what)
+                        }
+                    }
+                } else if lag > 0 {
+                    problem(seq, missed)
                 }
                 if !(try hasDuplicate(db.byUser, key: db.blocks.key(number: header.userNumber, seq: seq), value: Key.seq(seq))) {
                     problem(seq, "missing from the by_user index")
@@ -150,9 +158,10 @@ struct IntegrityCheck {
             try expectCount(db.ids, withID, "ids") { _, value in (value.count == IDIndex.valueSize ? IDIndex.seq(ofValue: value) : 0, true) }
             try checkIdsAcrossBlocks(through: chain.seq)
             try expectCount(db.lags, lagged, "lags") { key, _ in (readBE(key, 0, 8), true) }
-            // The writer's count of lagged events, when it is as of this head (docs/FORMAT.md).
+            // The writer's count of lagged events, as of this head (docs/FORMAT.md).
             do {
-                if let counted = try LedgerSnapshot(txn: txn, db: db).laggedCount(asOf: head.seq), counted != UInt64(lagged) {
+                let counted = try LedgerSnapshot(txn: txn, db: db).laggedCount(asOf: head.seq)
+                if counted != UInt64(lagged) {
                     report.problems.append(.init(seq: nil, what: "meta/lagged counts \(counted) lagged events, the log holds \(lagged)"))
                 }
             } catch LedgerError.damaged(_, let problem) {

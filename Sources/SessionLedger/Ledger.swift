@@ -43,7 +43,7 @@ public final class Ledger {
     }
 
     /// The format name stored under `meta/format`.
-    public static let formatName = "sledger-7"
+    public static let formatName = "sledger-8"
 
     public let path: String
     public let access: Access

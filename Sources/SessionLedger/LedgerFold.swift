@@ -204,8 +204,9 @@ extension LedgerSnapshot: FoldSource {
         try verifyLagsCount()
         var late = Set<UInt64>()
         try txn.withCursor(db.lags) { cursor in
-            try cursor.forEach(from: cursor.first()) { entry in
-                if LatenessTracker.isLate(lag: readLE(entry.value, 0, 8), maxSkew: maxSkew) { late.insert(readBE(entry.key, 0, 8)) }
+            try cursor.forEach(from: cursor.first()) { stored in
+                let (seq, entry) = try LagEntry.read(stored)
+                if LatenessTracker.isLate(lag: entry.lag, maxSkew: maxSkew) { late.insert(seq) }
                 return true
             }
         }
@@ -218,7 +219,7 @@ extension LedgerSnapshot: FoldSource {
         try verifyLagsCount()
         var late = Set<UInt64>()
         for seq in seqs {
-            if let lag = try txn.get(db.lags, Key.seq(seq)), LatenessTracker.isLate(lag: readLE(lag, 0, 8), maxSkew: maxSkew) {
+            if let entry = try lagEntry(seq: seq), LatenessTracker.isLate(lag: entry.lag, maxSkew: maxSkew) {
                 late.insert(seq)
             }
         }

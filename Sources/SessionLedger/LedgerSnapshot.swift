@@ -170,12 +170,8 @@ public struct LedgerSnapshot {
         let first = try verifiedHeader(of: record, seq: 1).at
         var earliest = first
         try txn.withCursor(db.lags) { cursor in
-            try cursor.forEach(from: cursor.first()) { entry in
-                guard entry.value.count == 16 else {  // refused, as `latestInstant` does
-                    let seq = entry.key.count == 8 ? readBE(entry.key, 0, 8) : nil
-                    throw LedgerError.damaged(seq: seq, problem: "a lags entry has \(entry.value.count) bytes, not 16")
-                }
-                earliest = min(earliest, Instant(nanoseconds: Int64(bitPattern: readLE(entry.value, 8, 8))))
+            try cursor.forEach(from: cursor.first()) { stored in
+                earliest = min(earliest, try LagEntry.read(stored).entry.at)  // damage refused, as `latestInstant` does
                 return true
             }
         }

@@ -280,8 +280,8 @@ struct AppendBatch {
     var errors: [InputError] = []
     var imported = 0
     var duplicates = 0
-    /// `meta/lagged`'s count when it was kept up to the head this call began at (nil: absent,
-    /// or an earlier build stored events since), and the lagged events this call stored.
+    /// `meta/lagged`'s count as of the head this call began at (nil: damaged), and the lagged
+    /// events this call stored.
     let laggedBefore: UInt64?
     var laggedStored: UInt64 = 0
 
@@ -300,7 +300,7 @@ struct AppendBatch {
         self.sessionCount = UInt32(try txn.count(db.sessions))
         self.lateness = LatenessTracker(maxSkew: nil, latest: try snapshot.latestInstant())
         // A damaged count (which readers refuse, and `check` names) is counted again, as a missing one.
-        self.laggedBefore = (try? snapshot.laggedCount()) ?? nil
+        self.laggedBefore = try? snapshot.laggedCount()
         // An event is 100 bytes of NDJSON or more.
         self.callNames = CallNames(limit: options.callNamesLimit)
         self.claims = try IDClaims(txn: txn, db: db, head: chain.seq, expected: inputBytes.map { $0 / 100 }, flushAt: options.idClaimsFlushAt,
@@ -392,9 +392,9 @@ struct AppendBatch {
         if lag > 0 {
             // Logged after a later event: keep by how much, so `late-event` can be decided for
             // any `max_skew` without a pass over the log.
-            let value = (lag.littleEndian, UInt64(bitPattern: event.at.nanoseconds).littleEndian)
+            let value = LagEntry(lag: lag, at: event.at).value(seq: seq)
             try withUnsafeBytes(of: seqKey) { key in
-                try withUnsafeBytes(of: value) { try txn.put(db.lags, key, $0, flags: .append) }
+                try value.withUnsafeBytes { try txn.put(db.lags, key, $0, flags: .append) }
             }
             laggedStored += 1
         }
@@ -525,7 +525,7 @@ struct AppendBatch {
             head += chain.value
             try txn.put(db.meta, Key.head, head)
             // Counted on from the kept count, never recounted from `lags` (which would take in
-            // any damage to it), but where it was not kept (a ledger an earlier build wrote).
+            // any damage to it), but where the count itself is damaged.
             var lagged: [UInt8] = []
             appendLE(chain.seq, 8, &lagged)
             appendLE(try laggedBefore.map { $0 + laggedStored } ?? UInt64(txn.count(db.lags)), 8, &lagged)

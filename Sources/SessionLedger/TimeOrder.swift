@@ -136,22 +136,29 @@ extension LedgerSnapshot {
             _ = try handLagged(before: nil, &nextLagged)
         }
     }
-    /// `meta/lagged`'s count of lagged events when it is kept up to the head (nil: a ledger
-    /// that an earlier build wrote, at least last; docs/FORMAT.md).
+    /// `meta/lagged`'s count of lagged events, which every call that stores events keeps up to
+    /// the head it leaves (docs/FORMAT.md): damage when it is missing or as of another head.
     /// `head`: the head's `seq` when the caller has it.
-    func laggedCount(asOf head: UInt64? = nil) throws -> UInt64? {
-        guard let value = try txn.get(db.meta, Key.lagged) else { return nil }
+    func laggedCount(asOf head: UInt64? = nil) throws -> UInt64 {
+        let head = try head ?? eventCount()
+        guard let value = try txn.get(db.meta, Key.lagged) else {
+            guard head == 0 else { throw LedgerError.damaged(seq: nil, problem: "meta/lagged is missing") }
+            return 0
+        }
         guard value.count == 16 else {
             throw LedgerError.damaged(seq: nil, problem: "meta/lagged has \(value.count) bytes, not 16")
         }
-        return readLE(value, 0, 8) == (try head ?? eventCount()) ? readLE(value, 8, 8) : nil
+        guard readLE(value, 0, 8) == head else {
+            throw LedgerError.damaged(seq: nil, problem: "meta/lagged is as of seq \(readLE(value, 0, 8)), the head is \(head)")
+        }
+        return readLE(value, 8, 8)
     }
 
-    /// The `lags` index holds as many entries as the writer counted, when it counted them: a
-    /// walk finds the lagged events past the `seq`s it reads through `lags` alone, so an entry
-    /// gone would leave its event out without a word (the damage campaign found it). O(1).
+    /// The `lags` index holds as many entries as the writer counted: a walk finds the lagged
+    /// events past the `seq`s it reads through `lags` alone, so an entry gone would leave its
+    /// event out without a word (the damage campaign found it). O(1).
     func verifyLagsCount() throws {
-        guard let counted = try laggedCount() else { return }
+        let counted = try laggedCount()
         let entries = try txn.count(db.lags)
         guard entries == counted else {
             throw LedgerError.damaged(seq: nil, problem: "the writer counted \(counted) lagged events, the lags index holds \(entries)")
@@ -174,9 +181,8 @@ extension LedgerSnapshot {
                 throw LedgerError.damaged(seq: next, problem: "the log does not hold seq \(next), which the head covers")
             }
             let header = try verifiedHeader(of: record, seq: next)
-            if let lag = try txn.get(db.lags, Key.seq(next)) {
-                guard lag.count == 16, Int64(bitPattern: readLE(lag, 8, 8)) == header.at.nanoseconds,
-                      readLE(lag, 0, 8) == LatenessTracker.lag(of: header.at, below: at) else {
+            if let entry = try lagEntry(seq: next) {
+                guard entry == LagEntry(lag: LatenessTracker.lag(of: header.at, below: at), at: header.at) else {
                     throw LedgerError.damaged(seq: next, problem: "the lags index does not hold the lag and instant of the event at seq \(next)")
                 }
             } else if header.at < at {
@@ -213,14 +219,11 @@ extension LedgerSnapshot {
         var seqs: [LaggedCache.Listed] = []
         var inRange: [(at: Instant, seq: UInt64)] = []
         try txn.withCursor(db.lags) { cursor in
-            try cursor.forEach(from: cursor.seek(atLeast: Key.seq(start))) { entry in
-                let seq = readBE(entry.key, 0, 8)
+            try cursor.forEach(from: cursor.seek(atLeast: Key.seq(start))) { stored in
+                let (seq, entry) = try LagEntry.read(stored)
                 guard seq <= head else { return false }
-                guard entry.value.count == 16 else {
-                    throw LedgerError.damaged(seq: seq, problem: "the lags entry of seq \(seq) has \(entry.value.count) bytes, not 16")
-                }
-                let at = Instant(nanoseconds: Int64(bitPattern: readLE(entry.value, 8, 8)))
-                if seq < stop { seqs.append(LaggedCache.Listed(seq: seq, lag: readLE(entry.value, 0, 8), at: at)) }
+                let at = entry.at
+                if seq < stop { seqs.append(LaggedCache.Listed(seq: seq, lag: entry.lag, at: at)) }
                 if from.map({ at >= $0 }) ?? true, to.map({ at < $0 }) ?? true { inRange.append((at, seq)) }
                 return true
             }
@@ -273,14 +276,11 @@ extension LedgerSnapshot {
             throw LedgerError.damaged(seq: seq, problem: "the log does not hold seq \(seq), which the head covers")
         }
         let at = try verifiedHeader(of: record, seq: seq).at
-        guard let lag = try txn.get(db.lags, Key.seq(seq)) else { return at }
-        guard lag.count == 16 else {
-            throw LedgerError.damaged(seq: seq, problem: "the lags entry of seq \(seq) has \(lag.count) bytes, not 16")
-        }
-        guard Int64(bitPattern: readLE(lag, 8, 8)) == at.nanoseconds else {
+        guard let entry = try lagEntry(seq: seq) else { return at }
+        guard entry.at == at else {
             throw LedgerError.damaged(seq: seq, problem: "the record at seq \(seq) is not the event the lags index lists there")
         }
-        return Instant(nanoseconds: at.nanoseconds &+ Int64(bitPattern: readLE(lag, 0, 8)))
+        return Instant(nanoseconds: at.nanoseconds &+ Int64(bitPattern: entry.lag))
     }
 
     /// `header(of:seq:)`, after checking the record's checksum: for a record whose `at` decides

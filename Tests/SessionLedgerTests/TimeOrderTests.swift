@@ -72,15 +72,16 @@ final class TimeOrderTests: XCTestCase {
             XCTAssertEqual(try snapshot.latestInstant(), sorted[199].at)
         }
 
-        // Damage: the backfill's lags set to 0 (each still 16 bytes, its `at` right). Where
-        // the search leans on them it could land on the event after the backfill, past
-        // events at or after T; it must then say the ledger is damaged, never answer wrong.
+        // Damage: the backfill's lags set to 0 (its `at` right, and the checksum made again,
+        // so that what is tested is the search's own check, not the entry's). Where the search
+        // leans on them it could land on the event after the backfill, past events at or after
+        // T; it must then say the ledger is damaged, never answer wrong.
         try ledger.env.write { txn in
             for seq in UInt64(101)...170 {
-                guard let entry = try txn.get(ledger.db.lags, Key.seq(seq)) else { continue }
-                var value = Array(entry)
-                for k in 0..<8 { value[k] = 0 }
-                try txn.put(ledger.db.lags, Key.seq(seq), value)
+                guard let value = try txn.get(ledger.db.lags, Key.seq(seq)) else { continue }
+                var entry = try LagEntry.read(value, seq: seq)
+                entry.lag = 0
+                try txn.put(ledger.db.lags, Key.seq(seq), entry.value(seq: seq))
             }
         }
         var refused = 0
@@ -147,11 +148,11 @@ final class TimeOrderTests: XCTestCase {
             try snapshot.forEachRecordHeaderInTimeOrder { seq, _, _ in order.append(seq); return true }
             XCTAssertEqual(order, [1, 3, 2, 4])
         }
-        // The entry removed, and the writer's count of lagged events with it (a ledger that an
-        // earlier build wrote has none), so that the walk's own check is what finds it.
+        // The entry removed, and the writer's count of lagged events made to agree, so that the
+        // walk's own check is what finds it.
         try ledger.env.write { txn in
             XCTAssertTrue(try txn.delete(ledger.db.lags, Key.seq(3)))
-            XCTAssertTrue(try txn.delete(ledger.db.meta, Key.lagged))
+            try txn.put(ledger.db.meta, Key.lagged, laggedCount(head: 4, 0))
         }
         // Read ahead or not, the records before the damaged one are handed over, then it throws.
         for lookahead in [0, 2, 16] {
@@ -271,6 +272,7 @@ final class TimeOrderTests: XCTestCase {
         // `at` moved 275 s later (bit 38), out of the range: the event would be handed at its
         // place or left out, unless the walk compares the entry with what it passes.
         let to = base.saturatingAdding(.seconds(75))
+        // The checksum made again after the flip, so that the walk's own compare is what finds it.
         for (name, byte) in [("lag", 0), ("at", 8 + 4)] {
             let ledger = try Ledger(path: try temporaryDirectory(self) + "/\(name)", access: .readWrite)
             _ = try ledger.append(events: events)
@@ -278,7 +280,9 @@ final class TimeOrderTests: XCTestCase {
                 var value = Array(try XCTUnwrap(try txn.get(ledger.db.lags, Key.seq(3))))
                 XCTAssertEqual(value.withUnsafeBytes { readLE($0, 0, 8) }, 30_000_000_000)
                 value[byte] ^= 0x40
-                try txn.put(ledger.db.lags, Key.seq(3), value)
+                let flipped = LagEntry(lag: value.withUnsafeBytes { readLE($0, 0, 8) },
+                                       at: Instant(nanoseconds: Int64(bitPattern: value.withUnsafeBytes { readLE($0, 8, 8) })))
+                try txn.put(ledger.db.lags, Key.seq(3), flipped.value(seq: 3))
             }
             XCTAssertThrowsError(try ledger.read { snapshot in
                 try snapshot.forEachRecordHeaderInTimeOrder(to: to) { _, _, _ in true }
@@ -293,8 +297,7 @@ final class TimeOrderTests: XCTestCase {
     /// A walk that ends before the `seq` of a lagged event in its range finds that event
     /// through `lags` alone; with its entry gone the event would be left out without a word.
     /// The writer's count of lagged events (`meta/lagged`) no longer matching the index says so.
-    /// A ledger whose count an earlier build did not keep is read as before, and the next call
-    /// counts on from the index as it finds it.
+    /// A count gone is damage too, and the next call counts on from the index as it finds it.
     func testALagsEntryRemovedPastABoundedWalkIsDamageByTheWritersCount() throws {
         let base = Instant(rfc3339: "2026-03-01T09:00:00Z")!
         func login(_ seconds: Int) -> Event {
@@ -311,7 +314,7 @@ final class TimeOrderTests: XCTestCase {
                 return seen
             }
         }
-        func counted() throws -> UInt64? { try ledger.read { try $0.laggedCount() } }
+        func counted() throws -> UInt64 { try ledger.read { try $0.laggedCount() } }
         XCTAssertEqual(try walk(), [1, 5, 3])
         XCTAssertEqual(try counted(), 2)
         try ledger.env.write { XCTAssertTrue(try $0.delete(ledger.db.lags, Key.seq(5))) }
@@ -319,10 +322,11 @@ final class TimeOrderTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("the writer counted 2 lagged events, the lags index holds 1"), "\(error)")
         }
         XCTAssertFalse(try ledger.check().isIntact)
-        // Without the count (a ledger an earlier build wrote): read as before, silently short.
+        // Without the count: refused too, rather than read short.
         try ledger.env.write { XCTAssertTrue(try $0.delete(ledger.db.meta, Key.lagged)) }
-        XCTAssertEqual(try walk(), [1, 3])
-        XCTAssertNil(try counted())
+        XCTAssertThrowsError(try walk()) { error in
+            XCTAssertTrue("\(error)".contains("meta/lagged is missing"), "\(error)")
+        }
         // The next call counts on from the index as it is (1) plus its own lagged event.
         _ = try ledger.append(events: [login(10)])
         XCTAssertEqual(try counted(), 2)
@@ -345,27 +349,34 @@ final class TimeOrderTests: XCTestCase {
         }
     }
 
-    /// A count as of an earlier head (an earlier build stored events since) is not compared;
-    /// one as of the head that is wrong is damage `check` names, the log and `lags` intact.
-    func testTheWritersCountIsComparedOnlyAsOfTheHead() throws {
+    /// Every call that stores events keeps the count as of the head it leaves, so one as of
+    /// another head, or one as of the head that is wrong, is damage `check` names, the log and
+    /// `lags` intact.
+    func testTheWritersCountMustBeAsOfTheHeadAndRight() throws {
         let base = Instant(rfc3339: "2026-03-01T09:00:00Z")!
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         _ = try ledger.append(events: [0, 60, 30].map {
             Event(kind: .login, at: base.saturatingAdding(.seconds(Int64($0))), user: "u", session: "s\($0)", client: "web", method: "google")
         })
         func setCount(head: UInt64, _ count: UInt64) throws {
-            var value: [UInt8] = []
-            appendLE(head, 8, &value)
-            appendLE(count, 8, &value)
-            try ledger.env.write { try $0.put(ledger.db.meta, Key.lagged, value) }
+            try ledger.env.write { try $0.put(ledger.db.meta, Key.lagged, laggedCount(head: head, count)) }
         }
         XCTAssertEqual(try ledger.read { try $0.laggedCount() }, 1)
-        try setCount(head: 2, 7)
-        XCTAssertNil(try ledger.read { try $0.laggedCount() })
-        XCTAssertNoThrow(try ledger.read { try $0.forEachRecordHeaderInTimeOrder { _, _, _ in true } })
         XCTAssertTrue(try ledger.check().isIntact)
+        try setCount(head: 2, 1)
+        XCTAssertThrowsError(try ledger.read { try $0.laggedCount() })
+        XCTAssertThrowsError(try ledger.read { try $0.forEachRecordHeaderInTimeOrder { _, _, _ in true } })
+        XCTAssertEqual(try ledger.check().problems.map(\.what), ["meta/lagged is as of seq 2, the head is 3"])
         try setCount(head: 3, 7)
         XCTAssertThrowsError(try ledger.read { try $0.forEachRecordHeaderInTimeOrder { _, _, _ in true } })
         XCTAssertEqual(try ledger.check().problems.map(\.what), ["meta/lagged counts 7 lagged events, the log holds 1"])
+    }
+
+    /// `meta/lagged`'s value: the head `seq` it is as of, then the count.
+    private func laggedCount(head: UInt64, _ count: UInt64) -> [UInt8] {
+        var value: [UInt8] = []
+        appendLE(head, 8, &value)
+        appendLE(count, 8, &value)
+        return value
     }
 }
