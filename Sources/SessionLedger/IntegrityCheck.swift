@@ -158,9 +158,10 @@ struct IntegrityCheck {
             try expectCount(db.ids, withID, "ids") { _, value in (value.count == IDIndex.valueSize ? IDIndex.seq(ofValue: value) : 0, true) }
             try checkIdsAcrossBlocks(through: chain.seq)
             try expectCount(db.lags, lagged, "lags") { key, _ in (readBE(key, 0, 8), true) }
-            // The writer's count of lagged events, as of this head (docs/FORMAT.md).
+            // The writer's count of lagged events, as of the last event the log holds (a head
+            // that disagrees is named above; docs/FORMAT.md).
             do {
-                let counted = try LedgerSnapshot(txn: txn, db: db).laggedCount(asOf: head.seq)
+                let counted = try LedgerSnapshot(txn: txn, db: db).laggedCount(asOf: chain.seq)
                 if counted != UInt64(lagged) {
                     report.problems.append(.init(seq: nil, what: "meta/lagged counts \(counted) lagged events, the log holds \(lagged)"))
                 }

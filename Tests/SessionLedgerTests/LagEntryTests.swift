@@ -5,8 +5,8 @@ import XCTest
 /// or an entry under another `seq`, is damage wherever it is read, even where no record is
 /// read beside it.
 final class LagEntryTests: XCTestCase {
-    /// The bytes docs/FORMAT.md gives, worked out with Python's `zlib.crc32` over
-    /// `struct.pack('>Q', 5) + struct.pack('<Q', lag) + struct.pack('<q', at)`.
+    /// The bytes docs/FORMAT.md gives as its worked example, worked out with Python's
+    /// `zlib.crc32` over `struct.pack('>Q', 5) + struct.pack('<Q', lag) + struct.pack('<q', at)`.
     func testTheStoredBytesAreTheLagTheInstantAndZlibsCRC() throws {
         let entry = LagEntry(lag: 30_000_000_000, at: Instant(rfc3339: "2026-03-01T09:00:00Z")!)
         let value = entry.value(seq: 5)

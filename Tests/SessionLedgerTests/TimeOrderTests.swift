@@ -372,6 +372,49 @@ final class TimeOrderTests: XCTestCase {
         XCTAssertEqual(try ledger.check().problems.map(\.what), ["meta/lagged counts 7 lagged events, the log holds 1"])
     }
 
+    /// The count stays as of the head through every kind of call: one that stores only
+    /// duplicates (it writes nothing), a group commit (`sledger serve`'s), and a call that finds
+    /// the count damaged (as of another head, or of another length), which counts from the
+    /// index instead of refusing every append.
+    func testTheWritersCountFollowsTheHeadThroughEveryKindOfCall() throws {
+        let base = Instant(rfc3339: "2026-03-01T09:00:00Z")!
+        func login(_ seconds: Int) -> Event {
+            Event(kind: .login, at: base.saturatingAdding(.seconds(Int64(seconds))), user: "u", session: "s\(seconds)", client: "web",
+                  method: "google", id: "e\(seconds)")
+        }
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        func counted() throws -> UInt64 { try ledger.read { try $0.laggedCount() } }
+        func walk(to seconds: Int) throws -> [UInt64] {
+            try ledger.read { snapshot in
+                var seen: [UInt64] = []
+                try snapshot.forEachRecordHeaderInTimeOrder(to: base.saturatingAdding(.seconds(Int64(seconds)))) { seq, _, _ in
+                    seen.append(seq)
+                    return true
+                }
+                return seen
+            }
+        }
+        _ = try ledger.append(events: [login(0), login(60), login(30)])  // seq 3 lagged
+        XCTAssertEqual(try counted(), 1)
+        XCTAssertEqual(try ledger.append(events: [login(60), login(30)]).imported, 0)  // duplicates only
+        XCTAssertEqual(try counted(), 1)
+        let line = #"{"type":"login","at":"2026-03-01T09:00:20Z","user":"u","session":"g","client":"web","method":"google"}"#
+        _ = try ledger.appendGroup([try EventBatch.parse(ndjson: Array((line + "\n").utf8))])  // seq 4, lagged
+        XCTAssertEqual(try counted(), 2)
+        XCTAssertEqual(try walk(to: 45), [1, 4, 3])
+        for damaged in [{ var v = [UInt8](repeating: 0, count: 16); v[0] = 3; v[8] = 9; return v }(), [UInt8](repeating: 1, count: 15)] {
+            try ledger.env.write { try $0.put(ledger.db.meta, Key.lagged, damaged) }
+            XCTAssertThrowsError(try counted())
+            XCTAssertFalse(try ledger.check().isIntact)
+            let head = try ledger.read { try $0.eventCount() }
+            _ = try ledger.append(events: [login(Int(head) + 100), login(10 + Int(head))])  // the second lagged
+            XCTAssertEqual(try counted(), try ledger.read { UInt64(try $0.txn.count($0.db.lags)) })
+            XCTAssertTrue(try ledger.check().isIntact)
+        }
+        XCTAssertEqual(try counted(), 4)
+        XCTAssertEqual(try walk(to: 45), [1, 6, 8, 4, 3])
+    }
+
     /// `meta/lagged`'s value: the head `seq` it is as of, then the count.
     private func laggedCount(head: UInt64, _ count: UInt64) -> [UInt8] {
         var value: [UInt8] = []

@@ -211,7 +211,8 @@ def damage(path, kind, args):
         print(a)
     elif kind in ('unlag', 'fliplag', 'fliplagat'):
         # the first lagged event from `seq` on: remove its `lags` entry, or flip one bit (`bit`,
-        # 0-63) of its lag or of the `at` the entry gives (16 bytes: lag u64 LE, at i64 LE)
+        # 0-63) of its lag or of the `at` the entry gives (format 8: lag u64 LE, at i64 LE, then a
+        # CRC-32 of the key, lag and at, which the flip leaves as it was: readers must find it)
         seq = int(args[0])
         lags = env.open_db(b'lags', create=False)
         with env.begin(write=True) as txn:
