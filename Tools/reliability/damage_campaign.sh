@@ -9,7 +9,7 @@
 # print exactly what it prints on the intact ledger. Anything else (a different answer with
 # exit 0, a crash) is a silent wrong answer.
 #
-#   Tools/reliability/damage_campaign.sh     (SLEDGER=path, SEED=n, KEEP=1)
+#   Tools/reliability/damage_campaign.sh     (SLEDGER=path, SEED=n, KEEP=1, LIST=1)
 #
 # Prints `N damages: check named the first damaged seq in X of Y; queries: R refused, C
 # correct, W wrong` and exits 1 when check misses or any query answers wrongly.
@@ -60,6 +60,8 @@ for k in $(seq 1 2); do cases+=("unlag $(rand $LAGGED_FROM $EVENTS)"); done
 for k in $(seq 1 3); do cases+=("fliplag $(rand $LAGGED_FROM $EVENTS) $(rand 20 50)"); done
 for k in $(seq 1 2); do cases+=("fliplagat $(rand $LAGGED_FROM $EVENTS) $(rand 20 50)"); done
 for f in 0.95 0.6 0.3 0.0; do cases+=("truncate $f"); done
+# LIST=1: print the cases this SEED draws, one a line, and stop (to find a seed with a given case).
+if [ "${LIST:-0}" = 1 ]; then printf '%s\n' "${cases[@]}"; exit 0; fi
 
 named=0 checked=0 refused=0 correct=0 wrong=0 silent=0 crashed=0
 declare -A per_kind
