@@ -51,6 +51,17 @@ struct LagEntry: Equatable {
     }
 }
 
+/// `meta/lagged`'s value: the head `seq` the count is as of (u64 LE), then the count of lagged
+/// events (u64 LE). Read by `LedgerSnapshot.laggedCount(asOf:)`.
+enum LaggedCount {
+    static func value(head: UInt64, count: UInt64) -> [UInt8] {
+        var out: [UInt8] = []
+        appendLE(head, 8, &out)
+        appendLE(count, 8, &out)
+        return out
+    }
+}
+
 extension LedgerSnapshot {
     /// The `lags` entry of the event at `seq` (nil: it was not lagged), checked.
     func lagEntry(seq: UInt64) throws -> LagEntry? {

@@ -159,7 +159,7 @@ public final class Ledger {
     /// itself (decision 0012). Two writers open at once could therefore cut the file under each
     /// other. Readers are not affected (they never resize the file) and never wait. Blocks
     /// until the lock is free.
-    private static func lockWriters(_ path: String) throws -> Int32 {
+    static func lockWriters(_ path: String) throws -> Int32 {
         let fd = open(path + "/writer.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw LedgerError.cannotCreate(path: path + "/writer.lock", reason: String(cString: strerror(errno))) }
         while flock(fd, LOCK_EX) != 0 {
@@ -174,7 +174,7 @@ public final class Ledger {
 
     /// A data file shorter than the pages LMDB says are in use would fault (SIGBUS) as soon as
     /// a reader touched a missing page: refuse it before any page beyond the meta pages is read.
-    private static func refuseTruncated(_ env: Environment, path: String) throws {
+    static func refuseTruncated(_ env: Environment, path: String) throws {
         let info = try env.info()
         var st = stat()
         guard stat(path + "/data.mdb", &st) == 0 else { return }
@@ -295,6 +295,8 @@ public enum LedgerError: Error, CustomStringConvertible {
     case storage(LMDBError, path: String)
     case damaged(seq: UInt64?, problem: String)
     case unsupportedFormat(path: String, found: String)
+    /// `sledger upgrade` found the ledger other than its format says; nothing was changed.
+    case upgradeRefused(path: String, seq: UInt64?, problem: String)
     /// A setting that a new ledger would take is not usable; nothing was made.
     case badSetting(path: String, problem: String)
 
@@ -317,7 +319,13 @@ public enum LedgerError: Error, CustomStringConvertible {
             default: return "storage error in \(path): \(error)"
             }
         case .unsupportedFormat(let path, let found):
-            return "the ledger at \(path) has format \"\(MessageText.escape(found, quotes: true))\", this sledger reads \"\(Ledger.formatName)\": export it with the sledger that wrote it and import the export"
+            let way = found == Ledger.upgradableFormat
+                ? "`sledger upgrade` makes it format 8 in place, keeping every record and digest"
+                : "export it with the sledger that wrote it and import the export"
+            return "the ledger at \(path) has format \"\(MessageText.escape(found, quotes: true))\", this sledger reads \"\(Ledger.formatName)\": \(way)"
+        case .upgradeRefused(let path, let seq, let problem):
+            let place = seq.map { " at seq \($0)" } ?? ""
+            return "no upgrade of \(path): damage\(place): \(problem); nothing was changed. The sledger of 71124d4 (the last of \(Ledger.upgradableFormat)) can `sledger check` it, or export it for an import into a new ledger"
         case .damaged(let seq, let problem):
             let place = seq.map { "at seq \($0)" } ?? "in the ledger"
             return "damage \(place): \(problem); run `sledger check` for details"

@@ -526,10 +526,8 @@ struct AppendBatch {
             try txn.put(db.meta, Key.head, head)
             // Counted on from the kept count, never recounted from `lags` (which would take in
             // any damage to it), but where the count itself is damaged.
-            var lagged: [UInt8] = []
-            appendLE(chain.seq, 8, &lagged)
-            appendLE(try laggedBefore.map { $0 + laggedStored } ?? UInt64(txn.count(db.lags)), 8, &lagged)
-            try txn.put(db.meta, Key.lagged, lagged)
+            let lagged = try laggedBefore.map { $0 + laggedStored } ?? UInt64(txn.count(db.lags))
+            try txn.put(db.meta, Key.lagged, LaggedCount.value(head: chain.seq, count: lagged))
         }
         return AppendSummary(imported: imported, duplicates: duplicates, head: chain,
                              checkpointsWritten: followedKeys.count, checkpointsFollowed: followed, tailFollowed: tailFollowed)

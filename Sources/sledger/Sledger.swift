@@ -13,7 +13,7 @@ struct Sledger: ParsableCommand {
         discussion: "The ledger is a directory (--ledger, else $SLEDGER_LEDGER, else ./ledger). See README.md and SPEC.md.",
         subcommands: [
             AppendCommand.self, ImportCommand.self, ExportCommand.self, LogCommand.self,
-            StatsCommand.self, CheckCommand.self, DigestCommand.self, CheckpointCommand.self, CompactCommand.self,
+            StatsCommand.self, CheckCommand.self, DigestCommand.self, CheckpointCommand.self, CompactCommand.self, UpgradeCommand.self,
             ReplayCommand.self, SessionsCommand.self, WhoCommand.self, SessionCommand.self, UserCommand.self,
             ServeCommand.self,
             PolicyCommand.self, DiffPolicyCommand.self,
