@@ -18,6 +18,20 @@ EVENTS=20000
 # Lines 14,001-16,000 are moved to the end, so that the last 2,000 events (seqs 18,001-20,000)
 # come late: each is lagged, and `lags` lists it (docs/FORMAT.md). Line N is seq N.
 LAGGED_FROM=18001
+cases=() # "kind args..."
+for k in $(seq 1 10); do cases+=("flip $(rand 1 $EVENTS) $(rand 0 400)"); done
+for k in $(seq 1 6); do cases+=("unindex $(rand 1 $EVENTS) by_user"); done
+for k in $(seq 1 3); do cases+=("unindex $(rand 1 $EVENTS) by_session"); done
+for k in $(seq 1 3); do cases+=("unindex $(rand 1 $EVENTS) ids"); done
+for k in $(seq 1 6); do a=$(rand 1 $((EVENTS - 1))); cases+=("swap $a $(rand $((a + 1)) $EVENTS)"); done
+for k in $(seq 1 2); do cases+=("flipname $(rand 1 $EVENTS) user_names"); done
+for k in $(seq 1 2); do cases+=("flipname $(rand 1 $EVENTS) session_names"); done
+for k in $(seq 1 2); do cases+=("unlag $(rand $LAGGED_FROM $EVENTS)"); done
+for k in $(seq 1 3); do cases+=("fliplag $(rand $LAGGED_FROM $EVENTS) $(rand 20 50)"); done
+for k in $(seq 1 2); do cases+=("fliplagat $(rand $LAGGED_FROM $EVENTS) $(rand 20 50)"); done
+for f in 0.95 0.6 0.3 0.0; do cases+=("truncate $f"); done
+# LIST=1: print the cases this SEED draws, one a line, and stop (to find a seed with a given case).
+if [ "${LIST:-0}" = 1 ]; then printf '%s\n' "${cases[@]}"; exit 0; fi
 $GEN --events $EVENTS --seed 3 > "$WORK/generated.ndjson"
 { sed -n '1,14000p' "$WORK/generated.ndjson"; sed -n '16001,$p' "$WORK/generated.ndjson"; sed -n '14001,16000p' "$WORK/generated.ndjson"; } > "$WORK/events.ndjson"
 intact="$WORK/intact"
@@ -48,20 +62,6 @@ for i in "${!QUERIES[@]}"; do
     "$SLEDGER" ${QUERIES[$i]} --ledger "$intact" > "$WORK/expected/$i" 2>&1 || { echo "intact ledger: ${QUERIES[$i]} failed"; exit 1; }
 done
 
-cases=() # "kind args..."
-for k in $(seq 1 10); do cases+=("flip $(rand 1 $EVENTS) $(rand 0 400)"); done
-for k in $(seq 1 6); do cases+=("unindex $(rand 1 $EVENTS) by_user"); done
-for k in $(seq 1 3); do cases+=("unindex $(rand 1 $EVENTS) by_session"); done
-for k in $(seq 1 3); do cases+=("unindex $(rand 1 $EVENTS) ids"); done
-for k in $(seq 1 6); do a=$(rand 1 $((EVENTS - 1))); cases+=("swap $a $(rand $((a + 1)) $EVENTS)"); done
-for k in $(seq 1 2); do cases+=("flipname $(rand 1 $EVENTS) user_names"); done
-for k in $(seq 1 2); do cases+=("flipname $(rand 1 $EVENTS) session_names"); done
-for k in $(seq 1 2); do cases+=("unlag $(rand $LAGGED_FROM $EVENTS)"); done
-for k in $(seq 1 3); do cases+=("fliplag $(rand $LAGGED_FROM $EVENTS) $(rand 20 50)"); done
-for k in $(seq 1 2); do cases+=("fliplagat $(rand $LAGGED_FROM $EVENTS) $(rand 20 50)"); done
-for f in 0.95 0.6 0.3 0.0; do cases+=("truncate $f"); done
-# LIST=1: print the cases this SEED draws, one a line, and stop (to find a seed with a given case).
-if [ "${LIST:-0}" = 1 ]; then printf '%s\n' "${cases[@]}"; exit 0; fi
 
 named=0 checked=0 refused=0 correct=0 wrong=0 silent=0 crashed=0
 declare -A per_kind
