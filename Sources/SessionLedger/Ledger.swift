@@ -158,10 +158,12 @@ public final class Ledger {
     /// map size when it opens or grows the map, and a buffered writer cuts it to a smaller map
     /// itself (decision 0012). Two writers open at once could therefore cut the file under each
     /// other. Readers are not affected (they never resize the file) and never wait. Blocks
-    /// until the lock is free.
-    static func lockWriters(_ path: String) throws -> Int32 {
+    /// until the lock is free, calling `waiting` first when another holds it.
+    static func lockWriters(_ path: String, waiting: () -> Void = {}) throws -> Int32 {
         let fd = open(path + "/writer.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw LedgerError.cannotCreate(path: path + "/writer.lock", reason: String(cString: strerror(errno))) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return fd }
+        if errno == EWOULDBLOCK { waiting() }
         while flock(fd, LOCK_EX) != 0 {
             guard errno == EINTR else {
                 let reason = String(cString: strerror(errno))

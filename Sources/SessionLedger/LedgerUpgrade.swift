@@ -14,7 +14,10 @@ import Glibc
 /// count, now required), and `meta/format`, in one write transaction. A checksum written over
 /// a damaged entry would vouch for the damage, so each entry is first compared with the lag a
 /// pass over the log computes (every record's `at`, checksum checked, in `seq` order, as the
-/// writer measures lags), and any difference refuses the upgrade and changes nothing.
+/// writer measures lags), and any difference refuses the upgrade and changes nothing. The same
+/// pass steps the hash chain over every record and compares it with each stored chain value and
+/// the head, so "the head is unchanged" is a head verified, not one read (a record's checksum
+/// does not cover its `seq`: two records swapped pass it).
 extension Ledger {
     /// The format this upgrade reads.
     public static let upgradableFormat = "sledger-7"
@@ -26,17 +29,19 @@ extension Ledger {
     }
 
     /// Upgrades the ledger at `path` in place; nil when it is of this build's format already.
-    /// Waits for other writers (the ledger's writer lock); readers may go on meanwhile.
+    /// Waits for other writers (the ledger's writer lock; `waiting` is called first when one
+    /// holds it); readers may go on meanwhile.
     ///
     /// Written through LMDB's buffers, not the map: only the changed pages reach the disk, and a
     /// full disk is an error that leaves the ledger as it was, not a SIGBUS (decision 0012).
     /// The changed pages (all of `lags`) are held in memory until the commit, up to LMDB's
     /// limit of 512 MiB, past which LMDB spills them to the file.
-    public static func upgrade(at path: String) throws -> Upgrade? {
+    public static func upgrade(at path: String, waiting: () -> Void = {}) throws -> Upgrade? {
         var st = stat()
         guard stat(path + "/data.mdb", &st) == 0 else { throw LedgerError.notFound(path: path) }
-        let lock = try lockWriters(path)
+        let lock = try lockWriters(path, waiting: waiting)
         defer { close(lock) }
+        // Damage is named as this command's refusal: this build's `check` cannot read format 7.
         do {
             var look = Environment.Options()
             look.readOnly = true
@@ -45,13 +50,11 @@ extension Ledger {
             options.writeMap = false
             options.mapSize = max(options.mapSize, Int(st.st_size) + Int(st.st_size) / 8)  // `lags` grows by a quarter
             let env = try Environment(path: path, options: options)
-            return try env.writeGrowingMap { txn in
-                do {
-                    return try upgrade(txn, path: path)
-                } catch LedgerError.damaged(let seq, let problem) {
-                    throw LedgerError.upgradeRefused(path: path, seq: seq, problem: problem)
-                }
-            }
+            return try env.writeGrowingMap { txn in try upgrade(txn, path: path) }
+        } catch LedgerError.damaged(let seq, let problem) {
+            throw LedgerError.upgradeRefused(path: path, seq: seq, problem: problem)
+        } catch let error as LMDBError where [.corrupted, .panic, .invalid].contains(error.code) {
+            throw LedgerError.upgradeRefused(path: path, seq: nil, problem: "\(error)")
         } catch let error as LMDBError {
             throw LedgerError.storage(error, path: path)
         }
@@ -82,6 +85,7 @@ extension Ledger {
         // One pass: the lag the writer stored for each record, against its format 7 entry
         // (lag u64 LE, then `at` i64 LE), rewritten as format 8's as it is found right.
         var lateness = LatenessTracker(maxSkew: nil)
+        var chain = HashChain()
         var lagged = 0
         var records: UInt64 = 0
         try txn.withCursor(db.log) { cursor in
@@ -93,6 +97,10 @@ extension Ledger {
                                                                                   : "the log does not hold seq \(records)")
                 }
                 let at = try snapshot.verifiedHeader(of: record.value, seq: seq).at
+                chain.append(record.value)
+                if seq % HashChain.storedEvery == 0, let stored = try txn.get(db.chain, Key.seq(seq)), !stored.elementsEqual(chain.value) {
+                    throw LedgerError.damaged(seq: seq, problem: "the hash chain over the log differs from the value stored at this seq")
+                }
                 let lag = lateness.lag(at)
                 guard lag > 0 else { return true }
                 guard let stored = try txn.get(db.lags, Key.seq(seq)) else {
@@ -110,6 +118,9 @@ extension Ledger {
         }
         guard records == head.seq else {
             throw LedgerError.damaged(seq: records + 1, problem: "the head says \(head.seq) events, the log holds \(records)")
+        }
+        guard chain.value == head.value else {
+            throw LedgerError.damaged(seq: head.seq, problem: "the hash chain over the log differs from the head's")
         }
         // Every lagged event's entry was found; as many entries as those means none other.
         guard entries == lagged else {

@@ -9,8 +9,9 @@ struct UpgradeCommand: ParsableCommand {
             The records, and so every seq, recorded instant and digest, stay as they are: a \
             digest kept from the old ledger still passes `check --digest`. Only the lags index \
             gains a checksum in each entry, and meta/lagged its count (docs/decisions/0016). \
-            Each lags entry is compared with a pass over the log first; any difference, or a \
-            record whose checksum fails, refuses the upgrade (exit 3) and changes nothing. One \
+            Each lags entry is compared with a pass over the log first, which also checks every \
+            record's checksum and the hash chain up to the head; any difference refuses the \
+            upgrade (exit 3) and changes nothing. One \
             write transaction: an interrupted upgrade, or a full disk, leaves the ledger as it \
             was. It waits for the ledger's other writers to close it (stop `sledger serve` \
             first); readers of this build refuse the ledger until it is done. A ledger of \
@@ -21,7 +22,8 @@ struct UpgradeCommand: ParsableCommand {
 
     func run() throws {
         let path = ledger.path
-        guard let done = try Ledger.upgrade(at: path) else {
+        let waiting = { Output.error("waiting for the ledger's other writer to close it (a `sledger serve`, an import) ...") }
+        guard let done = try Ledger.upgrade(at: path, waiting: waiting) else {
             Output.line("\(path) is \(Ledger.formatName) already: nothing to do")
             return
         }

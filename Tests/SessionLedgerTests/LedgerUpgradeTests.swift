@@ -88,9 +88,9 @@ final class LedgerUpgradeTests: XCTestCase {
     }
 
     /// A checksum written over a damaged entry would vouch for the damage: an entry whose `at`
-    /// or lag the log does not bear out, one gone, one the log does not call lagged, and a
-    /// record whose checksum fails each refuse the upgrade, naming the `seq` where it is known,
-    /// and leave every byte as it was.
+    /// or lag the log does not bear out, one gone, one the log does not call lagged, a record
+    /// rewritten with a valid checksum (the chain), and a record whose checksum fails each
+    /// refuse the upgrade, naming the `seq` where it is known, and leave every byte as it was.
     func testAFormatSevenLagsIndexTheLogDoesNotBearOutRefusesTheUpgradeAndChangesNothing() throws {
         let cases: [(String, UInt64?, (WriteTransaction, Ledger.Databases, [UInt64]) throws -> Void)] = [
             ("at flipped", nil, { txn, db, lagged in
@@ -105,6 +105,14 @@ final class LedgerUpgradeTests: XCTestCase {
             }),
             ("removed", nil, { txn, db, lagged in XCTAssertTrue(try txn.delete(db.lags, Key.seq(lagged[3]))) }),
             ("not lagged", 0, { txn, db, lagged in try txn.put(db.lags, Key.seq(2), Array(try XCTUnwrap(try txn.get(db.lags, Key.seq(lagged[3])))))
+            }),
+            // Its `recorded` one nanosecond later, its checksum made again: only the chain shows it.
+            ("record rewritten", 200, { txn, db, _ in
+                var record = Array(try XCTUnwrap(try txn.get(db.log, Key.seq(5))))
+                record[12] &+= 1
+                let crc = record.dropLast(4).withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer($0)) }
+                withUnsafeBytes(of: crc.littleEndian) { record.replaceSubrange(record.count - 4..<record.count, with: $0) }
+                try txn.put(db.log, Key.seq(5), record)
             }),
             ("record flipped", 7, { txn, db, _ in
                 var record = Array(try XCTUnwrap(try txn.get(db.log, Key.seq(7))))

@@ -56,4 +56,39 @@ final class UpgradeCommandTests: XCTestCase {
         XCTAssertEqual(again.status, 0)
         XCTAssertEqual(again.stdout, "\(ledger) is sledger-8 already: nothing to do\n")
     }
+
+    /// A format 7 `lags` entry the log does not bear out (the first lagged event, seq 201, its
+    /// lag one nanosecond off): exit 3, one line saying nothing was
+    /// changed, and `data.mdb` byte for byte as it was.
+    func testARefusedUpgradeExitsThreeAndLeavesTheFileAsItWas() throws {
+        let dir = try temporaryDirectory(self)
+        let ledger = dir + "/ledger"
+        let all = dir + "/all.ndjson"
+        try writeGeneratedLog(to: all, count: 400)
+        let lines = try String(contentsOfFile: all, encoding: .utf8).split(separator: "\n")
+        for part in [lines[200...], lines[..<200]] {
+            XCTAssertEqual(try Sledger.run(["append", "--ledger", ledger], stdin: Data((part.joined(separator: "\n") + "\n").utf8)).status, 0)
+        }
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        python.arguments = ["-c", """
+            import subprocess, sys, lmdb
+            subprocess.run([sys.executable, sys.argv[1], sys.argv[2]], check=True, stdout=subprocess.DEVNULL)
+            env = lmdb.open(sys.argv[2], max_dbs=16, subdir=True, create=False)
+            lags = env.open_db(b'lags', create=False)
+            with env.begin(write=True) as txn:
+                key, value = next(txn.cursor(db=lags).iternext())
+                txn.put(key, bytes([value[0] ^ 1]) + value[1:], db=lags)
+            """, repositoryDirectory + "/Tools/downgrade_to_format7.py", ledger]
+        try python.run()
+        python.waitUntilExit()
+        XCTAssertEqual(python.terminationStatus, 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: ledger + "/data.mdb"))
+        let refused = try Sledger.run(["upgrade", "--ledger", ledger])
+        XCTAssertEqual(refused.status, 3)
+        XCTAssertEqual(refused.stdout, "")
+        XCTAssertTrue(refused.stderr.hasPrefix("no upgrade of \(ledger): damage at seq 201: the lags entry of this event is not the one the log implies; nothing was changed."), refused.stderr)
+        XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: ledger + "/data.mdb")), before)
+    }
 }

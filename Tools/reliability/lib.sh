@@ -5,14 +5,14 @@ ROOT=$(cd "$HERE/../.." && pwd)
 PY=/usr/bin/python3
 AUDIT="$PY $HERE/audit.py"
 GEN="$PY $ROOT/Tools/generate_events.py"
-if [ -z "${SLEDGER:-}" ]; then
+if [ -z "${SLEDGER:-}" ] && [ "${LIST:-0}" != 1 ]; then  # LIST=1 (damage_campaign.sh) only draws cases
     SLEDGER=$ROOT/.build-rel-release/release/sledger
     if [ ! -x "$SLEDGER" ]; then
         echo "building the release binary (swift build -c release --scratch-path .build-rel-release)" >&2
         (cd "$ROOT" && swift build -c release --scratch-path .build-rel-release >&2) || exit 2
     fi
 fi
-[ -x "$SLEDGER" ] || { echo "no sledger binary at $SLEDGER" >&2; exit 2; }
+[ "${LIST:-0}" = 1 ] || [ -x "$SLEDGER" ] || { echo "no sledger binary at $SLEDGER" >&2; exit 2; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sledger-campaign.XXXXXX")
 KEEP=${KEEP:-0}
 cleanup() { [ "$KEEP" = 1 ] && echo "kept $WORK" >&2 || rm -rf "$WORK"; }
