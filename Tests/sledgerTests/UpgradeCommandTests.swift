@@ -6,16 +6,22 @@ import XCTest
 /// bytes, no `meta/lagged`), upgraded in place; the digest kept before still passes
 /// `check --digest`, and every answer is the same.
 final class UpgradeCommandTests: XCTestCase {
-    func testAFormatSevenLedgerUpgradedInPlaceKeepsItsDigestAndAnswers() throws {
-        let dir = try temporaryDirectory(self)
+    /// A format 8 ledger of `count` generated events, the second half appended first: the first
+    /// half then comes lagged (seqs `count / 2 + 1` on), and `lags` lists it.
+    private func laggedLedger(_ dir: String, count: Int) throws -> String {
         let ledger = dir + "/ledger"
         let all = dir + "/all.ndjson"
-        try writeGeneratedLog(to: all, count: 3_000)
-        // The second half first: the first half then comes lagged, and `lags` lists it.
+        try writeGeneratedLog(to: all, count: count)
         let lines = try String(contentsOfFile: all, encoding: .utf8).split(separator: "\n")
-        for part in [lines[1_500...], lines[..<1_500]] {
+        for part in [lines[(count / 2)...], lines[..<(count / 2)]] {
             XCTAssertEqual(try Sledger.run(["append", "--ledger", ledger], stdin: Data((part.joined(separator: "\n") + "\n").utf8)).status, 0)
         }
+        return ledger
+    }
+
+    func testAFormatSevenLedgerUpgradedInPlaceKeepsItsDigestAndAnswers() throws {
+        let dir = try temporaryDirectory(self)
+        let ledger = try laggedLedger(dir, count: 3_000)
         let digest = try Sledger.digest(ledger).trimmingCharacters(in: .newlines)
         let questions = [["export", "--with-seq"], ["sessions", "--at", "2026-01-02T12:00:00Z", "--format", "csv"],
                          ["replay", "--format", "json", "--policy", dir + "/skew.json"]]
@@ -58,17 +64,10 @@ final class UpgradeCommandTests: XCTestCase {
     }
 
     /// A format 7 `lags` entry the log does not bear out (the first lagged event, seq 201, its
-    /// lag one nanosecond off): exit 3, one line saying nothing was
-    /// changed, and `data.mdb` byte for byte as it was.
+    /// lag one nanosecond off): exit 3, one line saying nothing was changed, and `data.mdb`
+    /// byte for byte as it was.
     func testARefusedUpgradeExitsThreeAndLeavesTheFileAsItWas() throws {
-        let dir = try temporaryDirectory(self)
-        let ledger = dir + "/ledger"
-        let all = dir + "/all.ndjson"
-        try writeGeneratedLog(to: all, count: 400)
-        let lines = try String(contentsOfFile: all, encoding: .utf8).split(separator: "\n")
-        for part in [lines[200...], lines[..<200]] {
-            XCTAssertEqual(try Sledger.run(["append", "--ledger", ledger], stdin: Data((part.joined(separator: "\n") + "\n").utf8)).status, 0)
-        }
+        let ledger = try laggedLedger(try temporaryDirectory(self), count: 400)
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         python.arguments = ["-c", """
