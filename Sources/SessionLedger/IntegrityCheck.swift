@@ -162,7 +162,7 @@ struct IntegrityCheck {
             // The writer's count of lagged events, as of the last event the log holds (a head
             // that disagrees is named above; docs/FORMAT.md).
             do {
-                let counted = try LedgerSnapshot(txn: txn, db: db).laggedCount(asOf: chain.seq)
+                let counted = try snapshot.laggedCount(asOf: chain.seq)
                 if counted != UInt64(lagged) {
                     report.problems.append(.init(seq: nil, what: "meta/lagged counts \(counted) lagged events, the log holds \(lagged)"))
                 }

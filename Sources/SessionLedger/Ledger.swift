@@ -131,11 +131,7 @@ public final class Ledger {
         do {
             var st = stat()
             if access == .readWrite, !created, stat(path + "/data.mdb", &st) == 0 {
-                // A writer through the map (MDB_WRITEMAP) has LMDB extend the file to the map
-                // size, which would hide a truncation under zeros: look first, read-only.
-                var look = Environment.Options()
-                look.readOnly = true
-                try Ledger.refuseTruncated(try Environment(path: path, options: look), path: path)
+                try Ledger.refuseTruncatedBeforeWriting(path)
             }
             env = try Environment(path: path, options: options)
             try Ledger.refuseTruncated(env, path: path)
@@ -174,6 +170,15 @@ public final class Ledger {
         return fd
     }
 
+    /// `refuseTruncated` for a writer, before it opens the environment: through the map
+    /// (MDB_WRITEMAP) LMDB extends the file to the map size, which would hide a truncation under
+    /// zeros, so it looks first, read-only.
+    static func refuseTruncatedBeforeWriting(_ path: String) throws {
+        var look = Environment.Options()
+        look.readOnly = true
+        try refuseTruncated(try Environment(path: path, options: look), path: path)
+    }
+
     /// A data file shorter than the pages LMDB says are in use would fault (SIGBUS) as soon as
     /// a reader touched a missing page: refuse it before any page beyond the meta pages is read.
     static func refuseTruncated(_ env: Environment, path: String) throws {
@@ -200,16 +205,7 @@ public final class Ledger {
                !format.elementsEqual(formatName.utf8) {
                 throw LedgerError.unsupportedFormat(path: env.path, found: String(decoding: format, as: UTF8.self))
             }
-            var handles: [Database] = []
-            for (name, flags) in Databases.layout {
-                guard let handle = try txn.openDatabase(name, flags: flags) else { return nil }
-                handles.append(handle)
-            }
-            guard let bits = try txn.get(handles[2], IndexBlocks.metaKey), bits.count == 1,
-                  IndexBlocks.allowedBits.contains(bits[0]) else {
-                throw LedgerError.damaged(seq: nil, problem: "meta holds no index_block_bits from \(IndexBlocks.allowedBits.lowerBound) to \(IndexBlocks.allowedBits.upperBound)")
-            }
-            return Databases(handles, blocks: IndexBlocks(bits: bits[0]))
+            return try existingDatabases(txn)
         }
         if let existing { return existing }
         guard let blocks = newBlocks else { throw LedgerError.notFound(path: env.path) }
@@ -223,6 +219,21 @@ public final class Ledger {
             try txn.put(databases.meta, IndexBlocks.metaKey, [blocks.bits])
             return databases
         }
+    }
+
+    /// The databases of a ledger already made, nil when one is missing (none made yet); its
+    /// `index_block_bits` must be there. The format is the caller's to check.
+    static func existingDatabases(_ txn: Transaction) throws -> Databases? {
+        var handles: [Database] = []
+        for (name, flags) in Databases.layout {
+            guard let handle = try txn.openDatabase(name, flags: flags) else { return nil }
+            handles.append(handle)
+        }
+        guard let bits = try txn.get(handles[2], IndexBlocks.metaKey), bits.count == 1,
+              IndexBlocks.allowedBits.contains(bits[0]) else {
+            throw LedgerError.damaged(seq: nil, problem: "meta holds no index_block_bits from \(IndexBlocks.allowedBits.lowerBound) to \(IndexBlocks.allowedBits.upperBound)")
+        }
+        return Databases(handles, blocks: IndexBlocks(bits: bits[0]))
     }
 
     /// Creates the directory with mode 0700 if it does not exist; true when it was created.

@@ -43,9 +43,7 @@ extension Ledger {
         defer { close(lock) }
         // Damage is named as this command's refusal: this build's `check` cannot read format 7.
         do {
-            var look = Environment.Options()
-            look.readOnly = true
-            try refuseTruncated(try Environment(path: path, options: look), path: path)
+            try refuseTruncatedBeforeWriting(path)
             var options = Environment.Options()
             options.writeMap = false
             options.mapSize = max(options.mapSize, Int(st.st_size) + Int(st.st_size) / 8)  // `lags` grows by a quarter
@@ -67,17 +65,9 @@ extension Ledger {
         let found = String(decoding: format, as: UTF8.self)
         if found == formatName { return nil }
         guard found == upgradableFormat else { throw LedgerError.unsupportedFormat(path: path, found: found) }
-        var handles: [Database] = []
-        for (name, flags) in Databases.layout {
-            guard let handle = try txn.openDatabase(name, flags: flags) else {
-                throw LedgerError.damaged(seq: nil, problem: "the ledger has no \(name) database")
-            }
-            handles.append(handle)
+        guard let db = try existingDatabases(txn) else {
+            throw LedgerError.damaged(seq: nil, problem: "the ledger lacks one of its databases")
         }
-        guard let bits = try txn.get(meta, IndexBlocks.metaKey), bits.count == 1, IndexBlocks.allowedBits.contains(bits[0]) else {
-            throw LedgerError.damaged(seq: nil, problem: "meta holds no index_block_bits")
-        }
-        let db = Databases(handles, blocks: IndexBlocks(bits: bits[0]))
         let snapshot = LedgerSnapshot(txn: txn, db: db)
         let head = try snapshot.head()
         let entries = try txn.count(db.lags)
