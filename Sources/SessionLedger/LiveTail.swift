@@ -73,9 +73,17 @@ public final class LiveTail: @unchecked Sendable {
         return try who(snapshot, first: from.nanoseconds, last: to.nanoseconds - 1, client: client)
     }
 
+    /// A range begun before the tail's checkpoint C and ending after it is counted from the
+    /// stored stretches up to C's for the sessions active by C (`whoFromStretches`) and from
+    /// the tail's for those logged in after C.
     private func who(_ snapshot: LedgerSnapshot, first: Int64, last: Int64, client: String?) throws -> [SessionQuery.UserCount]? {
-        guard let stretch = try stretch(snapshot), stretch.from.nanoseconds <= first else { return nil }
-        return stretch.who(first: first, last: last, client: client)
+        guard let stretch = try stretch(snapshot) else { return nil }
+        let c = stretch.from
+        if c.nanoseconds <= first { return stretch.who(first: first, last: last, client: client) }
+        guard c.nanoseconds <= last,
+              let byCheckpoint = try snapshot.whoFromStretches(policy: policy, from: Instant(nanoseconds: first), through: c, client: client)
+        else { return nil }
+        return SessionQuery.merged(byCheckpoint, stretch.who(first: first, last: last, client: client, loggedInAfter: c.nanoseconds))
     }
 
     /// Every session the tail holds (in login order), whose state is the state as of any instant

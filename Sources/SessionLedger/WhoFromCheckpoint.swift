@@ -19,18 +19,34 @@ extension LedgerSnapshot {
     }
 
     /// The same for the sessions active at some instant of `[from, to)`, as of the range's last
-    /// instant (`SessionState.wasActive`).
+    /// instant (`SessionState.wasActive`). When the range begins at or before the latest usable
+    /// checkpoint C before its end, the stretches up to C's count the sessions active by C
+    /// (`whoFromStretches`) and a fold from C only those logged in after it: the range's
+    /// sessions are exactly these two kinds, once each (one logged in by C and active after it
+    /// was active at C).
     public func whoFromCheckpoint(policy: Policy, from: Instant, to: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
         guard from < to else { return [] }
-        return try whoFromCheckpoint(policy: policy, readsFrom: from, horizon: .before(to), client: client) {
-            $0.wasActive(from: from, to: to)
+        let counts: (SessionState) -> Bool = { $0.wasActive(from: from, to: to) }
+        if let view = try checkpointView(atOrBefore: Instant(nanoseconds: to.nanoseconds - 1), policy: policy), view.at >= from,
+           let byCheckpoint = try whoFromStretches(policy: policy, from: from, through: view.at, client: client),
+           let after = try whoFromCheckpoint(view, policy: policy, horizon: .before(to), client: client,
+                                             loggedInAfterItOnly: true, counts: counts) {
+            return SessionQuery.merged(byCheckpoint, after)
         }
+        return try whoFromCheckpoint(policy: policy, readsFrom: from, horizon: .before(to), client: client, counts: counts)
     }
 
     /// `counts` says whether a session's state (after the events within `horizon`) is counted.
     private func whoFromCheckpoint(policy: Policy, readsFrom: Instant, horizon: LedgerFold.Horizon, client: String?,
                                    counts: (SessionState) -> Bool) throws -> [SessionQuery.UserCount]? {
-        guard let view = try checkpointView(atOrBefore: readsFrom, policy: policy), let stretch = view.stretch else { return nil }
+        guard let view = try checkpointView(atOrBefore: readsFrom, policy: policy) else { return nil }
+        return try whoFromCheckpoint(view, policy: policy, horizon: horizon, client: client, loggedInAfterItOnly: false, counts: counts)
+    }
+
+    /// From checkpoint `view`; with `loggedInAfterItOnly`, only the sessions logged in after it count.
+    private func whoFromCheckpoint(_ view: Checkpoint.View, policy: Policy, horizon: LedgerFold.Horizon, client: String?,
+                                   loggedInAfterItOnly: Bool, counts: (SessionState) -> Bool) throws -> [SessionQuery.UserCount]? {
+        guard let stretch = view.stretch else { return nil }
         let touches = try CheckpointTouches(self, after: view, horizon: horizon)
         let wanted = stretch.clients.map { client == nil || $0 == client }
         var perUser = [Int](repeating: 0, count: stretch.users.count)
@@ -51,7 +67,7 @@ extension LedgerSnapshot {
                 touched.sessions.append(view.state(s, &words))
                 touched.numbers.append(s.numbers)
                 touchedPlaces.append(Int(e.user))
-            } else if wanted[Int(e.client)] {
+            } else if !loggedInAfterItOnly, wanted[Int(e.client)] {
                 // As at C: active from its login until its expiry, if any.
                 var state = SessionState(session: "", user: "", client: "", method: "", loginAt: s.loginAt, loginSeq: 0,
                                          rules: Policy.Client(lifetime: nil, refreshInterval: nil))
@@ -67,7 +83,7 @@ extension LedgerSnapshot {
         for (k, state) in try stateFold(policy: policy, horizon: horizon, from: touched, byNumberOnly: true).sessions.enumerated()
         where (client == nil || state.client == client) && counts(state) {
             if k < touchedPlaces.count {
-                perUser[touchedPlaces[k]] += 1
+                if !loggedInAfterItOnly { perUser[touchedPlaces[k]] += 1 }
             } else if let u = stretch.place(ofUser: state.user) {
                 perUser[u] += 1
             } else {
@@ -75,16 +91,8 @@ extension LedgerSnapshot {
             }
         }
         // Both lists sorted by the users' bytes, merged.
+        let listed = perUser.indices.filter { perUser[$0] > 0 }.map { SessionQuery.UserCount(user: stretch.user($0), sessions: perUser[$0]) }
         let extra = sortedByUTF8(otherUsers.map { SessionQuery.UserCount(user: $0.key.text, sessions: $0.value) }) { $0.user }
-        var out: [SessionQuery.UserCount] = []
-        out.reserveCapacity(perUser.count + extra.count)
-        var next = 0
-        for u in perUser.indices where perUser[u] > 0 {
-            let user = stretch.user(u)
-            while next < extra.count, extra[next].user.utf8Precedes(user) { out.append(extra[next]); next += 1 }
-            out.append(SessionQuery.UserCount(user: user, sessions: perUser[u]))
-        }
-        out += extra[next...]
-        return out
+        return SessionQuery.merged(listed, extra)
     }
 }

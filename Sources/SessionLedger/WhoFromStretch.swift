@@ -18,25 +18,103 @@ extension LedgerSnapshot {
         return try whoFromStretch(policy: policy, first: from.nanoseconds, last: to.nanoseconds - 1, client: client)
     }
 
+    /// For a range `[from, ...)` that goes on past the checkpoint at `c` (at or after `from`):
+    /// the users of its sessions active at some instant of `[from, c]`, counted from the
+    /// stretches up to and including that checkpoint's, with how many. Each such session is
+    /// active at some instant of the whole range too, and a session of the range not counted
+    /// here was logged in after `c`: the caller adds those (`SessionQuery.merged`). Nil when
+    /// a stretch needed is not usable or the checkpoint at `c` is not there.
+    func whoFromStretches(policy: Policy, from: Instant, through c: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
+        try whoFromStretch(policy: policy, first: from.nanoseconds, last: c.nanoseconds, client: client, endingAt: c)
+    }
+
     /// Reads the first checkpoint at or after `last` and, when it is usable (version 3, this
-    /// policy's, consistent with the head, its stretch intact and begun by `first`), counts the
-    /// entries active at some instant of `[first, last]` as of `last`: `loginAt <= last`,
-    /// `first < until` and `loginAt < until` (for an instant T, `first == last == T`: active
-    /// at T; for a range `[T1, T2)`, T1 and T2's last instant: `wasActive`).
-    private func whoFromStretch(policy: Policy, first: Int64, last: Int64, client: String?) throws -> [SessionQuery.UserCount]? {
+    /// policy's, consistent with the head, its stretch intact), counts the entries active at
+    /// some instant of `[first, last]` as of `last`: `loginAt <= last`, `first < until` and
+    /// `loginAt < until` (for an instant T, `first == last == T`: active at T; for a range
+    /// `[T1, T2)`, T1 and T2's last instant: `wasActive`). When its stretch begins after
+    /// `first` (a range across checkpoints), the stretches before it are read too: the
+    /// checkpoint keyed at the instant a stretch begins is the one its fold resumed from, so
+    /// their stretches follow one another back to one begun by `first`; every one must be
+    /// usable (`CheckpointStretch.who(chain:)` counts them). Nil when one is not (the caller
+    /// folds), or when `endingAt` is given and the first checkpoint is not the one at that instant.
+    private func whoFromStretch(policy: Policy, first: Int64, last: Int64, client: String?,
+                                endingAt: Instant? = nil) throws -> [SessionQuery.UserCount]? {
         let head = try eventCount()
         let digest = Checkpoint.digest(of: policy)
         return try txn.withCursor(db.checkpoints) { cursor in
-            guard let stored = try cursor.seek(atLeast: Checkpoint.key(Instant(nanoseconds: last))) else { return nil }
-            let value = stored.value
-            guard value.count >= 68, value[0] >= 3, value[0] <= Checkpoint.version,
-                  readLE(value, 4, 8) == UInt64(bitPattern: Instant(biased: readBE(stored.key, 0, 8)).nanoseconds),
-                  readLE(value, 12, 8) <= head, readLE(value, 20, 8) <= head, value[28..<60].elementsEqual(digest) else { return nil }
-            let length = Int(readLE(value, 60, 4))
-            guard length > 0, let stretch = CheckpointStretch.View(value, start: 64, end: 64 + length),
-                  stretch.from.nanoseconds <= first else { return nil }
-            return stretch.who(first: first, last: last, client: client)
+            /// The stretch of `stored` when the checkpoint is usable.
+            func usableStretch(_ stored: Cursor.Entry) -> CheckpointStretch.View? {
+                let value = stored.value
+                guard value.count >= 68, value[0] >= 3, value[0] <= Checkpoint.version,
+                      readLE(value, 4, 8) == UInt64(bitPattern: Instant(biased: readBE(stored.key, 0, 8)).nanoseconds),
+                      readLE(value, 12, 8) <= head, readLE(value, 20, 8) <= head, value[28..<60].elementsEqual(digest) else { return nil }
+                let length = Int(readLE(value, 60, 4))
+                guard length > 0 else { return nil }
+                return CheckpointStretch.View(value, start: 64, end: 64 + length)
+            }
+            guard let stored = try cursor.seek(atLeast: Checkpoint.key(Instant(nanoseconds: last))),
+                  endingAt.map({ stored.key.elementsEqual(Checkpoint.key($0)) }) ?? true,
+                  let latest = usableStretch(stored) else { return nil }
+            var chain = [latest]  // latest first
+            while let earliest = chain.last, earliest.from.nanoseconds > first {
+                let key = Checkpoint.key(earliest.from)
+                guard let stored = try cursor.seek(exactly: key), let before = usableStretch(stored),
+                      before.from < earliest.from else { return nil }
+                chain.append(before)
+            }
+            if chain.count == 1 { return latest.who(first: first, last: last, client: client) }
+            return CheckpointStretch.who(chain: chain.reversed(), first: first, last: last, client: client)
         }
+    }
+}
+
+extension CheckpointStretch {
+    /// `who` over stretches that follow one another, earliest first: each begins at the
+    /// instant the one before it ends (its checkpoint's), the first by `first`, the last ends
+    /// at or after `last`. A session active at the instant two stretches meet is in both: it
+    /// is counted in the earlier one only, so each later one counts only the sessions logged in
+    /// after it begins (one logged in by then and still active in it was active where it began).
+    /// A session that the stretch it is counted in holds as still active there is still active
+    /// after `first`, wherever it ended later, so its count does not change. The users are
+    /// merged in the order of their bytes, which is each stretch's order.
+    static func who(chain: [View], first: Int64, last: Int64, client: String?) -> [SessionQuery.UserCount] {
+        var counted: [SessionQuery.UserCount] = []
+        for (j, stretch) in chain.enumerated() {
+            let after = j == 0 ? nil : stretch.from.nanoseconds
+            counted = SessionQuery.merged(counted, stretch.who(first: first, last: last, client: client, loggedInAfter: after))
+        }
+        return counted
+    }
+}
+
+extension SessionQuery {
+    /// Two `who` answers over different sessions, as one: both sorted by the users' bytes,
+    /// each user once; the counts of a user in both are added.
+    static func merged(_ a: [UserCount], _ b: [UserCount]) -> [UserCount] {
+        if a.isEmpty { return b }
+        if b.isEmpty { return a }
+        var out: [UserCount] = []
+        out.reserveCapacity(max(a.count, b.count))
+        var (i, k) = (0, 0)
+        while i < a.count, k < b.count {
+            var (x, y) = (a[i].user, b[k].user)
+            let order = x.withUTF8 { x in y.withUTF8 { y in compareBytes(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) } }
+            if order < 0 {
+                out.append(a[i])
+                i += 1
+            } else if order > 0 {
+                out.append(b[k])
+                k += 1
+            } else {
+                out.append(UserCount(user: a[i].user, sessions: a[i].sessions + b[k].sessions))
+                i += 1
+                k += 1
+            }
+        }
+        out += a[i...]
+        out += b[k...]
+        return out
     }
 }
 
@@ -56,14 +134,19 @@ extension CountableStretch {
     /// The users with at least one entry (of `client`, if given) active at some instant of
     /// `[first, last]` as of `last`, with how many, sorted by user: `loginAt <= last`,
     /// `first < until` and `loginAt < until`. Meaningful only when the stretch holds that range.
-    func who(first: Int64, last: Int64, client: String?) -> [SessionQuery.UserCount] {
+    /// With `loggedInAfter`, only the entries with a later `loginAt` count (`who(chain:)`).
+    func who(first: Int64, last: Int64, client: String?, loggedInAfter: Int64? = nil) -> [SessionQuery.UserCount] {
         let wanted = clients.map { client == nil || $0 == client }
+        let after = loggedInAfter ?? Int64.min
+        let all = loggedInAfter == nil
         // How many sessions each user has, by the user's place in the stretch's sorted list.
         var counts = [Int](repeating: 0, count: userCount)
         counts.withUnsafeMutableBufferPointer { counts in
             for k in 0..<count {
                 let e = entry(k)
-                if e.loginAt <= last, first < e.until, e.loginAt < e.until, wanted[Int(e.client)] { counts[Int(e.user)] += 1 }
+                if e.loginAt <= last, first < e.until, e.loginAt < e.until, all || e.loginAt > after, wanted[Int(e.client)] {
+                    counts[Int(e.user)] += 1
+                }
             }
         }
         return counts.indices.filter { counts[$0] > 0 }.map { SessionQuery.UserCount(user: user($0), sessions: counts[$0]) }

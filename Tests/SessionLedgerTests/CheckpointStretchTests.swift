@@ -62,6 +62,70 @@ final class CheckpointStretchTests: XCTestCase {
         XCTAssertGreaterThan(ranges, 150)
     }
 
+    /// A range across checkpoints is counted from the stretches it crosses, each later one
+    /// counting only the sessions logged in after it begins: the answer equals a fold's for
+    /// ranges across one to all of the checkpoints, with and without a client. The
+    /// checkpoints of `seededLedgerWithCheckpoints` were written by three calls, some of them
+    /// again after late events, so the chain runs through stretches folded from the start and
+    /// from a checkpoint.
+    func testWhoOverARangeAcrossCheckpointsEqualsAFold() throws {
+        var answered = 0, acrossOne = 0, acrossFive = 0, nonEmpty = 0
+        for seed in UInt64(1)...8 {
+            let (ledger, policy, events) = try seededLedgerWithCheckpoints(self, seed: seed, spacing: .every(9 + Int(seed)))
+            let instants = Set(events.map(\.at)).sorted()
+            try ledger.read { snapshot in
+                let checkpoints = try snapshot.checkpointInstants()
+                XCTAssertGreaterThan(checkpoints.count, 10, "seed \(seed)")
+                for (i, from) in instants.enumerated() where i % 5 == 0 {
+                    for step in [2, 15, 60, 1_000] {
+                        // `to` is an event's instant or the nanosecond after it; the range's last
+                        // instant must lie at or before the last checkpoint, which holds it.
+                        let to = Instant(nanoseconds: instants[min(i + step, instants.count - 1)].nanoseconds + Int64(step % 2))
+                        guard to.nanoseconds - 1 <= checkpoints.last!.nanoseconds, from < to else { continue }
+                        let crossed = checkpoints.filter { from <= $0 && $0.nanoseconds < to.nanoseconds - 1 }.count
+                        let client = step == 15 ? "web" : nil
+                        let counted = try XCTUnwrap(try snapshot.whoFromStretch(policy: policy, from: from, to: to, client: client),
+                                                    "seed \(seed), from \(from) to \(to): every stretch is usable")
+                        XCTAssertEqual(counted, try foldedWho(snapshot, policy, from: from, to: to, client: client),
+                                       "seed \(seed), from \(from) to \(to), \(crossed) checkpoints inside")
+                        answered += 1
+                        if crossed >= 1 { acrossOne += 1 }
+                        if crossed >= 5 { acrossFive += 1 }
+                        if !counted.isEmpty { nonEmpty += 1 }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(acrossOne, 300)
+        XCTAssertGreaterThan(acrossFive, 150)
+        XCTAssertGreaterThan(nonEmpty, answered * 3 / 4)
+    }
+
+    /// A range whose chain of stretches has a damaged or a missing link is not counted from
+    /// stretches (the caller folds); the stretches after the break still answer what they hold.
+    func testARangeAcrossABrokenChainIsNotCountedFromStretches() throws {
+        let (ledger, stored) = try ledgerWithCheckpoints(self)
+        XCTAssertGreaterThan(stored.count, 5)
+        let from = Instant(nanoseconds: stored[0].at.nanoseconds - 1)
+        let to = stored[4].at  // last instant just before the fifth checkpoint: four stretches
+        let truth = try ledger.read { try foldedWho($0, .default, from: from, to: to) }
+        XCTAssertEqual(try ledger.read { try $0.whoFromStretch(policy: .default, from: from, to: to, client: nil) }, truth)
+        let victim = stored[2]
+        var flipped = victim.checkpoint!.encoded()
+        flipped[64 + 12 + 40] ^= 0x04  // inside the stretch: its checksum fails
+        try ledger.env.write { try $0.put(ledger.db.checkpoints, Checkpoint.key(victim.at), flipped) }
+        try ledger.read { snapshot in
+            XCTAssertNil(try snapshot.whoFromStretch(policy: .default, from: from, to: to, client: nil), "a damaged link")
+            let after = Instant(nanoseconds: victim.at.nanoseconds + 1)
+            XCTAssertEqual(try snapshot.whoFromStretch(policy: .default, from: after, to: to, client: nil),
+                           try foldedWho(snapshot, .default, from: after, to: to), "the chain after it")
+        }
+        _ = try ledger.env.write { try $0.delete(ledger.db.checkpoints, Checkpoint.key(victim.at)) }
+        try ledger.read { snapshot in
+            XCTAssertNil(try snapshot.whoFromStretch(policy: .default, from: from, to: to, client: nil), "a missing link")
+        }
+    }
+
     /// The same on the many-user log of `generatedLines`, under the default policy: each
     /// stretch lists its users once, in the order of their bytes.
     func testWhoFromStretchesOnManyUsers() throws {

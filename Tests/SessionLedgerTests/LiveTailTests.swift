@@ -89,6 +89,36 @@ final class LiveTailTests: XCTestCase {
         XCTAssertGreaterThan(nonEmpty, 4, "most logs end with someone signed in")
     }
 
+    /// A range from before the tail's checkpoint to past it: the stored stretches up to the
+    /// checkpoint count the sessions active by it, the tail's stretch those logged in after.
+    func testARangeFromBeforeTheTailsCheckpointEqualsAFold() throws {
+        var answered = 0, acrossThree = 0
+        for seed in UInt64(1)...8 {
+            let (ledger, policy, events) = try seededLedgerWithCheckpoints(self, seed: seed, spacing: .every(12 + Int(seed)))
+            let tail = LiveTail(policy: policy)
+            let instants = Set(events.map(\.at)).sorted()
+            try ledger.read { snapshot in
+                let checkpoints = try snapshot.checkpointInstants()
+                let newest = try XCTUnwrap(checkpoints.last)
+                let last = try XCTUnwrap(try snapshot.latestInstant())
+                let ends = [Instant(nanoseconds: newest.nanoseconds + 2), last, last.saturatingAdding(.seconds(86_400))]
+                for (i, from) in instants.enumerated() where i % 9 == 0 && from < newest {
+                    let to = ends[i % ends.count]
+                    let client = i % 2 == 0 ? "web" : nil
+                    let counted = try XCTUnwrap(try tail.who(snapshot, from: from, to: to, client: client), "seed \(seed), from \(from) to \(to)")
+                    XCTAssertEqual(counted, try foldedWho(snapshot, policy, from: from, to: to, client: client), "seed \(seed), from \(from) to \(to)")
+                    answered += 1
+                    if checkpoints.filter({ $0 >= from }).count >= 3 { acrossThree += 1 }
+                }
+                // An instant before the checkpoint is not the tail's to answer.
+                XCTAssertNil(try tail.who(snapshot, at: Instant(nanoseconds: newest.nanoseconds - 1), client: nil))
+            }
+            XCTAssertEqual(tail.builds, 1, "seed \(seed)")
+        }
+        XCTAssertGreaterThan(answered, 100)
+        XCTAssertGreaterThan(acrossThree, 40)
+    }
+
     func testOnTimeEventsBringTheTailUpToDateAndALateOneOrANewCheckpointRefoldsIt() throws {
         for seed in UInt64(1)...4 {
             let (policy, events) = seededLog(seed: seed)

@@ -124,6 +124,40 @@ final class WhoFromCheckpointTests: XCTestCase {
         XCTAssertGreaterThan(ranges, 200)
     }
 
+    /// A range that begins before checkpoints and ends past the last one (the question "who
+    /// in the last 30 days" asks at the end of a log): the stretches up to the last checkpoint
+    /// before its end count the sessions active by it, a fold from it those logged in after.
+    /// The answer equals a fold's, with and without a client.
+    func testARangeFromBeforeCheckpointsToPastTheLastEqualsAFold() throws {
+        var answered = 0, acrossThree = 0, nonEmpty = 0
+        for seed in UInt64(1)...8 {
+            let (ledger, policy, events) = try seededLedgerWithCheckpoints(self, seed: seed, spacing: .every(9 + Int(seed)))
+            let instants = Set(events.map(\.at)).sorted()
+            let last = instants.last!
+            try ledger.read { snapshot in
+                let checkpoints = try snapshot.checkpointInstants()
+                let newest = try XCTUnwrap(checkpoints.last)
+                // Ends past the newest checkpoint: an event's instant after it, the last event's, and later.
+                let ends = instants.filter { $0 > newest }.prefix(3).map { Instant(nanoseconds: $0.nanoseconds + 1) }
+                    + [last, last.saturatingAdding(.seconds(3_600)), last.saturatingAdding(.seconds(86_400 * 29))]
+                for (i, from) in instants.enumerated() where i % 6 == 0 && from <= newest {
+                    let to = ends[i % ends.count]
+                    guard from < to else { continue }
+                    let client = i % 4 == 0 ? "web" : nil
+                    let counted = try XCTUnwrap(try snapshot.whoFromCheckpoint(policy: policy, from: from, to: to, client: client),
+                                                "seed \(seed), from \(from) to \(to)")
+                    XCTAssertEqual(counted, try foldedWho(snapshot, policy, from: from, to: to, client: client),
+                                   "seed \(seed), from \(from) to \(to)")
+                    answered += 1
+                    if checkpoints.filter({ $0 >= from }).count >= 3 { acrossThree += 1 }
+                    if !counted.isEmpty { nonEmpty += 1 }
+                }
+            }
+        }
+        XCTAssertGreaterThan(acrossThree, 60)
+        XCTAssertGreaterThan(nonEmpty, answered * 3 / 4)
+    }
+
     func testStatesFromACheckpointEqualAFoldsFromIt() throws {
         var compared = 0, active = 0
         for seed in UInt64(1)...8 {
