@@ -9,7 +9,8 @@ import Glibc
 ///
 /// Past the last checkpoint no stored stretch holds the instant, so a `who` folds the tail of
 /// the log (about a second at 100M events). The tail's stretch answers every instant and range
-/// from its checkpoint on, the future included: its fold has applied every event, so each
+/// from its checkpoint on, the future included (and, with the stored stretches before it, a
+/// range begun earlier): its fold has applied every event, so each
 /// session's active interval `[loginAt, activeUntil)` is known as of any later instant (an
 /// open one ends at `activeUntil`, its expiry, unless an event comes first; SessionState).
 /// The answer is the fold's (docs/ARCHITECTURE.md, "Queries").
@@ -81,7 +82,7 @@ public final class LiveTail: @unchecked Sendable {
         let c = stretch.from
         if c.nanoseconds <= first { return stretch.who(first: first, last: last, client: client) }
         guard c.nanoseconds <= last,
-              let byCheckpoint = try snapshot.whoFromStretches(policy: policy, from: Instant(nanoseconds: first), through: c, client: client)
+              let byCheckpoint = try snapshot.whoFromStretches(policy: policy, from: Instant(nanoseconds: first), throughCheckpointAt: c, client: client)
         else { return nil }
         return SessionQuery.merged(byCheckpoint, stretch.who(first: first, last: last, client: client, loggedInAfter: c.nanoseconds))
     }

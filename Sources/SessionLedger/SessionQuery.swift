@@ -62,4 +62,32 @@ public enum SessionQuery {
         for s in sessions { counts[ByteIdentity(s.user), default: 0] += 1 }
         return sortedByUTF8(counts.map { UserCount(user: $0.key.text, sessions: $0.value) }, \.user)
     }
+
+    /// Two `who` answers over different sessions, as one: both sorted by the users' bytes,
+    /// each user once; the counts of a user in both are added.
+    static func merged(_ a: [UserCount], _ b: [UserCount]) -> [UserCount] {
+        if a.isEmpty { return b }
+        if b.isEmpty { return a }
+        var out: [UserCount] = []
+        out.reserveCapacity(a.count + b.count)
+        var (i, k) = (0, 0)
+        while i < a.count, k < b.count {
+            var (x, y) = (a[i].user, b[k].user)
+            let order = x.withUTF8 { x in y.withUTF8 { y in compareBytes(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) } }
+            if order < 0 {
+                out.append(a[i])
+                i += 1
+            } else if order > 0 {
+                out.append(b[k])
+                k += 1
+            } else {
+                out.append(UserCount(user: a[i].user, sessions: a[i].sessions + b[k].sessions))
+                i += 1
+                k += 1
+            }
+        }
+        out += a[i...]
+        out += b[k...]
+        return out
+    }
 }

@@ -19,21 +19,29 @@ extension LedgerSnapshot {
     }
 
     /// The same for the sessions active at some instant of `[from, to)`, as of the range's last
-    /// instant (`SessionState.wasActive`). When the range begins at or before the latest usable
-    /// checkpoint C before its end, the stretches up to C's count the sessions active by C
-    /// (`whoFromStretches`) and a fold from C only those logged in after it: the range's
-    /// sessions are exactly these two kinds, once each (one logged in by C and active after it
-    /// was active at C).
+    /// instant (`SessionState.wasActive`): across checkpoints when it can (`whoAcrossCheckpoints`),
+    /// else from the latest usable checkpoint at or before `from`.
     public func whoFromCheckpoint(policy: Policy, from: Instant, to: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
         guard from < to else { return [] }
-        let counts: (SessionState) -> Bool = { $0.wasActive(from: from, to: to) }
-        if let view = try checkpointView(atOrBefore: Instant(nanoseconds: to.nanoseconds - 1), policy: policy), view.at >= from,
-           let byCheckpoint = try whoFromStretches(policy: policy, from: from, through: view.at, client: client),
-           let after = try whoFromCheckpoint(view, policy: policy, horizon: .before(to), client: client,
-                                             loggedInAfterItOnly: true, counts: counts) {
-            return SessionQuery.merged(byCheckpoint, after)
+        if let counted = try whoAcrossCheckpoints(policy: policy, from: from, to: to, client: client) { return counted }
+        return try whoFromCheckpoint(policy: policy, readsFrom: from, horizon: .before(to), client: client) {
+            $0.wasActive(from: from, to: to)
         }
-        return try whoFromCheckpoint(policy: policy, readsFrom: from, horizon: .before(to), client: client, counts: counts)
+    }
+
+    /// A range that begins at or before the latest usable checkpoint C before its end, and that
+    /// no chain of stretches holds whole (it ends past the last checkpoint, say): the stretches
+    /// up to C's count the sessions active by C (`whoFromStretches`) and a fold from C only
+    /// those logged in after it. The range's sessions are exactly these two kinds, once each
+    /// (one logged in by C and active after it was active at C). Nil when the range begins
+    /// after C or a stretch is not usable.
+    func whoAcrossCheckpoints(policy: Policy, from: Instant, to: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
+        guard from < to, let view = try checkpointView(atOrBefore: Instant(nanoseconds: to.nanoseconds - 1), policy: policy),
+              view.at >= from,
+              let byCheckpoint = try whoFromStretches(policy: policy, from: from, throughCheckpointAt: view.at, client: client),
+              let after = try whoFromCheckpoint(view, policy: policy, horizon: .before(to), client: client, loggedInAfterItOnly: true,
+                                                counts: { $0.wasActive(from: from, to: to) }) else { return nil }
+        return SessionQuery.merged(byCheckpoint, after)
     }
 
     /// `counts` says whether a session's state (after the events within `horizon`) is counted.

@@ -24,8 +24,8 @@ extension LedgerSnapshot {
     /// active at some instant of the whole range too, and a session of the range not counted
     /// here was logged in after `c`: the caller adds those (`SessionQuery.merged`). Nil when
     /// a stretch needed is not usable or the checkpoint at `c` is not there.
-    func whoFromStretches(policy: Policy, from: Instant, through c: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
-        try whoFromStretch(policy: policy, first: from.nanoseconds, last: c.nanoseconds, client: client, endingAt: c)
+    func whoFromStretches(policy: Policy, from: Instant, throughCheckpointAt c: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
+        try whoFromStretch(policy: policy, first: from.nanoseconds, last: c.nanoseconds, client: client, checkpointAt: c)
     }
 
     /// Reads the first checkpoint at or after `last` and, when it is usable (version 3, this
@@ -36,35 +36,41 @@ extension LedgerSnapshot {
     /// `first` (a range across checkpoints), the stretches before it are read too: the
     /// checkpoint keyed at the instant a stretch begins is the one its fold resumed from, so
     /// their stretches follow one another back to one begun by `first`; every one must be
-    /// usable (`CheckpointStretch.who(chain:)` counts them). Nil when one is not (the caller
-    /// folds), or when `endingAt` is given and the first checkpoint is not the one at that instant.
+    /// usable (`CheckpointStretch.who(chain:)` counts them). The links are found by their
+    /// headers first, so that a missing or outdated one costs no checksum of the others. Nil
+    /// when one is not usable (the caller folds), or when `checkpointAt` is given and the first
+    /// checkpoint at or after `last` is not the one at that instant.
     private func whoFromStretch(policy: Policy, first: Int64, last: Int64, client: String?,
-                                endingAt: Instant? = nil) throws -> [SessionQuery.UserCount]? {
+                                checkpointAt: Instant? = nil) throws -> [SessionQuery.UserCount]? {
         let head = try eventCount()
         let digest = Checkpoint.digest(of: policy)
         return try txn.withCursor(db.checkpoints) { cursor in
-            /// The stretch of `stored` when the checkpoint is usable.
-            func usableStretch(_ stored: Cursor.Entry) -> CheckpointStretch.View? {
+            /// By its header alone (checked whole below): the value of a checkpoint that may
+            /// have a usable stretch, and the instant its stretch begins.
+            func link(_ stored: Cursor.Entry) -> (value: UnsafeRawBufferPointer, from: Int64)? {
                 let value = stored.value
-                guard value.count >= 68, value[0] >= 3, value[0] <= Checkpoint.version,
+                guard value.count >= 72, value[0] >= 3, value[0] <= Checkpoint.version,
                       readLE(value, 4, 8) == UInt64(bitPattern: Instant(biased: readBE(stored.key, 0, 8)).nanoseconds),
-                      readLE(value, 12, 8) <= head, readLE(value, 20, 8) <= head, value[28..<60].elementsEqual(digest) else { return nil }
-                let length = Int(readLE(value, 60, 4))
-                guard length > 0 else { return nil }
-                return CheckpointStretch.View(value, start: 64, end: 64 + length)
+                      readLE(value, 12, 8) <= head, readLE(value, 20, 8) <= head, value[28..<60].elementsEqual(digest),
+                      Int(readLE(value, 60, 4)) > 0 else { return nil }
+                return (value, Int64(bitPattern: readLE(value, 64, 8)))
             }
             guard let stored = try cursor.seek(atLeast: Checkpoint.key(Instant(nanoseconds: last))),
-                  endingAt.map({ stored.key.elementsEqual(Checkpoint.key($0)) }) ?? true,
-                  let latest = usableStretch(stored) else { return nil }
-            var chain = [latest]  // latest first
-            while let earliest = chain.last, earliest.from.nanoseconds > first {
-                let key = Checkpoint.key(earliest.from)
-                guard let stored = try cursor.seek(exactly: key), let before = usableStretch(stored),
-                      before.from < earliest.from else { return nil }
-                chain.append(before)
+                  checkpointAt.map({ stored.key.elementsEqual(Checkpoint.key($0)) }) ?? true,
+                  let latest = link(stored) else { return nil }
+            var links = [latest]  // latest first
+            while let earliest = links.last, earliest.from > first {
+                guard let stored = try cursor.seek(exactly: Checkpoint.key(Instant(nanoseconds: earliest.from))),
+                      let before = link(stored), before.from < earliest.from else { return nil }
+                links.append(before)
             }
-            if chain.count == 1 { return latest.who(first: first, last: last, client: client) }
-            return CheckpointStretch.who(chain: chain.reversed(), first: first, last: last, client: client)
+            // Every link is there: each stretch checked whole (its checksum and layout), earliest first.
+            var chain: [CheckpointStretch.View] = []
+            for link in links.reversed() {
+                guard let stretch = CheckpointStretch.View(link.value, start: 64, end: 64 + Int(readLE(link.value, 60, 4))) else { return nil }
+                chain.append(stretch)
+            }
+            return CheckpointStretch.who(chain: chain, first: first, last: last, client: client)
         }
     }
 }
@@ -85,36 +91,6 @@ extension CheckpointStretch {
             counted = SessionQuery.merged(counted, stretch.who(first: first, last: last, client: client, loggedInAfter: after))
         }
         return counted
-    }
-}
-
-extension SessionQuery {
-    /// Two `who` answers over different sessions, as one: both sorted by the users' bytes,
-    /// each user once; the counts of a user in both are added.
-    static func merged(_ a: [UserCount], _ b: [UserCount]) -> [UserCount] {
-        if a.isEmpty { return b }
-        if b.isEmpty { return a }
-        var out: [UserCount] = []
-        out.reserveCapacity(max(a.count, b.count))
-        var (i, k) = (0, 0)
-        while i < a.count, k < b.count {
-            var (x, y) = (a[i].user, b[k].user)
-            let order = x.withUTF8 { x in y.withUTF8 { y in compareBytes(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) } }
-            if order < 0 {
-                out.append(a[i])
-                i += 1
-            } else if order > 0 {
-                out.append(b[k])
-                k += 1
-            } else {
-                out.append(UserCount(user: a[i].user, sessions: a[i].sessions + b[k].sessions))
-                i += 1
-                k += 1
-            }
-        }
-        out += a[i...]
-        out += b[k...]
-        return out
     }
 }
 

@@ -60,10 +60,13 @@ public enum ActiveSessions {
 
     /// `who`: the users with at least one active session (of `client`, if given), with how many.
     /// Counted from the stretch of the checkpoint after the instant or range when there is a
-    /// usable one (`LedgerSnapshot.whoFromStretch`), else from `tail`'s stretch when given (past
-    /// the last checkpoint: `sledger serve`), else from the checkpoint before it and a fold of
-    /// the sessions later events touch (`LedgerSnapshot.whoFromCheckpoint`), else from the
-    /// sessions a fold of the whole log finds.
+    /// usable one, and for a range from the stretches before it back to its first instant
+    /// (`LedgerSnapshot.whoFromStretch`); else from `tail`'s stretch when given (past the last
+    /// checkpoint: `sledger serve`; with the stored stretches before it for a range begun
+    /// earlier); else from the stretches up to the last checkpoint before the range's end and a
+    /// fold from it, or from the checkpoint before the instant or range and a fold of the
+    /// sessions later events touch (`LedgerSnapshot.whoFromCheckpoint`); else from the sessions
+    /// a fold of the whole log finds.
     public static func who(_ ledger: Ledger, policy: Policy, when: TimeSelection, client: String?,
                            tail: LiveTail? = nil) throws -> [SessionQuery.UserCount] {
         let counted = try ledger.read { snapshot in

@@ -21,8 +21,8 @@ struct CheckpointCommand: ParsableCommand {
             written by an earlier version without session numbers or stretches (still read meanwhile, \
             only slower). sessions --at T folds from the latest checkpoint at or before T. A checkpoint \
             also holds, for the stretch of time since the one before, each session active in it \
-            with its login and end, which who counts instead of folding for an instant or a range \
-            inside that stretch. \
+            with its login and end, which who counts instead of folding for an instant, and for a \
+            range the stretches it crosses. \
             See docs/FORMAT.md.
             """)
 

@@ -120,10 +120,64 @@ final class CheckpointStretchTests: XCTestCase {
             XCTAssertEqual(try snapshot.whoFromStretch(policy: .default, from: after, to: to, client: nil),
                            try foldedWho(snapshot, .default, from: after, to: to), "the chain after it")
         }
+        // A range from after the first checkpoint to past the last event, across the damaged
+        // one: neither the path across checkpoints nor the server's tail counts it;
+        // `whoFromCheckpoint` folds from the first checkpoint, and agrees with a fold.
+        let end = try ledger.read { try XCTUnwrap(try $0.latestInstant()) }.saturatingAdding(.seconds(60))
+        let start = Instant(nanoseconds: stored[0].at.nanoseconds + 1)
+        try ledger.read { snapshot in
+            XCTAssertNil(try snapshot.whoAcrossCheckpoints(policy: .default, from: start, to: end, client: nil))
+            XCTAssertNil(try LiveTail(policy: .default).who(snapshot, from: start, to: end, client: nil))
+            XCTAssertEqual(try snapshot.whoFromCheckpoint(policy: .default, from: start, to: end, client: nil),
+                           try foldedWho(snapshot, .default, from: start, to: end))
+        }
         _ = try ledger.env.write { try $0.delete(ledger.db.checkpoints, Checkpoint.key(victim.at)) }
         try ledger.read { snapshot in
             XCTAssertNil(try snapshot.whoFromStretch(policy: .default, from: from, to: to, client: nil), "a missing link")
+            XCTAssertNil(try snapshot.whoAcrossCheckpoints(policy: .default, from: start, to: end, client: nil), "a missing link")
         }
+    }
+
+    /// The chain through what small calls write: spaced checkpoints, rolling tails (some
+    /// replaced by the next) and the tails of calls that write one, under the default policy.
+    func testARangeAcrossRollingTailsAndTailsEqualsAFold() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        let timed = TimedLines(count: 2_400)
+        var calls = 0
+        for start in stride(from: 0, to: 2_400, by: 30) {
+            var options = AppendOptions()
+            options.checkpointSpacing = .every(200)
+            if calls % 5 == 4 { options.tailCheckpointFrom = 0 }  // a tail, not a rolling one
+            _ = try ledger.append([InputSource(bytes: timed.text(start..<min(start + 30, 2_400)))], options: options)
+            calls += 1
+        }
+        var rolling = 0, all = 0
+        try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { _, checkpoint in
+            all += 1
+            if checkpoint?.rolling == true { rolling += 1 }
+        } }
+        XCTAssertGreaterThan(rolling, 0, "a rolling tail kept where a spaced checkpoint followed it")
+        XCTAssertGreaterThan(all - rolling, 5)
+        var answered = 0
+        try ledger.read { snapshot in
+            let checkpoints = try snapshot.checkpointInstants()
+            for i in stride(from: 0, to: timed.ats.count, by: 37) {
+                for j in [i + 5, i + 200, i + 900, timed.ats.count - 1] where j < timed.ats.count {
+                    let (from, to) = (timed.ats[i], Instant(nanoseconds: timed.ats[j].nanoseconds + 1))
+                    guard from < to else { continue }
+                    let truth = try foldedWho(snapshot, .default, from: from, to: to)
+                    if to.nanoseconds - 1 <= checkpoints.last!.nanoseconds {
+                        XCTAssertEqual(try XCTUnwrap(try snapshot.whoFromStretch(policy: .default, from: from, to: to, client: nil)),
+                                       truth, "from \(from) to \(to)")
+                    } else if from <= checkpoints.last! {
+                        XCTAssertEqual(try XCTUnwrap(try snapshot.whoAcrossCheckpoints(policy: .default, from: from, to: to, client: nil)),
+                                       truth, "from \(from) to \(to)")
+                    }
+                    answered += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(answered, 150)
     }
 
     /// The same on the many-user log of `generatedLines`, under the default policy: each

@@ -144,8 +144,10 @@ final class WhoFromCheckpointTests: XCTestCase {
                     let to = ends[i % ends.count]
                     guard from < to else { continue }
                     let client = i % 4 == 0 ? "web" : nil
-                    let counted = try XCTUnwrap(try snapshot.whoFromCheckpoint(policy: policy, from: from, to: to, client: client),
+                    // The path across checkpoints itself, which does not fall back to a fold.
+                    let counted = try XCTUnwrap(try snapshot.whoAcrossCheckpoints(policy: policy, from: from, to: to, client: client),
                                                 "seed \(seed), from \(from) to \(to)")
+                    XCTAssertEqual(try snapshot.whoFromCheckpoint(policy: policy, from: from, to: to, client: client), counted)
                     XCTAssertEqual(counted, try foldedWho(snapshot, policy, from: from, to: to, client: client),
                                    "seed \(seed), from \(from) to \(to)")
                     answered += 1
