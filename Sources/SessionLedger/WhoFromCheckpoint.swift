@@ -23,8 +23,14 @@ extension LedgerSnapshot {
     /// else from the latest usable checkpoint at or before `from`.
     public func whoFromCheckpoint(policy: Policy, from: Instant, to: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
         guard from < to else { return [] }
-        if let counted = try whoAcrossCheckpoints(policy: policy, from: from, to: to, client: client) { return counted }
-        return try whoFromCheckpoint(policy: policy, readsFrom: from, horizon: .before(to), client: client) {
+        guard let latest = try checkpointView(atOrBefore: Instant(nanoseconds: to.nanoseconds - 1), policy: policy) else { return nil }
+        if latest.at >= from, let counted = try whoAcrossCheckpoints(latest, policy: policy, from: from, to: to, client: client) {
+            return counted
+        }
+        // The latest usable checkpoint at or before `from`: the one before the range's end
+        // when that lies at or before `from` (no second look), else an earlier one.
+        guard let view = latest.at <= from ? latest : try checkpointView(atOrBefore: from, policy: policy) else { return nil }
+        return try whoFromCheckpoint(view, policy: policy, horizon: .before(to), client: client, loggedInAfterItOnly: false) {
             $0.wasActive(from: from, to: to)
         }
     }
@@ -37,8 +43,14 @@ extension LedgerSnapshot {
     /// after C or a stretch is not usable.
     func whoAcrossCheckpoints(policy: Policy, from: Instant, to: Instant, client: String?) throws -> [SessionQuery.UserCount]? {
         guard from < to, let view = try checkpointView(atOrBefore: Instant(nanoseconds: to.nanoseconds - 1), policy: policy),
-              view.at >= from,
-              let byCheckpoint = try whoFromStretches(policy: policy, from: from, throughCheckpointAt: view.at, client: client),
+              view.at >= from else { return nil }
+        return try whoAcrossCheckpoints(view, policy: policy, from: from, to: to, client: client)
+    }
+
+    /// The same from `view`, that latest usable checkpoint before the range's end (at or after `from`).
+    private func whoAcrossCheckpoints(_ view: Checkpoint.View, policy: Policy, from: Instant, to: Instant,
+                                      client: String?) throws -> [SessionQuery.UserCount]? {
+        guard let byCheckpoint = try whoFromStretches(policy: policy, from: from, throughCheckpointAt: view.at, client: client),
               let after = try whoFromCheckpoint(view, policy: policy, horizon: .before(to), client: client, loggedInAfterItOnly: true,
                                                 counts: { $0.wasActive(from: from, to: to) }) else { return nil }
         return SessionQuery.merged(byCheckpoint, after)

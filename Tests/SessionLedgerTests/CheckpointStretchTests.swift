@@ -107,9 +107,18 @@ final class CheckpointStretchTests: XCTestCase {
         let (ledger, stored) = try ledgerWithCheckpoints(self)
         XCTAssertGreaterThan(stored.count, 5)
         let from = Instant(nanoseconds: stored[0].at.nanoseconds - 1)
-        let to = stored[4].at  // last instant just before the fifth checkpoint: four stretches
+        let to = stored[4].at  // last instant just before the fifth checkpoint: five stretches
         let truth = try ledger.read { try foldedWho($0, .default, from: from, to: to) }
         XCTAssertEqual(try ledger.read { try $0.whoFromStretch(policy: .default, from: from, to: to, client: nil) }, truth)
+        // Before the damage, a range from after the first checkpoint to past the last event is
+        // counted across checkpoints, by the CLI's path and by the server's tail.
+        let end = try ledger.read { try XCTUnwrap(try $0.latestInstant()) }.saturatingAdding(.seconds(60))
+        let start = Instant(nanoseconds: stored[0].at.nanoseconds + 1)
+        try ledger.read { snapshot in
+            let whole = try foldedWho(snapshot, .default, from: start, to: end)
+            XCTAssertEqual(try snapshot.whoAcrossCheckpoints(policy: .default, from: start, to: end, client: nil), whole)
+            XCTAssertEqual(try LiveTail(policy: .default).who(snapshot, from: start, to: end, client: nil), whole)
+        }
         let victim = stored[2]
         var flipped = victim.checkpoint!.encoded()
         flipped[64 + 12 + 40] ^= 0x04  // inside the stretch: its checksum fails
@@ -120,11 +129,9 @@ final class CheckpointStretchTests: XCTestCase {
             XCTAssertEqual(try snapshot.whoFromStretch(policy: .default, from: after, to: to, client: nil),
                            try foldedWho(snapshot, .default, from: after, to: to), "the chain after it")
         }
-        // A range from after the first checkpoint to past the last event, across the damaged
-        // one: neither the path across checkpoints nor the server's tail counts it;
-        // `whoFromCheckpoint` folds from the first checkpoint, and agrees with a fold.
-        let end = try ledger.read { try XCTUnwrap(try $0.latestInstant()) }.saturatingAdding(.seconds(60))
-        let start = Instant(nanoseconds: stored[0].at.nanoseconds + 1)
+        // The same range, across the damaged one: neither the path across checkpoints nor the
+        // server's tail counts it; `whoFromCheckpoint` folds from the first checkpoint, and
+        // agrees with a fold.
         try ledger.read { snapshot in
             XCTAssertNil(try snapshot.whoAcrossCheckpoints(policy: .default, from: start, to: end, client: nil))
             XCTAssertNil(try LiveTail(policy: .default).who(snapshot, from: start, to: end, client: nil))
@@ -138,8 +145,9 @@ final class CheckpointStretchTests: XCTestCase {
         }
     }
 
-    /// The chain through what small calls write: spaced checkpoints, rolling tails (some
-    /// replaced by the next) and the tails of calls that write one, under the default policy.
+    /// The chain through what small calls write: rolling tails (some replaced by the next, some
+    /// kept) and the tails of the calls that write one, under the default policy; a kept rolling
+    /// tail is a link that a later checkpoint's stretch begins at.
     func testARangeAcrossRollingTailsAndTailsEqualsAFold() throws {
         let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
         let timed = TimedLines(count: 2_400)
@@ -151,28 +159,30 @@ final class CheckpointStretchTests: XCTestCase {
             _ = try ledger.append([InputSource(bytes: timed.text(start..<min(start + 30, 2_400)))], options: options)
             calls += 1
         }
-        var rolling = 0, all = 0
-        try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { _, checkpoint in
+        var rolling: [Instant] = [], begins: [Instant] = [], all = 0
+        try ledger.read { try $0.forEachStoredCheckpoint(policy: .default) { at, checkpoint in
             all += 1
-            if checkpoint?.rolling == true { rolling += 1 }
+            if checkpoint?.rolling == true { rolling.append(at) }
+            if let from = checkpoint?.stretch?.from { begins.append(from) }
         } }
-        XCTAssertGreaterThan(rolling, 0, "a rolling tail kept where a spaced checkpoint followed it")
-        XCTAssertGreaterThan(all - rolling, 5)
+        XCTAssertTrue(rolling.contains { begins.contains($0) }, "a kept rolling tail that a later checkpoint's stretch begins at")
+        XCTAssertGreaterThan(all - rolling.count, 5)
         var answered = 0
         try ledger.read { snapshot in
             let checkpoints = try snapshot.checkpointInstants()
             for i in stride(from: 0, to: timed.ats.count, by: 37) {
                 for j in [i + 5, i + 200, i + 900, timed.ats.count - 1] where j < timed.ats.count {
                     let (from, to) = (timed.ats[i], Instant(nanoseconds: timed.ats[j].nanoseconds + 1))
-                    guard from < to else { continue }
-                    let truth = try foldedWho(snapshot, .default, from: from, to: to)
+                    let counted: [SessionQuery.UserCount]?
                     if to.nanoseconds - 1 <= checkpoints.last!.nanoseconds {
-                        XCTAssertEqual(try XCTUnwrap(try snapshot.whoFromStretch(policy: .default, from: from, to: to, client: nil)),
-                                       truth, "from \(from) to \(to)")
+                        counted = try snapshot.whoFromStretch(policy: .default, from: from, to: to, client: nil)
                     } else if from <= checkpoints.last! {
-                        XCTAssertEqual(try XCTUnwrap(try snapshot.whoAcrossCheckpoints(policy: .default, from: from, to: to, client: nil)),
-                                       truth, "from \(from) to \(to)")
+                        counted = try snapshot.whoAcrossCheckpoints(policy: .default, from: from, to: to, client: nil)
+                    } else {
+                        continue  // after the last checkpoint: neither path's
                     }
+                    XCTAssertEqual(try XCTUnwrap(counted, "from \(from) to \(to)"), try foldedWho(snapshot, .default, from: from, to: to),
+                                   "from \(from) to \(to)")
                     answered += 1
                 }
             }

@@ -147,7 +147,6 @@ final class WhoFromCheckpointTests: XCTestCase {
                     // The path across checkpoints itself, which does not fall back to a fold.
                     let counted = try XCTUnwrap(try snapshot.whoAcrossCheckpoints(policy: policy, from: from, to: to, client: client),
                                                 "seed \(seed), from \(from) to \(to)")
-                    XCTAssertEqual(try snapshot.whoFromCheckpoint(policy: policy, from: from, to: to, client: client), counted)
                     XCTAssertEqual(counted, try foldedWho(snapshot, policy, from: from, to: to, client: client),
                                    "seed \(seed), from \(from) to \(to)")
                     answered += 1
