@@ -49,10 +49,10 @@ extension LedgerSnapshot {
             /// have a usable stretch, and the instant its stretch begins.
             func link(_ stored: Cursor.Entry) -> (value: UnsafeRawBufferPointer, from: Int64)? {
                 let value = stored.value
-                guard value.count >= 72, value[0] >= 3, value[0] <= Checkpoint.version,
-                      readLE(value, 4, 8) == UInt64(bitPattern: Instant(biased: readBE(stored.key, 0, 8)).nanoseconds),
-                      readLE(value, 12, 8) <= head, readLE(value, 20, 8) <= head, value[28..<60].elementsEqual(digest),
-                      Int(readLE(value, 60, 4)) > 0 else { return nil }
+                guard let events = Checkpoint.peek(value, digest: digest), events <= head, readLE(value, 12, 8) <= head,
+                      value[0] >= 3, value.count >= 72, Int(readLE(value, 60, 4)) > 0,
+                      readLE(value, 4, 8) == UInt64(bitPattern: Instant(biased: readBE(stored.key, 0, 8)).nanoseconds)
+                else { return nil }
                 return (value, Int64(bitPattern: readLE(value, 64, 8)))
             }
             guard let stored = try cursor.seek(atLeast: Checkpoint.key(Instant(nanoseconds: last))),
