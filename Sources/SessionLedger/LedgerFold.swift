@@ -111,10 +111,14 @@ public struct LedgerFold {
     /// and none is kept, so memory stays bounded by the sessions however many findings a log
     /// has; without it they are collected in `Result.findings`.
     ///
+    /// With `settled` (and `retireEvery`), each retirement sweep hands it every session it
+    /// retires for the first time, in its final state (`Derivation.retireInactive(settled:)`).
+    ///
     /// `resuming` starts from a derivation resumed from a checkpoint instead of an empty one
     /// (state only: `findings` must be nil); the source then holds the events after it.
     public func run(_ source: some FoldSource, resuming: consuming Derivation? = nil, traceWhen: ((Event) -> Bool)? = nil,
                     progress: ((Int) -> Void)? = nil, onFinding: ((Finding) throws -> Void)? = nil,
+                    settled: ((borrowing SessionState) throws -> Void)? = nil,
                     trace: ((Step) throws -> Void)? = nil) throws -> Result {
         precondition(resuming == nil || findings == nil, "a fold resumed from a checkpoint derives state only")
         try source.verify()
@@ -134,14 +138,14 @@ public struct LedgerFold {
         let selectedFilter = findings ?? .all
         let selected = traceWhen ?? { selectedFilter.includes(event: $0) }
         /// Counts an applied event, and reports progress and retires inactive sessions on time.
-        func applied() {
+        func applied() throws {
             events += 1
             if events & 0xFFFFF == 0 { progress?(events) }
-            if let retireEvery, trace == nil, events % retireEvery == 0 { derivation.retireInactive() }
+            if let retireEvery, trace == nil, events % retireEvery == 0 { try derivation.retireInactive(settled: settled) }
         }
         try source.forEachEventInTimeOrder(from: nil, to: horizon.end, foldOnly: trace == nil, shortcut: { seq, header in
             guard trace == nil, !late.contains(seq), derivation.applyRefresh(seq: seq, header, checkFuture: checkFuture) else { return false }
-            applied()
+            try applied()
             return true
         }, ahead: { header, step in
             derivation.prefetch(header.sessionNumber, step)
@@ -163,7 +167,7 @@ public struct LedgerFold {
                 let named = stored.event.session.flatMap { derivation.session($0) }
                 try trace(Step(event: stored, findings: scratch, changes: changes, named: named))
             }
-            applied()
+            try applied()
             return true
         }
         return Result(derivation: derivation, findings: kept, events: events)

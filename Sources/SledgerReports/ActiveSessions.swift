@@ -44,14 +44,28 @@ public enum ActiveSessions {
     /// `sessions`: the records of the active sessions, narrowed to a user and a client.
     public static func printSessions(_ ledger: Ledger, policy: Policy, when: TimeSelection, user: String?,
                                      client: String?, format: OutputFormat, output: RecordOutput, tail: LiveTail? = nil) throws {
-        let (states, asOf) = try find(ledger, policy: policy, when: when, user: user, tail: tail)
         var printer = SessionRecord.printer(format, output: output)
         var row: [Cell] = []
-        for state in states {
-            if let user, !state.user.isSameID(as: user) { continue }
-            if let client, state.client != client { continue }
+        func add(_ state: SessionState, asOf: Instant) {
+            if let user, !state.user.isSameID(as: user) { return }
+            if let client, state.client != client { return }
             SessionRecord.fill(&row, state, at: asOf)
             printer.add(row)
+        }
+        if case .range(let from, let to) = when, user == nil {
+            // Every user's sessions over a range: not held as states (a year's are over a
+            // million), but handed over as each one settles (`LedgerSnapshot.settledStates`),
+            // unless `tail` holds them already.
+            let (held, settled) = try ledger.read { snapshot -> ([SessionState], SettledSessions?) in
+                if let shared = try tail?.sessions(snapshot, horizon: .before(to), readsFrom: from) { return (shared, nil) }
+                return ([], try snapshot.settledStates(policy: policy, from: from, to: to, client: client))
+            }
+            let asOf = lastInstant(before: to)
+            for state in held where state.wasActive(from: from, to: to) { add(state, asOf: asOf) }
+            try settled?.forEachInLoginOrder { add($0, asOf: asOf) }
+        } else {
+            let (states, asOf) = try find(ledger, policy: policy, when: when, user: user, tail: tail)
+            for state in states { add(state, asOf: asOf) }
         }
         printer.finish()
     }

@@ -1,0 +1,192 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// The sessions of an answer over a range (`sessions --from T1 --to T2`), each kept as the
+/// bytes of its final state from the moment the fold knows it, then handed back in a fold's
+/// order: what lets a range of months be printed without holding every session of it as a
+/// `SessionState` (about 450 bytes apiece in a fold: a year at 100M events held 695 MiB).
+///
+/// A fold applies logins in (`at`, `seq`) order, and a checkpoint's sessions, all logged in
+/// by its instant, come first in that order too; so a fold's order is the order of
+/// (`loginAt`, `loginSeq`). Each session's entry in memory is its `loginAt` and the place of
+/// its bytes (16 bytes); `loginSeq` leads the bytes, read only to order equal `loginAt`s. The bytes stay in memory up to `spillBytes`, then go to an
+/// unlinked temporary file (in `TMPDIR`, else `/tmp`: gone when the process ends, however it
+/// ends), read back through a read-only map: file pages, not the process's own memory.
+public final class SettledSessions {
+    private struct Entry {
+        var loginAt: Int64
+        /// Where its bytes begin, counting the file's bytes first, then `pending`'s.
+        var offset: Int
+    }
+
+    private let policy: Policy
+    private let spillBytes: Int
+    private var entries: [Entry] = []
+    /// Encoded states not yet written to the file.
+    private var pending: [UInt8] = []
+    private var file: Int32 = -1
+    private var fileBytes = 0
+    private var map: UnsafeMutableRawPointer?
+
+    /// How many sessions it holds.
+    public var count: Int { entries.count }
+    /// Whether some of them went to the temporary file (for tests).
+    var spilled: Bool { file >= 0 }
+
+    /// The states' rules are `policy`'s for their clients, as a fold's are.
+    public init(policy: Policy, spillBytes: Int = 32 << 20) {
+        self.policy = policy
+        self.spillBytes = spillBytes
+    }
+
+    deinit {
+        if let map { munmap(map, fileBytes) }
+        if file >= 0 { close(file) }
+    }
+
+    /// Keeps one session's state. The same session must not be added twice.
+    public func append(_ state: borrowing SessionState) throws {
+        entries.append(Entry(loginAt: state.loginAt.nanoseconds, offset: fileBytes + pending.count))
+        appendLE(state.loginSeq, 8, &pending)
+        for text in [state.session, state.user, state.client, state.method] {
+            appendLE(UInt64(text.utf8.count), 4, &pending)
+            pending.append(contentsOf: text.utf8)
+        }
+        appendLE(UInt64(bitPattern: state.lastExtendedAt.nanoseconds), 8, &pending)
+        appendLE(UInt64(bitPattern: Int64(state.refreshCount)), 8, &pending)
+        appendLE(UInt64(bitPattern: state.expiresAt?.nanoseconds ?? 0), 8, &pending)
+        appendLE(UInt64(bitPattern: state.endedAt?.nanoseconds ?? 0), 8, &pending)
+        // Bit 0: `expiresAt` is set; bits 1-2: the end reason (0: none); bit 3: `endedAt` is set.
+        let reason: UInt8 = switch state.endReason {
+        case nil: 0
+        case .logout: 1
+        case .logoutAll: 2
+        case .tokenDeleted: 3
+        }
+        pending.append((state.expiresAt == nil ? 0 : 1) | reason << 1 | (state.endedAt == nil ? 0 : 8))
+        if pending.count >= spillBytes { try writePending() }
+    }
+
+    /// Hands every state to `body` in a fold's order, then lets them go.
+    public func forEachInLoginOrder(_ body: (SessionState) throws -> Void) throws {
+        if file >= 0 {
+            try writePending()
+            if fileBytes > 0 {
+                guard let mapped = mmap(nil, fileBytes, PROT_READ, MAP_SHARED, file, 0), mapped != MAP_FAILED else {
+                    throw SpillError(message: "cannot read back the temporary file of this answer: \(String(cString: strerror(errno)))")
+                }
+                map = mapped
+            }
+        }
+        let held = map.map { UnsafeRawBufferPointer(start: $0, count: fileBytes) }
+        try pending.withUnsafeBytes { inMemory in
+            let bytes = held ?? inMemory
+            entries.sort { a, b in
+                a.loginAt != b.loginAt ? a.loginAt < b.loginAt : readLE(bytes, a.offset, 8) < readLE(bytes, b.offset, 8)
+            }
+            for entry in entries {
+                try body(decode(entry, from: bytes))
+            }
+        }
+        entries = []
+    }
+
+    private func decode(_ entry: Entry, from bytes: UnsafeRawBufferPointer) -> SessionState {
+        let loginSeq = readLE(bytes, entry.offset, 8)
+        var at = entry.offset + 8
+        func text() -> String {
+            let length = Int(readLE(bytes, at, 4))
+            defer { at += 4 + length }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(at + 4)..<(at + 4 + length)]), as: UTF8.self)
+        }
+        func int() -> Int64 {
+            defer { at += 8 }
+            return Int64(bitPattern: readLE(bytes, at, 8))
+        }
+        let (session, user, client, method) = (text(), text(), text(), text())
+        var state = SessionState(session: session, user: user, client: client, method: method,
+                                 loginAt: Instant(nanoseconds: entry.loginAt), loginSeq: loginSeq, rules: policy.client(client))
+        state.lastExtendedAt = Instant(nanoseconds: int())
+        state.refreshCount = Int(int())
+        let expiresAt = int(), endedAt = int()
+        let flags = bytes[at]
+        state.expiresAt = flags & 1 == 0 ? nil : Instant(nanoseconds: expiresAt)
+        state.endReason = switch flags >> 1 & 3 {
+        case 1: .logout
+        case 2: .logoutAll
+        case 3: .tokenDeleted
+        default: nil
+        }
+        state.endedAt = flags & 8 == 0 ? nil : Instant(nanoseconds: endedAt)
+        return state
+    }
+
+    /// Moves `pending` to the end of the temporary file (made on first use).
+    private func writePending() throws {
+        if file < 0 {
+            var template = Array("\(ProcessInfoLite.temporaryDirectory)/sledger-answer-XXXXXX".utf8CString)
+            file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard file >= 0 else {
+                throw SpillError(message: "cannot create a temporary file in \(ProcessInfoLite.temporaryDirectory) for this answer: \(String(cString: strerror(errno)))")
+            }
+            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        }
+        try pending.withUnsafeBytes { raw in
+            var written = 0
+            while written < raw.count {
+                let n = pwrite(file, raw.baseAddress! + written, raw.count - written, off_t(fileBytes + written))
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else {
+                    throw SpillError(message: "cannot write the temporary file of this answer in \(ProcessInfoLite.temporaryDirectory): \(String(cString: strerror(errno)))")
+                }
+                written += n
+            }
+        }
+        fileBytes += pending.count
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    public struct SpillError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+}
+
+extension LedgerSnapshot {
+    /// Every session active at some instant of [`from`, `to`) (of `client`, when given), as of
+    /// the range's end (the events with `at < to`), in a fold's order: what
+    /// `states(policy:horizon: .before(to), readsFrom: from)` kept by `wasActive(from:to:)`
+    /// gives. The fold, from the latest usable checkpoint at or before `from` (else from the
+    /// first event), retires each session once it is inactive (`LedgerFold.retireEvery`), when
+    /// no later event can change it, and hands its final state over then; the sessions still
+    /// in memory at the end are handed over last. So memory holds the sessions active at once,
+    /// and a few dozen bytes for each other one, not every session's state.
+    public func settledStates(policy: Policy, from: Instant, to: Instant, client: String?) throws -> SettledSessions {
+        try settledStates(policy: policy, from: from, to: to, client: client, into: SettledSessions(policy: policy),
+                          retireEvery: LedgerFold.replayRetireEvery)
+    }
+
+    /// The same into `answer`, with sweeps every `retireEvery` events (tests sweep often).
+    func settledStates(policy: Policy, from: Instant, to: Instant, client: String?, into answer: SettledSessions,
+                       retireEvery: Int) throws -> SettledSessions {
+        let hand: (borrowing SessionState) throws -> Void = { state in
+            guard state.wasActive(from: from, to: to), client == nil || state.client == client else { return }
+            try answer.append(state)
+        }
+        var fold = LedgerFold(policy: policy, horizon: .before(to))
+        fold.retireEvery = retireEvery
+        let derivation: Derivation
+        if let checkpoint = try checkpointToResume(atOrBefore: from, policy: policy) {
+            let resumed = Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers,
+                                     after: checkpoint.at, byNumberOnly: true)
+            derivation = try fold.run(ResumedLog(snapshot: self, checkpoint: checkpoint), resuming: resumed, settled: hand).derivation
+        } else {
+            derivation = try fold.run(self, settled: hand).derivation
+        }
+        try derivation.forEachSessionNeverRetired(hand)
+        return answer
+    }
+}
