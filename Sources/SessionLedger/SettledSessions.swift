@@ -31,6 +31,12 @@ public final class SettledSessions {
     private var fileBytes = 0
     private var map: UnsafeMutableRawPointer?
 
+    /// The spacing of `settledStates`' retirement sweeps, in applied events. Each sweep visits
+    /// every session in memory; at `replay`'s 65,536, a week's answer at 100M events took 20%
+    /// more CPU than holding every state did, at 2^20 about 4% more, while the sessions that
+    /// end between two sweeps (about 60,000 at 100M) add a few dozen MiB (docs/PERFORMANCE.md).
+    static let retireEvery = 1 << 20
+
     /// How many sessions it holds.
     public var count: Int { entries.count }
     /// Whether some of them went to the temporary file (for tests).
@@ -166,7 +172,7 @@ extension LedgerSnapshot {
     /// and a few dozen bytes for each other one, not every session's state.
     public func settledStates(policy: Policy, from: Instant, to: Instant, client: String?) throws -> SettledSessions {
         try settledStates(policy: policy, from: from, to: to, client: client, into: SettledSessions(policy: policy),
-                          retireEvery: LedgerFold.replayRetireEvery)
+                          retireEvery: SettledSessions.retireEvery)
     }
 
     /// The same into `answer`, with sweeps every `retireEvery` events (tests sweep often).
