@@ -60,7 +60,12 @@ public enum SessionQuery {
     public static func who(_ sessions: [SessionState]) -> [UserCount] {
         var counts: [ByteIdentity: Int] = [:]
         for s in sessions { counts[ByteIdentity(s.user), default: 0] += 1 }
-        return sortedByUTF8(counts.map { UserCount(user: $0.key.text, sessions: $0.value) }, \.user)
+        return who(counts: counts)
+    }
+
+    /// Each user's count, sorted by the users' bytes.
+    static func who(counts: [ByteIdentity: Int]) -> [UserCount] {
+        sortedByUTF8(counts.map { UserCount(user: $0.key.text, sessions: $0.value) }, \.user)
     }
 
     /// Two `who` answers over different sessions, as one: both sorted by the users' bytes,

@@ -31,12 +31,6 @@ public final class SettledSessions {
     private var fileBytes = 0
     private var map: UnsafeMutableRawPointer?
 
-    /// The spacing of `settledStates`' retirement sweeps, in applied events. Each sweep visits
-    /// every session in memory; at `replay`'s 65,536, a week's answer at 100M events took 20%
-    /// more CPU than holding every state did, at 2^20 about 4% more, while the sessions that
-    /// end between two sweeps (about 60,000 at 100M) add a few dozen MiB (docs/PERFORMANCE.md).
-    static let retireEvery = 1 << 20
-
     /// How many sessions it holds.
     public var count: Int { entries.count }
     /// Whether some of them went to the temporary file (for tests).
@@ -158,41 +152,5 @@ public final class SettledSessions {
     public struct SpillError: Error, CustomStringConvertible {
         public var message: String
         public var description: String { message }
-    }
-}
-
-extension LedgerSnapshot {
-    /// Every session active at some instant of [`from`, `to`) (of `client`, when given), as of
-    /// the range's end (the events with `at < to`), in a fold's order: what
-    /// `states(policy:horizon: .before(to), readsFrom: from)` kept by `wasActive(from:to:)`
-    /// gives. The fold, from the latest usable checkpoint at or before `from` (else from the
-    /// first event), retires each session once it is inactive (`LedgerFold.retireEvery`), when
-    /// no later event can change it, and hands its final state over then; the sessions still
-    /// in memory at the end are handed over last. So memory holds the sessions active at once,
-    /// and a few dozen bytes for each other one, not every session's state.
-    public func settledStates(policy: Policy, from: Instant, to: Instant, client: String?) throws -> SettledSessions {
-        try settledStates(policy: policy, from: from, to: to, client: client, into: SettledSessions(policy: policy),
-                          retireEvery: SettledSessions.retireEvery)
-    }
-
-    /// The same into `answer`, with sweeps every `retireEvery` events (tests sweep often).
-    func settledStates(policy: Policy, from: Instant, to: Instant, client: String?, into answer: SettledSessions,
-                       retireEvery: Int) throws -> SettledSessions {
-        let hand: (borrowing SessionState) throws -> Void = { state in
-            guard state.wasActive(from: from, to: to), client == nil || state.client == client else { return }
-            try answer.append(state)
-        }
-        var fold = LedgerFold(policy: policy, horizon: .before(to))
-        fold.retireEvery = retireEvery
-        let derivation: Derivation
-        if let checkpoint = try checkpointToResume(atOrBefore: from, policy: policy) {
-            let resumed = Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers,
-                                     after: checkpoint.at, byNumberOnly: true)
-            derivation = try fold.run(ResumedLog(snapshot: self, checkpoint: checkpoint), resuming: resumed, settled: hand).derivation
-        } else {
-            derivation = try fold.run(self, settled: hand).derivation
-        }
-        try derivation.forEachSessionNeverRetired(hand)
-        return answer
     }
 }

@@ -80,7 +80,7 @@ public enum ActiveSessions {
     /// earlier); else from the stretches up to the last checkpoint before the range's end and a
     /// fold from it, or from the checkpoint before the instant or range and a fold of the
     /// sessions later events touch (`LedgerSnapshot.whoFromCheckpoint`); else from the sessions
-    /// a fold of the whole log finds.
+    /// a fold of the whole log finds (for a range, counted as each one settles: `whoBySettling`).
     public static func who(_ ledger: Ledger, policy: Policy, when: TimeSelection, client: String?,
                            tail: LiveTail? = nil) throws -> [SessionQuery.UserCount] {
         let counted = try ledger.read { snapshot in
@@ -96,6 +96,9 @@ public enum ActiveSessions {
             }
         }
         if let counted { return counted }
+        if case .range(let from, let to) = when {
+            return try ledger.read { try $0.whoBySettling(policy: policy, from: from, to: to, client: client) }
+        }
         let (states, _) = try find(ledger, policy: policy, when: when)
         return SessionQuery.who(states.filter { client == nil || $0.client == client })
     }

@@ -3,7 +3,8 @@ import XCTest
 
 /// Issue 4: `sessions --from T1 --to T2` hands each session over as it settles
 /// (`LedgerSnapshot.settledStates`) instead of holding every session of the range, and
-/// prints them in a fold's order. Every answer is compared, field by field and in order, with
+/// prints them in a fold's order; `who` over a range no stretch answers counts them the same
+/// way (`whoBySettling`). Every answer is compared, field by field and in order, with
 /// a fold of the whole log that keeps every session (`wholeLog`), on generated logs that name
 /// ended sessions again (so retired ones are revived), reuse ids, log out of all, and carry
 /// lines out of time order (so `seq` order is not login order).
@@ -34,6 +35,9 @@ final class SettledSessionsTests: XCTestCase {
                                 var got: [SessionState] = []
                                 try answer.forEachInLoginOrder { got.append($0) }
                                 XCTAssertEqual(got, expected, "seed \(seed), [\(from), \(to)), client \(client ?? "any"), every \(every)")
+                                // `who` by the same fold counts the same sessions.
+                                XCTAssertEqual(try snapshot.whoBySettling(policy: policy, from: from, to: to, client: client, retireEvery: every),
+                                               SessionQuery.who(expected), "seed \(seed), [\(from), \(to)), every \(every)")
                                 compared += 1
                                 printed += got.count
                             }
