@@ -117,6 +117,11 @@ extension LedgerSnapshot {
         guard let view = try checkpointView(atOrBefore: readsFrom, policy: policy) else {
             return try stateFold(policy: policy, horizon: horizon, readsFrom: readsFrom).sessions
         }
+        return try states(policy: policy, horizon: horizon, from: view)
+    }
+
+    /// The same from `view`, the latest usable checkpoint at or before the first instant read.
+    func states(policy: Policy, horizon: LedgerFold.Horizon, from view: Checkpoint.View) throws -> [SessionState] {
         let touches = try CheckpointTouches(self, after: view, horizon: horizon)
         var touched = view.withoutSessions()
         var places: [Int] = []  // where each touched one lies among the checkpoint's

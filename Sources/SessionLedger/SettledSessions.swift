@@ -30,6 +30,7 @@ public final class SettledSessions {
     private var file: Int32 = -1
     private var fileBytes = 0
     private var map: UnsafeMutableRawPointer?
+    private var finished = false
 
     /// How many sessions it holds.
     public var count: Int { entries.count }
@@ -70,28 +71,39 @@ public final class SettledSessions {
         if pending.count >= spillBytes { try writePending() }
     }
 
-    /// Hands every state to `body` in a fold's order, then lets them go.
-    public func forEachInLoginOrder(_ body: (SessionState) throws -> Void) throws {
+    /// Makes them ready to be read in a fold's order: the bytes still in memory go to the
+    /// file when there is one, which is mapped, and the entries are sorted. Called once, after
+    /// the last `append`; whatever can fail fails here, before anything is printed.
+    func finish() throws {
+        precondition(!finished, "finished twice")
+        finished = true
         if file >= 0 {
-            try writePending()
-            if fileBytes > 0 {
-                guard let mapped = mmap(nil, fileBytes, PROT_READ, MAP_SHARED, file, 0), mapped != MAP_FAILED else {
-                    throw SpillError(message: "cannot read back the temporary file of this answer: \(String(cString: strerror(errno)))")
-                }
-                map = mapped
+            if !pending.isEmpty { try writePending() }
+            guard let mapped = mmap(nil, fileBytes, PROT_READ, MAP_SHARED, file, 0), mapped != MAP_FAILED else {
+                let error = errno
+                throw SpillError(message: "cannot read back the temporary file of this answer: \(String(cString: strerror(error)))")
             }
+            map = mapped
         }
-        let held = map.map { UnsafeRawBufferPointer(start: $0, count: fileBytes) }
-        try pending.withUnsafeBytes { inMemory in
-            let bytes = held ?? inMemory
+        withBytes { bytes in
             entries.sort { a, b in
                 a.loginAt != b.loginAt ? a.loginAt < b.loginAt : readLE(bytes, a.offset, 8) < readLE(bytes, b.offset, 8)
             }
-            for entry in entries {
-                try body(decode(entry, from: bytes))
-            }
         }
-        entries = []
+    }
+
+    /// Hands every state to `body` in a fold's order (after `finish()`).
+    public func forEachInLoginOrder(_ body: (SessionState) throws -> Void) rethrows {
+        precondition(finished, "forEachInLoginOrder before finish()")
+        try withBytes { bytes in
+            for entry in entries { try body(decode(entry, from: bytes)) }
+        }
+    }
+
+    /// Every state's bytes: the file's map after `finish()` when there is a file, else `pending`.
+    private func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let map { return try body(UnsafeRawBufferPointer(start: map, count: fileBytes)) }
+        return try pending.withUnsafeBytes(body)
     }
 
     private func decode(_ entry: Entry, from bytes: UnsafeRawBufferPointer) -> SessionState {
@@ -124,29 +136,36 @@ public final class SettledSessions {
         return state
     }
 
-    /// Moves `pending` to the end of the temporary file (made on first use).
+    /// Moves `pending` to the end of the temporary file (made on first use, and unlinked at once).
     private func writePending() throws {
+        let directory = ProcessInfoLite.temporaryDirectory
         if file < 0 {
-            var template = Array("\(ProcessInfoLite.temporaryDirectory)/sledger-answer-XXXXXX".utf8CString)
+            var template = Array("\(directory)/sledger-answer-XXXXXX".utf8CString)
             file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
             guard file >= 0 else {
-                throw SpillError(message: "cannot create a temporary file in \(ProcessInfoLite.temporaryDirectory) for this answer: \(String(cString: strerror(errno)))")
+                let error = errno
+                throw SpillError(message: "cannot create a temporary file in \(directory) for this answer: \(String(cString: strerror(error))) (TMPDIR chooses the directory)")
             }
             template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+            _ = fcntl(file, F_SETFD, FD_CLOEXEC)
         }
         try pending.withUnsafeBytes { raw in
             var written = 0
             while written < raw.count {
                 let n = pwrite(file, raw.baseAddress! + written, raw.count - written, off_t(fileBytes + written))
-                if n < 0, errno == EINTR { continue }
+                let error = errno
+                if n < 0, error == EINTR { continue }
                 guard n > 0 else {
-                    throw SpillError(message: "cannot write the temporary file of this answer in \(ProcessInfoLite.temporaryDirectory): \(String(cString: strerror(errno)))")
+                    let reason = n == 0 ? "nothing written" : String(cString: strerror(error))
+                    throw SpillError(message: "cannot write the temporary file of this answer in \(directory): \(reason) (TMPDIR chooses the directory)")
                 }
                 written += n
             }
         }
         fileBytes += pending.count
-        pending.removeAll(keepingCapacity: true)
+        // From now on `pending` fills to `spillBytes` and a record more, never twice that.
+        pending = []
+        pending.reserveCapacity(spillBytes + 1 << 16)
     }
 
     public struct SpillError: Error, CustomStringConvertible {

@@ -32,41 +32,43 @@ public enum ActiveSessions {
             if let shared = try tail?.sessions(snapshot, horizon: horizon, readsFrom: readsFrom) {
                 return (shared.filter(kept), asOf)
             }
-            // From the latest checkpoint at or before the first instant looked at; this array is
-            // the call's own, so it is filtered in place (`filter` would copy the kept states
-            // into a second array, grown as it goes).
-            var sessions = try snapshot.states(policy: policy, horizon: horizon, readsFrom: readsFrom)
-            sessions.removeAll { !kept($0) }
-            return (sessions, asOf)
+            // From the latest checkpoint at or before the first instant looked at; without one,
+            // by a fold that hands each session over as it settles (`keptStates`).
+            return (try snapshot.keptStates(policy: policy, horizon: horizon, readsFrom: readsFrom, keep: { kept($0) }), asOf)
         }
     }
 
-    /// `sessions`: the records of the active sessions, narrowed to a user and a client.
+    /// `sessions`: the records of the active sessions, narrowed to a user and a client. The
+    /// answer is found whole before the first byte is printed, so a fold that fails (damage,
+    /// a full temporary directory) prints nothing, not a header or a lone `[`.
     public static func printSessions(_ ledger: Ledger, policy: Policy, when: TimeSelection, user: String?,
                                      client: String?, format: OutputFormat, output: RecordOutput, tail: LiveTail? = nil) throws {
+        let held: [SessionState], settled: SettledSessions?, asOf: Instant
+        if case .range(let from, let to) = when, user == nil {
+            // Every user's sessions over a range: not held as states (a year's are over a
+            // million), but handed over as each one settles (`LedgerSnapshot.settledStates`),
+            // unless `tail` holds them already.
+            (held, settled) = try ledger.read { snapshot -> ([SessionState], SettledSessions?) in
+                if let shared = try tail?.sessions(snapshot, horizon: .before(to), readsFrom: from) {
+                    return (shared.filter { $0.wasActive(from: from, to: to) }, nil)
+                }
+                return ([], try snapshot.settledStates(policy: policy, from: from, to: to, client: client))
+            }
+            asOf = lastInstant(before: to)
+        } else {
+            (held, asOf) = try find(ledger, policy: policy, when: when, user: user, tail: tail)
+            settled = nil
+        }
         var printer = SessionRecord.printer(format, output: output)
         var row: [Cell] = []
-        func add(_ state: SessionState, asOf: Instant) {
+        func add(_ state: SessionState) {
             if let user, !state.user.isSameID(as: user) { return }
             if let client, state.client != client { return }
             SessionRecord.fill(&row, state, at: asOf)
             printer.add(row)
         }
-        if case .range(let from, let to) = when, user == nil {
-            // Every user's sessions over a range: not held as states (a year's are over a
-            // million), but handed over as each one settles (`LedgerSnapshot.settledStates`),
-            // unless `tail` holds them already.
-            let (held, settled) = try ledger.read { snapshot -> ([SessionState], SettledSessions?) in
-                if let shared = try tail?.sessions(snapshot, horizon: .before(to), readsFrom: from) { return (shared, nil) }
-                return ([], try snapshot.settledStates(policy: policy, from: from, to: to, client: client))
-            }
-            let asOf = lastInstant(before: to)
-            for state in held where state.wasActive(from: from, to: to) { add(state, asOf: asOf) }
-            try settled?.forEachInLoginOrder { add($0, asOf: asOf) }
-        } else {
-            let (states, asOf) = try find(ledger, policy: policy, when: when, user: user, tail: tail)
-            for state in states { add(state, asOf: asOf) }
-        }
+        for state in held { add(state) }
+        settled?.forEachInLoginOrder { add($0) }
         printer.finish()
     }
 
@@ -105,10 +107,12 @@ public enum ActiveSessions {
 
     public static func printWho(_ ledger: Ledger, policy: Policy, when: TimeSelection, client: String?,
                                 format: OutputFormat, output: RecordOutput, tail: LiveTail? = nil) throws {
+        // Counted whole before the first byte is printed: a fold that fails prints nothing.
+        let counted = try who(ledger, policy: policy, when: when, client: client, tail: tail)
         var printer = RecordPrinter(format: format, fields: whoFields, output: output)
         // One row array, changed in place: not one made and freed per user (86,000 at 100M).
         var row: [Cell] = [.null, .null]
-        for entry in try who(ledger, policy: policy, when: when, client: client, tail: tail) {
+        for entry in counted {
             row[0] = .string(entry.user)
             row[1] = .integer(Int64(entry.sessions))
             printer.add(row)
