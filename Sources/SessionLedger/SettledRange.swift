@@ -88,6 +88,18 @@ extension LedgerSnapshot {
         return answer
     }
 
+    /// Every session as of `t` (the events with `at <= t`), ready to be read in a fold's order:
+    /// what a fold of the log through `t` holds, with no checkpoint (which holds only active
+    /// sessions), held as bytes rather than states (`diff-policy`, which compares every
+    /// session under two policies: two such folds held 3.1 GiB at 100M events).
+    public func settledStates(policy: Policy, through t: Instant) throws -> SettledSessions {
+        let answer = SettledSessions(policy: policy)
+        try forEachSettledState(policy: policy, horizon: .through(t), readsFrom: .earliest, retireEvery: LedgerFold.rangeRetireEvery,
+                                keep: { _ in true }) { try answer.append($0) }
+        try answer.finish()
+        return answer
+    }
+
     /// `who` over the range by the same fold: each user with at least one of those sessions,
     /// with how many, sorted by the users' bytes (`SessionQuery.who`). For a range no stored
     /// stretch answers (no usable checkpoint, or `--policy F`).

@@ -100,6 +100,12 @@ public final class SettledSessions {
         }
     }
 
+    /// The `i`-th state in a fold's order (after `finish()`), for walking two answers side by side.
+    public subscript(i: Int) -> SessionState {
+        precondition(finished, "read before finish()")
+        return withBytes { decode(entries[i], from: $0) }
+    }
+
     /// Every state's bytes: the file's map after `finish()` when there is a file, else `pending`.
     private func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         if let map { return try body(UnsafeRawBufferPointer(start: map, count: fileBytes)) }

@@ -18,14 +18,16 @@ struct DiffPolicyCommand: ParsableCommand {
         let a = first == "default" ? Policy.default : try loadPolicy(first)
         let b = second == "default" ? Policy.default : try loadPolicy(second)
         let ledger = try ledger.openForReading()
+        // Every session under each policy, each in a fold's order: the same sessions in the same
+        // order (a login creates its session whatever the policy), walked side by side.
         let (left, right) = try ledger.read { snapshot in
-            (try LedgerFold(policy: a, horizon: .through(t)).run(snapshot).derivation,
-             try LedgerFold(policy: b, horizon: .through(t)).run(snapshot).derivation)
+            (try snapshot.settledStates(policy: a, through: t), try snapshot.settledStates(policy: b, through: t))
         }
         var printer = RecordPrinter(format: output.format,
                                     fields: ["session", "user", "client", "status_a", "status_b", "expires_at_a", "expires_at_b"])
-        for state in left.sessions {
-            guard let other = right.session(state.session) else { continue }
+        for i in 0..<min(left.count, right.count) {
+            let state = left[i], other = right[i]
+            precondition(state.loginSeq == other.loginSeq, "the same sessions in the same order under both policies")
             let sa = state.status(at: t), sb = other.status(at: t)
             guard sa != sb else { continue }
             printer.add([.string(state.session), .string(state.user), .string(state.client), .string(sa.name), .string(sb.name),

@@ -12,6 +12,15 @@ func wholeLog(_ snapshot: LedgerSnapshot, _ policy: Policy, from: Instant, to: I
     try LedgerFold(policy: policy, horizon: .before(to)).run(snapshot).derivation.sessions.filter { $0.wasActive(from: from, to: to) }
 }
 
+/// Where answers change: every instant of `events`, each also a nanosecond later, and one
+/// 29 days past the last (after every expiry of a 28-day session), in order.
+func probeInstants(_ events: [Event]) -> [Instant] {
+    let instants = Set(events.map(\.at)).sorted()
+    var probes = instants + instants.map { Instant(nanoseconds: $0.nanoseconds + 1) }
+    probes.append(instants.last!.saturatingAdding(.seconds(86_400 * 29)))
+    return probes.sorted()
+}
+
 /// The same from the checkpoints, as `sessions` reads them (`LedgerSnapshot.states`).
 func withCheckpoints(_ snapshot: LedgerSnapshot, _ policy: Policy, at t: Instant) throws -> [SessionState] {
     try snapshot.states(policy: policy, horizon: .through(t), readsFrom: t).filter { $0.isActive(at: t) }

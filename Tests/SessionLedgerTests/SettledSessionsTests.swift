@@ -16,10 +16,7 @@ final class SettledSessionsTests: XCTestCase {
             let (ledger, policy, events) = seed % 2 == 0
                 ? try seededLedgerWithCheckpoints(self, seed: seed, spacing: .every(9 + Int(seed)))
                 : try { let s = try SeededLedger(self, seed: seed, count: 400); return (s.ledger, s.policy, s.events) }()
-            let instants = Set(events.map(\.at)).sorted()
-            var probes = instants + instants.map { Instant(nanoseconds: $0.nanoseconds + 1) }
-            probes.append(instants.last!.saturatingAdding(.seconds(86_400 * 29)))
-            probes.sort()
+            let probes = probeInstants(events)
             try ledger.read { snapshot in
                 for (i, from) in probes.enumerated() where i % 61 == 0 {
                     for length in [1, 17, probes.count] {
@@ -32,8 +29,7 @@ final class SettledSessionsTests: XCTestCase {
                                                                         into: SettledSessions(policy: policy, spillBytes: spillBytes),
                                                                         retireEvery: every)
                                 if answer.spilled { spilled += 1 }
-                                var got: [SessionState] = []
-                                answer.forEachInLoginOrder { got.append($0) }
+                                let got = answer.inLoginOrder
                                 XCTAssertEqual(got, expected, "seed \(seed), [\(from), \(to)), client \(client ?? "any"), every \(every)")
                                 // `who` by the same fold counts the same sessions.
                                 XCTAssertEqual(try snapshot.whoBySettling(policy: policy, from: from, to: to, client: client, retireEvery: every),
@@ -78,6 +74,28 @@ final class SettledSessionsTests: XCTestCase {
         XCTAssertGreaterThan(active, 1_000)
     }
 
+    /// `diff-policy` reads every session as of T, ended ones too: no checkpoint (which holds
+    /// only active sessions) may start that fold. The same states, in the same order, as a fold
+    /// of the whole log through T, on ledgers with checkpoints before T.
+    func testEverySessionThroughAnInstantIgnoresCheckpoints() throws {
+        var compared = 0
+        for seed in UInt64(2)...5 {
+            let (ledger, policy, events) = try seededLedgerWithCheckpoints(self, seed: seed, spacing: .every(9 + Int(seed)))
+            let instants = Set(events.map(\.at)).sorted()
+            try ledger.read { snapshot in
+                XCTAssertGreaterThan(try snapshot.checkpointCount(), 3)
+                for t in [instants[instants.count / 2], instants.last!] {
+                    let answer = try snapshot.settledStates(policy: policy, through: t)
+                    let got = answer.inLoginOrder
+                    XCTAssertEqual(got, try LedgerFold(policy: policy, horizon: .through(t)).run(snapshot).derivation.sessions, "seed \(seed), \(t)")
+                    XCTAssertEqual((0..<answer.count).map { answer[$0] }, got)
+                    compared += got.count
+                }
+            }
+        }
+        XCTAssertGreaterThan(compared, 300)
+    }
+
     /// Resumed from checkpoints as version 1 wrote them (FORMAT.md: no session numbers), whose
     /// sessions the fold finds by id and retires only once an event gives them a number (else
     /// they are handed over at the end): the same answers.
@@ -102,8 +120,7 @@ final class SettledSessionsTests: XCTestCase {
                         for every in [1, 3] {
                             let answer = try snapshot.settledStates(policy: policy, from: from, to: to, client: nil,
                                                                     into: SettledSessions(policy: policy, spillBytes: 64), retireEvery: every)
-                            var got: [SessionState] = []
-                            answer.forEachInLoginOrder { got.append($0) }
+                            let got = answer.inLoginOrder
                             XCTAssertEqual(got, expected, "seed \(seed), [\(from), \(to)), every \(every)")
                             compared += 1
                             printed += got.count
@@ -172,9 +189,17 @@ final class SettledSessionsTests: XCTestCase {
             XCTAssertEqual(answer.count, 5)
             try answer.finish()
             XCTAssertEqual(answer.spilled, spillBytes <= 100, "spill at \(spillBytes)")
-            var got: [SessionState] = []
-            answer.forEachInLoginOrder { got.append($0) }
+            let got = answer.inLoginOrder
             XCTAssertEqual(got, inLoginOrder, "spill at \(spillBytes)")
         }
+    }
+}
+
+extension SettledSessions {
+    /// Every state, in a fold's order (after `finish()`).
+    var inLoginOrder: [SessionState] {
+        var out: [SessionState] = []
+        forEachInLoginOrder { out.append($0) }
+        return out
     }
 }

@@ -163,10 +163,7 @@ final class WhoFromCheckpointTests: XCTestCase {
         var compared = 0, active = 0
         for seed in UInt64(1)...8 {
             let (ledger, policy, events) = try seededLedgerWithCheckpoints(self, seed: seed, spacing: .every(9 + Int(seed)))
-            let instants = Set(events.map(\.at)).sorted()
-            var probes = instants + instants.map { Instant(nanoseconds: $0.nanoseconds + 1) }
-            probes.append(instants.last!.saturatingAdding(.seconds(86_400 * 29)))
-            probes.sort()
+            let probes = probeInstants(events)
             try ledger.read { snapshot in
                 for (i, t) in probes.enumerated() where i % 5 == 0 {
                     // An instant (the state as of T), and a range from T (the state before its end).
