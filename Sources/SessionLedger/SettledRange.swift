@@ -93,8 +93,12 @@ extension LedgerSnapshot {
     /// sessions), held as bytes rather than states (`diff-policy`, which compares every
     /// session under two policies: two such folds held 3.1 GiB at 100M events).
     public func settledStates(policy: Policy, through t: Instant) throws -> SettledSessions {
+        try settledStates(policy: policy, through: t, retireEvery: LedgerFold.rangeRetireEvery)
+    }
+
+    func settledStates(policy: Policy, through t: Instant, retireEvery: Int) throws -> SettledSessions {
         let answer = SettledSessions(policy: policy)
-        try forEachSettledState(policy: policy, horizon: .through(t), readsFrom: .earliest, retireEvery: LedgerFold.rangeRetireEvery,
+        try forEachSettledState(policy: policy, horizon: .through(t), readsFrom: .earliest, retireEvery: retireEvery,
                                 keep: { _ in true }) { try answer.append($0) }
         try answer.finish()
         return answer

@@ -4,10 +4,11 @@ import Glibc
 import Darwin
 #endif
 
-/// The sessions of an answer over a range (`sessions --from T1 --to T2`), each kept as the
-/// bytes of its final state from the moment the fold knows it, then handed back in a fold's
-/// order: what lets a range of months be printed without holding every session of it as a
-/// `SessionState` (about 450 bytes apiece in a fold: a year at 100M events held 695 MiB).
+/// The sessions of an answer (`sessions --from T1 --to T2`; also `sessions --at T` with no
+/// checkpoint to start from, and each side of `diff-policy`), each kept as the bytes of its
+/// final state from the moment the fold knows it, then handed back in a fold's order: what
+/// lets a range of months be printed without holding every session of it as a `SessionState`
+/// (about 450 bytes apiece in a fold: a year at 100M events held 695-710 MiB).
 ///
 /// A fold applies logins in (`at`, `seq`) order, and a checkpoint's sessions, all logged in
 /// by its instant, come first in that order too; so a fold's order is the order of
@@ -68,7 +69,7 @@ public final class SettledSessions {
         case .tokenDeleted: 3
         }
         pending.append((state.expiresAt == nil ? 0 : 1) | reason << 1 | (state.endedAt == nil ? 0 : 8))
-        if pending.count >= spillBytes { try writePending() }
+        if pending.count >= spillBytes { try writePending(fillingAgain: true) }
     }
 
     /// Makes them ready to be read in a fold's order: the bytes still in memory go to the
@@ -78,7 +79,7 @@ public final class SettledSessions {
         precondition(!finished, "finished twice")
         finished = true
         if file >= 0 {
-            if !pending.isEmpty { try writePending() }
+            if !pending.isEmpty { try writePending(fillingAgain: false) }
             guard let mapped = mmap(nil, fileBytes, PROT_READ, MAP_SHARED, file, 0), mapped != MAP_FAILED else {
                 let error = errno
                 throw SpillError(message: "cannot read back the temporary file of this answer: \(String(cString: strerror(error)))")
@@ -143,7 +144,7 @@ public final class SettledSessions {
     }
 
     /// Moves `pending` to the end of the temporary file (made on first use, and unlinked at once).
-    private func writePending() throws {
+    private func writePending(fillingAgain: Bool) throws {
         let directory = ProcessInfoLite.temporaryDirectory
         if file < 0 {
             var template = Array("\(directory)/sledger-answer-XXXXXX".utf8CString)
@@ -171,7 +172,7 @@ public final class SettledSessions {
         fileBytes += pending.count
         // From now on `pending` fills to `spillBytes` and a record more, never twice that.
         pending = []
-        pending.reserveCapacity(spillBytes + 1 << 16)
+        if fillingAgain { pending.reserveCapacity(spillBytes + 1 << 16) }
     }
 
     public struct SpillError: Error, CustomStringConvertible {

@@ -25,7 +25,8 @@ struct DiffPolicyCommand: ParsableCommand {
         }
         var printer = RecordPrinter(format: output.format,
                                     fields: ["session", "user", "client", "status_a", "status_b", "expires_at_a", "expires_at_b"])
-        for i in 0..<min(left.count, right.count) {
+        precondition(left.count == right.count, "the same sessions under both policies")
+        for i in 0..<left.count {
             let state = left[i], other = right[i]
             precondition(state.loginSeq == other.loginSeq, "the same sessions in the same order under both policies")
             let sa = state.status(at: t), sb = other.status(at: t)

@@ -84,16 +84,20 @@ final class SettledSessionsTests: XCTestCase {
             let instants = Set(events.map(\.at)).sorted()
             try ledger.read { snapshot in
                 XCTAssertGreaterThan(try snapshot.checkpointCount(), 3)
+                // Under the log's policy and the default one (diff-policy's two sides), sweeping often.
                 for t in [instants[instants.count / 2], instants.last!] {
-                    let answer = try snapshot.settledStates(policy: policy, through: t)
-                    let got = answer.inLoginOrder
-                    XCTAssertEqual(got, try LedgerFold(policy: policy, horizon: .through(t)).run(snapshot).derivation.sessions, "seed \(seed), \(t)")
-                    XCTAssertEqual((0..<answer.count).map { answer[$0] }, got)
-                    compared += got.count
+                    for (policy, every) in [(policy, 1), (policy, 1 << 20), (Policy.default, 1), (Policy.default, 3)] {
+                        let answer = try snapshot.settledStates(policy: policy, through: t, retireEvery: every)
+                        let got = answer.inLoginOrder
+                        XCTAssertEqual(got, try LedgerFold(policy: policy, horizon: .through(t)).run(snapshot).derivation.sessions,
+                                       "seed \(seed), \(t), every \(every)")
+                        XCTAssertEqual((0..<answer.count).map { answer[$0] }, got)
+                        compared += got.count
+                    }
                 }
             }
         }
-        XCTAssertGreaterThan(compared, 300)
+        XCTAssertGreaterThan(compared, 1_200)
     }
 
     /// Resumed from checkpoints as version 1 wrote them (FORMAT.md: no session numbers), whose
@@ -113,7 +117,14 @@ final class SettledSessionsTests: XCTestCase {
             }
             let instants = Set(events.map(\.at)).sorted()
             try ledger.read { snapshot in
-                XCTAssertTrue(try XCTUnwrap(snapshot.checkpointToResume(atOrBefore: instants.last!, policy: policy)).isOutdated)
+                // Read back as version 1: no session numbers.
+                var withSessions = 0
+                for (at, _) in stored {
+                    let resumed = try XCTUnwrap(snapshot.checkpointToResume(atOrBefore: at, policy: policy))
+                    XCTAssertTrue(resumed.numbers.allSatisfy { $0.session == 0 && $0.user == 0 }, "seed \(seed), \(at)")
+                    if !resumed.sessions.isEmpty { withSessions += 1 }
+                }
+                XCTAssertGreaterThan(withSessions, 1, "seed \(seed)")
                 for (i, from) in instants.enumerated() where i % 17 == 0 {
                     for to in [instants[min(i + 20, instants.count - 1)], instants.last!.saturatingAdding(.seconds(86_400))] {
                         let expected = try wholeLog(snapshot, policy, from: from, to: to)
