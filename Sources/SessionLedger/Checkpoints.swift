@@ -102,10 +102,19 @@ extension LedgerSnapshot {
     /// at or before `readsFrom` (the earliest instant whose status the caller looks at), or
     /// from the first event when there is none. The answer is the same either way.
     public func stateFold(policy: Policy, horizon: LedgerFold.Horizon, readsFrom: Instant) throws -> Derivation {
+        try stateFold(policy: policy, horizon: horizon, readsFrom: readsFrom, retireEvery: nil)
+    }
+
+    /// The same, retiring inactive sessions every `retireEvery` events when given and handing
+    /// each to `settled` as it is first retired (`LedgerFold.run`; `LedgerSnapshot.forEachSettledState`).
+    func stateFold(policy: Policy, horizon: LedgerFold.Horizon, readsFrom: Instant, retireEvery: Int?,
+                   settled: (borrowing SessionState) throws -> Void = { _ in }) throws -> Derivation {
+        var fold = LedgerFold(policy: policy, horizon: horizon)
+        fold.retireEvery = retireEvery
         guard let checkpoint = try checkpointToResume(atOrBefore: readsFrom, policy: policy) else {
-            return try LedgerFold(policy: policy, horizon: horizon).run(self).derivation
+            return try fold.run(self, settled: settled).derivation
         }
-        return try stateFold(policy: policy, horizon: horizon, from: checkpoint)
+        return try stateFold(fold, from: checkpoint, byNumberOnly: retireEvery != nil, settled: settled)
     }
 
     /// Every session as of `horizon`'s end, in the order a fold gives them (`Derivation.sessions`),
@@ -162,10 +171,16 @@ extension LedgerSnapshot {
     /// (`Derivation.stopIndexingNumberedSessionsByID`).
     func stateFold(policy: Policy, horizon: LedgerFold.Horizon, from checkpoint: Checkpoint,
                    byNumberOnly: Bool = false) throws -> Derivation {
-        try LedgerFold(policy: policy, horizon: horizon)
-            .run(ResumedLog(snapshot: self, checkpoint: checkpoint),
-                 resuming: Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers,
-                                      after: checkpoint.at, byNumberOnly: byNumberOnly)).derivation
+        try stateFold(LedgerFold(policy: policy, horizon: horizon), from: checkpoint, byNumberOnly: byNumberOnly)
+    }
+
+    /// `fold` run from `checkpoint` (its `settled` as `LedgerFold.run` takes it).
+    private func stateFold(_ fold: LedgerFold, from checkpoint: Checkpoint, byNumberOnly: Bool,
+                           settled: (borrowing SessionState) throws -> Void = { _ in }) throws -> Derivation {
+        try fold.run(ResumedLog(snapshot: self, checkpoint: checkpoint),
+                     resuming: Derivation(policy: fold.policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers,
+                                          after: checkpoint.at, byNumberOnly: byNumberOnly),
+                     settled: settled).derivation
     }
 }
 

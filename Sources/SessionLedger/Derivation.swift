@@ -542,7 +542,12 @@ public struct Derivation: Sendable {
     /// time: its final state, since no later event changes it (a revived one, retired again,
     /// is not handed twice). With `forEachSessionNeverRetired` at the end of the fold, every
     /// session is handed exactly once (`sessions --from --to`: `SettledSessions`).
-    public mutating func retireInactive(settled: ((borrowing SessionState) throws -> Void)? = nil) rethrows {
+    public mutating func retireInactive() {
+        retireInactive(settled: { _ in })
+    }
+
+    /// The same, handing each session retired for the first time to `settled` (above).
+    public mutating func retireInactive(settled: (borrowing SessionState) throws -> Void) rethrows {
         guard let now = lastAt else { return }
         changedSlots.removeAll()
         var owners = Set<ByteIdentity>()
@@ -553,7 +558,7 @@ public struct Derivation: Sendable {
             let n = Int(numberOfSlot[k])
             var entry = retiredOfSlot[k]
             if entry < 0 {
-                try settled?(s)
+                try settled(s)
                 if makesFindings {
                     entry = Int32(retired.count)
                     retired.append(Retired(loginAt: s.loginAt, endAt: (status == .expired ? s.expiresAt : s.endedAt)!,

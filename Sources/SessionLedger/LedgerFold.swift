@@ -123,7 +123,7 @@ public struct LedgerFold {
     /// (state only: `findings` must be nil); the source then holds the events after it.
     public func run(_ source: some FoldSource, resuming: consuming Derivation? = nil, traceWhen: ((Event) -> Bool)? = nil,
                     progress: ((Int) -> Void)? = nil, onFinding: ((Finding) throws -> Void)? = nil,
-                    settled: ((borrowing SessionState) throws -> Void)? = nil,
+                    settled: (borrowing SessionState) throws -> Void = { _ in },
                     trace: ((Step) throws -> Void)? = nil) throws -> Result {
         precondition(resuming == nil || findings == nil, "a fold resumed from a checkpoint derives state only")
         try source.verify()

@@ -21,28 +21,9 @@ extension LedgerSnapshot {
     func forEachSettledState(policy: Policy, horizon: LedgerFold.Horizon, readsFrom: Instant, retireEvery: Int,
                              keep: (borrowing SessionState) -> Bool,
                              _ body: (borrowing SessionState) throws -> Void) throws {
-        // `LedgerFold.run` takes `settled` as an optional closure, which may escape; these do not.
-        try withoutActuallyEscaping(keep) { keep in
-            try withoutActuallyEscaping(body) { body in
-                try forEachSettledState(policy: policy, horizon: horizon, readsFrom: readsFrom, retireEvery: retireEvery,
-                                        escaping: { state in if keep(state) { try body(state) } })
-            }
-        }
-    }
-
-    private func forEachSettledState(policy: Policy, horizon: LedgerFold.Horizon, readsFrom: Instant, retireEvery: Int,
-                                     escaping hand: @escaping (borrowing SessionState) throws -> Void) throws {
-        var fold = LedgerFold(policy: policy, horizon: horizon)
-        fold.retireEvery = retireEvery
-        let derivation: Derivation
-        if let checkpoint = try checkpointToResume(atOrBefore: readsFrom, policy: policy) {
-            let resumed = Derivation(policy: policy, resuming: checkpoint.sessions, numbers: checkpoint.numbers,
-                                     after: checkpoint.at, byNumberOnly: true)
-            derivation = try fold.run(ResumedLog(snapshot: self, checkpoint: checkpoint), resuming: resumed, settled: hand).derivation
-        } else {
-            derivation = try fold.run(self, settled: hand).derivation
-        }
-        try derivation.forEachSessionNeverRetired(hand)
+        func hand(_ state: borrowing SessionState) throws { if keep(state) { try body(state) } }
+        try stateFold(policy: policy, horizon: horizon, readsFrom: readsFrom, retireEvery: retireEvery, settled: hand)
+            .forEachSessionNeverRetired(hand)
     }
 
     /// The sessions `keep` keeps as of `horizon`'s end, in a fold's order: `states(policy:
