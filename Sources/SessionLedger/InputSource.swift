@@ -21,8 +21,9 @@ public final class InputSource {
     /// Size in bytes when known (regular files, and a pipe read to its end by `extent`): what
     /// is left to read from `startOffset`.
     public private(set) var size: Int?
-    private var spool: Int32 = -1
-    private var spoolLength = 0
+    /// What a pipe gave so far, kept to be read again after `rewind`.
+    private var spool: TemporaryFile?
+    private var spoolLength: Int { spool?.count ?? 0 }
     private var spoolReadOffset = 0
     private var replaying = false
     /// Whether a descriptor that cannot seek has said end of input: it is not read again (a
@@ -64,7 +65,7 @@ public final class InputSource {
             try rewind()
             guard ended, spoolLength <= limit else { return nil }
             size = spoolLength
-            (from, start) = (spool, 0)
+            (from, start) = (spool?.descriptor ?? -1, 0)
         }
         return (size!, try InputSource.lines(of: from, from: start, bytes: size!))
     }
@@ -106,7 +107,6 @@ public final class InputSource {
 
     deinit {
         if ownsDescriptor { close(fd) }
-        if spool >= 0 { close(spool) }
     }
 
     /// Starts again from the first byte.
@@ -123,8 +123,7 @@ public final class InputSource {
     func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
         if replaying {
             if spoolReadOffset < spoolLength {
-                let n = pread(spool, buffer, min(count, spoolLength - spoolReadOffset), off_t(spoolReadOffset))
-                guard n >= 0 else { throw SourceError(message: "reading the input copy: \(String(cString: strerror(errno)))") }
+                let n = try InputSource.copyFailures { try spool!.read(at: spoolReadOffset, into: UnsafeMutableRawBufferPointer(start: buffer, count: count)) }
                 spoolReadOffset += n
                 return n
             }
@@ -140,31 +139,24 @@ public final class InputSource {
     }
 
     private func keepCopy(_ buffer: UnsafeMutableRawPointer, _ n: Int) throws {
-        if spool < 0 {
-            var template = Array("\(ProcessInfoLite.temporaryDirectory)/sledger-input-XXXXXX".utf8CString)
-            spool = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard spool >= 0 else { throw SourceError(message: "cannot create a temporary copy of the input") }
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        try InputSource.copyFailures {
+            if spool == nil { spool = try TemporaryFile(for: "a copy of the input") }
+            try spool!.append(UnsafeRawBufferPointer(start: buffer, count: n))
         }
-        var written = 0
-        while written < n {
-            let w = pwrite(spool, buffer + written, n - written, off_t(spoolLength + written))
-            guard w > 0 else { throw SourceError(message: "cannot write the temporary copy of the input") }
-            written += w
+    }
+
+    /// The copy's failures as the source's own (a command names them as it names the input's).
+    private static func copyFailures<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let failure as TemporaryFile.Failure {
+            throw SourceError(message: failure.message)
         }
-        spoolLength += n
     }
 
     public struct SourceError: Error, CustomStringConvertible {
         public var message: String
         public var description: String { message }
-    }
-}
-
-enum ProcessInfoLite {
-    static var temporaryDirectory: String {
-        if let t = getenv("TMPDIR"), t.pointee != 0 { return String(cString: t) }
-        return "/tmp"
     }
 }
 
@@ -243,20 +235,12 @@ struct LineReader {
 extension InputSource {
     /// A source over bytes in memory (library use and tests), through an unlinked temporary file.
     public convenience init(bytes: [UInt8]) throws {
-        var template = Array("\(ProcessInfoLite.temporaryDirectory)/sledger-bytes-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw SourceError(message: "cannot create a temporary file") }
-        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        defer { unlink(path) }
-        var written = 0
-        try bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = write(fd, raw.baseAddress! + written, raw.count - written)
-                guard n > 0 else { close(fd); throw SourceError(message: "cannot write a temporary file") }
-                written += n
-            }
+        let fd = try InputSource.copyFailures { () throws -> Int32 in
+            let file = try TemporaryFile(for: "the input")
+            try file.append(bytes)
+            return dup(file.descriptor)  // the source's own, at offset 0; the file closes its own
         }
-        lseek(fd, 0, SEEK_SET)
+        guard fd >= 0 else { throw SourceError(message: "cannot open the temporary file of the input: \(String(cString: strerror(errno)))") }
         self.init(fileDescriptor: fd, name: nil)
     }
 }

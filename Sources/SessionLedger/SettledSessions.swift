@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
-
 /// The sessions of an answer (`sessions --from T1 --to T2`; also `sessions --at T` with no
 /// checkpoint to start from, and each side of `diff-policy`), each kept as the bytes of its
 /// final state from the moment the fold knows it, then handed back in a fold's order: what
@@ -13,9 +7,9 @@ import Darwin
 /// A fold applies logins in (`at`, `seq`) order, and a checkpoint's sessions, all logged in
 /// by its instant, come first in that order too; so a fold's order is the order of
 /// (`loginAt`, `loginSeq`). Each session's entry in memory is its `loginAt` and the place of
-/// its bytes (16 bytes); `loginSeq` leads the bytes, read only to order equal `loginAt`s. The bytes stay in memory up to `spillBytes`, then go to an
-/// unlinked temporary file (in `TMPDIR`, else `/tmp`: gone when the process ends, however it
-/// ends), read back through a read-only map: file pages, not the process's own memory.
+/// its bytes (16 bytes); `loginSeq` leads the bytes, read only to order equal `loginAt`s. The bytes stay in memory up to `spillBytes`, then go to a
+/// `TemporaryFile` (unlinked, in `TMPDIR`), read back through its read-only map: file pages,
+/// not the process's own memory.
 public final class SettledSessions {
     private struct Entry {
         var loginAt: Int64
@@ -28,25 +22,21 @@ public final class SettledSessions {
     private var entries: [Entry] = []
     /// Encoded states not yet written to the file.
     private var pending: [UInt8] = []
-    private var file: Int32 = -1
-    private var fileBytes = 0
-    private var map: UnsafeMutableRawPointer?
+    private var file: TemporaryFile?
+    private var fileBytes: Int { file?.count ?? 0 }
+    /// The file's bytes, mapped by `finish()`.
+    private var map: UnsafeRawBufferPointer?
     private var finished = false
 
     /// How many sessions it holds.
     public var count: Int { entries.count }
     /// Whether some of them went to the temporary file (for tests).
-    var spilled: Bool { file >= 0 }
+    var spilled: Bool { file != nil }
 
     /// The states' rules are `policy`'s for their clients, as a fold's are.
     public init(policy: Policy, spillBytes: Int = 32 << 20) {
         self.policy = policy
         self.spillBytes = spillBytes
-    }
-
-    deinit {
-        if let map { munmap(map, fileBytes) }
-        if file >= 0 { close(file) }
     }
 
     /// Keeps one session's state. The same session must not be added twice.
@@ -78,13 +68,9 @@ public final class SettledSessions {
     func finish() throws {
         precondition(!finished, "finished twice")
         finished = true
-        if file >= 0 {
+        if let file {
             if !pending.isEmpty { try writePending(fillingAgain: false) }
-            guard let mapped = mmap(nil, fileBytes, PROT_READ, MAP_SHARED, file, 0), mapped != MAP_FAILED else {
-                let error = errno
-                throw SpillError(message: "cannot read back the temporary file of this answer: \(String(cString: strerror(error)))")
-            }
-            map = mapped
+            map = try file.map()
         }
         withBytes { bytes in
             entries.sort { a, b in
@@ -109,7 +95,7 @@ public final class SettledSessions {
 
     /// Every state's bytes: the file's map after `finish()` when there is a file, else `pending`.
     private func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        if let map { return try body(UnsafeRawBufferPointer(start: map, count: fileBytes)) }
+        if let map { return try body(map) }
         return try pending.withUnsafeBytes(body)
     }
 
@@ -143,40 +129,12 @@ public final class SettledSessions {
         return state
     }
 
-    /// Moves `pending` to the end of the temporary file (made on first use, and unlinked at once).
+    /// Moves `pending` to the end of the temporary file (made on first use).
     private func writePending(fillingAgain: Bool) throws {
-        let directory = ProcessInfoLite.temporaryDirectory
-        if file < 0 {
-            var template = Array("\(directory)/sledger-answer-XXXXXX".utf8CString)
-            file = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard file >= 0 else {
-                let error = errno
-                throw SpillError(message: "cannot create a temporary file in \(directory) for this answer: \(String(cString: strerror(error))) (TMPDIR chooses the directory)")
-            }
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-            _ = fcntl(file, F_SETFD, FD_CLOEXEC)
-        }
-        try pending.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                let n = pwrite(file, raw.baseAddress! + written, raw.count - written, off_t(fileBytes + written))
-                let error = errno
-                if n < 0, error == EINTR { continue }
-                guard n > 0 else {
-                    let reason = n == 0 ? "nothing written" : String(cString: strerror(error))
-                    throw SpillError(message: "cannot write the temporary file of this answer in \(directory): \(reason) (TMPDIR chooses the directory)")
-                }
-                written += n
-            }
-        }
-        fileBytes += pending.count
+        if file == nil { file = try TemporaryFile(for: "this answer") }
+        try file!.append(pending)
         // From now on `pending` fills to `spillBytes` and a record more, never twice that.
         pending = []
         if fillingAgain { pending.reserveCapacity(spillBytes + 1 << 16) }
-    }
-
-    public struct SpillError: Error, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
     }
 }

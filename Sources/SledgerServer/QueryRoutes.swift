@@ -91,15 +91,17 @@ struct QueryRoutes {
         return id
     }
 
-    /// Runs a query that prints into a buffer, and answers with the buffer.
+    /// Runs a query that prints its whole answer into a spool (memory, then a temporary file),
+    /// and answers with the spool once the query is done: with an error when it fails.
     func render(_ format: OutputFormat,
                 _ body: @escaping @Sendable (Ledger, RecordOutput) throws -> Void) async throws -> Response {
-        let bytes = try await access.query { ledger in
-            let out = RecordCollector()
-            try body(ledger, out.output)
-            return out.finish()
+        let answer = try await access.query { ledger in
+            let spool = AnswerSpool()
+            try body(ledger, spool.output)
+            try spool.finish()
+            return spool
         }
-        return ResponseFormat.response(format, bytes)
+        return Response(status: .ok, headers: [.contentType: ResponseFormat.contentType(format)], body: answer.body())
     }
 }
 
