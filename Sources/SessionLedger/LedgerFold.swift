@@ -236,8 +236,9 @@ extension LedgerSnapshot: FoldSource {
     }
 }
 
-/// An NDJSON file's events held in memory, for `replay --input`: `seq` is the event's
-/// position in the file (1, 2, 3 ...), and there is no `recorded` to check `future-event`.
+/// Events held in memory (a library caller's, `Replay`'s, tests'): with `events:`, `seq` is
+/// the event's position (1, 2, 3 ...) and there is no `recorded` to check `future-event`.
+/// `replay --input FILE` reads its file with `SortedInput`, which does not hold the events.
 public struct InputLog: FoldSource {
     private let events: [StoredEvent]
     private let order: [Int]
@@ -255,29 +256,6 @@ public struct InputLog: FoldSource {
         self.events = stored
         self.hasRecorded = hasRecorded
         self.order = stored.indices.sorted { (stored[$0].event.at, stored[$0].seq) < (stored[$1].event.at, stored[$1].seq) }
-    }
-
-    /// Reads every event of an NDJSON source with the strict reader (the same pipeline as
-    /// `append`); throws `InputErrors`.
-    public init(source: InputSource, allErrors: Bool = false) throws {
-        var options = AppendOptions()
-        options.allErrors = allErrors
-        let pipeline = ParsePipeline(sources: [source], options: options, totalBytes: source.size, forWriter: false)
-        defer { pipeline.stop() }
-        var events: [Event] = []
-        var errors: [InputError] = []
-        while var items = pipeline.nextToTake() {
-            while let item = items.popLast() {
-                switch consume item {
-                case .event(let event, _, _): events.append(event)
-                case .error(let error): errors.append(error)
-                case .failure(let error): throw error
-                case .beginSource, .skip: break
-                }
-            }
-        }
-        if !errors.isEmpty { throw InputErrors(errors: errors) }
-        self.init(events: events)
     }
 
     public func totalEvents() throws -> Int { events.count }
