@@ -26,6 +26,9 @@ public final class InputSource {
     private var spoolLength: Int { spool?.count ?? 0 }
     private var spoolReadOffset = 0
     private var replaying = false
+    /// Set by `readsOnce()`: a pipe is not copied, and cannot be read again.
+    private var once = false
+    private var consumed = 0
     /// Whether a descriptor that cannot seek has said end of input: it is not read again (a
     /// terminal would wait for another end of input, a FIFO could bring a new writer's lines).
     private var ended = false
@@ -109,10 +112,20 @@ public final class InputSource {
         if ownsDescriptor { close(fd) }
     }
 
+    /// Says the source will be read once, from its first byte to its end (`SortedInput`): a
+    /// pipe is then not copied to a temporary file. Call it before reading anything.
+    public func readsOnce() {
+        once = true
+    }
+
     /// Starts again from the first byte.
     public func rewind() throws {
         if seekable {
             guard lseek(fd, startOffset, SEEK_SET) == startOffset else { throw SourceError(message: "cannot rewind input") }
+            return
+        }
+        if once {
+            guard consumed == 0 else { throw SourceError(message: "cannot read \(name ?? "standard input") again: it was read once, without a copy") }
             return
         }
         replaying = true
@@ -123,7 +136,7 @@ public final class InputSource {
     func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
         if replaying {
             if spoolReadOffset < spoolLength {
-                let n = try InputSource.copyFailures { try spool!.read(at: spoolReadOffset, into: UnsafeMutableRawBufferPointer(start: buffer, count: count)) }
+                let n = try spool!.read(at: spoolReadOffset, into: UnsafeMutableRawBufferPointer(start: buffer, count: count))
                 spoolReadOffset += n
                 return n
             }
@@ -133,25 +146,15 @@ public final class InputSource {
         var n: Int
         repeat { n = Glibc.read(fd, buffer, count) } while n < 0 && errno == EINTR
         guard n >= 0 else { throw SourceError(message: "\(name ?? "standard input"): \(String(cString: strerror(errno)))") }
-        if !seekable && n > 0 { try keepCopy(buffer, n) }
+        consumed += n
+        if !seekable && !once && n > 0 { try keepCopy(buffer, n) }
         if !seekable && n == 0 { ended = true }
         return n
     }
 
     private func keepCopy(_ buffer: UnsafeMutableRawPointer, _ n: Int) throws {
-        try InputSource.copyFailures {
-            if spool == nil { spool = try TemporaryFile(for: "a copy of the input") }
-            try spool!.append(UnsafeRawBufferPointer(start: buffer, count: n))
-        }
-    }
-
-    /// The copy's failures as the source's own (a command names them as it names the input's).
-    private static func copyFailures<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let failure as TemporaryFile.Failure {
-            throw SourceError(message: failure.message)
-        }
+        if spool == nil { spool = try TemporaryFile(for: "a copy of the input") }
+        try spool!.append(UnsafeRawBufferPointer(start: buffer, count: n))
     }
 
     public struct SourceError: Error, CustomStringConvertible {
@@ -235,11 +238,10 @@ struct LineReader {
 extension InputSource {
     /// A source over bytes in memory (library use and tests), through an unlinked temporary file.
     public convenience init(bytes: [UInt8]) throws {
-        let fd = try InputSource.copyFailures { () throws -> Int32 in
-            let file = try TemporaryFile(for: "the input")
-            try file.append(bytes)
-            return dup(file.descriptor)  // the source's own, at offset 0; the file closes its own
-        }
+        let file = try TemporaryFile(for: "the input")
+        try file.append(bytes)
+        // The source's own descriptor (close-on-exec, at offset 0); the file closes its own.
+        let fd = fcntl(file.descriptor, F_DUPFD_CLOEXEC, 0)
         guard fd >= 0 else { throw SourceError(message: "cannot open the temporary file of the input: \(String(cString: strerror(errno)))") }
         self.init(fileDescriptor: fd, name: nil)
     }

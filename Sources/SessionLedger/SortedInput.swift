@@ -2,14 +2,16 @@
 /// what `replay --input FILE` verifies. (`InputLog` holds its events; a file of 100M events
 /// would need tens of GiB that way.)
 ///
-/// The source is read once, with the strict reader of `append` (every error is reported, and
-/// nothing is folded, when any line is bad). Events are kept as bytes (`EventBytes`) in runs of
-/// at most `runBytes`; each run is sorted by (`at`, `seq`) when it is full and, when there is
+/// The source is read once, with the strict reader of `append` (a bad line is reported by its
+/// number and key, and nothing is folded). Events are kept as bytes (`EventBytes`) in runs of
+/// about `runBytes`; each run is sorted by (`at`, `seq`) when it is full and, when there is
 /// more than one, written to a `TemporaryFile` (in `TMPDIR`). A walk in time order merges the
 /// runs, reading them back through the file's map: file pages, not the process's own memory.
-/// A source that fits in one run never touches the disk. `seq` is the event's place among the
-/// source's events (its line, blank lines not counted), as in `InputLog`; there is no
-/// `recorded`, so `future-event` is not checked.
+/// A source with less than `runBytes` of events never touches the disk (a pipe is not copied
+/// either: the source is read once). `seq` is the event's place among the source's events
+/// (blank lines not counted), as in `InputLog`; there is no `recorded`, so `future-event` is
+/// not checked. Which events are late is decided as they are read, for the `max_skew` given:
+/// memory in proportion to the late events only.
 public final class SortedInput: FoldSource {
     /// Where each run's events lie, in (`at`, `seq`) order: `[start, end)` of the bytes.
     private var runs: [Range<Int>] = []
@@ -18,8 +20,9 @@ public final class SortedInput: FoldSource {
     private var file: TemporaryFile?
     private var mapped: UnsafeRawBufferPointer?
     private var events = 0
-    /// The lag of every event logged before an event with a later `at` (`LatenessTracker.lag`).
-    private var lags: [(seq: UInt64, lag: UInt64)] = []
+    /// The `max_skew` the late events were decided for, and their `seq`s.
+    private let maxSkew: Duration?
+    private var late: [UInt64] = []
 
     public let hasRecorded = false
     /// How many sorted runs there are, and whether they went to a file (for tests).
@@ -29,16 +32,19 @@ public final class SortedInput: FoldSource {
     /// Bytes a run holds in memory before it is sorted and written out.
     public static let runBytes = 32 << 20
 
-    /// Reads every event of `source`; throws `InputErrors` when a line is bad (with
-    /// `allErrors`, every bad line; else the first).
-    public init(source: InputSource, allErrors: Bool = false, runBytes: Int = SortedInput.runBytes) throws {
+    /// Reads every event of `source`, whose late events are those of `maxSkew` (the fold's
+    /// policy's); throws `InputErrors` when a line is bad (with `allErrors`, every bad line;
+    /// else the first).
+    public init(source: InputSource, maxSkew: Duration?, allErrors: Bool = false, runBytes: Int = SortedInput.runBytes) throws {
+        self.maxSkew = maxSkew
+        source.readsOnce()
         var options = AppendOptions()
         options.allErrors = allErrors
         let pipeline = ParsePipeline(sources: [source], options: options, totalBytes: source.size, forWriter: false)
         defer { pipeline.stop() }
-        var run = Run()
+        var run = Run(reserving: runBytes)
         var errors: [InputError] = []
-        var lateness = LatenessTracker(maxSkew: nil)
+        var lateness = LatenessTracker(maxSkew: maxSkew)
         while var items = pipeline.nextToTake() {
             // A batch comes reversed (`ParsePipeline.nextToTake`): popped, it is in order.
             while let item = items.popLast() {
@@ -46,8 +52,7 @@ public final class SortedInput: FoldSource {
                 case .event(let event, _, _):
                     events += 1
                     let seq = UInt64(events)
-                    let lag = lateness.lag(event.at)
-                    if lag > 0 { lags.append((seq, lag)) }
+                    if lateness.isLate(event.at) { late.append(seq) }
                     guard errors.isEmpty else { continue }  // no fold follows: keep nothing
                     run.add(event, seq: seq)
                     if run.bytes.count >= runBytes { try spill(&run) }
@@ -74,15 +79,17 @@ public final class SortedInput: FoldSource {
         let start = file!.count
         try file!.append(run.sorted())
         runs.append(start..<file!.count)
-        run = Run()
+        run.removeAll()
     }
 
     public func totalEvents() throws -> Int { events }
 
     public func verify() throws {}
 
+    /// The late events for the `max_skew` given at `init` (the only one this source knows).
     public func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64> {
-        Set(lags.lazy.filter { LatenessTracker.isLate(lag: $0.lag, maxSkew: maxSkew) }.map(\.seq))
+        precondition(maxSkew == self.maxSkew, "SortedInput read for max_skew \(String(describing: self.maxSkew)), asked for \(String(describing: maxSkew))")
+        return Set(late)
     }
 
     public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
@@ -137,6 +144,13 @@ public final class SortedInput: FoldSource {
     private struct Run {
         var bytes: [UInt8] = []
         var entries: [(at: Int64, seq: UInt64, offset: Int)] = []
+
+        init(reserving capacity: Int) { bytes.reserveCapacity(min(capacity, 1 << 30) + EventParser.maxLineBytes) }
+
+        mutating func removeAll() {
+            bytes.removeAll(keepingCapacity: true)
+            entries.removeAll(keepingCapacity: true)
+        }
 
         mutating func add(_ event: Event, seq: UInt64) {
             entries.append((event.at.nanoseconds, seq, bytes.count))

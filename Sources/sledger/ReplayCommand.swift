@@ -46,7 +46,7 @@ struct ReplayCommand: ParsableCommand {
         let onStep: ((LedgerFold.Step) throws -> Void)? = trace ? { tracer.print($0) } : nil
         let summary: ParallelReplay.Summary
         if let input {
-            let log = try SortedInput(source: InputSource(path: input))
+            let log = try SortedInput(source: InputSource(path: input), maxSkew: fold.policy.maxSkew)
             report.begin(events: try log.totalEvents())
             summary = .init(try fold.run(log, progress: progress, onFinding: report.add, trace: onStep))
         } else if jobs > 1 && !trace {

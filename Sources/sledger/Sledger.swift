@@ -56,6 +56,8 @@ enum Main {
             fail(error.description, status: 3)
         } catch let error as InputSource.SourceError {
             fail(error.message, status: 2)
+        } catch let error as TemporaryFile.Failure {
+            fail(error.message, status: 3)  // TMPDIR: missing, full, not writable
         } catch {
             if Sledger.exitCode(for: error) == .success { Sledger.exit(withError: error) }
             let message = Sledger.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import SessionLedger
 
@@ -54,7 +55,7 @@ final class SortedInputTests: XCTestCase {
             let whole = try LedgerFold(policy: policy, findings: .all).run(held)
             for runBytes in [1, 700, 9_000, SortedInput.runBytes] {
                 let label = "seed \(seed), runs of \(runBytes) bytes"
-                let sorted = try SortedInput(source: InputSource(bytes: ndjson), runBytes: runBytes)
+                let sorted = try SortedInput(source: InputSource(bytes: ndjson), maxSkew: policy.maxSkew, runBytes: runBytes)
                 switch runBytes {
                 case 1: XCTAssertEqual(sorted.runCount, events.count, label)
                 case SortedInput.runBytes: XCTAssertEqual(sorted.runCount, 1, label)
@@ -63,7 +64,9 @@ final class SortedInputTests: XCTestCase {
                 XCTAssertEqual(sorted.spilled, runBytes != SortedInput.runBytes, label)
                 XCTAssertEqual(try sorted.totalEvents(), events.count, label)
                 for maxSkew in [nil, Duration.seconds(0), .seconds(300), .seconds(3_600)] as [Duration?] {
-                    XCTAssertEqual(try sorted.lateSeqs(maxSkew: maxSkew), try held.lateSeqs(maxSkew: maxSkew), label)
+                    let late = try SortedInput(source: InputSource(bytes: ndjson), maxSkew: maxSkew, runBytes: runBytes).lateSeqs(maxSkew: maxSkew)
+                    XCTAssertEqual(late, try held.lateSeqs(maxSkew: maxSkew), label)
+                    if maxSkew == .seconds(0) { XCTAssertGreaterThan(late.count, 0, label) }
                 }
                 XCTAssertFalse(sorted.hasRecorded)
                 for (i, from) in probes.enumerated() where i % 37 == 0 {
@@ -92,11 +95,48 @@ final class SortedInputTests: XCTestCase {
         lines.append(#"{"type":"refresh","at":"yesterday","user":"u","session":"s"}"#)  // line 5: a bad at
         let source = Array((lines.joined(separator: "\n") + "\n").utf8)
         for allErrors in [false, true] {
-            XCTAssertThrowsError(try SortedInput(source: InputSource(bytes: source), allErrors: allErrors, runBytes: 1)) { error in
+            XCTAssertThrowsError(try SortedInput(source: InputSource(bytes: source), maxSkew: nil, allErrors: allErrors, runBytes: 1)) { error in
                 guard let errors = error as? InputErrors else { return XCTFail("\(error)") }
                 XCTAssertEqual(errors.errors.map(\.line), allErrors ? [2, 5] : [2])
                 XCTAssertEqual(errors.errors.first?.key, "user")
             }
+        }
+    }
+
+    func testAnEmptyInputHasNoEvents() throws {
+        for text in ["", "\n", "  \n\n \n"] {
+            let sorted = try SortedInput(source: InputSource(bytes: Array(text.utf8)), maxSkew: Policy.default.maxSkew, runBytes: 1)
+            XCTAssertEqual(try sorted.totalEvents(), 0)
+            XCTAssertEqual(try walk(sorted, from: nil, to: nil), [])
+            XCTAssertFalse(sorted.spilled)
+            XCTAssertEqual(try LedgerFold(policy: .default, findings: .all).run(sorted).findings, [])
+        }
+    }
+
+    /// A pipe is read once and not copied: with a `TMPDIR` that cannot take a file, a pipe's
+    /// events that fit in one run are folded all the same; more than a run fail, naming it.
+    func testAPipeIsNotCopiedAndASpillNamesTMPDIR() throws {
+        var generator = TestLogGenerator(seed: 9)
+        let events = generator.events()
+        let ndjson: [UInt8] = events.flatMap { CanonicalWriter.bytes(of: $0) + [0x0A] }
+        XCTAssertLessThan(ndjson.count, 60_000, "fits in a pipe's buffer")
+        let missing = try temporaryDirectory(self) + "/not-there"
+        for runBytes in [SortedInput.runBytes, 1] {
+            let pipe = Pipe()
+            pipe.fileHandleForWriting.write(Data(ndjson))
+            try pipe.fileHandleForWriting.close()
+            let source = InputSource(fileDescriptor: pipe.fileHandleForReading.fileDescriptor, name: nil, closesIt: false)
+            try withTemporaryDirectory(missing) {
+                if runBytes == 1 {
+                    XCTAssertThrowsError(try SortedInput(source: source, maxSkew: nil, runBytes: runBytes)) { error in
+                        XCTAssertTrue("\(error)".hasPrefix("cannot create a temporary file in \(missing) for the events of the input"), "\(error)")
+                    }
+                } else {
+                    let sorted = try SortedInput(source: source, maxSkew: nil, runBytes: runBytes)
+                    XCTAssertEqual(try walk(sorted, from: nil, to: nil), try walk(InputLog(events: events), from: nil, to: nil))
+                }
+            }
+            XCTAssertThrowsError(try source.rewind(), "read once: not again")
         }
     }
 

@@ -20,11 +20,13 @@ final class ServerProcess: @unchecked Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }()
 
-    /// Starts the server and waits for its "listening on" line.
-    init(_ test: XCTestCase, ledger: String? = nil, arguments: [String] = []) throws {
+    /// Starts the server (with `environment` added to this process's) and waits for its
+    /// "listening on" line.
+    init(_ test: XCTestCase, ledger: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
         self.ledger = try ledger ?? temporaryLedger(test)
         process.executableURL = ServerProcess.executable
         process.arguments = ["serve", "--ledger", self.ledger, "--listen", "127.0.0.1:0"] + arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice

@@ -53,6 +53,36 @@ final class ServerQueryTests: XCTestCase {
         XCTAssertEqual(answer.text, try runSledger(["who", "--ledger", ledger, "--from", "2026-04-08T09:30:00Z", "--to", "2026-04-08T11:00:01Z", "--format", "csv"]))
     }
 
+    /// Answers that go to a temporary file past their first bytes (here past none, or past
+    /// 100) are sent whole: what the same commands print, byte for byte. A `TMPDIR` that
+    /// cannot take the file makes the query a 500 that names it.
+    func testAnswersSentFromTheirTemporaryFileAreTheCommandsOutput() async throws {
+        let ledger = try temporaryLedger(self)
+        try runSledger(["append", "--ledger", ledger], stdin: try repositoryFile("Fixtures/incident-april/events.ndjson"))
+        let range = ["--from", "2026-04-01T00:00:00Z", "--to", "2026-04-09T00:00:00Z"]
+        let queries: [(path: String, command: [String])] = [
+            ("/v1/sessions?from=2026-04-01T00:00:00Z&to=2026-04-09T00:00:00Z&format=csv", ["sessions"] + range + ["--format", "csv"]),
+            ("/v1/sessions?at=2026-04-07T10:00:00Z", ["sessions", "--at", "2026-04-07T10:00:00Z", "--format", "json"]),
+            ("/v1/who?from=2026-04-01T00:00:00Z&to=2026-04-09T00:00:00Z&format=ndjson", ["who"] + range + ["--format", "ndjson"]),
+        ]
+        for memoryBytes in ["0", "100"] {
+            let server = try ServerProcess(self, ledger: ledger, environment: ["SLEDGER_ANSWER_MEMORY_BYTES": memoryBytes])
+            for (path, command) in queries {
+                let printed = try runSledger(command + ["--ledger", ledger])
+                XCTAssertGreaterThan(printed.utf8.count, 100, path)
+                let answer = try await server.get(path)
+                XCTAssertEqual(answer.status, 200, path)
+                XCTAssertEqual(answer.text, printed, "\(path), \(memoryBytes) bytes in memory")
+            }
+            server.stop()
+        }
+        let missing = try temporaryLedger(self) + "-not-there"
+        let refusing = try ServerProcess(self, ledger: ledger, environment: ["SLEDGER_ANSWER_MEMORY_BYTES": "0", "TMPDIR": missing])
+        let answer = try await refusing.get(queries[0].path)
+        XCTAssertEqual(answer.status, 500)
+        XCTAssertTrue((answer.object["error"] as? String ?? "").contains("cannot create a temporary file in \(missing)"), answer.text)
+    }
+
     func testAUsersSessionsAreTheFixturesHandWorkedRecords() async throws {
         let server = try await fixtureServer()
         let expected = try fixture("expected-sessions.json") as! [String: Any]
