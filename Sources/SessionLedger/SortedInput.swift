@@ -11,7 +11,10 @@
 /// either: the source is read once). `seq` is the event's place among the source's events
 /// (blank lines not counted), as in `InputLog`; there is no `recorded`, so `future-event` is
 /// not checked. Which events are late is decided as they are read, for the `max_skew` given:
-/// memory in proportion to the late events only.
+/// memory in proportion to the late events only. Users and sessions are numbered as a ledger
+/// numbers them (`ByteInterner`: by exact bytes, in order of first appearance), so that a
+/// `replay` fold retires ended sessions as it does a ledger's; the table of names is let go
+/// once the source is read, and the numbers travel with the events.
 public final class SortedInput: FoldSource {
     /// Where each run's events lie, in (`at`, `seq`) order: `[start, end)` of the bytes.
     private var runs: [Range<Int>] = []
@@ -45,6 +48,7 @@ public final class SortedInput: FoldSource {
         var run = Run(reserving: runBytes)
         var errors: [InputError] = []
         var lateness = LatenessTracker(maxSkew: maxSkew)
+        var users = ByteInterner(), sessions = ByteInterner()
         while var items = pipeline.nextToTake() {
             // A batch comes reversed (`ParsePipeline.nextToTake`): popped, it is in order.
             while let item = items.popLast() {
@@ -54,7 +58,7 @@ public final class SortedInput: FoldSource {
                     let seq = UInt64(events)
                     if lateness.isLate(event.at) { late.append(seq) }
                     guard errors.isEmpty else { continue }  // no fold follows: keep nothing
-                    run.add(event, seq: seq)
+                    run.add(event, seq: seq, user: users.number(event.user), session: event.session.map { sessions.number($0) } ?? 0)
                     if run.bytes.count >= runBytes { try spill(&run) }
                 case .error(let error): errors.append(error)
                 case .failure(let error): throw error
@@ -152,9 +156,9 @@ public final class SortedInput: FoldSource {
             entries.removeAll(keepingCapacity: true)
         }
 
-        mutating func add(_ event: Event, seq: UInt64) {
+        mutating func add(_ event: Event, seq: UInt64, user: UInt32, session: UInt32) {
             entries.append((event.at.nanoseconds, seq, bytes.count))
-            EventBytes.append(event, seq: seq, to: &bytes)
+            EventBytes.append(event, seq: seq, user: user, session: session, to: &bytes)
         }
 
         /// The run's bytes, its events in (`at`, `seq`) order.
@@ -171,15 +175,17 @@ public final class SortedInput: FoldSource {
     }
 }
 
-/// An event and its `seq` as bytes, exactly as parsed (the runs of `SortedInput`): `seq` u64,
-/// kind u8, `at` i64, then `user`, `session`, `client`, `method`, `id`, `ip`, `agent`, each a
+/// An event, its `seq` and its numbers as bytes, exactly as parsed (the runs of `SortedInput`):
+/// `seq` u64, user number u32, session number u32 (0: none), kind u8, `at` i64, then `user`, `session`, `client`, `method`, `id`, `ip`, `agent`, each a
 /// u32 length (`absent` for none) and its UTF-8, then the number of `meta` pairs (`absent`
 /// when the event has no `meta`) and each pair's key and value. Little-endian.
 enum EventBytes {
     static let absent: UInt32 = .max
 
-    static func append(_ event: Event, seq: UInt64, to out: inout [UInt8]) {
+    static func append(_ event: Event, seq: UInt64, user: UInt32 = 0, session: UInt32 = 0, to out: inout [UInt8]) {
         appendLE(seq, 8, &out)
+        appendLE(UInt64(user), 4, &out)
+        appendLE(UInt64(session), 4, &out)
         out.append(event.kind.rawValue)
         appendLE(UInt64(bitPattern: event.at.nanoseconds), 8, &out)
         for text in [event.user, event.session, event.client, event.method, event.id, event.ip, event.agent] {
@@ -212,6 +218,7 @@ enum EventBytes {
             return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[at..<(at + Int(length))]), as: UTF8.self)
         }
         let seq = int(8)
+        let (userNumber, sessionNumber) = (UInt32(int(4)), UInt32(int(4)))
         let kind = Event.Kind(rawValue: UInt8(int(1)))!
         let instant = Instant(nanoseconds: Int64(bitPattern: int(8)))
         let user = text()!
@@ -225,6 +232,6 @@ enum EventBytes {
         var event = Event(kind: kind, at: instant, user: user, session: session, client: client, method: method,
                           id: id, ip: ip, agent: agent, hasMeta: pairs != absent)
         event.meta = meta  // already in canonical order: not sorted again
-        return (StoredEvent(seq: seq, recorded: instant, event: event), at)
+        return (StoredEvent(seq: seq, recorded: instant, event: event, sessionNumber: sessionNumber, userNumber: userNumber), at)
     }
 }

@@ -18,7 +18,9 @@ final class SortedInputTests: XCTestCase {
 
     func testEveryFieldComesBackExactlyAsBytes() {
         var bytes: [UInt8] = []
-        for (i, event) in SortedInputTests.unusual.enumerated() { EventBytes.append(event, seq: UInt64(i + 7), to: &bytes) }
+        for (i, event) in SortedInputTests.unusual.enumerated() {
+            EventBytes.append(event, seq: UInt64(i + 7), user: UInt32(i + 1), session: event.session == nil ? 0 : UInt32(40 + i), to: &bytes)
+        }
         bytes.withUnsafeBytes { raw in
             var at = 0
             for (i, event) in SortedInputTests.unusual.enumerated() {
@@ -28,6 +30,8 @@ final class SortedInputTests: XCTestCase {
                 XCTAssertEqual(stored.event.meta, event.meta, "meta in canonical order")
                 XCTAssertEqual(stored.seq, UInt64(i + 7))
                 XCTAssertEqual(stored.recorded, event.at)
+                XCTAssertEqual(stored.userNumber, UInt32(i + 1))
+                XCTAssertEqual(stored.sessionNumber, event.session == nil ? 0 : UInt32(40 + i))
                 at = next
             }
             XCTAssertEqual(at, raw.count)
@@ -83,6 +87,27 @@ final class SortedInputTests: XCTestCase {
                 let folded = try LedgerFold(policy: policy, findings: .all).run(sorted)
                 XCTAssertEqual(folded.findings, whole.findings, label)
                 XCTAssertEqual(folded.derivation.sessions, whole.derivation.sessions, label)
+                // Numbered as a ledger numbers: by exact bytes, in order of first appearance.
+                let inSeqOrder = try walk(sorted, from: nil, to: nil).sorted { $0.seq < $1.seq }
+                var userNumbers: [String: UInt32] = [:], sessionNumbers: [String: UInt32] = [:]
+                for stored in inSeqOrder {
+                    let user = userNumbers[stored.event.user] ?? UInt32(userNumbers.count + 1)
+                    userNumbers[stored.event.user] = user
+                    XCTAssertEqual(stored.userNumber, user, label)
+                    guard let session = stored.event.session else { XCTAssertEqual(stored.sessionNumber, 0, label); continue }
+                    let number = sessionNumbers[session] ?? UInt32(sessionNumbers.count + 1)
+                    sessionNumbers[session] = number
+                    XCTAssertEqual(stored.sessionNumber, number, label)
+                }
+                // So `replay`'s fold retires ended sessions, as from a ledger, with the same findings.
+                for every in [1, 7] {
+                    var retiring = LedgerFold(policy: policy, findings: .all)
+                    retiring.retireEvery = every
+                    var handed = 0
+                    let result = try retiring.run(sorted, settled: { _ in handed += 1 })
+                    XCTAssertEqual(result.findings, whole.findings, "\(label), retiring every \(every)")
+                    XCTAssertGreaterThan(handed, 0, "\(label): sessions retired")
+                }
             }
             XCTAssertGreaterThan(whole.findings.count, 0, "seed \(seed): findings compared")
         }
