@@ -8,7 +8,7 @@ import Darwin
 /// ledger interns its users and sessions (docs/FORMAT.md), for a source that is not a ledger
 /// (`SortedInput`). Each string's bytes are kept once in one arena, found through an
 /// open-addressing table of numbers, each beside 32 bits of its string's hash, so that a probe
-/// reads the arena only when those match: about 20 bytes a string beyond its own bytes, where
+/// reads the arena only when those match: 20-30 bytes a string beyond its own bytes, where
 /// a dictionary of `String`s took about 100 (a heap object each, and the dictionary's slack).
 struct ByteInterner {
     private var arena: [UInt8] = []
@@ -17,6 +17,12 @@ struct ByteInterner {
     /// By hash: the string's number in the low 32 bits, the hash's high 32 bits above them;
     /// 0 for an empty place. At most three quarters full.
     private var table = [UInt64](repeating: 0, count: 1 << 10)
+    private let hash: (UnsafeRawBufferPointer) -> Int
+
+    /// `hash` is for tests (one that collides on purpose); by default a seeded `Hasher`.
+    init(hash: @escaping (UnsafeRawBufferPointer) -> Int = ByteInterner.seededHash) {
+        self.hash = hash
+    }
 
     /// How many strings it numbers.
     var count: Int { ends.count }
@@ -30,7 +36,7 @@ struct ByteInterner {
     mutating func number(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         if (count + 1) * 4 > table.count * 3 { grow() }
         let mask = table.count - 1
-        let hash = ByteInterner.hash(bytes)
+        let hash = self.hash(bytes)
         let tag = UInt64(UInt(bitPattern: hash) >> 32 & 0xFFFF_FFFF) << 32
         var place = hash & mask
         while true {
@@ -38,7 +44,7 @@ struct ByteInterner {
             if entry == 0 {
                 arena.append(contentsOf: bytes)
                 ends.append(arena.count)
-                precondition(ends.count < Int(UInt32.max), "more than 2^32 - 1 strings")
+                precondition(ends.count < Int(UInt32.max), "2^32 - 1 strings: the numbers are 32 bits")
                 table[place] = tag | UInt64(ends.count)
                 return UInt32(ends.count)
             }
@@ -63,7 +69,7 @@ struct ByteInterner {
     }
 
     /// A hash seeded for this process (`Hasher`): input cannot be made to collide on purpose.
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
+    static func seededHash(_ bytes: UnsafeRawBufferPointer) -> Int {
         var hasher = Hasher()
         hasher.combine(bytes: bytes)
         return hasher.finalize()
@@ -76,7 +82,7 @@ struct ByteInterner {
         arena.withUnsafeBytes { whole in
             for entry in table where entry != 0 {
                 let r = range(UInt32(truncatingIfNeeded: entry))
-                var place = ByteInterner.hash(UnsafeRawBufferPointer(rebasing: whole[r])) & mask
+                var place = hash(UnsafeRawBufferPointer(rebasing: whole[r])) & mask
                 while larger[place] != 0 { place = (place + 1) & mask }
                 larger[place] = entry
             }

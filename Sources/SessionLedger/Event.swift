@@ -89,8 +89,9 @@ public struct StoredEvent: Hashable, Sendable {
     public var seq: UInt64
     public var recorded: Instant
     public var event: Event
-    /// The number the ledger interned `event.session` as (docs/FORMAT.md), 0 when it has none
-    /// or the event was not read from a ledger: lets a fold find the session without hashing.
+    /// The number the ledger interned `event.session` as (docs/FORMAT.md; `SortedInput` numbers
+    /// a file's the same way), 0 when it has none or the source gave none: lets a fold find
+    /// the session without hashing.
     public var sessionNumber: UInt32
     /// The number the ledger interned `event.user` as, 0 likewise: lets a fold compare users
     /// without comparing strings.

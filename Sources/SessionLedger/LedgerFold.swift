@@ -1,4 +1,5 @@
-/// Where a fold reads events from: a ledger snapshot, or an NDJSON file held in memory.
+/// Where a fold reads events from: a ledger snapshot, a user's slice of one, an NDJSON file
+/// (`SortedInput`), or events held in memory (`InputLog`).
 public protocol FoldSource {
     /// The `seq` of every late event (SPEC.md section 5).
     func lateSeqs(maxSkew: Duration?) throws -> Set<UInt64>

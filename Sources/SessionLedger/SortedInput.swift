@@ -182,7 +182,7 @@ public final class SortedInput: FoldSource {
 enum EventBytes {
     static let absent: UInt32 = .max
 
-    static func append(_ event: Event, seq: UInt64, user: UInt32 = 0, session: UInt32 = 0, to out: inout [UInt8]) {
+    static func append(_ event: Event, seq: UInt64, user: UInt32, session: UInt32, to out: inout [UInt8]) {
         appendLE(seq, 8, &out)
         appendLE(UInt64(user), 4, &out)
         appendLE(UInt64(session), 4, &out)

@@ -27,4 +27,21 @@ final class ByteInternerTests: XCTestCase {
         XCTAssertNotEqual(interner.number("é"), interner.number("e\u{301}"))
         XCTAssertGreaterThan(order.count, 1_024, "the table grew")
     }
+
+    /// Strings whose hashes all collide (every tag equal, every probe from one place, around
+    /// the end of the table) are still told apart by their bytes.
+    func testCollidingHashesAreToldApartByTheirBytes() {
+        for hash in [{ (_: UnsafeRawBufferPointer) in 0 }, { $0.count == 5 ? -1 : 7 }] {
+            var interner = ByteInterner(hash: hash)
+            let names = (0..<900).map { String(format: "s_%03d", $0 % 300) } + ["", "s_00", "s_0000"]
+            var first: [String: UInt32] = [:]
+            for name in names {
+                let number = interner.number(name)
+                let expected = first[name] ?? UInt32(first.count + 1)
+                first[name] = expected
+                XCTAssertEqual(number, expected, name)
+            }
+            XCTAssertEqual(interner.count, 303)
+        }
+    }
 }

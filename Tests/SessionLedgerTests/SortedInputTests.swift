@@ -14,6 +14,10 @@ final class SortedInputTests: XCTestCase {
         Event(kind: .refresh, at: Instant(rfc3339: "2026-03-01T08:00:00Z")!, user: "dörte \"d\" \\ 東京", session: "s-ü",
               meta: [], hasMeta: true),
         Event(kind: .logoutAll, at: Instant(rfc3339: "2026-03-02T00:00:00Z")!, user: "bob", id: "x"),
+        // The same text as the first login's user and session in another normal form: other
+        // ids, byte for byte (a fold that compared text would find a duplicate session).
+        Event(kind: .login, at: Instant(rfc3339: "2026-03-01T09:30:00Z")!, user: "do\u{308}rte \"d\" \\ 東京",
+              session: "s-u\u{308}", client: "web", method: "google"),
     ]
 
     func testEveryFieldComesBackExactlyAsBytes() {
@@ -89,12 +93,14 @@ final class SortedInputTests: XCTestCase {
                 XCTAssertEqual(folded.derivation.sessions, whole.derivation.sessions, label)
                 // Numbered as a ledger numbers: by exact bytes, in order of first appearance.
                 let inSeqOrder = try walk(sorted, from: nil, to: nil).sorted { $0.seq < $1.seq }
-                var userNumbers: [String: UInt32] = [:], sessionNumbers: [String: UInt32] = [:]
+                // (Keyed by bytes: `String` keys compare text, "ü" == "u\u{308}".)
+                var userNumbers: [[UInt8]: UInt32] = [:], sessionNumbers: [[UInt8]: UInt32] = [:]
                 for stored in inSeqOrder {
-                    let user = userNumbers[stored.event.user] ?? UInt32(userNumbers.count + 1)
-                    userNumbers[stored.event.user] = user
+                    let userKey = Array(stored.event.user.utf8)
+                    let user = userNumbers[userKey] ?? UInt32(userNumbers.count + 1)
+                    userNumbers[userKey] = user
                     XCTAssertEqual(stored.userNumber, user, label)
-                    guard let session = stored.event.session else { XCTAssertEqual(stored.sessionNumber, 0, label); continue }
+                    guard let session = stored.event.session.map({ Array($0.utf8) }) else { XCTAssertEqual(stored.sessionNumber, 0, label); continue }
                     let number = sessionNumbers[session] ?? UInt32(sessionNumbers.count + 1)
                     sessionNumbers[session] = number
                     XCTAssertEqual(stored.sessionNumber, number, label)
@@ -106,6 +112,8 @@ final class SortedInputTests: XCTestCase {
                     var handed = 0
                     let result = try retiring.run(sorted, settled: { _ in handed += 1 })
                     XCTAssertEqual(result.findings, whole.findings, "\(label), retiring every \(every)")
+                    XCTAssertEqual(result.derivation.sessionCount, whole.derivation.sessionCount, label)
+                    XCTAssertEqual(result.derivation.userCount, whole.derivation.userCount, label)
                     XCTAssertGreaterThan(handed, 0, "\(label): sessions retired")
                 }
             }
@@ -117,12 +125,12 @@ final class SortedInputTests: XCTestCase {
     func testBadLinesAreReportedByLineAndKey() throws {
         var lines = SortedInputTests.unusual.map { String(decoding: CanonicalWriter.bytes(of: $0), as: UTF8.self) }
         lines.insert(#"{"type":"login","at":"2026-03-01T09:00:00Z"}"#, at: 1)  // line 2: no user
-        lines.append(#"{"type":"refresh","at":"yesterday","user":"u","session":"s"}"#)  // line 5: a bad at
+        lines.append(#"{"type":"refresh","at":"yesterday","user":"u","session":"s"}"#)  // the last line: a bad at
         let source = Array((lines.joined(separator: "\n") + "\n").utf8)
         for allErrors in [false, true] {
             XCTAssertThrowsError(try SortedInput(source: InputSource(bytes: source), maxSkew: nil, allErrors: allErrors, runBytes: 1)) { error in
                 guard let errors = error as? InputErrors else { return XCTFail("\(error)") }
-                XCTAssertEqual(errors.errors.map(\.line), allErrors ? [2, 5] : [2])
+                XCTAssertEqual(errors.errors.map(\.line), allErrors ? [2, SortedInputTests.unusual.count + 2] : [2])
                 XCTAssertEqual(errors.errors.first?.key, "user")
             }
         }
