@@ -1,3 +1,5 @@
+import HeapModule
+
 /// The events of an NDJSON source, folded in (`at`, `seq`) order without holding them all:
 /// what `replay --input FILE` verifies. (`InputLog` holds its events; a file of 100M events
 /// would need tens of GiB that way.)
@@ -99,43 +101,39 @@ public final class SortedInput: FoldSource {
     public func forEachEventInTimeOrder(from: Instant?, to: Instant?, foldOnly: Bool,
                                         _ body: (StoredEvent) throws -> Bool) throws {
         try withBytes { bytes in
-            // A binary heap of the runs' next events, least (`at`, `seq`) on top.
-            var heads: [(event: StoredEvent, next: Int, end: Int)] = []
+            // Each run's next event, least (`at`, `seq`) first.
+            var heads = Heap<Head>()
             for run in runs where !run.isEmpty {
-                let (event, next) = EventBytes.read(bytes, at: run.lowerBound)
-                heads.append((event, next, run.upperBound))
+                let (event, next) = try EventBytes.read(bytes, at: run.lowerBound, foldOnly: foldOnly)
+                heads.insert(Head(event: event, next: next, end: run.upperBound))
             }
-            func precedes(_ i: Int, _ j: Int) -> Bool {
-                (heads[i].event.event.at, heads[i].event.seq) < (heads[j].event.event.at, heads[j].event.seq)
-            }
-            func siftDown(_ start: Int) {
-                var i = start
-                while true {
-                    let l = 2 * i + 1, r = l + 1
-                    var least = i
-                    if l < heads.count, precedes(l, least) { least = l }
-                    if r < heads.count, precedes(r, least) { least = r }
-                    if least == i { return }
-                    heads.swapAt(i, least)
-                    i = least
-                }
-            }
-            for i in stride(from: heads.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
-            while let top = heads.first {
-                let stored = top.event
-                if let to, stored.event.at >= to { return }
-                if from.map({ stored.event.at >= $0 }) ?? true {
-                    guard try body(stored) else { return }
+            while let top = heads.min {
+                if let to, top.event.event.at >= to { return }
+                if from.map({ top.event.event.at >= $0 }) ?? true {
+                    guard try body(top.event) else { return }
                 }
                 if top.next < top.end {
-                    let (event, next) = EventBytes.read(bytes, at: top.next)
-                    heads[0] = (event, next, top.end)
+                    let (event, next) = try EventBytes.read(bytes, at: top.next, foldOnly: foldOnly)
+                    heads.replaceMin(with: Head(event: event, next: next, end: top.end))
                 } else {
-                    heads.swapAt(0, heads.count - 1)
-                    heads.removeLast()
+                    heads.removeMin()
                 }
-                siftDown(0)
             }
+        }
+    }
+
+    /// A run's next event in a merge, and where the rest of the run lies.
+    private struct Head: Comparable {
+        var event: StoredEvent
+        var next: Int
+        var end: Int
+
+        static func < (a: Head, b: Head) -> Bool {
+            (a.event.event.at, a.event.seq) < (b.event.event.at, b.event.seq)
+        }
+
+        static func == (a: Head, b: Head) -> Bool {
+            (a.event.event.at, a.event.seq) == (b.event.event.at, b.event.seq)
         }
     }
 
@@ -148,6 +146,8 @@ public final class SortedInput: FoldSource {
     private struct Run {
         var bytes: [UInt8] = []
         var entries: [(at: Int64, seq: UInt64, offset: Int)] = []
+        /// One event's record, before it joins `bytes`.
+        private var scratch: [UInt8] = []
 
         init(reserving capacity: Int) { bytes.reserveCapacity(min(capacity, 1 << 30) + EventParser.maxLineBytes) }
 
@@ -158,7 +158,7 @@ public final class SortedInput: FoldSource {
 
         mutating func add(_ event: Event, seq: UInt64, user: UInt32, session: UInt32) {
             entries.append((event.at.nanoseconds, seq, bytes.count))
-            EventBytes.append(event, seq: seq, user: user, session: session, to: &bytes)
+            EventBytes.append(event, seq: seq, user: user, session: session, scratch: &scratch, to: &bytes)
         }
 
         /// The run's bytes, its events in (`at`, `seq`) order.
@@ -175,63 +175,33 @@ public final class SortedInput: FoldSource {
     }
 }
 
-/// An event, its `seq` and its numbers as bytes, exactly as parsed (the runs of `SortedInput`):
-/// `seq` u64, user number u32, session number u32 (0: none), kind u8, `at` i64, then `user`, `session`, `client`, `method`, `id`, `ip`, `agent`, each a
-/// u32 length (`absent` for none) and its UTF-8, then the number of `meta` pairs (`absent`
-/// when the event has no `meta`) and each pair's key and value. Little-endian.
+/// An event as a run of `SortedInput` holds it: its `seq` (u64), the length of its record
+/// (u32), and its ledger record (`Record`: its numbers, every string, a checksum), carrying
+/// both its names, so that no table of names is needed to read it back; `recorded` is `at`.
 enum EventBytes {
-    static let absent: UInt32 = .max
-
-    static func append(_ event: Event, seq: UInt64, user: UInt32, session: UInt32, to out: inout [UInt8]) {
+    static func append(_ event: Event, seq: UInt64, user: UInt32, session: UInt32,
+                       scratch: inout [UInt8], to out: inout [UInt8]) {
+        Record.encode(event, recorded: event.at, userNumber: user, sessionNumber: session,
+                      carrying: [.user, .session], into: &scratch)
         appendLE(seq, 8, &out)
-        appendLE(UInt64(user), 4, &out)
-        appendLE(UInt64(session), 4, &out)
-        out.append(event.kind.rawValue)
-        appendLE(UInt64(bitPattern: event.at.nanoseconds), 8, &out)
-        for text in [event.user, event.session, event.client, event.method, event.id, event.ip, event.agent] {
-            appendText(text, &out)
-        }
-        appendLE(UInt64(event.hasMeta ? UInt32(event.meta.count) : absent), 4, &out)
-        for pair in event.meta {
-            appendText(pair.key, &out)
-            appendText(pair.value, &out)
-        }
+        appendLE(UInt64(scratch.count), 4, &out)
+        out.append(contentsOf: scratch)
     }
 
-    private static func appendText(_ text: String?, _ out: inout [UInt8]) {
-        guard let text else { return appendLE(UInt64(absent), 4, &out) }
-        appendLE(UInt64(text.utf8.count), 4, &out)
-        out.append(contentsOf: text.utf8)
+    /// The event whose bytes begin at `offset`, and where the next one begins. With `foldOnly`,
+    /// its `id`, `ip`, `agent` and `meta` are left out (`Record.decode`).
+    static func read(_ bytes: UnsafeRawBufferPointer, at offset: Int, foldOnly: Bool = false) throws -> (StoredEvent, next: Int) {
+        let seq = readLE(bytes, offset, 8)
+        let end = offset + 12 + Int(readLE(bytes, offset + 8, 4))
+        let (header, event) = try Record.decode(UnsafeRawBufferPointer(rebasing: bytes[(offset + 12)..<end]),
+                                                foldOnly: foldOnly, names: CarriedNames())
+        return (StoredEvent(seq: seq, recorded: event.at, event: event,
+                            sessionNumber: header.sessionNumber, userNumber: header.userNumber), end)
     }
 
-    /// The event whose bytes begin at `offset`, and where the next one begins.
-    static func read(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> (StoredEvent, next: Int) {
-        var at = offset
-        func int(_ size: Int) -> UInt64 {
-            defer { at += size }
-            return readLE(bytes, at, size)
-        }
-        func text() -> String? {
-            let length = UInt32(int(4))
-            guard length != absent else { return nil }
-            defer { at += Int(length) }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[at..<(at + Int(length))]), as: UTF8.self)
-        }
-        let seq = int(8)
-        let (userNumber, sessionNumber) = (UInt32(int(4)), UInt32(int(4)))
-        let kind = Event.Kind(rawValue: UInt8(int(1)))!
-        let instant = Instant(nanoseconds: Int64(bitPattern: int(8)))
-        let user = text()!
-        let (session, client, method, id, ip, agent) = (text(), text(), text(), text(), text(), text())
-        let pairs = UInt32(int(4))
-        var meta: [Event.MetaPair] = []
-        if pairs != absent {
-            meta.reserveCapacity(Int(pairs))
-            for _ in 0..<pairs { meta.append(Event.MetaPair(key: text()!, value: text()!)) }
-        }
-        var event = Event(kind: kind, at: instant, user: user, session: session, client: client, method: method,
-                          id: id, ip: ip, agent: agent, hasMeta: pairs != absent)
-        event.meta = meta  // already in canonical order: not sorted again
-        return (StoredEvent(seq: seq, recorded: instant, event: event, sessionNumber: sessionNumber, userNumber: userNumber), at)
+    /// Every record carries its names: none is ever looked up.
+    private struct CarriedNames: NameSource {
+        func user(_ number: UInt32) throws -> String { throw Record.Damage(problem: "user \(number) not carried") }
+        func session(_ number: UInt32) throws -> String { throw Record.Damage(problem: "session \(number) not carried") }
     }
 }
