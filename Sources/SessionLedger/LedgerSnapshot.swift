@@ -185,6 +185,19 @@ public struct LedgerSnapshot {
         return try largestAt(through: head)
     }
 
+    /// Every user the ledger names, in the order of their UTF-8 bytes (the `users` index's
+    /// keys): O(users), without reading the log.
+    public func userNames() throws -> [String] {
+        var names: [String] = []
+        try txn.withCursor(db.users) { cursor in
+            try cursor.forEach(from: cursor.first()) { entry in
+                names.append(String(decoding: entry.key, as: UTF8.self))
+                return true
+            }
+        }
+        return names
+    }
+
     /// The interned number of a user, or nil when the ledger has never seen them.
     public func userNumber(_ user: String) throws -> UInt32? {
         try txn.get(db.users, Array(user.utf8)).map { UInt32(readLE($0, 0, 4)) }

@@ -19,8 +19,9 @@ public struct UserLog: FoldSource {
     private let entries: [Entry]
 
     private struct Entry {
-        var at: Instant
+        var at: Instant { header.at }
         var seq: UInt64
+        var header: Record.Header
         var record: UnsafeRawBufferPointer
     }
 
@@ -47,14 +48,7 @@ public struct UserLog: FoldSource {
             entries = []
             return
         }
-        // `by_session` files every login naming the session (it leaves out only refreshes).
-        var owner: (at: Instant, seq: UInt64, user: UInt32)?
-        for seq in try snapshot.seqs(ofSession: number) {
-            let header = try snapshot.header(seq: seq, session: number)
-            if header.kind == .login, owner.map({ (header.at, seq) < ($0.at, $0.seq) }) ?? true {
-                owner = (header.at, seq, header.userNumber)
-            }
-        }
+        let owner = try UserLog.owner(snapshot, of: number)
         if let owner, let stored = try snapshot.event(seq: owner.seq) {
             user = stored.event.user
         } else {
@@ -62,6 +56,61 @@ public struct UserLog: FoldSource {
         }
         entries = try UserLog.slice(snapshot, user: owner?.user, session: (number, home),
                                     pastFrom: try UserLog.bound(snapshot, horizon))
+    }
+
+    /// The slice for `replay --user U` and the timeline page, which report the findings of the
+    /// user's events: the user's slice and, for each session one of their events names that
+    /// they did not log in first (someone else's, one someone else logged in before them, one
+    /// never logged in), the slice of `session S` for it. Folding it gives each of the user's
+    /// events the findings the whole log gives it, and each session they name its state: a
+    /// finding of an event depends on the event, the `lags` index, the state of the session it
+    /// names, and for a `logout_all` the user's own sessions. Events of the other slices may
+    /// get other findings (their sessions are partial) and must not be reported.
+    public init(snapshot: LedgerSnapshot, eventsOf user: String, horizon: LedgerFold.Horizon = .all) throws {
+        self.user = user
+        self.snapshot = snapshot
+        guard let number = try snapshot.userNumber(user) else {
+            entries = []
+            return
+        }
+        let bound = try UserLog.bound(snapshot, horizon)
+        var entries = try UserLog.slice(snapshot, user: number, session: nil, pastFrom: bound)
+        // The slice holds every login of the sessions the user logged in (`by_session`), and
+        // none of the others: so a session's first login in it, in (`at`, `seq`) order, is its
+        // first login, and one without is not the user's.
+        var firstLogin: [UInt32: UInt32] = [:]
+        var named: [UInt32] = []
+        for entry in entries where entry.header.sessionNumber != 0 {
+            let session = entry.header.sessionNumber
+            if entry.header.kind == .login, firstLogin[session] == nil { firstLogin[session] = entry.header.userNumber }
+            if entry.header.userNumber == number { named.append(session) }
+        }
+        var seqs = Set(entries.map(\.seq))
+        var added = false
+        for session in Set(named) where firstLogin[session] != number {
+            let owner = try UserLog.owner(snapshot, of: session)
+            let home = try snapshot.sessionHome(session)
+            for entry in try UserLog.slice(snapshot, user: owner?.user, session: (session, home), pastFrom: bound)
+            where seqs.insert(entry.seq).inserted {
+                entries.append(entry)
+                added = true
+            }
+        }
+        if added { entries.sort { ($0.at, $0.seq) < ($1.at, $1.seq) } }
+        self.entries = entries
+    }
+
+    /// The first login of a session, in (`at`, `seq`) order: `by_session` files every login
+    /// naming it (it leaves out only refreshes). Nil when none did.
+    private static func owner(_ snapshot: LedgerSnapshot, of session: UInt32) throws -> (at: Instant, seq: UInt64, user: UInt32)? {
+        var owner: (at: Instant, seq: UInt64, user: UInt32)?
+        for seq in try snapshot.seqs(ofSession: session) {
+            let header = try snapshot.header(seq: seq, session: session)
+            if header.kind == .login, owner.map({ (header.at, seq) < ($0.at, $0.seq) }) ?? true {
+                owner = (header.at, seq, header.userNumber)
+            }
+        }
+        return owner
     }
 
     /// The first unlagged `seq` past the horizon (nil: none, or no horizon). Past it the slice
@@ -95,7 +144,7 @@ public struct UserLog: FoldSource {
             }
             guard wanted else { return }
             seqs.insert(seq)
-            slice.append(Entry(at: header.at, seq: seq, record: record))
+            slice.append(Entry(seq: seq, header: header, record: record))
         }
         if let session { sessions[session.number] = session.home }
         if let number {

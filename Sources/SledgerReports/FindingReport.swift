@@ -14,6 +14,9 @@ public final class FindingReport {
     private var collected: [Finding] = []
     public private(set) var errors = 0
     public private(set) var warnings = 0
+    /// Set by `replay`: the events in the ledger, and what a narrowed replay read them for.
+    private var ledgerEvents = 0
+    private var narrowedTo: String?
 
     public init(format: OutputFormat, tracing: Bool, output: RecordOutput) {
         self.format = format
@@ -37,12 +40,25 @@ public final class FindingReport {
         }
     }
 
-    /// Replays the ledger's whole log with `fold`, reporting each finding as it is found
-    /// (`begin` and the fold; `finish` is the caller's, once it has the trace).
+    /// Replays the ledger with `fold`, reporting each finding as it is found (`begin` and the
+    /// fold; `finish` is the caller's, once it has the trace). A fold whose findings are
+    /// narrowed to a user (`--user U`) folds only the events their findings depend on
+    /// (`UserLog(eventsOf:)`), one narrowed to a session only the slice of `session S`
+    /// (`UserLog(ownerOf:)`): the same findings and trace as the whole log, through the
+    /// indexes. Otherwise the whole log.
     public func replay(_ ledger: Ledger, fold: LedgerFold, progress: ((Int) -> Void)? = nil,
                        trace: ((LedgerFold.Step) throws -> Void)? = nil) throws -> LedgerFold.Result {
         try ledger.read { snapshot in
-            begin(events: try snapshot.totalEvents())
+            ledgerEvents = try snapshot.totalEvents()
+            begin(events: ledgerEvents)
+            if let user = fold.findings?.user {
+                narrowedTo = "user " + user
+                return try fold.run(UserLog(snapshot: snapshot, eventsOf: user), progress: progress, onFinding: add, trace: trace)
+            }
+            if let session = fold.findings?.session {
+                narrowedTo = "session " + session
+                return try fold.run(UserLog(snapshot: snapshot, ownerOf: session), progress: progress, onFinding: add, trace: trace)
+            }
             return try fold.run(snapshot, progress: progress, onFinding: add, trace: trace)
         }
     }
@@ -82,8 +98,14 @@ public final class FindingReport {
                 printer?.finish()
                 output.line("")
             }
-            output.line("replayed \(result.events) events: \(result.sessions) sessions, "
-                        + "\(result.users) users; \(errors) errors, \(warnings) warnings")
+            if let narrowedTo {
+                // A slice's sessions and users are partial: only its own count is said.
+                output.line("replayed \(result.events) of the ledger's \(ledgerEvents) events (those the findings of "
+                            + "\(narrowedTo) depend on); \(errors) errors, \(warnings) warnings")
+            } else {
+                output.line("replayed \(result.events) events: \(result.sessions) sessions, "
+                            + "\(result.users) users; \(errors) errors, \(warnings) warnings")
+            }
             for rule in Finding.Rule.allCases where counts[rule] != nil {
                 output.line("  \(rule.name) (\(rule.severity.name)): \(counts[rule]!)")
             }

@@ -3,8 +3,9 @@ import SessionLedger
 import SledgerReports
 
 /// `GET /?user=U&at=T`: the timeline page. The data comes from the same engine as the
-/// queries: one fold of the whole log (every user for the picker; the user's sessions with
-/// each applied refresh and every finding of their events), and `who` at T.
+/// queries: every user the ledger names for the picker (its `users` index), a fold of the
+/// events the user's findings depend on (`replay --user U`'s: the user's sessions with each
+/// applied refresh and every finding of their events), and `who` at T.
 struct TimelineRoutes {
     let access: LedgerAccess
     let policy: Policy
@@ -47,13 +48,14 @@ struct TimelineRoutes {
                 refreshes[change.after.session, default: []].append(step.event.event.at)
             }
         }
-        let result = try ledger.read { snapshot in
+        let result = try ledger.read { snapshot -> LedgerFold.Result? in
             page.events = Int(try snapshot.eventCount())
             page.range = try snapshot.timeRange()
-            return try fold.run(snapshot, traceWhen: { event in user.map { event.user.isSameID(as: $0) } ?? false }, trace: trace)
+            page.users = try snapshot.userNames()
+            guard let user else { return nil }
+            return try fold.run(UserLog(snapshot: snapshot, eventsOf: user), traceWhen: { $0.user.isSameID(as: user) }, trace: trace)
         }
-        page.users = result.derivation.users
-        if let user {
+        if let user, let result {
             page.findings = result.findings
             page.eventTimes = events
             page.sessions = result.derivation.sessions(ofUser: user).map { state in

@@ -25,7 +25,7 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Exit 1 on warnings too.") var strict = false
     @Option(help: ArgumentHelp("Verify this NDJSON file instead of a ledger (no `recorded`, so no future-event).", valueName: "FILE"))
     var input: String?
-    @Option(help: ArgumentHelp("Fold a ledger on this many threads (1 to 64), split by user; the output is the same as with one. (--trace and --input run one.)", valueName: "N"))
+    @Option(help: ArgumentHelp("Fold a ledger on this many threads (1 to 64), split by user; the output is the same as with one. (--trace and --input run one; --user and --session fold only the events their findings depend on, on one.)", valueName: "N"))
     var jobs: Int = 1
 
     func validate() throws {
@@ -49,7 +49,7 @@ struct ReplayCommand: ParsableCommand {
             let log = try SortedInput(source: InputSource(path: input), maxSkew: fold.policy.maxSkew)
             report.begin(events: try log.totalEvents())
             summary = .init(try fold.run(log, progress: progress, onFinding: report.add, trace: onStep))
-        } else if jobs > 1 && !trace {
+        } else if jobs > 1 && !trace && user == nil && session == nil {
             let ledger = try ledger.openForReading()
             report.begin(events: try ledger.read { try $0.totalEvents() })
             summary = try ParallelReplay(policy: fold.policy, filter: filter, jobs: jobs).run(ledger, onFinding: report.add)

@@ -61,6 +61,60 @@ final class UserLogTests: XCTestCase {
         }
     }
 
+    /// `replay --user U` and the timeline page fold the user's slice with the slices of the
+    /// owners of the sessions the user's events name: every finding of the user's events and
+    /// every step of their trace are the whole log's (seeds with events naming other users'
+    /// sessions, logins of ids someone else logged in first, refreshes of unknown sessions).
+    func testAUsersEventsGetTheSameFindingsAndTraceFromTheirSliceAsFromTheWholeLog() throws {
+        var ownSliceDiffered = 0, smallerSlices = 0
+        for seed in UInt64(1)...16 {
+            let seeded = try SeededLedger(self, seed: seed, count: 240)
+            let (ledger, policy, events) = (seeded.ledger, seeded.policy, seeded.events)
+            try ledger.read { snapshot in
+                for user in Set(events.map(\.user)).sorted() {
+                    let fold = LedgerFold(policy: policy, findings: FindingFilter(user: user))
+                    func run(_ source: some FoldSource) throws -> (findings: [Finding], steps: [String]) {
+                        var steps: [String] = []
+                        let result = try fold.run(source, trace: { steps.append(String(describing: $0)) })
+                        return (result.findings, steps)
+                    }
+                    let whole = try run(snapshot)
+                    let slice = try UserLog(snapshot: snapshot, eventsOf: user)
+                    let narrowed = try run(slice)
+                    XCTAssertEqual(narrowed.findings, whole.findings, "seed \(seed), user \(user)")
+                    XCTAssertEqual(narrowed.steps, whole.steps, "seed \(seed), user \(user)")
+                    XCTAssertEqual(whole.steps.count, events.filter { $0.user == user }.count, "a step for each of the user's events")
+                    smallerSlices += try slice.totalEvents() < events.count ? 1 : 0
+                    // The user's own slice alone is not enough: the owners' slices are needed.
+                    if try run(UserLog(snapshot: snapshot, user: user)).findings != whole.findings { ownSliceDiffered += 1 }
+                }
+            }
+        }
+        XCTAssertGreaterThan(ownSliceDiffered, 0, "some user's findings depend on another user's events")
+        XCTAssertGreaterThan(smallerSlices, 0, "some slices leave events out")
+    }
+
+    /// A session someone else logged in first stays theirs (SPEC.md section 5: the second login
+    /// is a `duplicate-session` and has no effect), so their `logout_all` ends it, and a later
+    /// logout of it by the user finds it inactive: the user's slice must take in the owner's
+    /// events, though the user logged that session in too.
+    func testASessionTheUserLoggedInAfterSomeoneElseIsFoldedWithItsOwnersEvents() throws {
+        let ledger = try Ledger(path: try temporaryDirectory(self) + "/l", access: .readWrite)
+        let lines = [
+            #"{"type":"login","at":"2026-03-01T09:00:00Z","user":"vic","session":"s","client":"web","method":"google"}"#,
+            #"{"type":"login","at":"2026-03-01T09:05:00Z","user":"uma","session":"s","client":"web","method":"google"}"#,
+            #"{"type":"logout_all","at":"2026-03-01T09:10:00Z","user":"vic"}"#,
+            #"{"type":"logout","at":"2026-03-01T09:15:00Z","user":"uma","session":"s"}"#,
+        ]
+        _ = try ledger.append([InputSource(bytes: Array(lines.map { $0 + "\n" }.joined().utf8))])
+        let fold = LedgerFold(policy: .default, findings: FindingFilter(user: "uma"))
+        try ledger.read { snapshot in
+            let rules = try fold.run(UserLog(snapshot: snapshot, eventsOf: "uma")).findings.map(\.rule)
+            XCTAssertEqual(rules, [.duplicateSession, .userMismatch, .logoutInactive])
+            XCTAssertEqual(rules, try fold.run(snapshot).findings.map(\.rule))
+        }
+    }
+
     /// The lags index gives the late events that a pass over the log in `seq` order finds.
     func testTheLagsIndexGivesTheLateEventsOfASeqOrderPass() throws {
         var lateSeen = 0

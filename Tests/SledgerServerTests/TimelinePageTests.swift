@@ -21,6 +21,14 @@ final class TimelinePageTests: XCTestCase {
         XCTAssertEqual(page.text.components(separatedBy: "class=\"tick\"").count - 1, 2, "refreshes at 09:10 and 14:20")
         // Who at 10:00 on 04-06: Dana, with her web and phone sessions.
         XCTAssertEqual(attributes("data-sessions", in: page.text), ["2"])
+        // The picker offers every user the log names, in the order of their bytes.
+        let log = try repositoryFile("Fixtures/incident-april/events.ndjson")
+        let named = Set(try log.split(separator: "\n").map { line in
+            try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["user"] as? String)
+        })
+        let datalist = page.text.components(separatedBy: "<datalist id=\"users\">").last!.components(separatedBy: "</datalist>")[0]
+        XCTAssertGreaterThan(named.count, 1)
+        XCTAssertEqual(attributes("value", in: datalist), named.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
     }
 
     func testAnIdWrittenInHTMLIsShownAsTextNeverAsMarkup() async throws {

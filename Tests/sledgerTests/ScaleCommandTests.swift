@@ -21,6 +21,42 @@ final class ScaleCommandTests: XCTestCase {
         }
     }
 
+    /// `replay --user U` and `--session S` fold only the events their findings depend on
+    /// (`UserLog`): each prints, finding for finding and step for step, the lines of the whole
+    /// log's replay that are about U's events (or S's), and exits as it would.
+    func testReplayOfOneUserOrSessionPrintsTheWholeLogsLinesAboutThem() throws {
+        let dir = try temporaryDirectory(self)
+        func field(_ line: String, _ name: String) throws -> String? {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return object?[name] as? String
+        }
+        func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
+        var narrowedSome = false
+        for (name, file) in [("team", "team-quarter/events.ndjson"), ("incident", "incident-april/events.ndjson")] {
+            let ledger = dir + "/" + name
+            XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, fixturesDirectory + "/" + file]).status, 0)
+            let findings = try Sledger.run(["replay", "--ledger", ledger, "--format", "ndjson"])
+            let steps = try Sledger.run(["replay", "--ledger", ledger, "--format", "ndjson", "--trace"])
+            let users = Set(try lines(steps.stdout).compactMap { try field($0, "user") }).sorted()
+            let sessions = Set(try lines(steps.stdout).compactMap { try field($0, "session") }).sorted()
+            XCTAssertGreaterThan(users.count, 1, name)
+            /// Up to eight, spread over the sorted ids (a process each costs a fraction of a second).
+            func some(_ ids: [String]) -> [String] { stride(from: 0, to: ids.count, by: max(1, ids.count / 8)).map { ids[$0] } }
+            for (option, value) in some(users).map({ ("--user", $0) }) + some(sessions).map({ ("--session", $0) }) {
+                let key = option == "--user" ? "user" : "session"
+                let expected = try lines(findings.stdout).filter { try field($0, key) == value }
+                let narrowed = try Sledger.run(["replay", "--ledger", ledger, "--format", "ndjson", option, value])
+                XCTAssertEqual(lines(narrowed.stdout), expected, "\(name) \(option) \(value)")
+                XCTAssertEqual(narrowed.status, expected.contains { $0.contains(#""severity":"error""#) } ? 1 : 0, "\(name) \(option) \(value)")
+                let traced = try Sledger.run(["replay", "--ledger", ledger, "--format", "ndjson", "--trace", option, value])
+                XCTAssertEqual(lines(traced.stdout), try lines(steps.stdout).filter { try field($0, key) == value }, "\(name) \(option) \(value) --trace")
+                let table = try Sledger.run(["replay", "--ledger", ledger, option, value])
+                narrowedSome = narrowedSome || table.stdout.contains("of the ledger's")
+            }
+        }
+        XCTAssertTrue(narrowedSome, "the table's summary says how many of the ledger's events were read")
+    }
+
     func testJobsOutsideOneTo64AreRefusedInOneLine() throws {
         let ledger = try temporaryDirectory(self) + "/ledger"
         XCTAssertEqual(try Sledger.run(["import", "--ledger", ledger, fixturesDirectory + "/team-quarter/events.ndjson"]).status, 0)
