@@ -10,10 +10,13 @@ struct QueryRoutes {
     let policy: Policy
     /// `who` past the last checkpoint and `sessions` past the last event, kept between requests.
     let tail: LiveTail
+    /// How many folding queries run at once.
+    let lanes: QueryLanes
 
-    init(access: LedgerAccess, policy: Policy) {
+    init(access: LedgerAccess, policy: Policy, lanes: QueryLanes) {
         self.access = access
         self.policy = policy
+        self.lanes = lanes
         tail = LiveTail(policy: policy)
     }
 
@@ -26,7 +29,7 @@ struct QueryRoutes {
             await answer(request) { format, q in
                 let when = try TimeSelection.parse(at: q["at"], from: q["from"], to: q["to"])
                 let (user, client) = (q["user"], q["client"])
-                return try await render(format) {
+                return try await render(format, lane: user == nil ? lanes.lane(when, counts: false) : nil) {
                     try ActiveSessions.printSessions($0, policy: policy, when: when, user: user, client: client, format: format, output: $1, tail: tail)
                 }
             }
@@ -35,7 +38,7 @@ struct QueryRoutes {
             await answer(request) { format, q in
                 let when = try TimeSelection.parse(at: q["at"], from: q["from"], to: q["to"])
                 let client = q["client"]
-                return try await render(format) {
+                return try await render(format, lane: lanes.lane(when, counts: true)) {
                     try ActiveSessions.printWho($0, policy: policy, when: when, client: client, format: format, output: $1, tail: tail)
                 }
             }
@@ -67,7 +70,9 @@ struct QueryRoutes {
                 let filter = FindingFilter(user: q["user"], session: q["session"],
                                            from: try q["from"].map { try parseInstant($0, option: "from") },
                                            to: try q["to"].map { try parseInstant($0, option: "to") })
-                return try await render(format) { ledger, out in
+                // One user's or session's replay reads through the indexes (FindingReport.replay).
+                let lane = filter.user == nil && filter.session == nil ? lanes.long : nil
+                return try await render(format, lane: lane) { ledger, out in
                     let report = FindingReport(format: format, tracing: false, output: out)
                     var fold = LedgerFold(policy: policy, findings: filter)
                     fold.retireEvery = LedgerFold.replayRetireEvery
@@ -92,15 +97,20 @@ struct QueryRoutes {
     }
 
     /// Runs a query that prints its whole answer into a spool (memory, then a temporary file),
-    /// and answers with the spool once the query is done: with an error when it fails.
-    func render(_ format: OutputFormat,
+    /// once its `lane` has room, and answers with the spool once the query is done: with an
+    /// error when it fails. The lane's place is given back before the answer is sent.
+    func render(_ format: OutputFormat, lane: QueryLane? = nil,
                 _ body: @escaping @Sendable (Ledger, RecordOutput) throws -> Void) async throws -> Response {
-        let answer = try await access.query { ledger in
-            let spool = AnswerSpool()
-            try body(ledger, spool.output)
-            try spool.finish()
-            return spool
+        let access = self.access
+        let run: @Sendable () async throws -> AnswerSpool = {
+            try await access.query { ledger in
+                let spool = AnswerSpool()
+                try body(ledger, spool.output)
+                try spool.finish()
+                return spool
+            }
         }
+        let answer = if let lane { try await lane.run(run) } else { try await run() }
         return Response(status: .ok, headers: [.contentType: ResponseFormat.contentType(format)], body: answer.body())
     }
 }

@@ -13,16 +13,20 @@ public enum SledgerServer {
         public var policy: Policy
         /// How group commits reach the file (decision 0012).
         public var writes: Ledger.Writes
+        /// How many queries that fold a range or the whole log run at once (`QueryLanes`).
+        public var longQueries: Int
         /// Called once the socket is bound, with the port (the real one when 0 was asked for).
         public var onListening: @Sendable (Int) -> Void
 
         public init(ledgerPath: String, listen: ListenAddress, tokens: AccessTokens?, policy: Policy,
-                    writes: Ledger.Writes = .buffered, onListening: @escaping @Sendable (Int) -> Void) {
+                    writes: Ledger.Writes = .buffered, longQueries: Int = 1,
+                    onListening: @escaping @Sendable (Int) -> Void) {
             self.ledgerPath = ledgerPath
             self.listen = listen
             self.tokens = tokens
             self.policy = policy
             self.writes = writes
+            self.longQueries = longQueries
             self.onListening = onListening
         }
     }
@@ -33,7 +37,8 @@ public enum SledgerServer {
     public static func run(_ configuration: Configuration) async throws {
         let access = try LedgerAccess(path: configuration.ledgerPath, writes: configuration.writes)
         let writer = GroupCommitWriter(access: access)
-        let router = router(access: access, writer: writer, policy: configuration.policy, tokens: configuration.tokens)
+        let router = router(access: access, writer: writer, policy: configuration.policy, tokens: configuration.tokens,
+                            lanes: QueryLanes(policy: configuration.policy, long: configuration.longQueries))
         var logger = Logger(label: "sledger.serve")
         logger.logLevel = .warning
         var app = Application(
@@ -52,11 +57,11 @@ public enum SledgerServer {
 
 extension SledgerServer {
     /// Every route, behind the token check (docs/openapi.json describes each one).
-    public static func router(access: LedgerAccess, writer: GroupCommitWriter, policy: Policy,
-                              tokens: AccessTokens?) -> Router<BasicRequestContext> {
+    static func router(access: LedgerAccess, writer: GroupCommitWriter, policy: Policy,
+                       tokens: AccessTokens?, lanes: QueryLanes) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: AccessMiddleware(tokens: tokens))
-        QueryRoutes(access: access, policy: policy).add(to: router)
+        QueryRoutes(access: access, policy: policy, lanes: lanes).add(to: router)
         IngestRoutes(writer: writer).add(to: router)
         LogStream(access: access).add(to: router)
         TimelineRoutes(access: access, policy: policy).add(to: router)

@@ -29,6 +29,16 @@ struct ServeCommand: ParsableCommand {
         loads over HTTP). See docs/SERVER.md.
         """, valueName: "WAY"))
     var writes: Ledger.Writes = .buffered
+    @Option(help: ArgumentHelp("""
+        How many queries that fold a range or the whole log (`sessions` over a range, `replay`) run \
+        at once; later ones wait their turn. Each holds up to about 200 MiB at 100M events. \
+        See docs/SERVER.md.
+        """, valueName: "N"))
+    var longQueries = 1
+
+    func validate() throws {
+        guard (1...64).contains(longQueries) else { throw ValidationError("--long-queries must be from 1 to 64") }
+    }
 
     func run() throws {
         guard let address = ListenAddress(listen) else {
@@ -45,6 +55,7 @@ struct ServeCommand: ParsableCommand {
         }
         let configuration = SledgerServer.Configuration(
             ledgerPath: ledger.path, listen: address, tokens: tokens, policy: try policy.load(), writes: writes,
+            longQueries: longQueries,
             onListening: { port in
                 let host = address.host.contains(":") ? "[\(address.host)]" : address.host
                 Output.line("listening on http://\(host):\(port)")

@@ -1,6 +1,6 @@
 import Foundation
 import SessionLedger
-import SledgerServer
+@testable import SledgerServer
 import XCTest
 
 /// docs/openapi.json matches the server: the same routes, and every documented GET answers
@@ -16,7 +16,7 @@ final class OpenAPIDocumentTests: XCTestCase {
         let access = try LedgerAccess(path: try temporaryLedger(self), room: 1 << 20)
         let writer = GroupCommitWriter(access: access)
         defer { writer.stop() }
-        let router = SledgerServer.router(access: access, writer: writer, policy: .default, tokens: nil)
+        let router = SledgerServer.router(access: access, writer: writer, policy: .default, tokens: nil, lanes: QueryLanes(policy: .default, long: 1))
         // Hummingbird writes a parameter as `{id}` or `:id`; OpenAPI as `{id}`.
         let registered = Set(router.routes.map { route in
             "\(route.method) " + "\(route.path)".split(separator: "/", omittingEmptySubsequences: false).map {

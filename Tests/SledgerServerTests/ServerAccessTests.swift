@@ -53,6 +53,15 @@ final class ServerAccessTests: XCTestCase {
     }
 
     /// Runs `sledger serve ARGUMENTS`, which should refuse to start: its status and standard error.
+    func testLongQueriesOutsideOneTo64AreRefusedAtStartInOneLine() throws {
+        for n in ["0", "65"] {
+            let (status, stderr) = try serveRefused(["--long-queries", n])
+            XCTAssertNotEqual(status, 0, n)
+            XCTAssertEqual(stderr.split(separator: "\n").count, 1, stderr)
+            XCTAssertTrue(stderr.contains("--long-queries must be from 1 to 64"), stderr)
+        }
+    }
+
     func serveRefused(_ arguments: [String]) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = ServerProcess.executable

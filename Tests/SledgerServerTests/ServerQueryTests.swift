@@ -83,6 +83,36 @@ final class ServerQueryTests: XCTestCase {
         XCTAssertTrue((answer.object["error"] as? String ?? "").contains("cannot create a temporary file in \(missing)"), answer.text)
     }
 
+    /// With one long query at a time (`--long-queries 1`, the default), many sent at once
+    /// beside short ones all come back whole, each the command's output.
+    func testLongQueriesSentAtOnceWaitTheirTurnAndAllAnswer() async throws {
+        let ledger = try temporaryLedger(self)
+        try runSledger(["append", "--ledger", ledger], stdin: try repositoryFile("Fixtures/team-quarter/events.ndjson"))
+        let long = "/v1/sessions?from=2026-01-01T00:00:00Z&to=2026-04-01T00:00:00Z&format=csv"
+        let short = "/v1/who?at=2026-02-15T12:00:00Z&format=csv"
+        let expected = [
+            long: try runSledger(["sessions", "--ledger", ledger, "--from", "2026-01-01T00:00:00Z", "--to", "2026-04-01T00:00:00Z", "--format", "csv"]),
+            short: try runSledger(["who", "--ledger", ledger, "--at", "2026-02-15T12:00:00Z", "--format", "csv"]),
+        ]
+        XCTAssertGreaterThan(expected[long]!.utf8.count, 1_000)
+        let server = try ServerProcess(self, ledger: ledger, arguments: ["--long-queries", "1"])
+        let paths = (0..<6).flatMap { _ in [long, short] }
+        let answers = try await withThrowingTaskGroup(of: (String, Int, String).self) { group in
+            for path in paths {
+                group.addTask { let answer = try await server.get(path); return (path, answer.status, answer.text) }
+            }
+            var all: [(String, Int, String)] = []
+            for try await answer in group { all.append(answer) }
+            return all
+        }
+        XCTAssertEqual(answers.count, paths.count)
+        for (path, status, text) in answers {
+            XCTAssertEqual(status, 200, path)
+            XCTAssertEqual(text, expected[path], path)
+        }
+        server.stop()
+    }
+
     func testAUsersSessionsAreTheFixturesHandWorkedRecords() async throws {
         let server = try await fixtureServer()
         let expected = try fixture("expected-sessions.json") as! [String: Any]

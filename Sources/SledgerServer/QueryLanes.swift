@@ -1,0 +1,98 @@
+import Foundation
+import SessionLedger
+import SledgerReports
+
+/// At most `limit` queries of one kind at a time; the rest wait their turn, first come first
+/// served.
+///
+/// Queries run on Dispatch's worker threads, about one per core: without lanes, two long folds
+/// took both, and every other query waited behind them in arrival order (a `sessions --at` of
+/// 0.6 s waited 15-18 s at 100M events), while the answers waiting to be sent piled up beside
+/// them (559 MiB with four years of sessions asked at once). With one long fold at a time, a
+/// core stays free for the rest (docs/SERVER.md, "Queries at once").
+actor QueryLane {
+    let limit: Int
+    private var running = 0
+    /// Those waiting, oldest first (`next` is the oldest's place).
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var next = 0
+
+    init(limit: Int) {
+        precondition(limit > 0, "a lane needs room for one query")
+        self.limit = limit
+    }
+
+    /// Runs `body` once fewer than `limit` others of this lane are running, and makes room
+    /// for the next when it returns or throws.
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await enter()
+        do {
+            let value = try await body()
+            leave()
+            return value
+        } catch {
+            leave()
+            throw error
+        }
+    }
+
+    /// How many run and how many wait (for tests and the docs' figures).
+    var load: (running: Int, waiting: Int) { (running, waiting.count - next) }
+
+    private func enter() async {
+        if running < limit {
+            running += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    /// Hands the leaving query's place straight to the oldest waiting, so a newcomer cannot
+    /// take it first.
+    private func leave() {
+        guard next < waiting.count else {
+            running -= 1
+            return
+        }
+        let oldest = waiting[next]
+        next += 1
+        if next == waiting.count {
+            waiting.removeAll(keepingCapacity: true)
+            next = 0
+        }
+        oldest.resume()
+    }
+}
+
+/// Which queries wait for which lane (docs/SERVER.md, "Queries at once").
+///
+/// - `short`: `who` and `sessions` at an instant, and `who` over a range, under the policy
+///   checkpoints are written under: each counts or folds from a checkpoint or its stretches
+///   (milliseconds to a second, tens of MiB at 100M events). As many at once as there are cores.
+/// - `long`: what folds a range of the log or all of it: `sessions` over a range, `replay` of
+///   the whole log, and the `who`/`sessions` of a server run under another policy, which no
+///   checkpoint serves. `serve --long-queries N` at once, 1 by default: each holds up to about
+///   200 MiB at 100M events, and a short query then never waits behind them.
+///
+/// Queries that read through the indexes (`user`, `session`, `sessions` or `replay` of one
+/// user or session, the timeline page), `stats` and the log are not held back.
+struct QueryLanes: Sendable {
+    let short: QueryLane
+    let long: QueryLane
+    /// Whether the server's policy is the one checkpoints are written under.
+    let checkpointed: Bool
+
+    init(policy: Policy, short: Int = ProcessInfo.processInfo.activeProcessorCount, long: Int) {
+        self.short = QueryLane(limit: max(1, short))
+        self.long = QueryLane(limit: max(1, long))
+        // Checkpoints are written under the default policy, and read under one of the same digest.
+        checkpointed = Checkpoint.digest(of: policy) == Checkpoint.digest(of: .default)
+    }
+
+    /// The lane of `who` (`counts` true) or `sessions` for all users.
+    func lane(_ when: TimeSelection, counts: Bool) -> QueryLane {
+        guard checkpointed else { return long }
+        if case .range = when, !counts { return long }
+        return short
+    }
+}
