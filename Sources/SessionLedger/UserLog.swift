@@ -100,6 +100,37 @@ public struct UserLog: FoldSource {
         self.entries = entries
     }
 
+    /// The slice for `replay --session S`, which reports and traces the events naming S: the
+    /// slice of `session S` and, for each `logout_all` made from S by someone other than its
+    /// owner, that user's slice, since such a step ends (and a trace shows) every session of
+    /// theirs then active. Folding it gives each event naming S the whole log's findings and
+    /// trace step.
+    public init(snapshot: LedgerSnapshot, eventsNaming session: String) throws {
+        let base = try UserLog(snapshot: snapshot, ownerOf: session)
+        var entries = base.entries
+        if let number = try snapshot.sessionEntry(session)?.number {
+            let owner = base.user.isEmpty ? nil : try snapshot.userNumber(base.user)  // no login: no owner
+            var seqs = Set(entries.map(\.seq))
+            var added = false
+            let others = Set(entries.lazy.filter { $0.header.kind == .logoutAll && $0.header.sessionNumber == number && $0.header.userNumber != owner }
+                                    .map(\.header.userNumber))
+            for other in others {
+                for entry in try UserLog.slice(snapshot, user: other, session: nil) where seqs.insert(entry.seq).inserted {
+                    entries.append(entry)
+                    added = true
+                }
+            }
+            if added { entries.sort { ($0.at, $0.seq) < ($1.at, $1.seq) } }
+        }
+        self.init(user: base.user, snapshot: snapshot, entries: entries)
+    }
+
+    private init(user: String, snapshot: LedgerSnapshot, entries: [Entry]) {
+        self.user = user
+        self.snapshot = snapshot
+        self.entries = entries
+    }
+
     /// The first login of a session, in (`at`, `seq`) order: `by_session` files every login
     /// naming it (it leaves out only refreshes). Nil when none did.
     private static func owner(_ snapshot: LedgerSnapshot, of session: UInt32) throws -> (at: Instant, seq: UInt64, user: UInt32)? {

@@ -43,9 +43,9 @@ public final class FindingReport {
     /// Replays the ledger with `fold`, reporting each finding as it is found (`begin` and the
     /// fold; `finish` is the caller's, once it has the trace). A fold whose findings are
     /// narrowed to a user (`--user U`) folds only the events their findings depend on
-    /// (`UserLog(eventsOf:)`), one narrowed to a session only the slice of `session S`
-    /// (`UserLog(ownerOf:)`): the same findings and trace as the whole log, through the
-    /// indexes. Otherwise the whole log.
+    /// (`UserLog(eventsOf:)`), one narrowed to a session the slice of `session S` with those
+    /// of the users whose `logout_all` was made from it (`UserLog(eventsNaming:)`): the same
+    /// findings and trace as the whole log, through the indexes. Otherwise the whole log.
     public func replay(_ ledger: Ledger, fold: LedgerFold, progress: ((Int) -> Void)? = nil,
                        trace: ((LedgerFold.Step) throws -> Void)? = nil) throws -> LedgerFold.Result {
         try ledger.read { snapshot in
@@ -57,7 +57,7 @@ public final class FindingReport {
             }
             if let session = fold.findings?.session {
                 narrowedTo = "session " + session
-                return try fold.run(UserLog(snapshot: snapshot, ownerOf: session), progress: progress, onFinding: add, trace: trace)
+                return try fold.run(UserLog(snapshot: snapshot, eventsNaming: session), progress: progress, onFinding: add, trace: trace)
             }
             return try fold.run(snapshot, progress: progress, onFinding: add, trace: trace)
         }

@@ -64,7 +64,7 @@ extension SledgerServer {
         QueryRoutes(access: access, policy: policy, lanes: lanes).add(to: router)
         IngestRoutes(writer: writer).add(to: router)
         LogStream(access: access).add(to: router)
-        TimelineRoutes(access: access, policy: policy).add(to: router)
+        TimelineRoutes(access: access, policy: policy, lanes: lanes).add(to: router)
         return router
     }
 }

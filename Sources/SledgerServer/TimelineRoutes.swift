@@ -9,6 +9,8 @@ import SledgerReports
 struct TimelineRoutes {
     let access: LedgerAccess
     let policy: Policy
+    /// "Who was signed in at T" is `sessions` at T, in its lane.
+    let lanes: QueryLanes
 
     func add(to router: Router<BasicRequestContext>) {
         router.get("/") { request, _ in
@@ -17,9 +19,11 @@ struct TimelineRoutes {
                 let user = q["user"].flatMap { $0.isEmpty ? nil : $0 }
                 let at = try q["at"].flatMap { $0.isEmpty ? nil : $0 }.map { try TimelineRoutes.pickedInstant($0) }
                 let policy = self.policy
-                let page = try await access.query { ledger in
-                    try TimelineRoutes.gather(ledger, policy: policy, user: user, at: at)
+                let access = self.access
+                let gather: @Sendable () async throws -> TimelinePage.Data = {
+                    try await access.query { ledger in try TimelineRoutes.gather(ledger, policy: policy, user: user, at: at) }
                 }
+                let page = if let at { try await lanes.lane(.at(at), counts: false).run(gather) } else { try await gather() }
                 return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                                 body: ResponseBody(byteBuffer: ByteBuffer(string: TimelinePage.render(page))))
             } catch {
@@ -40,12 +44,14 @@ struct TimelineRoutes {
         var page = TimelinePage.Data(now: Instant.now(), user: user, at: at)
         // Findings only for the user's events (none computed without a user).
         let fold = LedgerFold(policy: policy, findings: user.map { FindingFilter(user: $0) })
-        var refreshes: [String: [Instant]] = [:]
+        // By the ids' bytes, as the fold tells sessions apart (two ids equal as Unicode text
+        // but not as bytes are two sessions).
+        var refreshes: [ByteIdentity: [Instant]] = [:]
         var events: [Instant] = []
         let trace: ((LedgerFold.Step) throws -> Void)? = user == nil ? nil : { step in
             events.append(step.event.event.at)
             for change in step.changes where change.after.refreshCount > (change.before?.refreshCount ?? 0) {
-                refreshes[change.after.session, default: []].append(step.event.event.at)
+                refreshes[ByteIdentity(change.after.session), default: []].append(step.event.event.at)
             }
         }
         let result = try ledger.read { snapshot -> LedgerFold.Result? in
@@ -58,9 +64,13 @@ struct TimelineRoutes {
         if let user, let result {
             page.findings = result.findings
             page.eventTimes = events
+            var findings: [ByteIdentity: [Finding]] = [:]
+            for finding in result.findings {
+                if let session = finding.session { findings[ByteIdentity(session), default: []].append(finding) }
+            }
             page.sessions = result.derivation.sessions(ofUser: user).map { state in
-                TimelinePage.Session(state: state, refreshes: refreshes[state.session] ?? [],
-                                     findings: result.findings.filter { $0.session.map { $0.isSameID(as: state.session) } ?? false })
+                TimelinePage.Session(state: state, refreshes: refreshes[ByteIdentity(state.session)] ?? [],
+                                     findings: findings[ByteIdentity(state.session)] ?? [])
             }
         }
         if let at {

@@ -61,6 +61,13 @@ final class UserLogTests: XCTestCase {
         }
     }
 
+    /// A fold's findings and its trace, each step as text.
+    func findingsAndTrace(_ fold: LedgerFold, _ source: some FoldSource) throws -> (findings: [Finding], steps: [String]) {
+        var steps: [String] = []
+        let result = try fold.run(source, trace: { steps.append(String(describing: $0)) })
+        return (result.findings, steps)
+    }
+
     /// `replay --user U` and the timeline page fold the user's slice with the slices of the
     /// owners of the sessions the user's events name: every finding of the user's events and
     /// every step of their trace are the whole log's (seeds with events naming other users'
@@ -73,25 +80,44 @@ final class UserLogTests: XCTestCase {
             try ledger.read { snapshot in
                 for user in Set(events.map(\.user)).sorted() {
                     let fold = LedgerFold(policy: policy, findings: FindingFilter(user: user))
-                    func run(_ source: some FoldSource) throws -> (findings: [Finding], steps: [String]) {
-                        var steps: [String] = []
-                        let result = try fold.run(source, trace: { steps.append(String(describing: $0)) })
-                        return (result.findings, steps)
-                    }
-                    let whole = try run(snapshot)
+                    let whole = try findingsAndTrace(fold, snapshot)
                     let slice = try UserLog(snapshot: snapshot, eventsOf: user)
-                    let narrowed = try run(slice)
+                    let narrowed = try findingsAndTrace(fold, slice)
                     XCTAssertEqual(narrowed.findings, whole.findings, "seed \(seed), user \(user)")
                     XCTAssertEqual(narrowed.steps, whole.steps, "seed \(seed), user \(user)")
                     XCTAssertEqual(whole.steps.count, events.filter { $0.user == user }.count, "a step for each of the user's events")
                     smallerSlices += try slice.totalEvents() < events.count ? 1 : 0
                     // The user's own slice alone is not enough: the owners' slices are needed.
-                    if try run(UserLog(snapshot: snapshot, user: user)).findings != whole.findings { ownSliceDiffered += 1 }
+                    if try findingsAndTrace(fold, UserLog(snapshot: snapshot, user: user)).findings != whole.findings { ownSliceDiffered += 1 }
                 }
             }
         }
         XCTAssertGreaterThan(ownSliceDiffered, 0, "some user's findings depend on another user's events")
         XCTAssertGreaterThan(smallerSlices, 0, "some slices leave events out")
+    }
+
+    /// `replay --session S` folds the slice of `session S` with those of the users whose
+    /// `logout_all` was made from S: every finding and trace step of the events naming S are
+    /// the whole log's. (A trace step of such a `logout_all` lists every session of its user it
+    /// ends, which the slice of S alone does not hold.)
+    func testTheEventsNamingASessionGetTheSameFindingsAndTraceFromTheirSliceAsFromTheWholeLog() throws {
+        var ownerSliceDiffered = 0
+        for seed in UInt64(1)...16 {
+            let seeded = try SeededLedger(self, seed: seed, count: 240)
+            let (ledger, policy, events) = (seeded.ledger, seeded.policy, seeded.events)
+            try ledger.read { snapshot in
+                for session in Set(events.compactMap(\.session)).sorted() {
+                    let fold = LedgerFold(policy: policy, findings: FindingFilter(session: session))
+                    let whole = try findingsAndTrace(fold, snapshot)
+                    let narrowed = try findingsAndTrace(fold, UserLog(snapshot: snapshot, eventsNaming: session))
+                    XCTAssertEqual(narrowed.findings, whole.findings, "seed \(seed), session \(session)")
+                    XCTAssertEqual(narrowed.steps, whole.steps, "seed \(seed), session \(session)")
+                    XCTAssertEqual(whole.steps.count, events.filter { $0.session == session }.count)
+                    if try findingsAndTrace(fold, UserLog(snapshot: snapshot, ownerOf: session)).steps != whole.steps { ownerSliceDiffered += 1 }
+                }
+            }
+        }
+        XCTAssertGreaterThan(ownerSliceDiffered, 0, "some trace needs another user's slice")
     }
 
     /// A session someone else logged in first stays theirs (SPEC.md section 5: the second login

@@ -51,8 +51,7 @@ final class QueryLanesTests: XCTestCase {
         XCTAssertEqual(load.waiting, 0)
     }
 
-    /// Those waiting begin in the order they came, and a place given back goes to the oldest
-    /// of them, not to a newcomer.
+    /// Those waiting begin in the order they came.
     func testQueriesWaitingBeginInTheOrderTheyCame() async throws {
         let lane = QueryLane(limit: 1)
         let tally = Tally(), gate = Gate()
@@ -73,6 +72,24 @@ final class QueryLanesTests: XCTestCase {
         for task in waiting { try await task.value }
         let began = await tally.began
         XCTAssertEqual(began, [0, 1, 2, 3, 4, 5])
+    }
+
+    /// A backlog of thousands (the lane drops those it resumed from its queue as it goes):
+    /// each runs once, one at a time.
+    func testALongBacklogRunsEveryQueryOnce() async throws {
+        let lane = QueryLane(limit: 1)
+        let tally = Tally()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<3_000 {
+                group.addTask { try await lane.run { await tally.begin(i); await tally.end() } }
+            }
+            try await group.waitForAll()
+        }
+        let (began, most) = (await tally.began, await tally.most)
+        XCTAssertEqual(began.sorted(), Array(0..<3_000))
+        XCTAssertEqual(most, 1)
+        let load = await lane.load
+        XCTAssertEqual(load.waiting, 0)
     }
 
     struct Refused: Error {}

@@ -52,7 +52,6 @@ final class ServerAccessTests: XCTestCase {
         XCTAssertEqual(stderr, "\(path): line 2: expected `read TOKEN` or `write TOKEN`\n")
     }
 
-    /// Runs `sledger serve ARGUMENTS`, which should refuse to start: its status and standard error.
     func testLongQueriesOutsideOneTo64AreRefusedAtStartInOneLine() throws {
         for n in ["0", "65"] {
             let (status, stderr) = try serveRefused(["--long-queries", n])
@@ -62,6 +61,7 @@ final class ServerAccessTests: XCTestCase {
         }
     }
 
+    /// Runs `sledger serve ARGUMENTS`, which should refuse to start: its status and standard error.
     func serveRefused(_ arguments: [String]) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = ServerProcess.executable

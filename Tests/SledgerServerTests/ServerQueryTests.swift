@@ -84,8 +84,9 @@ final class ServerQueryTests: XCTestCase {
     }
 
     /// With one long query at a time (`--long-queries 1`, the default), many sent at once
-    /// beside short ones all come back whole, each the command's output.
-    func testLongQueriesSentAtOnceWaitTheirTurnAndAllAnswer() async throws {
+    /// beside short ones all come back whole, each the command's output (that they wait in
+    /// their lanes is QueryLanesTests').
+    func testManyLongAndShortQueriesSentAtOnceAllAnswerWhole() async throws {
         let ledger = try temporaryLedger(self)
         try runSledger(["append", "--ledger", ledger], stdin: try repositoryFile("Fixtures/team-quarter/events.ndjson"))
         let long = "/v1/sessions?from=2026-01-01T00:00:00Z&to=2026-04-01T00:00:00Z&format=csv"

@@ -31,6 +31,29 @@ final class TimelinePageTests: XCTestCase {
         XCTAssertEqual(attributes("value", in: datalist), named.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
     }
 
+    /// Two session ids equal as Unicode text but not as bytes are two sessions (SPEC.md
+    /// section 2): each bar has its own refreshes, not both.
+    func testSessionsWhoseIdsDifferOnlyInTheirBytesKeepTheirOwnTicks() async throws {
+        let server = try ServerProcess(self)
+        let (composed, decomposed) = ("caf\u{E9}", "cafe\u{301}")
+        XCTAssertEqual(composed, decomposed, "equal as Swift strings")
+        for line in [
+            #"{"type":"login","at":"2026-04-01T09:00:00Z","user":"ana","session":"\#(composed)","client":"web","method":"google"}"#,
+            #"{"type":"login","at":"2026-04-01T09:01:00Z","user":"ana","session":"\#(decomposed)","client":"web","method":"google"}"#,
+            #"{"type":"refresh","at":"2026-04-01T10:30:00Z","user":"ana","session":"\#(composed)"}"#,
+            #"{"type":"refresh","at":"2026-04-01T11:00:00Z","user":"ana","session":"\#(decomposed)"}"#,
+            #"{"type":"refresh","at":"2026-04-01T12:30:00Z","user":"ana","session":"\#(decomposed)"}"#,
+        ] { try await server.post(line).assertOK() }
+        let page = try await server.get("/?user=ana")
+        let lanes = page.text.components(separatedBy: "<div class=\"lane\"").dropFirst()
+        XCTAssertEqual(lanes.count, 2)
+        let ticks = Dictionary(uniqueKeysWithValues: lanes.map { lane in
+            (Array(attributes("data-session", in: " " + lane)[0].utf8), attributes("data-at", in: lane.components(separatedBy: "</div>")[0]).filter { $0.contains("T") }.count)
+        })
+        XCTAssertEqual(ticks[Array(composed.utf8)], 1)
+        XCTAssertEqual(ticks[Array(decomposed.utf8)], 2)
+    }
+
     func testAnIdWrittenInHTMLIsShownAsTextNeverAsMarkup() async throws {
         let server = try ServerProcess(self)
         let user = "<img src=x onerror=alert(1)>"
