@@ -66,38 +66,26 @@ public struct UserLog: FoldSource {
     /// finding of an event depends on the event, the `lags` index, the state of the session it
     /// names, and for a `logout_all` the user's own sessions. Events of the other slices may
     /// get other findings (their sessions are partial) and must not be reported.
-    public init(snapshot: LedgerSnapshot, eventsOf user: String, horizon: LedgerFold.Horizon = .all) throws {
-        self.user = user
-        self.snapshot = snapshot
+    public init(snapshot: LedgerSnapshot, eventsOf user: String) throws {
         guard let number = try snapshot.userNumber(user) else {
-            entries = []
+            self.init(user: user, snapshot: snapshot, entries: [])
             return
         }
-        let bound = try UserLog.bound(snapshot, horizon)
-        var entries = try UserLog.slice(snapshot, user: number, session: nil, pastFrom: bound)
+        let own = try UserLog.slice(snapshot, user: number, session: nil)
         // The slice holds every login of the sessions the user logged in (`by_session`), and
         // none of the others: so a session's first login in it, in (`at`, `seq`) order, is its
         // first login, and one without is not the user's.
         var firstLogin: [UInt32: UInt32] = [:]
-        var named: [UInt32] = []
-        for entry in entries where entry.header.sessionNumber != 0 {
+        var named = Set<UInt32>()
+        for entry in own where entry.header.sessionNumber != 0 {
             let session = entry.header.sessionNumber
             if entry.header.kind == .login, firstLogin[session] == nil { firstLogin[session] = entry.header.userNumber }
-            if entry.header.userNumber == number { named.append(session) }
+            if entry.header.userNumber == number { named.insert(session) }
         }
-        var seqs = Set(entries.map(\.seq))
-        var added = false
-        for session in Set(named) where firstLogin[session] != number {
-            let owner = try UserLog.owner(snapshot, of: session)
-            let home = try snapshot.sessionHome(session)
-            for entry in try UserLog.slice(snapshot, user: owner?.user, session: (session, home), pastFrom: bound)
-            where seqs.insert(entry.seq).inserted {
-                entries.append(entry)
-                added = true
-            }
+        let others = try named.filter { firstLogin[$0] != number }.map { session in
+            try UserLog.slice(snapshot, user: UserLog.owner(snapshot, of: session)?.user, session: (session, snapshot.sessionHome(session)))
         }
-        if added { entries.sort { ($0.at, $0.seq) < ($1.at, $1.seq) } }
-        self.entries = entries
+        self.init(user: user, snapshot: snapshot, entries: UserLog.merged(own, with: others))
     }
 
     /// The slice for `replay --session S`, which reports and traces the events naming S: the
@@ -107,22 +95,25 @@ public struct UserLog: FoldSource {
     /// trace step.
     public init(snapshot: LedgerSnapshot, eventsNaming session: String) throws {
         let base = try UserLog(snapshot: snapshot, ownerOf: session)
-        var entries = base.entries
+        var others: [[Entry]] = []
         if let number = try snapshot.sessionEntry(session)?.number {
             let owner = base.user.isEmpty ? nil : try snapshot.userNumber(base.user)  // no login: no owner
-            var seqs = Set(entries.map(\.seq))
-            var added = false
-            let others = Set(entries.lazy.filter { $0.header.kind == .logoutAll && $0.header.sessionNumber == number && $0.header.userNumber != owner }
-                                    .map(\.header.userNumber))
-            for other in others {
-                for entry in try UserLog.slice(snapshot, user: other, session: nil) where seqs.insert(entry.seq).inserted {
-                    entries.append(entry)
-                    added = true
-                }
-            }
-            if added { entries.sort { ($0.at, $0.seq) < ($1.at, $1.seq) } }
+            let users = Set(base.entries.lazy.filter { $0.header.kind == .logoutAll && $0.header.sessionNumber == number && $0.header.userNumber != owner }
+                                .map(\.header.userNumber))
+            others = try users.map { try UserLog.slice(snapshot, user: $0, session: nil) }
         }
-        self.init(user: base.user, snapshot: snapshot, entries: entries)
+        self.init(user: base.user, snapshot: snapshot, entries: UserLog.merged(base.entries, with: others))
+    }
+
+    /// `entries` with the events of `slices` it does not hold (by `seq`), in (`at`, `seq`) order.
+    private static func merged(_ entries: [Entry], with slices: [[Entry]]) -> [Entry] {
+        var seqs = Set(entries.map(\.seq))
+        var out = entries
+        for slice in slices {
+            for entry in slice where seqs.insert(entry.seq).inserted { out.append(entry) }
+        }
+        if out.count > entries.count { out.sort { ($0.at, $0.seq) < ($1.at, $1.seq) } }
+        return out
     }
 
     private init(user: String, snapshot: LedgerSnapshot, entries: [Entry]) {
