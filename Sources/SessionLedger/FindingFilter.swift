@@ -21,6 +21,10 @@ public struct FindingFilter: Hashable, Sendable {
     /// Reports everything.
     public static let all = FindingFilter()
 
+    /// Whether `replay` of this filter folds a slice read through the indexes (a user's or a
+    /// session's: `FindingReport.replay`) instead of the whole log.
+    public var readsASlice: Bool { user != nil || session != nil }
+
     public func includes(_ finding: Finding) -> Bool {
         if let user, !finding.user.isSameID(as: user) { return false }
         if let session, !(finding.session?.isSameID(as: session) ?? false) { return false }

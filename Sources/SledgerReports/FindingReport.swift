@@ -51,6 +51,7 @@ public final class FindingReport {
         try ledger.read { snapshot in
             ledgerEvents = try snapshot.totalEvents()
             begin(events: ledgerEvents)
+            // `FindingFilter.readsASlice` says which of these two a filter takes.
             if let user = fold.findings?.user {
                 narrowedTo = "user " + user
                 return try fold.run(UserLog(snapshot: snapshot, eventsOf: user), progress: progress, onFinding: add, trace: trace)

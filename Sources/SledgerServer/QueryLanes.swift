@@ -36,7 +36,7 @@ actor QueryLane {
         }
     }
 
-    /// How many run and how many wait (for tests and the docs' figures).
+    /// How many run and how many wait (for tests).
     var load: (running: Int, waiting: Int) { (running, waiting.count - next) }
 
     private func enter() async {
@@ -65,6 +65,14 @@ actor QueryLane {
             next = 0
         }
         oldest.resume()
+    }
+}
+
+extension LedgerAccess {
+    /// Runs `body` (a query) on a worker thread once `lane` has room; at once without a lane.
+    func query<T: Sendable>(in lane: QueryLane?, _ body: @escaping @Sendable (Ledger) throws -> T) async throws -> T {
+        guard let lane else { return try await query(body) }
+        return try await lane.run { try await self.query(body) }
     }
 }
 

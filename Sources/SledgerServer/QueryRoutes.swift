@@ -71,8 +71,7 @@ struct QueryRoutes {
                                            from: try q["from"].map { try parseInstant($0, option: "from") },
                                            to: try q["to"].map { try parseInstant($0, option: "to") })
                 // One user's or session's replay reads through the indexes (FindingReport.replay).
-                let lane = filter.user == nil && filter.session == nil ? lanes.long : nil
-                return try await render(format, lane: lane) { ledger, out in
+                return try await render(format, lane: filter.readsASlice ? nil : lanes.long) { ledger, out in
                     let report = FindingReport(format: format, tracing: false, output: out)
                     var fold = LedgerFold(policy: policy, findings: filter)
                     fold.retireEvery = LedgerFold.replayRetireEvery
@@ -101,16 +100,12 @@ struct QueryRoutes {
     /// error when it fails. The lane's place is given back before the answer is sent.
     func render(_ format: OutputFormat, lane: QueryLane? = nil,
                 _ body: @escaping @Sendable (Ledger, RecordOutput) throws -> Void) async throws -> Response {
-        let access = self.access
-        let run: @Sendable () async throws -> AnswerSpool = {
-            try await access.query { ledger in
-                let spool = AnswerSpool()
-                try body(ledger, spool.output)
-                try spool.finish()
-                return spool
-            }
+        let answer = try await access.query(in: lane) { ledger in
+            let spool = AnswerSpool()
+            try body(ledger, spool.output)
+            try spool.finish()
+            return spool
         }
-        let answer = if let lane { try await lane.run(run) } else { try await run() }
         return Response(status: .ok, headers: [.contentType: ResponseFormat.contentType(format)], body: answer.body())
     }
 }

@@ -19,11 +19,9 @@ struct TimelineRoutes {
                 let user = q["user"].flatMap { $0.isEmpty ? nil : $0 }
                 let at = try q["at"].flatMap { $0.isEmpty ? nil : $0 }.map { try TimelineRoutes.pickedInstant($0) }
                 let policy = self.policy
-                let access = self.access
-                let gather: @Sendable () async throws -> TimelinePage.Data = {
-                    try await access.query { ledger in try TimelineRoutes.gather(ledger, policy: policy, user: user, at: at) }
+                let page = try await access.query(in: at.map { lanes.lane(.at($0), counts: false) }) { ledger in
+                    try TimelineRoutes.gather(ledger, policy: policy, user: user, at: at)
                 }
-                let page = if let at { try await lanes.lane(.at(at), counts: false).run(gather) } else { try await gather() }
                 return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                                 body: ResponseBody(byteBuffer: ByteBuffer(string: TimelinePage.render(page))))
             } catch {

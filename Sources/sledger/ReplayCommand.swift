@@ -49,7 +49,7 @@ struct ReplayCommand: ParsableCommand {
             let log = try SortedInput(source: InputSource(path: input), maxSkew: fold.policy.maxSkew)
             report.begin(events: try log.totalEvents())
             summary = .init(try fold.run(log, progress: progress, onFinding: report.add, trace: onStep))
-        } else if jobs > 1 && !trace && user == nil && session == nil {
+        } else if jobs > 1 && !trace && !filter.readsASlice {
             let ledger = try ledger.openForReading()
             report.begin(events: try ledger.read { try $0.totalEvents() })
             summary = try ParallelReplay(policy: fold.policy, filter: filter, jobs: jobs).run(ledger, onFinding: report.add)
